@@ -1,0 +1,40 @@
+"""An ECS cluster."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as AwsEcsCluster
+from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting
+from constructs import Construct
+
+from constructs_lib.naming import validate_ecs_name
+
+
+class EcsCluster(Construct):
+    """An ECS cluster with CloudWatch Container Insights on by default."""
+
+    def __init__(self, scope: Construct, id_: str, *, name: str, container_insights: bool = True) -> None:
+        """``name``: cluster name (required); ``container_insights``: default True."""
+        super().__init__(scope, id_)
+        validate_ecs_name(name)
+        self._name = name
+        self._cluster = AwsEcsCluster(
+            self,
+            "cluster",
+            name=name,
+            setting=[
+                EcsClusterSetting(
+                    name="containerInsights",
+                    value="enabled" if container_insights else "disabled",
+                )
+            ],
+        )
+
+    @property
+    def cluster(self) -> AwsEcsCluster:
+        """The ``aws_ecs_cluster`` resource."""
+        return self._cluster
+
+    @property
+    def name(self) -> str:
+        """The cluster name, known at synth time."""
+        return self._name

@@ -1,0 +1,205 @@
+"""Names and validators shared by the stacks and the release tooling.
+
+Every AWS name this project creates is derived here, so the stacks and anything
+that later talks to AWS (the release command line, the demo, the tests) can never
+disagree on a parameter name, a cluster name or a service name.
+
+Validators raise ``ValueError`` with a message that says what is allowed; the
+settings loader adds the file, the field and the value.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable, Mapping
+
+# Short lower-case names: they end up in ECS names, IAM role names (64 characters
+# at most), log group paths, SSM parameter paths and shell commands.
+_SLUG = r"[a-z](?:[a-z0-9-]*[a-z0-9])?"
+PROJECT_NAME_MAX = 16
+ENVIRONMENT_NAME_MAX = 12
+SERVICE_NAME_MAX = 28
+
+_ECS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# repository part of an image reference: optional registry host[:port], then path components.
+_REPOSITORY = re.compile(
+    r"(?:(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?)/)?"
+    r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+)
+_ECR_HOST = re.compile(
+    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
+)
+_SSM_NAME = re.compile(r"(?:/[A-Za-z0-9_.-]+)+")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+# Fargate task-level cpu (units) -> allowed memory (MiB), from the AWS ECS
+# "Task size" table for Linux Fargate tasks.
+FARGATE_CPU_MEMORY: Mapping[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+REDEPLOY_PLACEHOLDERS = frozenset({"cluster", "service", "region"})
+DEFAULT_REDEPLOY_COMMAND: tuple[str, ...] = (
+    "aws",
+    "ecs",
+    "update-service",
+    "--cluster",
+    "{cluster}",
+    "--service",
+    "{service}",
+    "--force-new-deployment",
+    "--region",
+    "{region}",
+)
+
+
+def _slug(value: str, what: str, max_len: int) -> str:
+    if not isinstance(value, str) or len(value) > max_len or not re.fullmatch(_SLUG, value):
+        raise ValueError(
+            f"{what} must be 1-{max_len} characters of lower-case letters, digits and "
+            "hyphens, starting with a letter and not ending with a hyphen"
+        )
+    return value
+
+
+def validate_project_name(value: str) -> str:
+    return _slug(value, "a project name", PROJECT_NAME_MAX)
+
+
+def validate_environment_name(value: str) -> str:
+    return _slug(value, "an environment name", ENVIRONMENT_NAME_MAX)
+
+
+def validate_service_name(value: str) -> str:
+    return _slug(value, "a service name", SERVICE_NAME_MAX)
+
+
+def validate_ecs_name(value: str) -> str:
+    if not _ECS_NAME.fullmatch(value):
+        raise ValueError("an ECS name must be 1-255 letters, digits, hyphens or underscores")
+    return value
+
+
+def validate_region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise ValueError("a region must look like 'us-east-1' (lower-case letters, hyphens, one digit)")
+    return value
+
+
+def validate_env_var_name(value: str) -> str:
+    if not _ENV_VAR.fullmatch(value):
+        raise ValueError(
+            "an environment variable name must be letters, digits and underscores, not starting with a digit"
+        )
+    return value
+
+
+def validate_repository(value: str) -> str:
+    """An image repository without tag or digest, e.g. ``123456789012.dkr.ecr.us-east-1.amazonaws.com/api``."""
+    if len(value) > 255 or not _REPOSITORY.fullmatch(value):
+        raise ValueError(
+            "a repository must be '[registry-host[:port]/]name[/name...]' with lower-case path "
+            "components and no tag or digest (the tag comes from SSM)"
+        )
+    return value
+
+
+def validate_image_tag(value: str) -> str:
+    if not _TAG.fullmatch(value):
+        raise ValueError(
+            "an image tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} (at most 128 characters)"
+        )
+    return value
+
+
+def validate_ssm_parameter_name(value: str) -> str:
+    if len(value) > 1011 or not _SSM_NAME.fullmatch(value):
+        raise ValueError(
+            "an SSM parameter name must start with '/', use only letters, digits, '_', '.', '-' "
+            "between slashes and be at most 1011 characters"
+        )
+    first = value.split("/")[1].lower()
+    if first.startswith(("aws", "ssm")):
+        raise ValueError("an SSM parameter name must not start with 'aws' or 'ssm' (reserved by AWS)")
+    if value.count("/") > 15:
+        raise ValueError("an SSM parameter name may have at most 15 levels")
+    return value
+
+
+def validate_fargate_size(cpu: int, memory: int) -> None:
+    allowed = FARGATE_CPU_MEMORY.get(cpu)
+    if allowed is None:
+        raise ValueError(f"Fargate cpu must be one of {sorted(FARGATE_CPU_MEMORY)}")
+    if memory not in allowed:
+        raise ValueError(
+            f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)"
+        )
+
+
+def validate_redeploy_command(argv: Iterable[str]) -> tuple[str, ...]:
+    """A redeploy command is an argv list whose items may use {cluster}, {service} and {region}."""
+    items = tuple(argv)
+    if not items or not items[0]:
+        raise ValueError("a redeploy command must be a non-empty list of arguments")
+    for item in items:
+        for _, field, spec, conversion in string.Formatter().parse(item):
+            if field is None:
+                continue
+            if field not in REDEPLOY_PLACEHOLDERS or spec or conversion:
+                raise ValueError(
+                    f"a redeploy command may only use the placeholders "
+                    f"{', '.join('{' + p + '}' for p in sorted(REDEPLOY_PLACEHOLDERS))}"
+                )
+    return items
+
+
+def ecr_repository_arn(repository: str) -> str | None:
+    """The ARN of an ECR repository reference, or None when the image lives elsewhere."""
+    match = _REPOSITORY.fullmatch(repository)
+    if not match or not match.group("host"):
+        return None
+    host = _ECR_HOST.fullmatch(match.group("host"))
+    if not host:
+        return None
+    partition = "aws-cn" if host.group("cn") else "aws"
+    return (
+        f"arn:{partition}:ecr:{host.group('region')}:{host.group('account')}"
+        f":repository/{match.group('path')}"
+    )
+
+
+# --- names of what the stacks create ------------------------------------------------
+
+
+def cluster_name(project: str, environment: str) -> str:
+    return f"{project}-{environment}"
+
+
+def service_name(service: str) -> str:
+    # The cluster is per environment, so the service keeps the short name users type.
+    return service
+
+
+def task_family(project: str, environment: str, service: str) -> str:
+    return f"{project}-{environment}-{service}"
+
+
+def execution_role_name(project: str, environment: str, service: str) -> str:
+    return f"{project}-{environment}-{service}-exec"
+
+
+def log_group_name(project: str, environment: str, service: str) -> str:
+    return f"/ecs/{project}/{environment}/{service}"
+
+
+def image_tag_parameter(service: str, environment: str) -> str:
+    return f"/{service}/{environment}/docker-image-tag"

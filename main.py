@@ -1,0 +1,60 @@
+"""cdktf app entry: load the configuration, build one stack per environment, synthesize.
+
+This file and the command-line tools are the only places that read environment
+variables or files; everything below receives typed settings.
+
+Environment variables:
+  ECS_CD_CONFIG              configuration file (default: config/ecs-cd.toml next to this file)
+  ECS_CD_EMULATOR_ENDPOINT   endpoint of a running emulator, replacing emulator_endpoint
+                             of every environment that has one (set by make demo and the tests)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from stacks.settings import ConfigError, Settings, load_settings
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "config" / "ecs-cd.toml"
+
+
+def load_from_environment() -> Settings:
+    path = Path(os.environ.get("ECS_CD_CONFIG") or DEFAULT_CONFIG)
+    return load_settings(path, emulator_endpoint=os.environ.get("ECS_CD_EMULATOR_ENDPOINT") or None)
+
+
+def build_app(settings: Settings, outdir: str | None = None) -> object:
+    # Imported here so configuration errors are reported before the ~14 s provider import.
+    from cdktf import App
+
+    from stacks.environment_stack import EnvironmentStack
+
+    app = App(outdir=outdir) if outdir else App()
+    for name, environment in settings.environments.items():
+        EnvironmentStack(
+            app,
+            name,
+            project=settings.project,
+            environment=environment,
+            null_provider_version=settings.null_provider_version,
+        )
+    return app
+
+
+def main() -> int:
+    try:
+        settings = load_from_environment()
+    except ConfigError as exc:
+        print("ecs-cd: the configuration is invalid, nothing was synthesized:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    app = build_app(settings)
+    app.synth()  # type: ignore[attr-defined]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

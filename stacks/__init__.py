@@ -1,0 +1,1 @@
+"""Per-environment cdktf stacks and the typed settings they are built from."""

@@ -1,0 +1,409 @@
+"""Typed settings and their loader: the only code that parses the configuration file.
+
+Data flows one way: the TOML file is read and validated here, every environment gets
+one frozen ``EnvironmentSettings`` with its services already merged with that
+environment's overrides, and the stacks only ever see those typed values.
+
+Every mistake a user can make in the file is reported as one ``ConfigError`` whose
+lines each name the file, the field, the value and what is allowed, before any
+construct (and so before jsii or AWS) is touched.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from constructs_lib import naming
+
+# The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
+# well because the null_resource schema is the same and offline machines may only
+# have a mirrored 2.1.2. Override it in [terraform] to pin.
+DEFAULT_NULL_PROVIDER_VERSION = ">= 2.1.2, < 4.0.0"
+
+
+class ConfigError(Exception):
+    """A configuration mistake, already phrased for the user (one line per problem)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _check(fn: Any) -> AfterValidator:
+    return AfterValidator(fn)
+
+
+ProjectName = Annotated[StrictStr, _check(naming.validate_project_name)]
+Region = Annotated[StrictStr, _check(naming.validate_region)]
+Repository = Annotated[StrictStr, _check(naming.validate_repository)]
+SsmName = Annotated[StrictStr, _check(naming.validate_ssm_parameter_name)]
+EcsName = Annotated[StrictStr, _check(naming.validate_ecs_name)]
+EnvVarName = Annotated[StrictStr, _check(naming.validate_env_var_name)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+
+
+def _validate_endpoint(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
+    if parts.query or parts.fragment or parts.username:
+        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
+    return value.rstrip("/")
+
+
+Endpoint = Annotated[StrictStr, _check(_validate_endpoint)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HealthCheckSettings(_Model):
+    """Container health check; ECS's own defaults apply to omitted timings."""
+
+    command: Annotated[list[StrictStr], Field(min_length=1)]
+    interval: Annotated[StrictInt, Field(ge=5, le=300)] = 30
+    timeout: Annotated[StrictInt, Field(ge=2, le=60)] = 5
+    retries: Annotated[StrictInt, Field(ge=1, le=10)] = 3
+    start_period: Annotated[StrictInt, Field(ge=0, le=300)] = 0
+
+    @model_validator(mode="after")
+    def _command_kind(self) -> HealthCheckSettings:
+        if self.command[0] not in ("CMD", "CMD-SHELL", "NONE"):
+            raise ValueError("health_check.command must start with 'CMD', 'CMD-SHELL' or 'NONE'")
+        if self.timeout >= self.interval:
+            raise ValueError("health_check.timeout must be shorter than health_check.interval")
+        return self
+
+
+class ServiceSettings(_Model):
+    """One service as it runs in one environment (defaults merged with overrides)."""
+
+    name: StrictStr
+    repository: Repository
+    cpu: StrictInt = 256
+    memory: StrictInt = 512
+    desired_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
+    container_port: Port | None = None
+    environment: dict[EnvVarName, StrictStr] = Field(default_factory=dict)
+    command: list[StrictStr] | None = None
+    entry_point: list[StrictStr] | None = None
+    health_check: HealthCheckSettings | None = None
+    image_tag_parameter: SsmName | None = None
+
+    @model_validator(mode="after")
+    def _fargate_size(self) -> ServiceSettings:
+        naming.validate_fargate_size(self.cpu, self.memory)
+        return self
+
+
+class NetworkSettings(_Model):
+    """awsvpc networking: either the account's default VPC or explicit subnets."""
+
+    use_default_vpc: StrictBool = False
+    subnet_ids: list[Annotated[StrictStr, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list
+    )
+    security_group_ids: list[Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list
+    )
+    assign_public_ip: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> NetworkSettings:
+        if self.use_default_vpc and self.subnet_ids:
+            raise ValueError("set either use_default_vpc = true or subnet_ids, not both")
+        if not self.use_default_vpc and not self.subnet_ids:
+            raise ValueError("set use_default_vpc = true or list at least one subnet in subnet_ids")
+        return self
+
+
+class LocalState(_Model):
+    """Terraform state in a file next to the synthesized stack."""
+
+    backend: Literal["local"]
+    path: StrictStr = "terraform.tfstate"
+
+
+class S3State(_Model):
+    """Terraform state in S3."""
+
+    backend: Literal["s3"]
+    bucket: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    key: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+    region: Region
+    encrypt: StrictBool = True
+
+
+class _EnvironmentFile(_Model):
+    region: Region
+    emulator_endpoint: Endpoint | None = None
+    network: NetworkSettings
+    state: Annotated[LocalState | S3State, Field(discriminator="backend")]
+    log_retention_days: Literal[
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+    ] = 30
+    redeploy_command: list[StrictStr] | None = None
+    services: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class EnvironmentSettings(_Model):
+    """Everything one environment's stack needs, validated."""
+
+    name: StrictStr
+    region: StrictStr
+    emulator_endpoint: StrictStr | None
+    network: NetworkSettings
+    state: LocalState | S3State
+    log_retention_days: int
+    redeploy_command: tuple[str, ...]
+    services: tuple[ServiceSettings, ...]
+
+    def service(self, name: str) -> ServiceSettings:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+
+class Settings(_Model):
+    """The whole validated configuration."""
+
+    source: StrictStr
+    project: StrictStr
+    null_provider_version: StrictStr
+    environments: Mapping[str, EnvironmentSettings]
+
+
+_OVERRIDABLE = frozenset(
+    {"repository", "cpu", "memory", "desired_count", "environment", "image_tag_parameter"}
+)
+
+
+def _where(loc: Sequence[int | str]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return "is not a known field (check the spelling against the README's configuration reference)"
+    msg = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    return msg[:1].lower() + msg[1:]
+
+
+def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = []
+    for error in errors:
+        loc = [*base, *error["loc"]]
+        # Discriminated unions add the tag to the location; the user never wrote it.
+        loc = [p for p in loc if p not in ("local", "s3") or loc[-1] == p]
+        where = _where(loc)
+        if error["type"] == "missing":
+            lines.append(f"{file}: {where}: {_message(error)}")
+        else:
+            lines.append(f"{file}: {where} = {error['input']!r}: {_message(error)}")
+    return lines
+
+
+def _validate_name(file: str, where: str, value: str, check: Any) -> list[str]:
+    try:
+        check(value)
+    except ValueError as exc:
+        return [f"{file}: {where} = {value!r}: {exc}"]
+    return []
+
+
+def load_settings(path: Path, *, emulator_endpoint: str | None = None) -> Settings:
+    """Read and validate the configuration file.
+
+    ``emulator_endpoint`` (default None) replaces the endpoint of every environment that
+    runs against the emulator, for tools that start the emulator on a free port.
+    """
+    file = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{file}: file not found (set ECS_CD_CONFIG or create it)"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{file}: cannot be read: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{file}: is not valid TOML: {exc}"]) from None
+    return settings_from_dict(raw, file=file, emulator_endpoint=emulator_endpoint)
+
+
+def settings_from_dict(
+    raw: Mapping[str, Any], *, file: str, emulator_endpoint: str | None = None
+) -> Settings:
+    """Validate an already parsed configuration (``file`` names it in errors)."""
+    problems: list[str] = []
+    known = {"project", "terraform", "services", "environments"}
+    for key in raw:
+        if key not in known:
+            problems.append(
+                f"{file}: {key}: is not a known section (allowed: {', '.join(sorted(known))})"
+            )
+
+    project = raw.get("project")
+    project_name = ""
+    if not isinstance(project, Mapping) or "name" not in project:
+        problems.append(f"{file}: project.name: is required but missing")
+    else:
+        for key in project:
+            if key != "name":
+                problems.append(f"{file}: project.{key}: is not a known field (allowed: name)")
+        project_name = project["name"]
+        if not isinstance(project_name, str):
+            problems.append(f"{file}: project.name = {project_name!r}: must be a string")
+        else:
+            problems += _validate_name(file, "project.name", project_name, naming.validate_project_name)
+
+    terraform = raw.get("terraform", {})
+    null_version = DEFAULT_NULL_PROVIDER_VERSION
+    if not isinstance(terraform, Mapping):
+        problems.append(f"{file}: terraform = {terraform!r}: must be a table")
+    else:
+        for key, value in terraform.items():
+            if key != "null_provider_version":
+                problems.append(
+                    f"{file}: terraform.{key}: is not a known field (allowed: null_provider_version)"
+                )
+            elif not isinstance(value, str) or not value.strip() or any(c in value for c in "\"\\\n"):
+                problems.append(
+                    f"{file}: terraform.null_provider_version = {value!r}: must be a Terraform "
+                    "version constraint such as '>= 2.1.2, < 4.0.0'"
+                )
+            else:
+                null_version = value
+
+    services = raw.get("services")
+    if not isinstance(services, Mapping) or not services:
+        problems.append(f"{file}: services: define at least one [services.<name>] table")
+        services = {}
+    for name, body in services.items():
+        problems += _validate_name(file, f"services.{name}", name, naming.validate_service_name)
+        if not isinstance(body, Mapping):
+            problems.append(f"{file}: services.{name} = {body!r}: must be a table")
+
+    environments_raw = raw.get("environments")
+    if not isinstance(environments_raw, Mapping) or not environments_raw:
+        problems.append(f"{file}: environments: define at least one [environments.<name>] table")
+        environments_raw = {}
+
+    if emulator_endpoint is not None:
+        problems += _validate_name(file, "emulator endpoint override", emulator_endpoint, _validate_endpoint)
+
+    environments: dict[str, EnvironmentSettings] = {}
+    for env_name, env_body in environments_raw.items():
+        env_where = f"environments.{env_name}"
+        name_problems = _validate_name(file, env_where, env_name, naming.validate_environment_name)
+        if name_problems or not isinstance(env_body, Mapping):
+            problems += name_problems or [f"{file}: {env_where} = {env_body!r}: must be a table"]
+            continue
+        try:
+            env_file = _EnvironmentFile.model_validate(env_body)
+        except ValidationError as exc:
+            problems += _problems(file, ["environments", env_name], exc.errors())
+            continue
+
+        redeploy = naming.DEFAULT_REDEPLOY_COMMAND
+        if env_file.redeploy_command is not None:
+            try:
+                redeploy = naming.validate_redeploy_command(env_file.redeploy_command)
+            except ValueError as exc:
+                problems.append(
+                    f"{file}: {env_where}.redeploy_command = {env_file.redeploy_command!r}: {exc}"
+                )
+
+        for unknown in set(env_file.services) - set(services):
+            problems.append(
+                f"{file}: {env_where}.services.{unknown}: overrides a service that is not defined "
+                f"(defined: {', '.join(sorted(services)) or 'none'})"
+            )
+
+        resolved: list[ServiceSettings] = []
+        for svc_name, svc_body in services.items():
+            if not isinstance(svc_body, Mapping):
+                continue
+            override = env_file.services.get(svc_name, {})
+            bad = [k for k in override if k not in _OVERRIDABLE]
+            for key in bad:
+                problems.append(
+                    f"{file}: {env_where}.services.{svc_name}.{key}: cannot be overridden per "
+                    f"environment (allowed: {', '.join(sorted(_OVERRIDABLE))})"
+                )
+            merged = {**svc_body, **{k: v for k, v in override.items() if k not in bad}}
+            if isinstance(svc_body.get("environment"), Mapping) and isinstance(
+                override.get("environment"), Mapping
+            ):
+                merged["environment"] = {**svc_body["environment"], **override["environment"]}
+            try:
+                service = ServiceSettings.model_validate({**merged, "name": svc_name})
+            except ValidationError as exc:
+                for error in exc.errors():
+                    field = error["loc"][0] if error["loc"] else None
+                    base = (
+                        ["environments", env_name, "services", svc_name]
+                        if field in override
+                        else ["services", svc_name]
+                    )
+                    line = _problems(file, base, [error])[0]
+                    if line not in problems:
+                        problems.append(line)
+                continue
+            if service.image_tag_parameter is None:
+                tag_parameter = naming.image_tag_parameter(svc_name, env_name)
+                problems += _validate_name(
+                    file,
+                    f"{env_where}.services.{svc_name}.image_tag_parameter (derived)",
+                    tag_parameter,
+                    naming.validate_ssm_parameter_name,
+                )
+                service = service.model_copy(update={"image_tag_parameter": tag_parameter})
+            resolved.append(service)
+
+        endpoint = env_file.emulator_endpoint
+        if endpoint is not None and emulator_endpoint is not None:
+            endpoint = emulator_endpoint.rstrip("/")
+        environments[env_name] = EnvironmentSettings(
+            name=env_name,
+            region=env_file.region,
+            emulator_endpoint=endpoint,
+            network=env_file.network,
+            state=env_file.state,
+            log_retention_days=env_file.log_retention_days,
+            redeploy_command=redeploy,
+            services=tuple(resolved),
+        )
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        source=file,
+        project=project_name,
+        null_provider_version=null_version,
+        environments=environments,
+    )

@@ -93,8 +93,18 @@ class FargateService(Construct):
         if ecr_repository_arn is not None:
             statements += [
                 # GetAuthorizationToken has no resource-level permissions: "*" is the only form.
-                {"Sid": "EcrAuth", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"},
-                {"Sid": "EcrPull", "Effect": "Allow", "Action": _ECR_PULL_ACTIONS, "Resource": ecr_repository_arn},
+                {
+                    "Sid": "EcrAuth",
+                    "Effect": "Allow",
+                    "Action": ["ecr:GetAuthorizationToken"],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "EcrPull",
+                    "Effect": "Allow",
+                    "Action": _ECR_PULL_ACTIONS,
+                    "Resource": ecr_repository_arn,
+                },
             ]
         statements.append(
             {

@@ -29,9 +29,7 @@ _REPOSITORY = re.compile(
     r"(?:(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?)/)?"
     r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
 )
-_ECR_HOST = re.compile(
-    r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?"
-)
+_ECR_HOST = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?")
 _SSM_NAME = re.compile(r"(?:/[A-Za-z0-9_.-]+)+")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 
@@ -59,6 +57,11 @@ DEFAULT_REDEPLOY_COMMAND: tuple[str, ...] = (
     "--force-new-deployment",
     "--region",
     "{region}",
+    # One line (the new deployment's id) in the apply log instead of the whole service.
+    "--query",
+    "service.deployments[?status=='PRIMARY'].id",
+    "--output",
+    "text",
 )
 
 
@@ -104,7 +107,7 @@ def validate_env_var_name(value: str) -> str:
 
 
 def validate_repository(value: str) -> str:
-    """An image repository without tag or digest, e.g. ``123456789012.dkr.ecr.us-east-1.amazonaws.com/api``."""
+    """An image repository without tag or digest, e.g. ``<account>.dkr.ecr.<region>.amazonaws.com/api``."""
     if len(value) > 255 or not _REPOSITORY.fullmatch(value):
         raise ValueError(
             "a repository must be '[registry-host[:port]/]name[/name...]' with lower-case path "
@@ -115,9 +118,7 @@ def validate_repository(value: str) -> str:
 
 def validate_image_tag(value: str) -> str:
     if not _TAG.fullmatch(value):
-        raise ValueError(
-            "an image tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} (at most 128 characters)"
-        )
+        raise ValueError("an image tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} (at most 128 characters)")
     return value
 
 
@@ -140,9 +141,7 @@ def validate_fargate_size(cpu: int, memory: int) -> None:
     if allowed is None:
         raise ValueError(f"Fargate cpu must be one of {sorted(FARGATE_CPU_MEMORY)}")
     if memory not in allowed:
-        raise ValueError(
-            f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)"
-        )
+        raise ValueError(f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)")
 
 
 def validate_redeploy_command(argv: Iterable[str]) -> tuple[str, ...]:
@@ -172,8 +171,7 @@ def ecr_repository_arn(repository: str) -> str | None:
         return None
     partition = "aws-cn" if host.group("cn") else "aws"
     return (
-        f"arn:{partition}:ecr:{host.group('region')}:{host.group('account')}"
-        f":repository/{match.group('path')}"
+        f"arn:{partition}:ecr:{host.group('region')}:{host.group('account')}:repository/{match.group('path')}"
     )
 
 

@@ -17,7 +17,6 @@ from constructs_lib.naming import (
 )
 
 
-
 def render_command(command: Sequence[str], *, cluster: str, service: str, region: str) -> str:
     """Fill the placeholders and shell-quote every argument (local-exec runs a shell)."""
     validate_ecs_name(cluster)

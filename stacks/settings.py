@@ -157,7 +157,28 @@ class _EnvironmentFile(_Model):
     network: NetworkSettings
     state: Annotated[LocalState | S3State, Field(discriminator="backend")]
     log_retention_days: Literal[
-        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
     ] = 30
     redeploy_command: list[StrictStr] | None = None
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -263,9 +284,7 @@ def settings_from_dict(
     known = {"project", "terraform", "services", "environments"}
     for key in raw:
         if key not in known:
-            problems.append(
-                f"{file}: {key}: is not a known section (allowed: {', '.join(sorted(known))})"
-            )
+            problems.append(f"{file}: {key}: is not a known section (allowed: {', '.join(sorted(known))})")
 
     project = raw.get("project")
     project_name = ""
@@ -291,7 +310,7 @@ def settings_from_dict(
                 problems.append(
                     f"{file}: terraform.{key}: is not a known field (allowed: null_provider_version)"
                 )
-            elif not isinstance(value, str) or not value.strip() or any(c in value for c in "\"\\\n"):
+            elif not isinstance(value, str) or not value.strip() or any(c in value for c in '"\\\n'):
                 problems.append(
                     f"{file}: terraform.null_provider_version = {value!r}: must be a Terraform "
                     "version constraint such as '>= 2.1.2, < 4.0.0'"

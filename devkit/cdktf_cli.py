@@ -1,0 +1,83 @@
+"""Running the pinned cdktf CLI (through npx) and Terraform for this project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from devkit.errors import ToolError
+from devkit.terraform_offline import TerraformSetup
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CACHE_DIR = PROJECT_DIR / ".cache"
+
+
+def tool_environment(
+    setup: TerraformSetup,
+    *,
+    emulator_endpoint: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment for cdktf/Terraform runs: offline provider config, emulator endpoint."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "CHECKPOINT_DISABLE": "1",  # no version check calls home
+            "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+            "CI": env.get("CI", "true"),  # no interactive prompts from cdktf
+        }
+    )
+    env.update(setup.environment)
+    if emulator_endpoint is not None:
+        env["ECS_CD_EMULATOR_ENDPOINT"] = emulator_endpoint
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _npx() -> str:
+    npx = shutil.which("npx")
+    if npx is None:
+        raise ToolError("npx was not found: install Node.js >= 20 (it includes npm and npx)")
+    if not (PROJECT_DIR / "node_modules" / ".bin" / "cdktf").exists():
+        raise ToolError("the cdktf CLI is not installed: run `npm ci` (make demo and make test do)")
+    return npx
+
+
+def cdktf(
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    capture: bool = True,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``npx cdktf ARGS`` in the project directory; never raises for a non-zero exit."""
+    command = [_npx(), "--no-install", "cdktf", *args]
+    return subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env=dict(env),
+        text=True,
+        capture_output=capture,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def deploy(
+    stack: str,
+    *,
+    setup: TerraformSetup,
+    env: Mapping[str, str],
+    outdir: Path,
+    capture: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """``cdktf deploy STACK --auto-approve`` into ``outdir`` (plus the offline flags)."""
+    return cdktf(
+        ["deploy", stack, "--auto-approve", "--output", str(outdir), *setup.cdktf_deploy_flags],
+        env=env,
+        capture=capture,
+    )

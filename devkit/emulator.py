@@ -1,0 +1,132 @@
+"""The moto server as a local AWS emulator on 127.0.0.1, on a free port, owned by us."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from devkit.errors import ToolError
+
+REGION = "us-east-1"
+# moto accepts any credentials; fixed ones keep every client on the same account.
+ACCESS_KEY = "emulator"
+SECRET_KEY = "emulator"
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Emulator:
+    """Starts ``moto_server`` on 127.0.0.1 and stops it on exit.
+
+    ``running_count`` (default 1) sets ``MOTO_ECS_SERVICE_RUNNING``: moto runs no real
+    tasks, so without it every ECS service reports 0 running tasks and never reaches
+    steady state. ``log_path`` (default: discard) receives the server's output.
+    """
+
+    def __init__(self, *, running_count: int = 1, log_path: Path | None = None) -> None:
+        self.running_count = running_count
+        self.log_path = log_path
+        self.port: int | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the emulator is not running")
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Emulator:
+        try:
+            import moto.server  # noqa: F401  (fail with a clear message, not in a subprocess)
+        except ImportError:
+            raise ToolError(
+                "moto is not installed in this environment: run `make test` or `make demo` "
+                "(they run `pipenv install --dev`)"
+            ) from None
+        env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": str(self.running_count)}
+        last_error = ""
+        for _ in range(3):  # another process may take the free port between bind and listen
+            port = free_port()
+            log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+            try:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                )
+            finally:
+                if log is not subprocess.DEVNULL:
+                    log.close()  # type: ignore[union-attr]
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    last_error = f"moto_server exited with code {self._process.returncode}"
+                    break
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=2):
+                        self.port = port
+                        return self
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    time.sleep(0.2)
+            else:
+                last_error = f"moto_server did not answer on 127.0.0.1:{port} within {timeout:.0f} s"
+            self.stop()
+        raise ToolError(f"could not start the AWS emulator: {last_error}")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        self.port = None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def aws_environment(self) -> dict[str, str]:
+        """Variables that point boto3, the AWS CLI and Terraform's local-exec at the emulator."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+        )

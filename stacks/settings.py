@@ -26,6 +26,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -83,10 +84,15 @@ class HealthCheckSettings(_Model):
     retries: Annotated[StrictInt, Field(ge=1, le=10)] = 3
     start_period: Annotated[StrictInt, Field(ge=0, le=300)] = 0
 
+    @field_validator("command")
+    @classmethod
+    def _command_kind(cls, value: list[str]) -> list[str]:
+        if value[0] not in ("CMD", "CMD-SHELL", "NONE"):
+            raise ValueError("the first item must be 'CMD', 'CMD-SHELL' or 'NONE'")
+        return value
+
     @model_validator(mode="after")
-    def _command_kind(self) -> HealthCheckSettings:
-        if self.command[0] not in ("CMD", "CMD-SHELL", "NONE"):
-            raise ValueError("health_check.command must start with 'CMD', 'CMD-SHELL' or 'NONE'")
+    def _timeout_within_interval(self) -> HealthCheckSettings:
         if self.timeout >= self.interval:
             raise ValueError("health_check.timeout must be shorter than health_check.interval")
         return self
@@ -106,11 +112,6 @@ class ServiceSettings(_Model):
     entry_point: list[StrictStr] | None = None
     health_check: HealthCheckSettings | None = None
     image_tag_parameter: SsmName | None = None
-
-    @model_validator(mode="after")
-    def _fargate_size(self) -> ServiceSettings:
-        naming.validate_fargate_size(self.cpu, self.memory)
-        return self
 
 
 class NetworkSettings(_Model):
@@ -240,8 +241,9 @@ def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str
     lines = []
     for error in errors:
         loc = [*base, *error["loc"]]
-        # Discriminated unions add the tag to the location; the user never wrote it.
-        loc = [p for p in loc if p not in ("local", "s3") or loc[-1] == p]
+        # Discriminated unions add the tag to the location, dict keys add "[key]":
+        # the user wrote neither.
+        loc = [p for p in loc if (p not in ("local", "s3") or loc[-1] == p) and p != "[key]"]
         where = _where(loc)
         if error["type"] == "missing":
             lines.append(f"{file}: {where}: {_message(error)}")
@@ -357,7 +359,7 @@ def settings_from_dict(
                     f"{file}: {env_where}.redeploy_command = {env_file.redeploy_command!r}: {exc}"
                 )
 
-        for unknown in set(env_file.services) - set(services):
+        for unknown in sorted(set(env_file.services) - set(services)) if services else ():
             problems.append(
                 f"{file}: {env_where}.services.{unknown}: overrides a service that is not defined "
                 f"(defined: {', '.join(sorted(services)) or 'none'})"
@@ -383,15 +385,29 @@ def settings_from_dict(
                 service = ServiceSettings.model_validate({**merged, "name": svc_name})
             except ValidationError as exc:
                 for error in exc.errors():
-                    field = error["loc"][0] if error["loc"] else None
+                    loc = error["loc"]
+                    from_override = bool(loc) and loc[0] in override
+                    if from_override and loc[0] == "environment" and len(loc) > 1:
+                        # merged key by key: blame the table the variable came from
+                        env_vars = override["environment"]
+                        from_override = not isinstance(env_vars, Mapping) or loc[1] in env_vars
                     base = (
                         ["environments", env_name, "services", svc_name]
-                        if field in override
+                        if from_override
                         else ["services", svc_name]
                     )
                     line = _problems(file, base, [error])[0]
                     if line not in problems:
                         problems.append(line)
+                continue
+            try:
+                naming.validate_fargate_size(service.cpu, service.memory)
+            except ValueError as exc:
+                field = "cpu" if service.cpu not in naming.FARGATE_CPU_MEMORY else "memory"
+                where = f"{env_where}.services.{svc_name}" if field in override else f"services.{svc_name}"
+                line = f"{file}: {where}.{field} = {getattr(service, field)!r}: {exc}"
+                if line not in problems:
+                    problems.append(line)
                 continue
             if service.image_tag_parameter is None:
                 tag_parameter = naming.image_tag_parameter(svc_name, env_name)

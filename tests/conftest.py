@@ -1,0 +1,111 @@
+"""Shared fixtures: the validated fixture configuration and one synthesized app per session.
+
+Skips are failures here: every test must run, in CI and on a laptop alike. A missing
+tool makes its fixture raise ToolError naming what to install.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.settings import Settings, load_settings
+
+TESTS_DIR = Path(__file__).resolve().parent
+FIXTURE_CONFIG = TESTS_DIR / "fixtures" / "two-services.toml"
+ENVIRONMENTS = ("local", "dev", "staging", "prod")
+
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped:
+        print(f"\nFAILED: {len(_skipped)} test(s) were skipped; every test must run: {_skipped}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """One environment's synthesized Terraform JSON, raw and parsed."""
+
+    text: str
+    json: dict[str, Any]
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return dict(self.json.get("resource", {}).get(resource_type, {}))
+
+    def data(self, data_type: str) -> dict[str, dict[str, Any]]:
+        return dict(self.json.get("data", {}).get(data_type, {}))
+
+    def key(self, block: str, resource_type: str, path: str) -> str:
+        """The logical id of the item at construct ``path`` below the stack (e.g. 'api/fargate/task').
+
+        ``Testing.synth`` drops the metadata that holds paths, so match cdktf's logical ids:
+        the path's parts joined by '_' (a part repeating its parent dropped) plus a hash.
+        """
+        parts: list[str] = []
+        for part in path.split("/"):
+            if not parts or parts[-1] != part:
+                parts.append(part)
+        pattern = re.compile(re.escape("_".join(parts)) + r"(_[0-9A-F]{8})?")
+        found = [k for k in self.json.get(block, {}).get(resource_type, {}) if pattern.fullmatch(k)]
+        assert len(found) == 1, f"expected one {resource_type} at {path}, found {found}"
+        return str(found[0])
+
+    def one(self, resource_type: str, path: str) -> dict[str, Any]:
+        """The resource at construct ``path`` below the stack."""
+        return dict(self.json["resource"][resource_type][self.key("resource", resource_type, path)])
+
+    def ref(self, resource_type: str, path: str, attribute: str) -> str:
+        """The Terraform reference ``${type.id.attribute}`` to the resource at ``path``."""
+        return f"${{{resource_type}.{self.key('resource', resource_type, path)}.{attribute}}}"
+
+
+@pytest.fixture(scope="session")
+def fixture_settings() -> Settings:
+    return load_settings(FIXTURE_CONFIG)
+
+
+def synth_all(settings: Settings) -> dict[str, Synthesized]:
+    from cdktf import Testing
+
+    from stacks.environment_stack import EnvironmentStack
+
+    app = Testing.app()
+    out = {}
+    for name, environment in settings.environments.items():
+        stack = EnvironmentStack(
+            app,
+            name,
+            project=settings.project,
+            environment=environment,
+            null_provider_version=settings.null_provider_version,
+        )
+        text = Testing.synth(stack)
+        out[name] = Synthesized(text=text, json=json.loads(text))
+    return out
+
+
+@pytest.fixture(scope="session")
+def synthesized(fixture_settings: Settings) -> dict[str, Synthesized]:
+    """Every environment of the fixture configuration, synthesized once per test session."""
+    return synth_all(fixture_settings)
+
+
+@pytest.fixture(params=ENVIRONMENTS)
+def env_name(request: pytest.FixtureRequest) -> Iterator[str]:
+    yield str(request.param)

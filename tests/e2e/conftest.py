@@ -1,0 +1,32 @@
+"""End-to-end fixtures: the real cdktf CLI, real Terraform and providers, the moto server.
+
+Nothing here is skipped: if a tool is missing, the fixture fails with what to install.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from devkit.cdktf_cli import CACHE_DIR
+from devkit.emulator import Emulator
+from devkit.errors import ToolError
+from devkit.terraform_offline import TerraformSetup, terraform_setup
+
+
+@pytest.fixture(scope="session")
+def tf_setup() -> TerraformSetup:
+    for tool, hint in (("terraform", "Terraform >= 1.10"), ("npx", "Node.js >= 20")):
+        if shutil.which(tool) is None:
+            raise ToolError(f"{tool} was not found on PATH: install {hint}")
+    CACHE_DIR.mkdir(exist_ok=True)
+    return terraform_setup(CACHE_DIR)
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with Emulator(running_count=1, log_path=log) as running:
+        yield running

@@ -51,7 +51,14 @@ def main() -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    app = build_app(settings)
+    # jsii prints a banner on every run under Node 20; it says nothing about this app.
+    os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    try:
+        app = build_app(settings)
+    except ValueError as exc:
+        # A construct rejected a value the loader let through: still one line, no traceback.
+        print(f"ecs-cd: cannot build the stacks from {settings.source}: {exc}", file=sys.stderr)
+        return 2
     app.synth()  # type: ignore[attr-defined]
     return 0
 

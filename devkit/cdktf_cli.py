@@ -67,6 +67,21 @@ def cdktf(
     )
 
 
+def deploy_command(stack: str, *, setup: TerraformSetup, outdir: Path) -> list[str]:
+    """The argv of ``npx cdktf deploy STACK --auto-approve`` into ``outdir`` (plus the offline flags)."""
+    return [
+        _npx(),
+        "--no-install",
+        "cdktf",
+        "deploy",
+        stack,
+        "--auto-approve",
+        "--output",
+        str(outdir),
+        *setup.cdktf_deploy_flags,
+    ]
+
+
 def deploy(
     stack: str,
     *,
@@ -75,9 +90,13 @@ def deploy(
     outdir: Path,
     capture: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """``cdktf deploy STACK --auto-approve`` into ``outdir`` (plus the offline flags)."""
-    return cdktf(
-        ["deploy", stack, "--auto-approve", "--output", str(outdir), *setup.cdktf_deploy_flags],
-        env=env,
-        capture=capture,
+    """Run ``cdktf deploy`` (see ``deploy_command``); never raises for a non-zero exit."""
+    return subprocess.run(
+        deploy_command(stack, setup=setup, outdir=outdir),
+        cwd=PROJECT_DIR,
+        env=dict(env),
+        text=True,
+        capture_output=capture,
+        timeout=900,
+        check=False,
     )

@@ -1,0 +1,481 @@
+"""`ecs-release`: set, promote, roll back and watch image versions per environment.
+
+Run as `pipenv run ecs-release …` or `python -m release …`. Reads the same configuration
+as the stacks (ECS_CD_CONFIG or --config; ECS_CD_EMULATOR_ENDPOINT for the emulator).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from botocore.exceptions import ClientError
+
+from release import errors
+from release.aws import MAX_ATTEMPTS, Aws, describe_failure
+from release.errors import BadInput, DeployFailed, ReleaseError, RolloutFailed, VerificationFailed
+from release.output import Output
+from release.rollout import (
+    RolloutResult,
+    describe_service,
+    force_new_deployment,
+    primary_deployment,
+    watch,
+)
+from release.tags import (
+    ecr_location,
+    history,
+    image_digest,
+    read_tag,
+    rollback_target,
+    validate_tag,
+    write_tag,
+)
+from release.targets import Target, environment, load, target, targets
+from stacks.settings import EnvironmentSettings, Settings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
+
+EXIT_CODES = f"""
+Exit codes: {errors.OK} ok; {errors.ROLLOUT_FAILED} rollout failed, rolled back, superseded or timed out;
+{errors.BAD_INPUT} bad input (unknown environment or service, malformed tag, missing parameter or
+service, invalid configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
+{errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
+{errors.DEPLOY_FAILED} cdktf deploy failed.
+"""
+
+
+class Runtime:
+    """Per-invocation state: the settings, the output, and every AWS session (for retry reports)."""
+
+    def __init__(self, config: Path, json_mode: bool, max_attempts: int) -> None:
+        self.config = config
+        self.max_attempts = max_attempts
+        self.out = Output(json_mode=json_mode)
+        self._settings: Settings | None = None
+        self._sessions: list[Aws] = []
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load(self.config, os.environ.get("ECS_CD_EMULATOR_ENDPOINT") or None)
+        return self._settings
+
+    def aws(self, env: EnvironmentSettings, region: str | None = None) -> Aws:
+        session = Aws(
+            region=region or env.region, endpoint=env.emulator_endpoint, max_attempts=self.max_attempts
+        )
+        self._sessions.append(session)
+        return session
+
+    def retries(self) -> list[dict[str, Any]]:
+        return [entry for s in self._sessions for entry in s.retry_log.entries]
+
+
+F = TypeVar("F", bound=Callable[..., dict[str, Any]])
+
+
+def command(fn: F) -> Callable[..., None]:
+    """Run a command: one line and the right exit code for every failure, never a traceback."""
+
+    @click.pass_obj
+    @functools.wraps(fn)
+    def wrapper(rt: Runtime, *args: Any, **kwargs: Any) -> None:
+        code = errors.OK
+        try:
+            payload = fn(rt, *args, **kwargs)
+            payload.setdefault("ok", True)
+        except ReleaseError as exc:
+            payload = None
+            code = exc.exit_code
+            message, details = str(exc), dict(exc.details)
+        except ClientError as exc:
+            payload = None
+            failure = describe_failure(
+                exc.operation_name.split(":")[0] if exc.operation_name else "aws", exc.operation_name, exc
+            )
+            code, message, details = failure.exit_code, str(failure), {}
+        retries = rt.retries()
+        for entry in retries:
+            rt.out.say(
+                f"note: AWS {entry['operation']} was retried {entry['retries']} time(s) ({entry['reason']})",
+                style="yellow",
+            )
+        if payload is not None:
+            payload["retries"] = retries
+            rt.out.result(payload)
+        else:
+            details["retries"] = retries
+            rt.out.error(message, exit_code=code, details=details)
+        sys.exit(code)
+
+    return wrapper
+
+
+@click.group(epilog=EXIT_CODES)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="ECS_CD_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default="config/ecs-cd.toml",
+    help="Configuration file (env ECS_CD_CONFIG).",
+)
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 20),
+    envvar="ECS_RELEASE_MAX_ATTEMPTS",
+    default=MAX_ATTEMPTS,
+    show_default=True,
+    help="Attempts per AWS call, retries with backoff included (env ECS_RELEASE_MAX_ATTEMPTS).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config: Path, json_mode: bool, max_attempts: int) -> None:
+    """Release image versions to ECS services: tags in SSM, deploys, rollouts."""
+    ctx.obj = Runtime(config, json_mode, max_attempts)
+
+
+# --- tags ---------------------------------------------------------------------------
+
+
+def _verify_in_ecr(rt: Runtime, t: Target, tag: str) -> str:
+    location = ecr_location(t.repository)
+    if location is None:
+        raise BadInput(f"--verify: {t.repository} is not an ECR repository, so the image cannot be checked")
+    digest = image_digest(rt.aws(t.environment, location[1]), t.repository, tag)
+    if digest is None:
+        raise VerificationFailed(f"image {t.repository}:{tag} is not in ECR: push it first")
+    return digest
+
+
+@cli.command("set-tag", epilog=EXIT_CODES)
+@click.argument("env")
+@click.argument("service")
+@click.argument("tag")
+@click.option("--verify", is_flag=True, help="Check that the image exists in ECR before writing.")
+@command
+def set_tag(rt: Runtime, env: str, service: str, tag: str, verify: bool) -> dict[str, Any]:
+    """Write TAG to SERVICE's image-tag parameter in ENV."""
+    t = target(rt.settings, env, service)
+    validate_tag(tag)
+    digest = _verify_in_ecr(rt, t, tag) if verify else None
+    return _write(rt, t, tag, digest=digest, action="set-tag")
+
+
+def _write(rt: Runtime, t: Target, tag: str, *, digest: str | None, action: str) -> dict[str, Any]:
+    aws = rt.aws(t.environment)
+    old = read_tag(aws, t.parameter)
+    if old is not None and old.tag == tag:
+        version, changed = old.version, False
+        rt.out.say(f"{t.parameter}: already {tag} (version {version}), nothing written")
+    else:
+        version, changed = write_tag(aws, t.parameter, tag), True
+        rt.out.say(
+            f"{t.parameter}: {old.tag if old else '(none)'} -> {tag} (version {version})", style="green"
+        )
+    return {
+        "action": action,
+        "environment": t.environment.name,
+        "service": t.service.name,
+        "parameter": t.parameter,
+        "old": old.tag if old else None,
+        "new": tag,
+        "version": version,
+        "changed": changed,
+        "digest": digest,
+    }
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("service")
+@click.option("--from", "source", required=True, help="Environment to copy the tag from.")
+@click.option("--to", "destination", required=True, help="Environment to write it to.")
+@command
+def promote(rt: Runtime, service: str, source: str, destination: str) -> dict[str, Any]:
+    """Copy SERVICE's exact tag from one environment to another (same image digest where in ECR)."""
+    if source == destination:
+        raise BadInput(f"--from and --to are both {source!r}")
+    src = target(rt.settings, source, service)
+    dst = target(rt.settings, destination, service)
+    current = read_tag(rt.aws(src.environment), src.parameter)
+    if current is None:
+        raise BadInput(f"{source} has no tag for {service} ({src.parameter} does not exist)")
+    tag = current.tag
+    src_ecr, dst_ecr = ecr_location(src.repository), ecr_location(dst.repository)
+    digest = None
+    if dst_ecr is not None:
+        digest = image_digest(rt.aws(dst.environment, dst_ecr[1]), dst.repository, tag)
+        if digest is None:
+            raise VerificationFailed(
+                f"image {dst.repository}:{tag} is not in {destination}'s repository: "
+                "push or replicate it first"
+            )
+    if src_ecr is not None and dst_ecr is not None:
+        src_digest = image_digest(rt.aws(src.environment, src_ecr[1]), src.repository, tag)
+        if src_digest != digest:
+            raise VerificationFailed(
+                f"{tag} is not the same image in both environments: {source} has {src_digest}, "
+                f"{destination} has {digest}"
+            )
+    rt.out.say(
+        f"promoting {service} {tag} from {source} to {destination}" + (f" ({digest})" if digest else "")
+    )
+    result = _write(rt, dst, tag, digest=digest, action="promote")
+    result.update({"from": source, "to": destination})
+    return result
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("env")
+@click.argument("service")
+@click.option(
+    "--to", "to", default=None, help="A version number or a tag from the history (default: previous tag)."
+)
+@command
+def rollback(rt: Runtime, env: str, service: str, to: str | None) -> dict[str, Any]:
+    """Write an earlier tag from the parameter's history back (default: the previous distinct tag)."""
+    t = target(rt.settings, env, service)
+    aws = rt.aws(t.environment)
+    entries = history(aws, t.parameter)
+    chosen = rollback_target(entries, to)
+    if chosen.tag == entries[-1].tag:
+        raise BadInput(f"{t.parameter} already holds {chosen.tag!r} (version {entries[-1].version})")
+    rt.out.say(f"rolling back to {chosen.tag} (version {chosen.version} of {t.parameter})")
+    result = _write(rt, t, chosen.tag, digest=None, action="rollback")
+    result["rolled_back_to_version"] = chosen.version
+    rt.out.say(f"deploy to apply it: ecs-release deploy {env} --wait")
+    return result
+
+
+@cli.command("history", epilog=EXIT_CODES)
+@click.argument("env")
+@click.argument("service")
+@command
+def history_command(rt: Runtime, env: str, service: str) -> dict[str, Any]:
+    """Every version of SERVICE's tag in ENV: version, tag, date, who."""
+    t = target(rt.settings, env, service)
+    entries = history(rt.aws(t.environment), t.parameter)
+    rt.out.table(
+        t.parameter, ["version", "tag", "date", "who"], [(e.version, e.tag, e.date, e.user) for e in entries]
+    )
+    return {
+        "environment": env,
+        "service": service,
+        "parameter": t.parameter,
+        "versions": [e.as_dict() for e in entries],
+    }
+
+
+# --- services -----------------------------------------------------------------------
+
+
+def _service_status(rt: Runtime, t: Target) -> dict[str, Any]:
+    aws = rt.aws(t.environment)
+    tag = read_tag(aws, t.parameter)
+    status: dict[str, Any] = {
+        "service": t.service.name,
+        "parameter": t.parameter,
+        "tag": tag.tag if tag else None,
+        "tag_version": tag.version if tag else None,
+    }
+    try:
+        svc = describe_service(aws, t.cluster, t.service_name)
+    except BadInput as exc:
+        status.update({"deployed": False, "reason": str(exc)})
+        return status
+    images = []
+    try:
+        task = aws.call("ecs", "describe_task_definition", taskDefinition=svc["taskDefinition"])
+        images = [c.get("image") for c in task["taskDefinition"].get("containerDefinitions", [])]
+    except ClientError as exc:
+        raise describe_failure("ecs", "DescribeTaskDefinition", exc) from None
+    status.update(
+        {
+            "deployed": True,
+            "task_definition": svc["taskDefinition"],
+            "images": images,
+            "running": svc.get("runningCount", 0),
+            "desired": svc.get("desiredCount", 0),
+            "deployments": [
+                {
+                    "id": d.get("id"),
+                    "status": d.get("status"),
+                    "rollout_state": d.get("rolloutState"),
+                    "task_definition": d.get("taskDefinition"),
+                    "running": d.get("runningCount", 0),
+                    "desired": d.get("desiredCount", 0),
+                }
+                for d in svc.get("deployments", [])
+            ],
+        }
+    )
+    return status
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("env")
+@click.argument("service", required=False)
+@command
+def status(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
+    """The SSM tag, the image the task definition runs, deployments and counts."""
+    found = [_service_status(rt, t) for t in targets(rt.settings, env, service)]
+    for s in found:
+        tag = f"{s['tag']} (version {s['tag_version']})" if s["tag"] else "(no tag parameter)"
+        rt.out.say(f"{s['service']}: SSM tag {tag}", style="bold")
+        if not s["deployed"]:
+            rt.out.say(f"  not deployed: {s['reason']}")
+            continue
+        rt.out.say(f"  task definition {s['task_definition']}")
+        for image in s["images"]:
+            rt.out.say(f"  image {image}")
+        rt.out.say(f"  running {s['running']}/{s['desired']}")
+        for d in s["deployments"]:
+            rt.out.say(
+                f"  deployment {d['id']} {d['status']} {d['rollout_state'] or ''} "
+                f"running {d['running']}/{d['desired']} {d['task_definition']}"
+            )
+    return {"environment": env, "services": found}
+
+
+def _follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: float) -> RolloutResult:
+    rt.out.say(f"{t.service.name}: following deployment {deployment_id} (timeout {timeout:.0f} s)")
+    result = watch(
+        rt.aws(t.environment),
+        t.cluster,
+        t.service_name,
+        deployment_id,
+        timeout=timeout,
+        poll_interval=poll,
+        progress=rt.out.say,
+    )
+    if result.ok:
+        rt.out.say(f"{t.service.name}: {result.message}", style="green")
+    else:
+        rt.out.say(f"{t.service.name}: {result.outcome.value}: {result.message}", style="bold red")
+        for task in result.stopped_tasks:
+            reasons = "; ".join(
+                f"{c['name']}: exit {c['exit_code']} {c['reason']}".strip() for c in task["containers"]
+            )
+            rt.out.say(f"  stopped task {task['task']}: {task['stopped_reason']} {reasons}".rstrip())
+        for event in result.events:
+            rt.out.say(f"  event: {event}")
+    return result
+
+
+_wait_options = [
+    click.option("--wait", is_flag=True, help="Follow the deployment until it completes or fails."),
+    click.option("--timeout", type=click.FloatRange(min=1), default=900, show_default=True, help="Seconds."),
+    click.option("--poll", type=click.FloatRange(min=0.05), default=5, show_default=True, help="Seconds."),
+]
+
+
+def wait_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_wait_options):
+        fn = option(fn)
+    return fn
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("env")
+@click.argument("service")
+@wait_options
+@command
+def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, poll: float) -> dict[str, Any]:
+    """Force a new deployment of SERVICE in ENV (same task definition)."""
+    t = target(rt.settings, env, service)
+    deployment_id = force_new_deployment(rt.aws(t.environment), t.cluster, t.service_name)
+    rt.out.say(f"{service}: started deployment {deployment_id}")
+    payload: dict[str, Any] = {"environment": env, "service": service, "deployment_id": deployment_id}
+    if wait:
+        result = _follow(rt, t, deployment_id, timeout, poll)
+        payload["rollout"] = result.as_dict()
+        if not result.ok:
+            raise RolloutFailed(f"{service}: {result.outcome.value}: {result.message}", details=payload)
+    return payload
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("env")
+@click.option(
+    "--output",
+    "outdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=PROJECT_DIR / "cdktf.out",
+    show_default="cdktf.out",
+    help="cdktf output directory (local state lives here).",
+)
+@wait_options
+@command
+def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll: float) -> dict[str, Any]:
+    """Run `cdktf deploy ENV --auto-approve`, then (with --wait) follow each service's new deployment."""
+    from devkit.cdktf_cli import CACHE_DIR, deploy_command, tool_environment
+    from devkit.errors import ToolError
+    from devkit.terraform_offline import terraform_setup
+
+    env_settings = environment(rt.settings, env)
+    ts = targets(rt.settings, env, None)
+
+    def primary(t: Target) -> str | None:
+        try:
+            svc = describe_service(rt.aws(t.environment), t.cluster, t.service_name)
+        except BadInput:
+            return None
+        found = primary_deployment(svc)
+        return str(found["id"]) if found else None
+
+    before = {t.service.name: primary(t) for t in ts}
+    try:
+        setup = terraform_setup(CACHE_DIR)
+        argv = deploy_command(env, setup=setup, outdir=outdir)
+    except ToolError as exc:
+        raise BadInput(str(exc)) from None
+    rt.out.say("running: " + " ".join(argv[1:]))
+    # Terraform's output is for people: keep stdout clean for --json.
+    completed = subprocess.run(
+        argv,
+        cwd=PROJECT_DIR,
+        env=tool_environment(setup, emulator_endpoint=env_settings.emulator_endpoint),
+        stdout=sys.stderr if rt.out.json_mode else None,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise DeployFailed(
+            f"cdktf deploy {env} exited with {completed.returncode}; Terraform may have applied part of "
+            f"the plan before failing: check `ecs-release status {env}` and deploy again"
+        )
+    payload: dict[str, Any] = {"environment": env, "deployed": True, "rollouts": []}
+    failures = []
+    for t in ts:
+        after = primary(t)
+        if after is None:
+            raise DeployFailed(f"{t.service.name} has no PRIMARY deployment after cdktf deploy {env}")
+        if after == before[t.service.name]:
+            rt.out.say(f"{t.service.name}: no new deployment (nothing changed)")
+            continue
+        if not wait:
+            rt.out.say(f"{t.service.name}: deployment {after} started")
+            payload["rollouts"].append({"service": t.service.name, "deployment_id": after})
+            continue
+        result = _follow(rt, t, after, timeout, poll)
+        payload["rollouts"].append({"service": t.service.name, **result.as_dict()})
+        if not result.ok:
+            failures.append(f"{t.service.name}: {result.outcome.value}")
+    if failures:
+        raise RolloutFailed("; ".join(failures), details=payload)
+    return payload
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="ecs-release", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0

@@ -1,0 +1,64 @@
+"""What the command line prints: rich on a terminal, plain lines in CI, JSON with --json.
+
+With --json, stdout carries exactly one JSON document (the result, or the error) and
+everything meant for people goes to stderr, so pipelines can parse stdout as is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+class Output:
+    def __init__(self, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+        self._human = sys.stderr if json_mode else sys.stdout
+        self._console: Any = None
+        if self._human.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR"):
+            from rich.console import Console
+
+            self._console = Console(file=self._human, highlight=False)
+
+    def say(self, text: str, *, style: str | None = None) -> None:
+        if self._console is not None:
+            self._console.print(text, style=style, markup=False)
+        else:
+            print(text, file=self._human, flush=True)
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if self._console is not None:
+            from rich.table import Table
+
+            table = Table(title=title, title_justify="left")
+            for column in columns:
+                table.add_column(column)
+            for row in rows:
+                table.add_row(*(str(v) for v in row))
+            self._console.print(table)
+            return
+        self.say(title)
+        widths = [max([len(c), *(len(str(r[i])) for r in rows)]) for i, c in enumerate(columns)]
+        self.say("  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+        for row in rows:
+            self.say("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+    def result(self, payload: dict[str, Any]) -> None:
+        if self.json_mode:
+            print(json.dumps(payload, default=str, sort_keys=True), flush=True)
+
+    def error(self, message: str, *, exit_code: int, details: dict[str, Any] | None = None) -> None:
+        if self.json_mode:
+            payload = {"ok": False, "error": message, "exit_code": exit_code, **(details or {})}
+            print(json.dumps(payload, default=str, sort_keys=True), flush=True)
+        if self._console is not None and not self.json_mode:
+            from rich.console import Console
+
+            Console(file=sys.stderr, highlight=False).print(
+                f"error: {message}", style="bold red", markup=False
+            )
+        else:
+            print(f"error: {message}", file=sys.stderr, flush=True)

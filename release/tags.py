@@ -1,0 +1,155 @@
+"""Image tags in SSM Parameter Store, and the images they name in ECR."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from constructs_lib import naming
+from release.aws import Aws, describe_failure, error_code
+from release.errors import BadInput
+
+_ECR_HOST = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?")
+
+
+def validate_tag(tag: str) -> str:
+    try:
+        return naming.validate_image_tag(tag)
+    except ValueError as exc:
+        raise BadInput(f"tag {tag!r}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class TagVersion:
+    """One version of a tag parameter."""
+
+    version: int
+    tag: str
+    date: str
+    user: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"version": self.version, "tag": self.tag, "date": self.date, "user": self.user}
+
+
+def read_tag(aws: Aws, parameter: str) -> TagVersion | None:
+    """The current tag, or None when the parameter does not exist yet."""
+    try:
+        response = aws.call("ssm", "get_parameter", Name=parameter)
+    except ClientError as exc:
+        if error_code(exc) == "ParameterNotFound":
+            return None
+        raise describe_failure("ssm", "GetParameter", exc) from None
+    param = response["Parameter"]
+    return TagVersion(
+        version=int(param["Version"]),
+        tag=str(param["Value"]),
+        date=_date(param.get("LastModifiedDate")),
+        user="",
+    )
+
+
+def write_tag(aws: Aws, parameter: str, tag: str) -> int:
+    """Write ``tag`` (creating the parameter if needed); returns the new version."""
+    validate_tag(tag)
+    try:
+        response = aws.call("ssm", "put_parameter", Name=parameter, Value=tag, Type="String", Overwrite=True)
+    except ClientError as exc:
+        raise describe_failure("ssm", "PutParameter", exc) from None
+    return int(response["Version"])
+
+
+def history(aws: Aws, parameter: str) -> list[TagVersion]:
+    """Every version of the parameter, oldest first; BadInput when it does not exist."""
+    entries: list[TagVersion] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"Name": parameter, "MaxResults": 50}
+        if token:
+            kwargs["NextToken"] = token
+        try:
+            response = aws.call("ssm", "get_parameter_history", **kwargs)
+        except ClientError as exc:
+            if error_code(exc) == "ParameterNotFound":
+                raise BadInput(
+                    f"SSM parameter {parameter} does not exist: write a tag first (set-tag)"
+                ) from None
+            raise describe_failure("ssm", "GetParameterHistory", exc) from None
+        for item in response.get("Parameters", []):
+            entries.append(
+                TagVersion(
+                    version=int(item["Version"]),
+                    tag=str(item["Value"]),
+                    date=_date(item.get("LastModifiedDate")),
+                    user=str(item.get("LastModifiedUser", "")),
+                )
+            )
+        token = response.get("NextToken")
+        if not token:
+            break
+    return sorted(entries, key=lambda e: e.version)
+
+
+def rollback_target(entries: list[TagVersion], to: str | None) -> TagVersion:
+    """The version to go back to: ``to`` as a version number or a tag, else the previous distinct tag."""
+    if not entries:
+        raise BadInput("the parameter has no history")
+    current = entries[-1]
+    if to is None:
+        for entry in reversed(entries):
+            if entry.tag != current.tag:
+                return entry
+        raise BadInput(f"nothing to roll back to: every version holds {current.tag!r}")
+    if to.isdigit():
+        for entry in entries:
+            if entry.version == int(to):
+                return entry
+        raise BadInput(f"version {to} is not in the history (versions 1-{current.version})")
+    validate_tag(to)
+    for entry in reversed(entries):
+        if entry.tag == to:
+            return entry
+    raise BadInput(f"tag {to!r} was never written to this parameter (see `history`)")
+
+
+def ecr_location(repository: str) -> tuple[str, str, str] | None:
+    """(account, region, repository name) for an ECR repository, else None."""
+    host, _, name = repository.partition("/")
+    match = _ECR_HOST.fullmatch(host)
+    if not match or not name:
+        return None
+    return match.group("account"), match.group("region"), name
+
+
+def image_digest(aws: Aws, repository: str, tag: str) -> str | None:
+    """The digest of ``repository:tag`` in ECR, or None when ECR has no such image.
+
+    ``aws`` must be for the repository's region. BadInput if the repository is not in ECR.
+    """
+    location = ecr_location(repository)
+    if location is None:
+        raise BadInput(f"{repository} is not an ECR repository: its images cannot be verified")
+    account, _, name = location
+    try:
+        response = aws.call(
+            "ecr",
+            "describe_images",
+            registryId=account,
+            repositoryName=name,
+            imageIds=[{"imageTag": tag}],
+        )
+    except ClientError as exc:
+        if error_code(exc) in ("ImageNotFoundException", "RepositoryNotFoundException"):
+            return None
+        raise describe_failure("ecr", "DescribeImages", exc) from None
+    details = response.get("imageDetails", [])
+    return str(details[0]["imageDigest"]) if details else None
+
+
+def _date(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

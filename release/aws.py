@@ -55,7 +55,8 @@ class Aws:
             kwargs: dict[str, Any] = {
                 "region_name": self.region,
                 "config": Config(
-                    retries={"mode": "standard", "max_attempts": self.max_attempts},
+                    # total_max_attempts counts the first call; the "max_attempts" key would count only retries.
+                    retries={"mode": "standard", "total_max_attempts": self.max_attempts},
                     connect_timeout=5,
                     read_timeout=30,
                 ),

@@ -438,14 +438,20 @@ def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll
     except ToolError as exc:
         raise BadInput(str(exc)) from None
     rt.out.say("running: " + " ".join(argv[1:]))
-    # Terraform's output is for people: keep stdout clean for --json.
-    completed = subprocess.run(
+    # Terraform's output is for people: it goes where human output goes (stderr with --json).
+    with subprocess.Popen(
         argv,
         cwd=PROJECT_DIR,
         env=tool_environment(setup, emulator_endpoint=env_settings.emulator_endpoint),
-        stdout=sys.stderr if rt.out.json_mode else None,
-        check=False,
-    )
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            rt.out.raw(line)
+    completed = process
     if completed.returncode != 0:
         raise DeployFailed(
             f"cdktf deploy {env} exited with {completed.returncode}; Terraform may have applied part of "

@@ -29,6 +29,11 @@ class Output:
         else:
             print(text, file=self._human, flush=True)
 
+    def raw(self, text: str) -> None:
+        """Another program's output, passed through as it is (ANSI colours included)."""
+        self._human.write(text)
+        self._human.flush()
+
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if self._console is not None:
             from rich.table import Table

@@ -1,0 +1,51 @@
+"""The pipeline end to end: `set-tag` then `deploy local --wait` through the real cdktf CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devkit.cdktf_cli import PROJECT_DIR
+from devkit.emulator import Emulator
+from devkit.fake_ci import push_image
+from tests.release_helpers import run_cli
+
+pytestmark = pytest.mark.e2e
+CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
+REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo-api"
+
+
+def _running(emulator: Emulator) -> tuple[str, str, str]:
+    """(task definition, image, PRIMARY deployment id) of the api service."""
+    ecs = emulator.client("ecs")
+    (service,) = ecs.describe_services(cluster="demo-local", services=["api"])["services"]
+    task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+    (primary,) = [d for d in service["deployments"] if d["status"] == "PRIMARY"]
+    return service["taskDefinition"], task["containerDefinitions"][0]["image"], primary["id"]
+
+
+def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    ecr = emulator.client("ecr")
+    revisions = []
+    for tag in ("5.0.0", "5.0.1"):
+        # GIVEN CI pushed the image and set its tag (verified against ECR)
+        push_image(ecr, "demo-api", tag)
+        written = run_cli(CONFIG, emulator.endpoint, "set-tag", "local", "api", tag, "--verify")
+        assert written.exit_code == 0, written.stdout + written.stderr
+        # WHEN the pipeline deploys and waits
+        deployed = run_cli(
+            CONFIG, emulator.endpoint, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(outdir)
+        )
+        # THEN the rollout of the deployment it started completed, on the new image
+        assert deployed.exit_code == 0, deployed.stdout + deployed.stderr[-4000:]
+        (rollout,) = deployed.json["rollouts"]
+        assert (rollout["service"], rollout["outcome"]) == ("api", "COMPLETED")
+        task_definition, image, primary = _running(emulator)
+        assert image == f"{REPOSITORY}:{tag}"
+        # (moto keeps a deployment's taskDefinition at the first revision, so compare ids)
+        assert rollout["deployment_id"] == primary
+        revisions.append(int(task_definition.rsplit(":", 1)[1]))
+        assert "Apply complete!" in deployed.stderr  # Terraform's output went to stderr, not stdout
+    assert revisions[1] == revisions[0] + 1

@@ -55,7 +55,7 @@ class Aws:
             kwargs: dict[str, Any] = {
                 "region_name": self.region,
                 "config": Config(
-                    # total_max_attempts counts the first call; the "max_attempts" key would count only retries.
+                    # total_max_attempts counts the first call; "max_attempts" would count retries only.
                     retries={"mode": "standard", "total_max_attempts": self.max_attempts},
                     connect_timeout=5,
                     read_timeout=30,

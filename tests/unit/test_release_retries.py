@@ -18,16 +18,17 @@ import pytest
 
 from tests.release_helpers import RELEASE_CONFIG, run_cli
 
-THROTTLED = (400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
-TOO_MANY = (400, {"__type": "TooManyUpdates", "message": "Too many updates"})
-NOT_FOUND = (400, {"__type": "ParameterNotFound", "message": ""})
-WRITTEN = (200, {"Version": 1, "Tier": "Standard"})
+Answer = tuple[int, dict[str, object]]
+THROTTLED: Answer = (400, {"__type": "ThrottlingException", "message": "Rate exceeded"})
+TOO_MANY: Answer = (400, {"__type": "TooManyUpdates", "message": "Too many updates"})
+NOT_FOUND: Answer = (400, {"__type": "ParameterNotFound", "message": ""})
+WRITTEN: Answer = (200, {"Version": 1, "Tier": "Standard"})
 
 
 class ScriptedSsm:
     """Answers each SSM operation from its script; the last answer repeats."""
 
-    def __init__(self, script: dict[str, list[tuple[int, dict[str, object]]]]) -> None:
+    def __init__(self, script: dict[str, list[Answer]]) -> None:
         self.script = script
         self.calls: dict[str, int] = defaultdict(int)
         owner = self
@@ -71,7 +72,10 @@ def config(tmp_path: Path) -> Iterator[Path]:
 
 def test_throttling_is_retried_and_reported(config: Path) -> None:
     # GIVEN SSM throttles two reads and one write
-    script = {"GetParameter": [THROTTLED, THROTTLED, NOT_FOUND], "PutParameter": [THROTTLED, WRITTEN]}
+    script: dict[str, list[Answer]] = {
+        "GetParameter": [THROTTLED, THROTTLED, NOT_FOUND],
+        "PutParameter": [THROTTLED, WRITTEN],
+    }
     with ScriptedSsm(script) as ssm:
         # WHEN a tag is set
         result = run_cli(config, ssm.endpoint, "set-tag", "local", "api", "1.0.0")
@@ -84,7 +88,10 @@ def test_throttling_is_retried_and_reported(config: Path) -> None:
 
 
 def test_too_many_updates_is_retried(config: Path) -> None:
-    script = {"GetParameter": [NOT_FOUND], "PutParameter": [TOO_MANY, TOO_MANY, WRITTEN]}
+    script: dict[str, list[Answer]] = {
+        "GetParameter": [NOT_FOUND],
+        "PutParameter": [TOO_MANY, TOO_MANY, WRITTEN],
+    }
     with ScriptedSsm(script) as ssm:
         result = run_cli(config, ssm.endpoint, "set-tag", "local", "api", "1.0.0")
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -130,3 +130,36 @@ class Emulator:
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m devkit.emulator`: run the emulator in the foreground until Ctrl-C."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(prog="python -m devkit.emulator", description=main.__doc__)
+    parser.add_argument("--running-count", type=int, default=1, help="MOTO_ECS_SERVICE_RUNNING (default 1)")
+    args = parser.parse_args(argv)
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with Emulator(running_count=args.running_count) as emulator:
+            print("AWS emulator (moto) running. In another terminal, run:", flush=True)
+            print(f"export ECS_CD_EMULATOR_ENDPOINT={emulator.endpoint}", flush=True)
+            while not stop and emulator._process is not None and emulator._process.poll() is None:
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    except ToolError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

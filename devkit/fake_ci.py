@@ -50,3 +50,62 @@ def write_tag(ssm: Any, parameter_name: str, tag: str) -> int:
     validate_image_tag(tag)
     response = ssm.put_parameter(Name=parameter_name, Value=tag, Type="String", Overwrite=True)
     return int(response["Version"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m devkit.fake_ci push ENV SERVICE TAG`: push an image for SERVICE's repository
+    to the emulator's ECR (ECS_CD_EMULATOR_ENDPOINT), as a CI build would."""
+    import argparse
+    import os
+    import sys
+    from pathlib import Path
+
+    import boto3
+
+    from stacks.settings import ConfigError, load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m devkit.fake_ci", description=main.__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    push = sub.add_parser("push", help="push an image manifest to the emulator's ECR")
+    push.add_argument("env")
+    push.add_argument("service")
+    push.add_argument("tag")
+    push.add_argument("--content", default=None, help="what the image holds (different content, new digest)")
+    args = parser.parse_args(argv)
+    endpoint = os.environ.get("ECS_CD_EMULATOR_ENDPOINT")
+    if not endpoint:
+        print("error: set ECS_CD_EMULATOR_ENDPOINT (python -m devkit.emulator prints it)", file=sys.stderr)
+        return 2
+    config = Path(
+        os.environ.get("ECS_CD_CONFIG") or Path(__file__).resolve().parent.parent / "config" / "ecs-cd.toml"
+    )
+    try:
+        settings = load_settings(config, emulator_endpoint=endpoint)
+        env = settings.environments[args.env]
+        service = env.service(args.service)
+        validate_image_tag(args.tag)
+    except ConfigError as exc:
+        print("error: " + "; ".join(exc.problems), file=sys.stderr)
+        return 2
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if env.emulator_endpoint is None:
+        print(f"error: environment {args.env} is not on the emulator", file=sys.stderr)
+        return 2
+    host, _, name = service.repository.partition("/")
+    region = host.split(".")[3] if ".dkr.ecr." in host else env.region
+    ecr = boto3.client(
+        "ecr",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="emulator",
+        aws_secret_access_key="emulator",
+    )
+    digest = push_image(ecr, name, args.tag, content=args.content)
+    print(f"pushed {service.repository}:{args.tag} ({digest})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

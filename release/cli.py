@@ -408,9 +408,10 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     "--output",
     "outdir",
     type=click.Path(path_type=Path, file_okay=False),
+    envvar="ECS_CD_OUTPUT",
     default=PROJECT_DIR / "cdktf.out",
     show_default="cdktf.out",
-    help="cdktf output directory (local state lives here).",
+    help="cdktf output directory; local state lives here (env ECS_CD_OUTPUT).",
 )
 @wait_options
 @command

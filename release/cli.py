@@ -481,8 +481,18 @@ def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=argv, prog_name="ecs-release", standalone_mode=True)
-    except SystemExit as exc:
+        cli.main(args=args, prog_name="ecs-release", standalone_mode=False)
+    except SystemExit as exc:  # every command ends with sys.exit(code)
         return int(exc.code or 0)
+    except click.UsageError as exc:
+        # Missing or unknown arguments are bad input too: one line (JSON with --json), exit 2.
+        Output(json_mode="--json" in args).error(exc.format_message(), exit_code=errors.BAD_INPUT)
+        if exc.ctx is not None and "--json" not in args:
+            print(exc.ctx.get_usage(), file=sys.stderr)
+        return errors.BAD_INPUT
+    except click.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
     return 0

@@ -240,3 +240,31 @@ def test_a_newer_deployment_of_the_same_revision_supersedes(stub: Stubber) -> No
     result, _, _ = _watch(stub)
     assert result.outcome is Outcome.SUPERSEDED
     assert not result.ok
+
+
+def test_stuck_rollout_exits_1_after_the_timeout(
+    stub: Stubber, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a redeploy whose deployment never completes, and a clock the test controls
+    import functools
+
+    import release.cli
+
+    clock = FakeClock()
+    monkeypatch.setattr(release.cli, "watch", functools.partial(watch, clock=clock, sleep=clock.sleep))
+    start_redeploy(stub)  # the first poll (t=0) sees IN_PROGRESS
+    stuck = deployment("ecs-svc/new", "PRIMARY", "IN_PROGRESS", OLD_TD)
+    stub.add_response("describe_services", services(stuck, {**OLD, "status": "ACTIVE"}), DESCRIBE)
+    stub.add_response(
+        "list_tasks",
+        {"taskArns": []},
+        {"cluster": CLUSTER, "serviceName": SERVICE, "desiredStatus": "STOPPED", "maxResults": 20},
+    )
+    # WHEN it waits with --timeout 5 and --poll 5 (polls at t=0 and t=5)
+    config = tmp_path / "c.toml"
+    config.write_text(RELEASE_CONFIG)
+    result = run_cli(config, None, "redeploy", "local", SERVICE, "--wait", "--timeout", "5", "--poll", "5")
+    # THEN exit 1 and the message says it timed out
+    assert result.exit_code == 1
+    assert result.json["rollout"]["outcome"] == "TIMED_OUT"
+    assert "did not complete within 5 s" in result.json["error"]

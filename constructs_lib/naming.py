@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Mapping
+from typing import Literal, get_args
 
 # Short lower-case names: they end up in ECS names, IAM role names (64 characters
 # at most), log group paths, SSM parameter paths and shell commands.
@@ -44,6 +45,12 @@ FARGATE_CPU_MEMORY: Mapping[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
+
+# How a service's image is chosen and when it redeploys (README: "Image strategies"):
+# timestamp = <repo>:<SSM tag> + null_resource on every apply; ssm-tag = <repo>:<SSM tag>;
+# digest = <repo>@<ECR digest of the SSM or fixed tag>.
+ImageStrategy = Literal["timestamp", "ssm-tag", "digest"]
+IMAGE_STRATEGIES: tuple[str, ...] = get_args(ImageStrategy)
 
 REDEPLOY_PLACEHOLDERS = frozenset({"cluster", "service", "region"})
 DEFAULT_REDEPLOY_COMMAND: tuple[str, ...] = (
@@ -159,6 +166,17 @@ def validate_redeploy_command(argv: Iterable[str]) -> tuple[str, ...]:
                     f"{', '.join('{' + p + '}' for p in sorted(REDEPLOY_PLACEHOLDERS))}"
                 )
     return items
+
+
+def ecr_location(repository: str) -> tuple[str, str, str] | None:
+    """(account, region, repository name) of an ECR repository reference, else None."""
+    match = _REPOSITORY.fullmatch(repository)
+    if not match or not match.group("host"):
+        return None
+    host = _ECR_HOST.fullmatch(match.group("host"))
+    if not host:
+        return None
+    return host.group("account"), host.group("region"), match.group("path")
 
 
 def ecr_repository_arn(repository: str) -> str | None:

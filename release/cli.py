@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 from botocore.exceptions import ClientError
 
+from constructs_lib.naming import ecr_location
 from release import errors
 from release.aws import MAX_ATTEMPTS, Aws, describe_failure
 from release.errors import BadInput, DeployFailed, ReleaseError, RolloutFailed, VerificationFailed
@@ -29,7 +30,6 @@ from release.rollout import (
     watch,
 )
 from release.tags import (
-    ecr_location,
     history,
     image_digest,
     read_tag,
@@ -279,11 +279,13 @@ def history_command(rt: Runtime, env: str, service: str) -> dict[str, Any]:
 
 def _service_status(rt: Runtime, t: Target) -> dict[str, Any]:
     aws = rt.aws(t.environment)
-    tag = read_tag(aws, t.parameter)
+    fixed = t.service.image_tag
+    tag = None if fixed is not None else read_tag(aws, t.parameter)
     status: dict[str, Any] = {
         "service": t.service.name,
-        "parameter": t.parameter,
-        "tag": tag.tag if tag else None,
+        "image_strategy": t.service.image_strategy,
+        "parameter": None if fixed is not None else t.parameter,
+        "tag": fixed if fixed is not None else (tag.tag if tag else None),
         "tag_version": tag.version if tag else None,
     }
     try:
@@ -328,7 +330,10 @@ def status(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
     """The SSM tag, the image the task definition runs, deployments and counts."""
     found = [_service_status(rt, t) for t in targets(rt.settings, env, service)]
     for s in found:
-        tag = f"{s['tag']} (version {s['tag_version']})" if s["tag"] else "(no tag parameter)"
+        if s["parameter"] is None:
+            tag = f"{s['tag']} (fixed in the configuration)"
+        else:
+            tag = f"{s['tag']} (version {s['tag_version']})" if s["tag"] else "(no tag parameter)"
         rt.out.say(f"{s['service']}: SSM tag {tag}", style="bold")
         if not s["deployed"]:
             rt.out.say(f"  not deployed: {s['reason']}")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from constructs_lib import naming
+from constructs_lib.naming import ecr_location
 from release.aws import Aws, describe_failure, error_code
 from release.errors import BadInput
-
-_ECR_HOST = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?")
 
 
 def validate_tag(tag: str) -> str:
@@ -113,15 +111,6 @@ def rollback_target(entries: list[TagVersion], to: str | None) -> TagVersion:
         if entry.tag == to:
             return entry
     raise BadInput(f"tag {to!r} was never written to this parameter (see `history`)")
-
-
-def ecr_location(repository: str) -> tuple[str, str, str] | None:
-    """(account, region, repository name) for an ECR repository, else None."""
-    host, _, name = repository.partition("/")
-    match = _ECR_HOST.fullmatch(host)
-    if not match or not name:
-        return None
-    return match.group("account"), match.group("region"), name
 
 
 def image_digest(aws: Aws, repository: str, tag: str) -> str | None:

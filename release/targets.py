@@ -45,7 +45,11 @@ class Target:
 
     @property
     def parameter(self) -> str:
-        assert self.service.image_tag_parameter is not None  # the loader fills it in
+        if self.service.image_tag_parameter is None:
+            raise BadInput(
+                f"{self.service.name} in {self.environment.name} runs the fixed tag "
+                f"{self.service.image_tag!r} (image_tag in the configuration): it has no SSM tag parameter"
+            )
         return self.service.image_tag_parameter
 
     @property

@@ -110,7 +110,7 @@ class EnvironmentStack(TerraformStack):
 
         self.services: dict[str, SsmTaggedService] = {}
         for service in env.services:
-            assert service.image_tag_parameter is not None  # the loader always fills it in
+            timestamp = service.image_strategy == "timestamp"
             self.services[service.name] = SsmTaggedService(
                 self,
                 service.name,
@@ -119,6 +119,8 @@ class EnvironmentStack(TerraformStack):
                 family=naming.task_family(project, env.name, service.name),
                 repository=service.repository,
                 tag_parameter=service.image_tag_parameter,
+                image_strategy=service.image_strategy,
+                fixed_tag=service.image_tag,
                 container=_container(service),
                 region=env.region,
                 subnets=subnets,
@@ -130,6 +132,6 @@ class EnvironmentStack(TerraformStack):
                 security_groups=env.network.security_group_ids,
                 assign_public_ip=env.network.assign_public_ip,
                 log_retention_days=env.log_retention_days,
-                redeploy_command=env.redeploy_command,
-                redeploy_environment=redeploy_environment,
+                redeploy_command=env.redeploy_command if timestamp else None,
+                redeploy_environment=redeploy_environment if timestamp else None,
             )

@@ -56,6 +56,7 @@ Repository = Annotated[StrictStr, _check(naming.validate_repository)]
 SsmName = Annotated[StrictStr, _check(naming.validate_ssm_parameter_name)]
 EcsName = Annotated[StrictStr, _check(naming.validate_ecs_name)]
 EnvVarName = Annotated[StrictStr, _check(naming.validate_env_var_name)]
+ImageTag = Annotated[StrictStr, _check(naming.validate_image_tag)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 
 
@@ -112,6 +113,8 @@ class ServiceSettings(_Model):
     entry_point: list[StrictStr] | None = None
     health_check: HealthCheckSettings | None = None
     image_tag_parameter: SsmName | None = None
+    image_strategy: naming.ImageStrategy = "timestamp"
+    image_tag: ImageTag | None = None
 
 
 class NetworkSettings(_Model):
@@ -214,7 +217,16 @@ class Settings(_Model):
 
 
 _OVERRIDABLE = frozenset(
-    {"repository", "cpu", "memory", "desired_count", "environment", "image_tag_parameter"}
+    {
+        "repository",
+        "cpu",
+        "memory",
+        "desired_count",
+        "environment",
+        "image_tag_parameter",
+        "image_strategy",
+        "image_tag",
+    }
 )
 
 
@@ -409,7 +421,34 @@ def settings_from_dict(
                 if line not in problems:
                     problems.append(line)
                 continue
-            if service.image_tag_parameter is None:
+
+            at = {
+                field: f"{env_where}.services.{svc_name}.{field}"
+                if field in override
+                else f"services.{svc_name}.{field}"
+                for field in ("image_tag", "image_tag_parameter", "image_strategy")
+            }
+            strategy_problems = []
+            if service.image_tag is not None and service.image_strategy != "digest":
+                strategy_problems.append(
+                    f"{file}: {at['image_tag']} = {service.image_tag!r}: a fixed image_tag needs "
+                    f"image_strategy = 'digest' (with {service.image_strategy!r} the tag comes from SSM)"
+                )
+            if service.image_tag is not None and service.image_tag_parameter is not None:
+                strategy_problems.append(
+                    f"{file}: {at['image_tag_parameter']} = {service.image_tag_parameter!r}: set either "
+                    "image_tag (a fixed tag) or image_tag_parameter (the tag from SSM), not both"
+                )
+            if service.image_strategy == "digest" and naming.ecr_repository_arn(service.repository) is None:
+                strategy_problems.append(
+                    f"{file}: {at['image_strategy']} = 'digest': 'digest' resolves the tag through ECR, so "
+                    f"repository must be an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>),"
+                    f" not {service.repository!r}"
+                )
+            if strategy_problems:
+                problems += [p for p in strategy_problems if p not in problems]
+                continue
+            if service.image_tag_parameter is None and service.image_tag is None:
                 tag_parameter = naming.image_tag_parameter(svc_name, env_name)
                 problems += _validate_name(
                     file,

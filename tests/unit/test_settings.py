@@ -225,6 +225,38 @@ INVALID = {
         "version constraint",
     ),
     "no services": (_set("services", {}), "services", "", "at least one"),
+    "unknown image strategy": (
+        _set("services.api.image_strategy", "newest"),
+        "services.api.image_strategy",
+        "'newest'",
+        "'timestamp', 'ssm-tag' or 'digest'",
+    ),
+    "fixed tag without digest": (
+        _set("environments.dev.services.api.image_tag", "latest"),
+        "environments.dev.services.api.image_tag",
+        "'latest'",
+        "needs image_strategy = 'digest'",
+    ),
+    "digest outside ECR": (
+        _set("services.worker.image_strategy", "digest"),
+        "services.worker.image_strategy",
+        "'digest'",
+        "must be an ECR repository",
+    ),
+    "fixed tag and parameter": (
+        lambda raw: raw["services"]["api"].update(
+            image_strategy="digest", image_tag="latest", image_tag_parameter="/api/tag"
+        ),
+        "services.api.image_tag_parameter",
+        "'/api/tag'",
+        "not both",
+    ),
+    "malformed fixed tag": (
+        lambda raw: raw["services"]["api"].update(image_strategy="digest", image_tag="la test"),
+        "services.api.image_tag",
+        "'la test'",
+        "an image tag must match",
+    ),
 }
 
 

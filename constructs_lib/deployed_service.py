@@ -53,13 +53,14 @@ class SsmTaggedService(Construct):
         fixed_tag: str | None = None,
         redeploy_command: Sequence[str] | None = None,
         redeploy_environment: Mapping[str, str] | None = None,
+        service_ignore_changes: Sequence[str] = (),
     ) -> None:
         """Props as for ``SsmTaggedImage`` (``repository``, ``tag_parameter``), ``FargateService``
         (same names and defaults; ECR pull permission is derived from ``repository``) and
         ``TimestampRedeploy`` (``redeploy_command`` default ``aws ecs update-service …``,
         ``redeploy_environment`` default none; only with ``timestamp``); ``image_strategy``
         default ``timestamp``; ``fixed_tag`` default None (only with ``digest``, instead of
-        ``tag_parameter``)."""
+        ``tag_parameter``); ``service_ignore_changes`` default none."""
         super().__init__(scope, id_)
         if image_strategy not in IMAGE_STRATEGIES:
             raise ValueError(
@@ -110,6 +111,7 @@ class SsmTaggedService(Construct):
             assign_public_ip=assign_public_ip,
             log_retention_days=log_retention_days,
             ecr_repository_arn=ecr_repository_arn(repository),
+            service_ignore_changes=service_ignore_changes,
         )
         self._redeploy: TimestampRedeploy | None = None
         if image_strategy == "timestamp":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.ecs_service import EcsService, EcsServiceNetworkConfiguration
 from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition
@@ -50,13 +51,15 @@ class FargateService(Construct):
         assign_public_ip: bool = False,
         log_retention_days: int = 30,
         ecr_repository_arn: str | None = None,
+        service_ignore_changes: Sequence[str] = (),
     ) -> None:
         """Props: ``cluster_arn``, ``service_name``, ``family``, ``container``, ``image`` (may be
         a token), ``region``, ``subnets``, ``log_group_name``, ``execution_role_name`` are
         required; ``cpu`` default 256; ``memory`` default 512; ``desired_count`` default 1;
         ``security_groups`` default none (the VPC's default group); ``assign_public_ip``
         default False; ``log_retention_days`` default 30; ``ecr_repository_arn`` default None
-        (no ECR pull permission: the image is public or elsewhere)."""
+        (no ECR pull permission: the image is public or elsewhere); ``service_ignore_changes``
+        default none (service attributes Terraform should not reconcile)."""
         super().__init__(scope, id_)
         validate_ecs_name(service_name)
         validate_ecs_name(family)
@@ -154,6 +157,9 @@ class FargateService(Construct):
             ),
             # The role's policy must exist before the first task pulls its image.
             depends_on=[self._execution_policy],
+            lifecycle=TerraformResourceLifecycle(ignore_changes=list(service_ignore_changes))
+            if service_ignore_changes
+            else None,
         )
 
     @property

@@ -19,6 +19,9 @@ from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 # written for environments that set emulator_endpoint.
 _EMULATOR_KEY = "emulator"
 _EMULATED_SERVICES = ("ec2", "ecr", "ecs", "iam", "cloudwatchlogs", "ssm", "sts")
+# moto's DescribeServices omits availabilityZoneRebalancing, so after every refresh the
+# provider would plan to set it again; on the emulator only, Terraform leaves it alone.
+_EMULATOR_SERVICE_GAPS = ("availability_zone_rebalancing",)
 
 
 def _container(service: ServiceSettings) -> ContainerSettings:
@@ -134,4 +137,5 @@ class EnvironmentStack(TerraformStack):
                 log_retention_days=env.log_retention_days,
                 redeploy_command=env.redeploy_command if timestamp else None,
                 redeploy_environment=redeploy_environment if timestamp else None,
+                service_ignore_changes=_EMULATOR_SERVICE_GAPS if endpoint is not None else (),
             )

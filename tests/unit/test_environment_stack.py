@@ -297,3 +297,13 @@ def test_two_services_share_the_cluster_and_nothing_else(synthesized: dict[str, 
 def test_snapshot(synthesized: dict[str, Synthesized], env: str, snapshot: Any) -> None:
     # One reviewed snapshot per environment, next to the fine-grained assertions above.
     assert synthesized[env].json == snapshot
+
+
+def test_only_the_emulator_ignores_what_moto_does_not_report(synthesized: dict[str, Synthesized]) -> None:
+    # moto's DescribeServices lacks availabilityZoneRebalancing: without this, every plan
+    # on the emulator would show a change. Real environments reconcile everything.
+    for service in SERVICES:
+        local = synthesized["local"].one("aws_ecs_service", f"{service}/fargate/service")
+        assert local["lifecycle"] == {"ignore_changes": ["availability_zone_rebalancing"]}
+        for env in ("dev", "staging", "prod"):
+            assert "lifecycle" not in synthesized[env].one("aws_ecs_service", f"{service}/fargate/service")

@@ -6,11 +6,11 @@ export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export CHECKPOINT_DISABLE := 1
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # pipenv installed with `pip --user` lands in the user base's bin directory.
 export PATH := $(shell python3 -m site --user-base 2>/dev/null)/bin:$(PATH)
 
-.PHONY: demo test deps lint typecheck unit e2e synth clean
+.PHONY: demo test bench deps lint typecheck unit e2e synth clean
 
 deps:
 	@sh scripts/bootstrap.sh
@@ -22,6 +22,10 @@ demo: deps
 ## every test: lint, types, unit tests of the synthesized stacks, end to end on the emulator
 test: deps lint typecheck
 	pipenv run pytest
+
+## benchmarks (measured, not asserted): prints tables for the README
+bench: deps
+	pipenv run python -m bench
 
 lint:
 	pipenv run ruff check .

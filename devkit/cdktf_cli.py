@@ -26,7 +26,7 @@ def tool_environment(
     env.update(
         {
             "CHECKPOINT_DISABLE": "1",  # no version check calls home
-            "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
             "CI": env.get("CI", "true"),  # no interactive prompts from cdktf
         }
     )

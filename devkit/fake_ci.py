@@ -41,7 +41,14 @@ def push_image(ecr: Any, repository_name: str, tag: str, *, content: str | None 
             }
         ],
     }
-    response = ecr.put_image(repositoryName=repository_name, imageManifest=json.dumps(manifest), imageTag=tag)
+    try:
+        response = ecr.put_image(
+            repositoryName=repository_name, imageManifest=json.dumps(manifest), imageTag=tag
+        )
+    except ecr.exceptions.ImageAlreadyExistsException:
+        # The same manifest under the same tag: pushing again changes nothing, as with docker push.
+        images = ecr.describe_images(repositoryName=repository_name, imageIds=[{"imageTag": tag}])
+        return str(images["imageDetails"][0]["imageDigest"])
     return str(response["image"]["imageId"]["imageDigest"])
 
 

@@ -16,13 +16,16 @@ from typing import Any
 
 import pytest
 
+from main import configure_imports
 from stacks.settings import Settings, load_settings
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_CONFIG = TESTS_DIR / "fixtures" / "two-services.toml"
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# The tests import the provider bindings as main.py does: fast unless ECS_CD_FAST_IMPORT=0.
+configure_imports()
 
 _skipped: list[str] = []
 

@@ -1,0 +1,28 @@
+"""The benchmark's floors import exactly the provider submodules the stacks use."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bench.synth import USED_SUBMODULES, generated_config
+from stacks.settings import settings_from_dict
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+def test_floor_imports_what_the_stacks_import() -> None:
+    used = set()
+    for folder in ("constructs_lib", "stacks"):
+        for path in (PROJECT_DIR / folder).glob("*.py"):
+            used |= set(re.findall(r"from cdktf_cdktf_provider_aws\.(\w+) import", path.read_text()))
+    assert used == set(USED_SUBMODULES)
+
+
+def test_generated_configurations_are_valid() -> None:
+    import tomllib
+
+    for services in (1, 5, 20):
+        settings = settings_from_dict(tomllib.loads(generated_config(services)), file="bench")
+        assert sorted(settings.environments) == ["dev", "local", "prod", "staging"]
+        assert all(len(env.services) == services for env in settings.environments.values())

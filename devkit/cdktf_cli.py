@@ -38,6 +38,12 @@ def tool_environment(
     return env
 
 
+def lock_timeout_environment(seconds: int) -> dict[str, str]:
+    """Make every Terraform command cdktf runs wait ``seconds`` for the state lock."""
+    flag = f"-lock-timeout={seconds}s"
+    return {f"TF_CLI_ARGS_{command}": flag for command in ("plan", "apply", "destroy", "refresh")}
+
+
 def _npx() -> str:
     npx = shutil.which("npx")
     if npx is None:

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from constructs_lib.naming import ecr_location
 from release import errors
+from release import state as state_ops
 from release.aws import MAX_ATTEMPTS, Aws, describe_failure
 from release.errors import BadInput, DeployFailed, ReleaseError, RolloutFailed, VerificationFailed
 from release.output import Output
@@ -29,6 +30,7 @@ from release.rollout import (
     primary_deployment,
     watch,
 )
+from release.state import s3_state
 from release.tags import (
     history,
     image_digest,
@@ -38,7 +40,7 @@ from release.tags import (
     write_tag,
 )
 from release.targets import Target, environment, load, target, targets
-from stacks.settings import EnvironmentSettings, Settings
+from stacks.settings import EnvironmentSettings, S3State, Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
@@ -422,7 +424,7 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
 @command
 def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll: float) -> dict[str, Any]:
     """Run `cdktf deploy ENV --auto-approve`, then (with --wait) follow each service's new deployment."""
-    from devkit.cdktf_cli import CACHE_DIR, deploy_command, tool_environment
+    from devkit.cdktf_cli import CACHE_DIR, deploy_command, lock_timeout_environment, tool_environment
     from devkit.errors import ToolError
     from devkit.terraform_offline import terraform_setup
 
@@ -448,16 +450,28 @@ def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll
     with subprocess.Popen(
         argv,
         cwd=PROJECT_DIR,
-        env=tool_environment(setup, emulator_endpoint=env_settings.emulator_endpoint),
+        env=tool_environment(
+            setup,
+            emulator_endpoint=env_settings.emulator_endpoint,
+            extra=lock_timeout_environment(env_settings.state.lock_timeout_seconds),
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         errors="replace",
     ) as process:
         assert process.stdout is not None
+        locked = False
         for line in process.stdout:
             rt.out.raw(line)
+            locked = locked or "Error acquiring the state lock" in line
     completed = process
+    if completed.returncode != 0 and locked:
+        raise DeployFailed(
+            f"cdktf deploy {env}: the state is locked by another run and stayed locked for "
+            f"lock_timeout_seconds = {env_settings.state.lock_timeout_seconds}; nothing was applied. "
+            f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force"
+        )
     if completed.returncode != 0:
         raise DeployFailed(
             f"cdktf deploy {env} exited with {completed.returncode}; Terraform may have applied part of "
@@ -483,6 +497,89 @@ def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll
     if failures:
         raise RolloutFailed("; ".join(failures), details=payload)
     return payload
+
+
+# --- state ----------------------------------------------------------------------------
+
+
+def _state_aws(rt: Runtime, env: str) -> tuple[Aws, S3State, EnvironmentSettings]:
+    env_settings = environment(rt.settings, env)
+    state = s3_state(env_settings)
+    return rt.aws(env_settings, state.region), state, env_settings
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("env")
+@command
+def bootstrap(rt: Runtime, env: str) -> dict[str, Any]:
+    """Create ENV's state bucket: versioning, encryption, public access blocked, TLS only. Idempotent."""
+    aws, state, _ = _state_aws(rt, env)
+    done = state_ops.bootstrap(aws, state)
+    for line in done:
+        rt.out.say(f"{state.bucket}: {line}")
+    return {"environment": env, "bucket": state.bucket, "region": state.region, "done": done}
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("env")
+@click.option("--force", is_flag=True, help="Delete the lock. Only when the run holding it is dead.")
+@command
+def unlock(rt: Runtime, env: str, force: bool) -> dict[str, Any]:
+    """Show who holds ENV's state lock; with --force, clear a stale one."""
+    aws, state, _ = _state_aws(rt, env)
+    lock = state_ops.read_lock(aws, state)
+    if lock is None:
+        rt.out.say(f"s3://{state.bucket}/{state.key}: not locked")
+        return {"environment": env, "locked": False, "cleared": False}
+    rt.out.say(
+        f"s3://{state.bucket}/{state.key} is locked: id {lock.id}, "
+        f"{lock.operation} by {lock.who} since {lock.created}"
+    )
+    if not force:
+        rt.out.say("if that run is dead, clear the lock with --force")
+        return {"environment": env, "locked": True, "cleared": False, "lock": lock.raw}
+    state_ops.clear_lock(aws, state)
+    rt.out.say("lock cleared; the next deploy will take it normally", style="green")
+    return {"environment": env, "locked": False, "cleared": True, "lock": lock.raw}
+
+
+@cli.command("state-versions", epilog=EXIT_CODES)
+@click.argument("env")
+@command
+def state_versions(rt: Runtime, env: str) -> dict[str, Any]:
+    """List the versions of ENV's state object, newest first."""
+    aws, state, _ = _state_aws(rt, env)
+    found = state_ops.versions(aws, state)
+    rt.out.table(
+        f"s3://{state.bucket}/{state.key}",
+        ["version id", "modified", "bytes", "current"],
+        [(v["version_id"], v["modified"], v["size"], "yes" if v["latest"] else "") for v in found],
+    )
+    return {"environment": env, "bucket": state.bucket, "key": state.key, "versions": found}
+
+
+@cli.command("state-restore", epilog=EXIT_CODES)
+@click.argument("env")
+@click.option("--version-id", default=None, help="Version to restore (default: the one before the current).")
+@command
+def state_restore(rt: Runtime, env: str, version_id: str | None) -> dict[str, Any]:
+    """Make an earlier version of ENV's state current again (a new version; nothing is deleted)."""
+    aws, state, _ = _state_aws(rt, env)
+    lock = state_ops.read_lock(aws, state)
+    if lock is not None:
+        raise BadInput(
+            f"the state is locked ({lock.operation} by {lock.who}): wait, or `unlock {env} --force`"
+        )
+    found = state_ops.versions(aws, state)
+    if version_id is None:
+        if len(found) < 2:
+            raise BadInput(f"s3://{state.bucket}/{state.key} has no earlier version to restore")
+        version_id = found[1]["version_id"]
+    new_version = state_ops.restore(aws, state, version_id)
+    rt.out.say(
+        f"restored {version_id} as the current state of {env} (new version {new_version})", style="green"
+    )
+    return {"environment": env, "restored": version_id, "new_version": new_version}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
+from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets, DataAwsSubnetsFilter
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
@@ -82,13 +82,29 @@ class EnvironmentStack(TerraformStack):
         if isinstance(env.state, LocalState):
             LocalBackend(self, path=env.state.path)
         else:
+            emulator_backend = {}
+            if endpoint is not None:
+                emulator_backend = {
+                    "endpoints": S3BackendEndpointConfig(s3=endpoint),
+                    "use_path_style": True,
+                    "access_key": _EMULATOR_KEY,
+                    "secret_key": _EMULATOR_KEY,
+                    "skip_credentials_validation": True,
+                    "skip_requesting_account_id": True,
+                    "skip_metadata_api_check": True,
+                    "skip_s3_checksum": True,
+                }
             S3Backend(
                 self,
                 bucket=env.state.bucket,
                 key=env.state.key,
                 region=env.state.region,
                 encrypt=env.state.encrypt,
+                **emulator_backend,  # type: ignore[arg-type]
             )
+            if env.state.use_lockfile:
+                # cdktf 0.21's S3Backend predates use_lockfile; the override writes it as is.
+                self.add_override("terraform.backend.s3.use_lockfile", True)
 
         if env.network.use_default_vpc:
             vpc = DataAwsVpc(self, "default-vpc", default=True)

@@ -138,11 +138,15 @@ class NetworkSettings(_Model):
         return self
 
 
+LockTimeout = Annotated[StrictInt, Field(ge=0, le=3600)]
+
+
 class LocalState(_Model):
     """Terraform state in a file next to the synthesized stack."""
 
     backend: Literal["local"]
     path: StrictStr = "terraform.tfstate"
+    lock_timeout_seconds: LockTimeout = 0
 
 
 class S3State(_Model):
@@ -153,6 +157,10 @@ class S3State(_Model):
     key: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
     region: Region
     encrypt: StrictBool = True
+    # S3-native locking (Terraform >= 1.10): a <key>.tflock object next to the state.
+    use_lockfile: StrictBool = True
+    # How long a second pipeline waits for the lock before failing (0: fail at once).
+    lock_timeout_seconds: LockTimeout = 300
 
 
 class _EnvironmentFile(_Model):
@@ -255,7 +263,11 @@ def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str
         loc = [*base, *error["loc"]]
         # Discriminated unions add the tag to the location, dict keys add "[key]":
         # the user wrote neither.
-        loc = [p for p in loc if (p not in ("local", "s3") or loc[-1] == p) and p != "[key]"]
+        loc = [
+            p
+            for i, p in enumerate(loc)
+            if p != "[key]" and not (i > 0 and loc[i - 1] == "state" and p in ("local", "s3"))
+        ]
         where = _where(loc)
         if error["type"] == "missing":
             lines.append(f"{file}: {where}: {_message(error)}")

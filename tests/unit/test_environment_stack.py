@@ -246,6 +246,7 @@ def test_state_backends(synthesized: dict[str, Synthesized]) -> None:
             "key": "shop/prod.tfstate",
             "region": "eu-central-1",
             "encrypt": True,
+            "use_lockfile": True,
         }
     }
     assert synthesized["dev"].json["terraform"]["backend"]["s3"]["key"] == "shop/dev.tfstate"
@@ -307,3 +308,8 @@ def test_only_the_emulator_ignores_what_moto_does_not_report(synthesized: dict[s
         assert local["lifecycle"] == {"ignore_changes": ["availability_zone_rebalancing"]}
         for env in ("dev", "staging", "prod"):
             assert "lifecycle" not in synthesized[env].one("aws_ecs_service", f"{service}/fargate/service")
+
+
+def test_s3_backends_lock_with_a_lockfile(synthesized: dict[str, Synthesized]) -> None:
+    for env in ("dev", "staging", "prod"):
+        assert synthesized[env].json["terraform"]["backend"]["s3"]["use_lockfile"] is True

@@ -1,0 +1,273 @@
+"""Remote state on the emulator's S3: bootstrap, locking under concurrent deploys, parallel
+environments, a stale lock from a killed run, restoring a state version, concurrent set-tag.
+
+Every deploy here is `ecs-release deploy` (the real cdktf CLI and Terraform) in its own
+output directory, as separate CI runners would run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devkit.cdktf_cli import PROJECT_DIR, tool_environment
+from devkit.emulator import Emulator
+from devkit.fake_ci import push_image, write_tag
+from devkit.terraform import Terraform
+from devkit.terraform_offline import TerraformSetup
+
+pytestmark = pytest.mark.e2e
+BUCKET = "st-state"
+
+
+def config_text(lock_timeout: int) -> str:
+    text = """
+[project]
+name = "st"
+
+[services.api]
+repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/st-api"
+"""
+    for env, strategy in (("one", "timestamp"), ("two", "ssm-tag")):
+        text += f"""
+[environments.{env}]
+region = "us-east-1"
+emulator_endpoint = "http://127.0.0.1:1"
+network = {{ use_default_vpc = true }}
+state = {{ backend = "s3", bucket = "{BUCKET}", key = "ecs-cd/{env}.tfstate", region = "us-east-1", \
+lock_timeout_seconds = {lock_timeout} }}
+
+[environments.{env}.services.api]
+image_strategy = "{strategy}"
+"""
+    return text
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+    started: float
+    ended: float
+
+    @property
+    def json(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.stdout)
+        return parsed
+
+
+@dataclass
+class Lab:
+    emulator: Emulator
+    setup: TerraformSetup
+    work: Path
+    runs: int = 0
+
+    def config(self, lock_timeout: int) -> Path:
+        path = self.work / f"config-{lock_timeout}.toml"
+        if not path.exists():
+            path.write_text(config_text(lock_timeout))
+        return path
+
+    def release(self, *args: str, lock_timeout: int = 0, output: Path | None = None) -> Result:
+        env = {
+            **os.environ,
+            "ECS_CD_CONFIG": str(self.config(lock_timeout)),
+            "ECS_CD_EMULATOR_ENDPOINT": self.emulator.endpoint,
+            "CI": "true",
+        }
+        if output is not None:
+            env["ECS_CD_OUTPUT"] = str(output)
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "release", "--json", *args],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        return Result(done.returncode, done.stdout, done.stderr, started, time.monotonic())
+
+    def deploy(self, env: str, *, lock_timeout: int = 0) -> Result:
+        self.runs += 1
+        return self.release("deploy", env, lock_timeout=lock_timeout, output=self.work / f"run-{self.runs}")
+
+    def state(self, env: str) -> dict[str, Any]:
+        body = (
+            self.emulator.client("s3").get_object(Bucket=BUCKET, Key=f"ecs-cd/{env}.tfstate")["Body"].read()
+        )
+        parsed: dict[str, Any] = json.loads(body)
+        return parsed
+
+    def addresses(self, env: str) -> list[str]:
+        return sorted(
+            f"{r['type']}.{r['name']}" for r in self.state(env)["resources"] if r["mode"] == "managed"
+        )
+
+    def locked(self, env: str) -> bool:
+        s3 = self.emulator.client("s3")
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"ecs-cd/{env}.tfstate.tflock")
+        return bool(listed.get("KeyCount"))
+
+
+def parallel(*calls: Any) -> list[Result]:
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(fn, *args, **kwargs) for fn, args, kwargs in calls]
+        return [f.result() for f in futures]
+
+
+@pytest.fixture(scope="module")
+def lab(
+    emulator: Emulator, tf_setup: TerraformSetup, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Lab]:
+    lab = Lab(emulator, tf_setup, tmp_path_factory.mktemp("state"))
+    push_image(emulator.client("ecr"), "st-api", "1.0.0")
+    for env in ("one", "two"):
+        write_tag(emulator.client("ssm"), f"/api/{env}/docker-image-tag", "1.0.0")
+    yield lab
+
+
+def test_bootstrap_creates_a_safe_bucket_idempotently(lab: Lab) -> None:
+    for _ in range(2):
+        result = lab.release("bootstrap", "one")
+        assert result.returncode == 0, result.stderr
+    assert "bucket st-state exists (yours)" in result.json["done"]
+    s3 = lab.emulator.client("s3")
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_two_environments_deploy_in_parallel_without_waiting(lab: Lab) -> None:
+    one, two = parallel((lab.deploy, ("one",), {}), (lab.deploy, ("two",), {}))
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert two.returncode == 0, two.stderr[-3000:]
+    # each ran while the other ran: separate state keys, separate locks
+    assert one.started < two.ended and two.started < one.ended
+    durations = {"one": one.ended - one.started, "two": two.ended - two.started}
+    print(f"parallel deploys of two environments: {durations}")
+    for env in ("one", "two"):
+        assert not lab.locked(env)
+        assert "aws_ecs_service.api_fargate_service_74117091" in lab.addresses(env)
+
+
+def test_concurrent_deploys_with_lock_timeout_0_exactly_one_fails_clearly(lab: Lab) -> None:
+    before = lab.state("one")
+    first, second = parallel(
+        (lab.deploy, ("one",), {"lock_timeout": 0}), (lab.deploy, ("one",), {"lock_timeout": 0})
+    )
+    codes = sorted([first.returncode, second.returncode])
+    assert codes == [0, 5], (first.stderr[-2000:], second.stderr[-2000:])
+    failed = first if first.returncode else second
+    assert "the state is locked by another run" in failed.json["error"]
+    assert "ecs-release unlock one --force" in failed.json["error"]
+    after = lab.state("one")
+    assert after["serial"] > before["serial"]
+    assert lab.addresses("one") == sorted(
+        f"{r['type']}.{r['name']}" for r in before["resources"] if r["mode"] == "managed"
+    )
+    assert not lab.locked("one")
+
+
+def test_concurrent_deploys_with_a_lock_timeout_both_succeed_in_turn(lab: Lab) -> None:
+    before = lab.state("one")
+    resources = lab.addresses("one")
+    first, second = parallel(
+        (lab.deploy, ("one",), {"lock_timeout": 300}), (lab.deploy, ("one",), {"lock_timeout": 300})
+    )
+    assert (first.returncode, second.returncode) == (0, 0), (first.stderr[-2000:], second.stderr[-2000:])
+    after = lab.state("one")
+    # each apply of the timestamp stack replaces its trigger and writes the state: the
+    # serial grows by at least one per apply, and nothing was lost
+    assert after["serial"] >= before["serial"] + 2
+    assert lab.addresses("one") == resources
+
+
+def test_a_killed_deploy_leaves_a_lock_that_unlock_clears(lab: Lab) -> None:
+    # GIVEN a stack directory of `two` and a Terraform apply killed while holding the lock
+    outdir = lab.work / "killed"
+    first = lab.release("deploy", "two", output=outdir)
+    assert first.returncode == 0, first.stderr[-2000:]
+    env = tool_environment(lab.setup, emulator_endpoint=lab.emulator.endpoint)
+    terraform = Terraform(outdir / "stacks" / "two", env)
+    process = subprocess.Popen(
+        [terraform.binary, "apply", "-auto-approve", "-input=false", "-no-color"],
+        cwd=terraform.stack_dir,
+        env=terraform.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not lab.locked("two") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert lab.locked("two"), "terraform never took the lock"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert lab.locked("two")
+    # WHEN the next pipeline deploys THEN it fails clearly on the lock
+    blocked = lab.deploy("two", lock_timeout=0)
+    assert blocked.returncode == 5 and "locked by another run" in blocked.json["error"]
+    # AND unlock shows the holder, and with --force clears it
+    shown = lab.release("unlock", "two")
+    assert (shown.returncode, shown.json["locked"], shown.json["cleared"]) == (0, True, False)
+    assert shown.json["lock"]["Operation"] == "OperationTypeApply"
+    cleared = lab.release("unlock", "two", "--force")
+    assert cleared.json["cleared"] is True and not lab.locked("two")
+    # AND the next deploy converges: a plan afterwards has nothing to do
+    assert lab.release("deploy", "two", output=outdir).returncode == 0
+    assert terraform.plan_exit_code().returncode == 0
+
+
+def test_garbage_state_is_restored_from_the_previous_version(lab: Lab) -> None:
+    outdir = lab.work / "restore"
+    assert lab.release("deploy", "two", output=outdir).returncode == 0
+    terraform = Terraform(
+        outdir / "stacks" / "two", tool_environment(lab.setup, emulator_endpoint=lab.emulator.endpoint)
+    )
+    # GIVEN the state object overwritten with garbage
+    lab.emulator.client("s3").put_object(Bucket=BUCKET, Key="ecs-cd/two.tfstate", Body=b"{ not a state")
+    broken = terraform.run("plan", "-input=false", "-no-color", check=False)
+    assert broken.returncode == 1
+    # WHEN the documented command restores the previous version
+    versions = lab.release("state-versions", "two")
+    assert len(versions.json["versions"]) >= 2 and versions.json["versions"][0]["latest"]
+    restored = lab.release("state-restore", "two")
+    assert restored.returncode == 0, restored.stderr
+    assert restored.json["restored"] == versions.json["versions"][1]["version_id"]
+    # THEN a plan shows no changes
+    plan = terraform.plan_exit_code()
+    assert plan.returncode == 0, plan.output[-2000:]
+
+
+def test_parallel_set_tag_calls_each_write_a_version(lab: Lab) -> None:
+    ssm = lab.emulator.client("ssm")
+    parameter = "/api/two/docker-image-tag"
+    start = int(ssm.get_parameter(Name=parameter)["Parameter"]["Version"])
+    tags = [f"par-{i}" for i in range(8)]
+    results = parallel(*[(lab.release, ("set-tag", "two", "api", tag), {}) for tag in tags])
+    assert [r.returncode for r in results] == [0] * len(tags), [r.stderr for r in results if r.returncode]
+    history = ssm.get_parameter_history(Name=parameter, MaxResults=50)["Parameters"]
+    recorded = [h for h in history if int(h["Version"]) > start]
+    assert sorted(h["Value"] for h in recorded) == sorted(tags)
+    assert len({int(h["Version"]) for h in recorded}) == len(tags)
+    assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] in tags

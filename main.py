@@ -40,17 +40,29 @@ def build_app(settings: Settings, outdir: str | None = None) -> object:
     # Imported here so configuration errors are reported before the ~14 s provider import.
     from cdktf import App
 
-    from stacks.environment_stack import EnvironmentStack
+    from stacks.environment_stack import EnvironmentStack, ServiceStack, service_stack_name
 
     app = App(outdir=outdir) if outdir else App()
     for name, environment in settings.environments.items():
-        EnvironmentStack(
+        env_stack = EnvironmentStack(
             app,
             name,
             project=settings.project,
             environment=environment,
             null_provider_version=settings.null_provider_version,
         )
+        if environment.stack_per_service:
+            for service in environment.services:
+                service_stack = ServiceStack(
+                    app,
+                    service_stack_name(name, service.name),
+                    project=settings.project,
+                    environment=environment,
+                    service=service,
+                    null_provider_version=settings.null_provider_version,
+                )
+                # `cdktf deploy '*'` then creates the cluster before the services.
+                service_stack.add_dependency(env_stack)
     return app
 
 

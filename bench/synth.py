@@ -27,6 +27,7 @@ from devkit.terraform_offline import terraform_setup
 USED_SUBMODULES = (
     "cloudwatch_log_group",
     "data_aws_ecr_image",
+    "data_aws_ecs_cluster",
     "data_aws_ssm_parameter",
     "data_aws_subnets",
     "data_aws_vpc",

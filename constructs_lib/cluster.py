@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from cdktf_cdktf_provider_aws.data_aws_ecs_cluster import DataAwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as AwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting
 from constructs import Construct
 
 from constructs_lib.naming import validate_ecs_name
+
+
+class ClusterRef(Protocol):
+    """What a service needs of its cluster."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def arn(self) -> str: ...
 
 
 class EcsCluster(Construct):
@@ -38,3 +51,34 @@ class EcsCluster(Construct):
     def name(self) -> str:
         """The cluster name, known at synth time."""
         return self._name
+
+    @property
+    def arn(self) -> str:
+        """A token for the cluster ARN."""
+        return self._cluster.arn
+
+
+class ExistingCluster(Construct):
+    """A cluster made elsewhere (another stack), found by name at plan time."""
+
+    def __init__(self, scope: Construct, id_: str, *, name: str) -> None:
+        """``name``: the cluster name (required)."""
+        super().__init__(scope, id_)
+        validate_ecs_name(name)
+        self._name = name
+        self._lookup = DataAwsEcsCluster(self, "lookup", cluster_name=name)
+
+    @property
+    def lookup(self) -> DataAwsEcsCluster:
+        """The ``aws_ecs_cluster`` data source."""
+        return self._lookup
+
+    @property
+    def name(self) -> str:
+        """The cluster name, known at synth time."""
+        return self._name
+
+    @property
+    def arn(self) -> str:
+        """A token for the cluster ARN."""
+        return self._lookup.arn

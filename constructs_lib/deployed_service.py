@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
-from constructs_lib.cluster import EcsCluster
+from constructs_lib.cluster import ClusterRef
 from constructs_lib.container import ContainerSettings
 from constructs_lib.fargate_service import FargateService
 from constructs_lib.image import EcrDigestImage, SsmTaggedImage
@@ -33,7 +33,7 @@ class SsmTaggedService(Construct):
         scope: Construct,
         id_: str,
         *,
-        cluster: EcsCluster,
+        cluster: ClusterRef,
         service_name: str,
         family: str,
         repository: str,
@@ -95,7 +95,7 @@ class SsmTaggedService(Construct):
         self._fargate = FargateService(
             self,
             "fargate",
-            cluster_arn=cluster.cluster.arn,
+            cluster_arn=cluster.arn,
             service_name=service_name,
             family=family,
             container=container,

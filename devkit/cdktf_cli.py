@@ -73,18 +73,22 @@ def cdktf(
     )
 
 
-def deploy_command(stack: str, *, setup: TerraformSetup, outdir: Path) -> list[str]:
-    """The argv of ``npx cdktf deploy STACK --auto-approve`` into ``outdir`` (plus the offline flags)."""
+def deploy_command(
+    stacks: str | Sequence[str], *, setup: TerraformSetup, outdir: Path, extra: Sequence[str] = ()
+) -> list[str]:
+    """The argv of ``npx cdktf deploy STACK… --auto-approve`` into ``outdir`` (plus the offline flags)."""
+    names = [stacks] if isinstance(stacks, str) else list(stacks)
     return [
         _npx(),
         "--no-install",
         "cdktf",
         "deploy",
-        stack,
+        *names,
         "--auto-approve",
         "--output",
         str(outdir),
         *setup.cdktf_deploy_flags,
+        *extra,
     ]
 
 

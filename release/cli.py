@@ -420,29 +420,52 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     show_default="cdktf.out",
     help="cdktf output directory; local state lives here (env ECS_CD_OUTPUT).",
 )
+@click.option(
+    "--service",
+    "only",
+    default=None,
+    help="In an environment split per service: deploy only this service's stack (ENV-SERVICE).",
+)
 @wait_options
 @command
-def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll: float) -> dict[str, Any]:
+def deploy(
+    rt: Runtime, env: str, outdir: Path, only: str | None, wait: bool, timeout: float, poll: float
+) -> dict[str, Any]:
     """Run `cdktf deploy ENV --auto-approve`, then (with --wait) follow each service's new deployment."""
     from devkit.cdktf_cli import CACHE_DIR, deploy_command, lock_timeout_environment, tool_environment
     from devkit.errors import ToolError
     from devkit.terraform_offline import terraform_setup
+    from stacks.environment_stack import service_stack_name
 
     env_settings = environment(rt.settings, env)
-    ts = targets(rt.settings, env, None)
+    if only is not None and not env_settings.stack_per_service:
+        raise BadInput(
+            f"environment {env} is one stack (stack_per_service = false): deploy it without --service"
+        )
+    ts = targets(rt.settings, env, only)
+    if not env_settings.stack_per_service:
+        stacks = [env]
+    elif only is not None:
+        stacks = [service_stack_name(env, only)]
+    else:
+        stacks = [env, *(service_stack_name(env, t.service.name) for t in ts)]
 
-    def primary(t: Target) -> str | None:
+    def primary(t: Target) -> tuple[str, str] | None:
+        """(PRIMARY deployment id, task definition) of the service, None before its first deploy."""
         try:
             svc = describe_service(rt.aws(t.environment), t.cluster, t.service_name)
         except BadInput:
             return None
         found = primary_deployment(svc)
-        return str(found["id"]) if found else None
+        return (str(found["id"]), str(svc.get("taskDefinition", ""))) if found else None
 
     before = {t.service.name: primary(t) for t in ts}
     try:
         setup = terraform_setup(CACHE_DIR)
-        argv = deploy_command(env, setup=setup, outdir=outdir)
+        # A service stack depends on the environment's (cluster) stack; deploying it alone
+        # is the point of the split, so cdktf must not insist on deploying the cluster too.
+        extra = ["--ignore-missing-stack-dependencies"] if only is not None else []
+        argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
     except ToolError as exc:
         raise BadInput(str(exc)) from None
     rt.out.say("running: " + " ".join(argv[1:]))
@@ -477,20 +500,22 @@ def deploy(rt: Runtime, env: str, outdir: Path, wait: bool, timeout: float, poll
             f"cdktf deploy {env} exited with {completed.returncode}; Terraform may have applied part of "
             f"the plan before failing: check `ecs-release status {env}` and deploy again"
         )
-    payload: dict[str, Any] = {"environment": env, "deployed": True, "rollouts": []}
+    payload: dict[str, Any] = {"environment": env, "stacks": stacks, "deployed": True, "rollouts": []}
     failures = []
     for t in ts:
         after = primary(t)
         if after is None:
             raise DeployFailed(f"{t.service.name} has no PRIMARY deployment after cdktf deploy {env}")
+        # A new deployment id, or a new task definition (some emulators keep the id): follow it.
         if after == before[t.service.name]:
             rt.out.say(f"{t.service.name}: no new deployment (nothing changed)")
             continue
+        deployment_id = after[0]
         if not wait:
-            rt.out.say(f"{t.service.name}: deployment {after} started")
-            payload["rollouts"].append({"service": t.service.name, "deployment_id": after})
+            rt.out.say(f"{t.service.name}: deployment {deployment_id} started")
+            payload["rollouts"].append({"service": t.service.name, "deployment_id": deployment_id})
             continue
-        result = _follow(rt, t, after, timeout, poll)
+        result = _follow(rt, t, deployment_id, timeout, poll)
         payload["rollouts"].append({"service": t.service.name, **result.as_dict()})
         if not result.ok:
             failures.append(f"{t.service.name}: {result.outcome.value}")
@@ -510,11 +535,19 @@ def _state_aws(rt: Runtime, env: str) -> tuple[Aws, S3State, EnvironmentSettings
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("env")
+@click.option(
+    "--tls-only/--no-tls-only",
+    default=None,
+    help="Deny plain-HTTP access (default: on, except for a plain-HTTP emulator endpoint).",
+)
 @command
-def bootstrap(rt: Runtime, env: str) -> dict[str, Any]:
+def bootstrap(rt: Runtime, env: str, tls_only: bool | None) -> dict[str, Any]:
     """Create ENV's state bucket: versioning, encryption, public access blocked, TLS only. Idempotent."""
-    aws, state, _ = _state_aws(rt, env)
-    done = state_ops.bootstrap(aws, state)
+    aws, state, env_settings = _state_aws(rt, env)
+    if tls_only is None:
+        endpoint = env_settings.emulator_endpoint
+        tls_only = endpoint is None or not endpoint.startswith("http://")
+    done = state_ops.bootstrap(aws, state, tls_only=tls_only)
     for line in done:
         rt.out.say(f"{state.bucket}: {line}")
     return {"environment": env, "bucket": state.bucket, "region": state.region, "done": done}

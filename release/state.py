@@ -44,23 +44,35 @@ def tls_only_policy(bucket: str) -> dict[str, Any]:
     }
 
 
-def bootstrap(aws: Aws, state: S3State) -> list[str]:
-    """Create the state bucket if needed and (re)apply its settings; returns what was done."""
+def bootstrap(aws: Aws, state: S3State, *, tls_only: bool = True) -> list[str]:
+    """Create the state bucket if needed and (re)apply its settings; returns what was done.
+
+    ``tls_only`` (default True) adds the policy that denies plain-HTTP access; an emulator
+    reached over plain HTTP would then refuse Terraform itself, so the caller turns it off there."""
     done = []
+    # HeadBucket first: in us-east-1, CreateBucket on a bucket you own answers 200, not an error.
     try:
+        aws.call("s3", "head_bucket", Bucket=state.bucket)
+        exists = True
+    except ClientError as exc:
+        if error_code(exc) in ("403", "Forbidden"):
+            raise BadInput(
+                f"bucket {state.bucket} exists and belongs to another account: choose another name"
+            ) from None
+        if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+            raise describe_failure("s3", "HeadBucket", exc) from None
+        exists = False
+    if exists:
+        done.append(f"bucket {state.bucket} exists (yours)")
+    else:
         kwargs: dict[str, Any] = {"Bucket": state.bucket}
         if state.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": state.region}
-        aws.call("s3", "create_bucket", **kwargs)
-        done.append(f"created bucket {state.bucket} in {state.region}")
-    except ClientError as exc:
-        if error_code(exc) != "BucketAlreadyOwnedByYou":
-            if error_code(exc) == "BucketAlreadyExists":
-                raise BadInput(
-                    f"bucket {state.bucket} exists and belongs to another account: choose another name"
-                ) from None
+        try:
+            aws.call("s3", "create_bucket", **kwargs)
+        except ClientError as exc:
             raise describe_failure("s3", "CreateBucket", exc) from None
-        done.append(f"bucket {state.bucket} exists (yours)")
+        done.append(f"created bucket {state.bucket} in {state.region}")
     steps: list[tuple[str, dict[str, Any], str]] = [
         ("put_bucket_versioning", {"VersioningConfiguration": {"Status": "Enabled"}}, "versioning on"),
         (
@@ -89,18 +101,18 @@ def bootstrap(aws: Aws, state: S3State) -> list[str]:
             },
             "public access blocked",
         ),
-        (
-            "put_bucket_policy",
-            {"Policy": json.dumps(tls_only_policy(state.bucket))},
-            "TLS-only bucket policy",
-        ),
     ]
+    if tls_only:
+        policy = json.dumps(tls_only_policy(state.bucket))
+        steps.append(("put_bucket_policy", {"Policy": policy}, "TLS-only bucket policy"))
     for operation, kwargs, label in steps:
         try:
             aws.call("s3", operation, Bucket=state.bucket, **kwargs)
         except ClientError as exc:
             raise describe_failure("s3", operation, exc) from None
         done.append(label)
+    if not tls_only:
+        done.append("TLS-only bucket policy NOT applied (plain-HTTP emulator endpoint)")
     return done
 
 

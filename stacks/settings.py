@@ -193,6 +193,7 @@ class _EnvironmentFile(_Model):
         3653,
     ] = 30
     redeploy_command: list[StrictStr] | None = None
+    stack_per_service: StrictBool = False
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
@@ -206,6 +207,7 @@ class EnvironmentSettings(_Model):
     state: LocalState | S3State
     log_retention_days: int
     redeploy_command: tuple[str, ...]
+    stack_per_service: bool
     services: tuple[ServiceSettings, ...]
 
     def service(self, name: str) -> ServiceSettings:
@@ -482,6 +484,7 @@ def settings_from_dict(
             state=env_file.state,
             log_retention_days=env_file.log_retention_days,
             redeploy_command=redeploy,
+            stack_per_service=env_file.stack_per_service,
             services=tuple(resolved),
         )
 

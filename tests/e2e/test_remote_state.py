@@ -51,7 +51,16 @@ lock_timeout_seconds = {lock_timeout} }}
 [environments.{env}.services.api]
 image_strategy = "{strategy}"
 """
-    return text
+    return (
+        text
+        + """
+[environments.tls]
+region = "us-east-1"
+emulator_endpoint = "http://127.0.0.1:1"
+network = { use_default_vpc = true }
+state = { backend = "s3", bucket = "st-tls", key = "tls.tfstate", region = "us-east-1" }
+"""
+    )
 
 
 @dataclass(frozen=True)
@@ -146,15 +155,31 @@ def test_bootstrap_creates_a_safe_bucket_idempotently(lab: Lab) -> None:
         result = lab.release("bootstrap", "one")
         assert result.returncode == 0, result.stderr
     assert "bucket st-state exists (yours)" in result.json["done"]
+    # the emulator speaks plain HTTP, where a TLS-only policy would lock Terraform out
+    assert "TLS-only bucket policy NOT applied (plain-HTTP emulator endpoint)" in result.json["done"]
     s3 = lab.emulator.client("s3")
     assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
     rules = s3.get_bucket_encryption(Bucket=BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     block = s3.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"]
     assert all(block.values()) and len(block) == 4
-    (statement,) = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])["Statement"]
+    assert "TLS-only bucket policy" not in result.json["done"]
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=BUCKET)
+
+
+def test_tls_only_policy_denies_plain_http(lab: Lab) -> None:
+    # GIVEN a bucket bootstrapped with the TLS-only policy forced on
+    result = lab.release("bootstrap", "tls", "--tls-only")
+    assert result.returncode == 0, result.stderr
+    s3 = lab.emulator.client("s3")
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket="st-tls")["Policy"])["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # THEN the emulator, reached over plain HTTP, refuses writes to it
+    with pytest.raises(s3.exceptions.ClientError) as denied:
+        s3.put_object(Bucket="st-tls", Key="probe", Body=b"x")
+    assert denied.value.response["Error"]["Code"] in ("AccessDenied", "403")
 
 
 def test_two_environments_deploy_in_parallel_without_waiting(lab: Lab) -> None:
@@ -178,6 +203,9 @@ def test_concurrent_deploys_with_lock_timeout_0_exactly_one_fails_clearly(lab: L
     codes = sorted([first.returncode, second.returncode])
     assert codes == [0, 5], (first.stderr[-2000:], second.stderr[-2000:])
     failed = first if first.returncode else second
+    print(
+        f"lock timeout 0: durations {first.ended - first.started:.1f} s / {second.ended - second.started:.1f} s"
+    )
     assert "the state is locked by another run" in failed.json["error"]
     assert "ecs-release unlock one --force" in failed.json["error"]
     after = lab.state("one")
@@ -195,7 +223,11 @@ def test_concurrent_deploys_with_a_lock_timeout_both_succeed_in_turn(lab: Lab) -
         (lab.deploy, ("one",), {"lock_timeout": 300}), (lab.deploy, ("one",), {"lock_timeout": 300})
     )
     assert (first.returncode, second.returncode) == (0, 0), (first.stderr[-2000:], second.stderr[-2000:])
+    print(
+        f"lock timeout 300: durations {first.ended - first.started:.1f} s / {second.ended - second.started:.1f} s"
+    )
     after = lab.state("one")
+    print(f"serial {before['serial']} -> {after['serial']}")
     # each apply of the timestamp stack replaces its trigger and writes the state: the
     # serial grows by at least one per apply, and nothing was lost
     assert after["serial"] >= before["serial"] + 2

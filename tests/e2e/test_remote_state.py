@@ -203,9 +203,8 @@ def test_concurrent_deploys_with_lock_timeout_0_exactly_one_fails_clearly(lab: L
     codes = sorted([first.returncode, second.returncode])
     assert codes == [0, 5], (first.stderr[-2000:], second.stderr[-2000:])
     failed = first if first.returncode else second
-    print(
-        f"lock timeout 0: durations {first.ended - first.started:.1f} s / {second.ended - second.started:.1f} s"
-    )
+    took = (first.ended - first.started, second.ended - second.started)
+    print(f"lock timeout 0: durations {took[0]:.1f} s / {took[1]:.1f} s")
     assert "the state is locked by another run" in failed.json["error"]
     assert "ecs-release unlock one --force" in failed.json["error"]
     after = lab.state("one")
@@ -223,9 +222,8 @@ def test_concurrent_deploys_with_a_lock_timeout_both_succeed_in_turn(lab: Lab) -
         (lab.deploy, ("one",), {"lock_timeout": 300}), (lab.deploy, ("one",), {"lock_timeout": 300})
     )
     assert (first.returncode, second.returncode) == (0, 0), (first.stderr[-2000:], second.stderr[-2000:])
-    print(
-        f"lock timeout 300: durations {first.ended - first.started:.1f} s / {second.ended - second.started:.1f} s"
-    )
+    took = (first.ended - first.started, second.ended - second.started)
+    print(f"lock timeout 300: durations {took[0]:.1f} s / {took[1]:.1f} s")
     after = lab.state("one")
     print(f"serial {before['serial']} -> {after['serial']}")
     # each apply of the timestamp stack replaces its trigger and writes the state: the

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from stacks.settings import ConfigError, Settings, load_settings
 
@@ -36,13 +37,13 @@ def configure_imports() -> bool:
     return enable()
 
 
-def build_app(settings: Settings, outdir: str | None = None) -> object:
-    # Imported here so configuration errors are reported before the ~14 s provider import.
-    from cdktf import App
+def add_stacks(app: Any, settings: Settings) -> dict[str, Any]:
+    """One stack per environment (and per service where split) on ``app``, by stack name.
 
+    The tests build their stacks with this too, on ``Testing.app()``."""
     from stacks.environment_stack import EnvironmentStack, ServiceStack, service_stack_name
 
-    app = App(outdir=outdir) if outdir else App()
+    stacks: dict[str, Any] = {}
     for name, environment in settings.environments.items():
         env_stack = EnvironmentStack(
             app,
@@ -51,11 +52,13 @@ def build_app(settings: Settings, outdir: str | None = None) -> object:
             environment=environment,
             null_provider_version=settings.null_provider_version,
         )
+        stacks[name] = env_stack
         if environment.stack_per_service:
             for service in environment.services:
+                stack_name = service_stack_name(name, service.name)
                 service_stack = ServiceStack(
                     app,
-                    service_stack_name(name, service.name),
+                    stack_name,
                     project=settings.project,
                     environment=environment,
                     service=service,
@@ -63,6 +66,16 @@ def build_app(settings: Settings, outdir: str | None = None) -> object:
                 )
                 # `cdktf deploy '*'` then creates the cluster before the services.
                 service_stack.add_dependency(env_stack)
+                stacks[stack_name] = service_stack
+    return stacks
+
+
+def build_app(settings: Settings, outdir: str | None = None) -> object:
+    # Imported here so configuration errors are reported before the provider import.
+    from cdktf import App
+
+    app = App(outdir=outdir) if outdir else App()
+    add_stacks(app, settings)
     return app
 
 

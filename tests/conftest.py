@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from main import configure_imports
+from main import add_stacks, configure_imports
 from stacks.settings import Settings, load_settings
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -84,20 +84,11 @@ def fixture_settings() -> Settings:
 
 
 def synth_all(settings: Settings) -> dict[str, Synthesized]:
+    """Every stack main.py would build for ``settings``, synthesized with cdktf's Testing."""
     from cdktf import Testing
 
-    from stacks.environment_stack import EnvironmentStack
-
-    app = Testing.app()
     out = {}
-    for name, environment in settings.environments.items():
-        stack = EnvironmentStack(
-            app,
-            name,
-            project=settings.project,
-            environment=environment,
-            null_provider_version=settings.null_provider_version,
-        )
+    for name, stack in add_stacks(Testing.app(), settings).items():
         text = Testing.synth(stack)
         out[name] = Synthesized(text=text, json=json.loads(text))
     return out

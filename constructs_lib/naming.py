@@ -168,29 +168,30 @@ def validate_redeploy_command(argv: Iterable[str]) -> tuple[str, ...]:
     return items
 
 
-def ecr_location(repository: str) -> tuple[str, str, str] | None:
-    """(account, region, repository name) of an ECR repository reference, else None."""
+def _ecr_parts(repository: str) -> tuple[str, str, str, bool] | None:
+    """(account, region, repository name, China partition) of an ECR reference, else None."""
     match = _REPOSITORY.fullmatch(repository)
     if not match or not match.group("host"):
         return None
     host = _ECR_HOST.fullmatch(match.group("host"))
     if not host:
         return None
-    return host.group("account"), host.group("region"), match.group("path")
+    return host.group("account"), host.group("region"), match.group("path"), bool(host.group("cn"))
+
+
+def ecr_location(repository: str) -> tuple[str, str, str] | None:
+    """(account, region, repository name) of an ECR repository reference, else None."""
+    parts = _ecr_parts(repository)
+    return parts[:3] if parts else None
 
 
 def ecr_repository_arn(repository: str) -> str | None:
     """The ARN of an ECR repository reference, or None when the image lives elsewhere."""
-    match = _REPOSITORY.fullmatch(repository)
-    if not match or not match.group("host"):
+    parts = _ecr_parts(repository)
+    if parts is None:
         return None
-    host = _ECR_HOST.fullmatch(match.group("host"))
-    if not host:
-        return None
-    partition = "aws-cn" if host.group("cn") else "aws"
-    return (
-        f"arn:{partition}:ecr:{host.group('region')}:{host.group('account')}:repository/{match.group('path')}"
-    )
+    account, region, name, china = parts
+    return f"arn:{'aws-cn' if china else 'aws'}:ecr:{region}:{account}:repository/{name}"
 
 
 # --- names of what the stacks create ------------------------------------------------

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +43,38 @@ def run_cli(
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """``python -m release --json …`` run as a separate process (as a CI runner would)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    started: float
+    ended: float
+
+    @property
+    def json(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.stdout)
+        return parsed
+
+
+def run_release_process(env: Mapping[str, str], *args: str) -> ProcessRun:
+    """Run the release CLI with ``--json`` in a new process with ``env`` added to os.environ."""
+    project_dir = Path(__file__).resolve().parents[1]
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "release", "--json", *args],
+        cwd=project_dir,
+        env={**os.environ, "CI": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    return ProcessRun(done.returncode, done.stdout, done.stderr, started, time.monotonic())
 
 
 RELEASE_CONFIG = """

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,11 +20,13 @@ from typing import Any
 
 import pytest
 
-from devkit.cdktf_cli import PROJECT_DIR, tool_environment
+from devkit.cdktf_cli import tool_environment
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
 from devkit.terraform_offline import TerraformSetup
+from tests.release_helpers import ProcessRun as Result
+from tests.release_helpers import run_release_process
 
 pytestmark = pytest.mark.e2e
 BUCKET = "st-state"
@@ -63,20 +64,6 @@ state = { backend = "s3", bucket = "st-tls", key = "tls.tfstate", region = "us-e
     )
 
 
-@dataclass(frozen=True)
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-    started: float
-    ended: float
-
-    @property
-    def json(self) -> dict[str, Any]:
-        parsed: dict[str, Any] = json.loads(self.stdout)
-        return parsed
-
-
 @dataclass
 class Lab:
     emulator: Emulator
@@ -92,24 +79,12 @@ class Lab:
 
     def release(self, *args: str, lock_timeout: int = 0, output: Path | None = None) -> Result:
         env = {
-            **os.environ,
             "ECS_CD_CONFIG": str(self.config(lock_timeout)),
             "ECS_CD_EMULATOR_ENDPOINT": self.emulator.endpoint,
-            "CI": "true",
         }
         if output is not None:
             env["ECS_CD_OUTPUT"] = str(output)
-        started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "release", "--json", *args],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        return Result(done.returncode, done.stdout, done.stderr, started, time.monotonic())
+        return run_release_process(env, *args)
 
     def deploy(self, env: str, *, lock_timeout: int = 0) -> Result:
         self.runs += 1

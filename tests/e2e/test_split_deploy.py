@@ -4,18 +4,14 @@ parallel, each with its own state object and lock, on the emulator's S3."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from devkit.cdktf_cli import PROJECT_DIR
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
+from tests.release_helpers import run_release_process
 
 pytestmark = pytest.mark.e2e
 
@@ -46,30 +42,12 @@ def test_service_stacks_deploy_in_parallel_with_separate_states(emulator: Emulat
     for service in ("api", "worker"):
         push_image(emulator.client("ecr"), f"sp-{service}", "1.0.0")
         write_tag(emulator.client("ssm"), f"/{service}/dev/docker-image-tag", "1.0.0")
-    env = {
-        **os.environ,
-        "ECS_CD_CONFIG": str(config),
-        "ECS_CD_EMULATOR_ENDPOINT": emulator.endpoint,
-        "CI": "true",
-    }
+    env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": emulator.endpoint}
 
     def release(*args: str) -> tuple[int, str, float, float]:
-        started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "release", "--json", *args],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        return (
-            done.returncode,
-            done.stdout if done.returncode == 0 else done.stderr[-3000:],
-            started,
-            time.monotonic(),
-        )
+        done = run_release_process(env, *args)
+        output = done.stdout if done.returncode == 0 else done.stderr[-3000:]
+        return done.returncode, output, done.started, done.ended
 
     assert release("bootstrap", "dev")[0] == 0
     # GIVEN the environment's cluster stack deployed

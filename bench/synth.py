@@ -25,6 +25,8 @@ from devkit.terraform_offline import terraform_setup
 
 # The provider submodules the stacks import (kept in step by test_bench_inputs.py).
 USED_SUBMODULES = (
+    "appautoscaling_policy",
+    "appautoscaling_target",
     "cloudwatch_log_group",
     "data_aws_ecr_image",
     "data_aws_ecs_cluster",
@@ -36,7 +38,14 @@ USED_SUBMODULES = (
     "ecs_task_definition",
     "iam_role",
     "iam_role_policy",
+    "lb",
+    "lb_listener",
+    "lb_listener_rule",
+    "lb_target_group",
     "provider",
+    "security_group",
+    "vpc_security_group_egress_rule",
+    "vpc_security_group_ingress_rule",
 )
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 
@@ -62,7 +71,7 @@ state = { backend = "local" }
         text += f"""
 [environments.{env}]
 region = "eu-west-1"
-network = {{ subnet_ids = ["subnet-0a1b2c3d4e5f60718"] }}
+network = {{ vpc_id = "vpc-0a1b2c3d4e5f60718", subnet_ids = ["subnet-0a1b2c3d4e5f60718"] }}
 state = {{ backend = "s3", bucket = "bench-state", key = "{env}.tfstate", region = "eu-west-1" }}
 """
     return text

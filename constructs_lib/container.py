@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from constructs_lib.naming import validate_env_var_name
+from constructs_lib.naming import (
+    secret_looking,
+    validate_container_path,
+    validate_container_user,
+    validate_env_var_name,
+    validate_secret_arn,
+)
 
 
 @dataclass(frozen=True)
@@ -36,22 +42,52 @@ class HealthCheck:
 
 @dataclass(frozen=True)
 class ContainerSettings:
-    """What runs in the task's one container (the image is given separately)."""
+    """What runs in the task's one container (the image is given separately).
+
+    Hardened by default: read-only root filesystem (``writable_paths`` become task-scoped
+    volumes), never privileged; ``user`` (default: the image's) may not be root."""
 
     name: str
     port: int | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
     command: tuple[str, ...] | None = None
     entry_point: tuple[str, ...] | None = None
     health_check: HealthCheck | None = None
+    readonly_root_filesystem: bool = True
+    writable_paths: tuple[str, ...] = ()
+    user: str | None = None
 
     def __post_init__(self) -> None:
         if self.port is not None and not 1 <= self.port <= 65535:
             raise ValueError(f"ContainerSettings.port must be 1-65535, got {self.port}")
         for key in self.environment:
             validate_env_var_name(key)
+            if secret_looking(key):
+                raise ValueError(
+                    f"ContainerSettings.environment[{key!r}] looks like a credential: use secrets"
+                )
+        for key, arn in self.secrets.items():
+            validate_env_var_name(key)
+            validate_secret_arn(arn)
+        both = set(self.environment) & set(self.secrets)
+        if both:
+            raise ValueError(f"ContainerSettings: {sorted(both)} set in both environment and secrets")
+        for path in self.writable_paths:
+            validate_container_path(path)
+        if len({volume_name(p) for p in self.writable_paths}) != len(self.writable_paths):
+            raise ValueError(
+                "ContainerSettings.writable_paths: two paths map to one volume (they differ only in '/._')"
+            )
+        if self.user is not None:
+            validate_container_user(self.user)
         if not self.name:
             raise ValueError("ContainerSettings.name must not be empty")
+
+
+def volume_name(path: str) -> str:
+    """The task volume backing a writable path: '/var/cache/app' -> 'var-cache-app'."""
+    return path.strip("/").replace("/", "-").replace(".", "-").replace("_", "-")
 
 
 def container_definition(
@@ -68,6 +104,8 @@ def container_definition(
         "environment": [
             {"name": key, "value": settings.environment[key]} for key in sorted(settings.environment)
         ],
+        "readonlyRootFilesystem": settings.readonly_root_filesystem,
+        "privileged": False,
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -81,6 +119,17 @@ def container_definition(
         definition["portMappings"] = [
             {"containerPort": settings.port, "hostPort": settings.port, "protocol": "tcp"}
         ]
+    if settings.secrets:
+        definition["secrets"] = [
+            {"name": key, "valueFrom": settings.secrets[key]} for key in sorted(settings.secrets)
+        ]
+    if settings.writable_paths:
+        definition["mountPoints"] = [
+            {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False}
+            for path in settings.writable_paths
+        ]
+    if settings.user is not None:
+        definition["user"] = settings.user
     if settings.command is not None:
         definition["command"] = list(settings.command)
     if settings.entry_point is not None:

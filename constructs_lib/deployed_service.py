@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
+from constructs_lib.autoscaling import Autoscaling
 from constructs_lib.cluster import ClusterRef
 from constructs_lib.container import ContainerSettings
-from constructs_lib.fargate_service import FargateService
+from constructs_lib.fargate_service import Deployment, FargateService
 from constructs_lib.image import EcrDigestImage, SsmTaggedImage
+from constructs_lib.load_balancer import ListenerAttachment
 from constructs_lib.naming import (
     DEFAULT_REDEPLOY_COMMAND,
     IMAGE_STRATEGIES,
@@ -43,12 +45,21 @@ class SsmTaggedService(Construct):
         subnets: Sequence[str],
         log_group_name: str,
         execution_role_name: str,
+        task_role_name: str,
+        vpc_id: str,
+        security_group_name: str,
         cpu: int = 256,
         memory: int = 512,
         desired_count: int = 1,
         security_groups: Sequence[str] = (),
         assign_public_ip: bool = False,
         log_retention_days: int = 30,
+        log_kms_key_arn: str | None = None,
+        secrets_kms_key_arn: str | None = None,
+        deployment: Deployment | None = None,
+        load_balancer: ListenerAttachment | None = None,
+        autoscaling: Autoscaling | None = None,
+        wait_for_steady_state: bool = False,
         image_strategy: ImageStrategy = "timestamp",
         fixed_tag: str | None = None,
         redeploy_command: Sequence[str] | None = None,
@@ -56,7 +67,8 @@ class SsmTaggedService(Construct):
         service_ignore_changes: Sequence[str] = (),
     ) -> None:
         """Props as for ``SsmTaggedImage`` (``repository``, ``tag_parameter``), ``FargateService``
-        (same names and defaults; ECR pull permission is derived from ``repository``) and
+        (same names and defaults: roles, security group, deployment, load balancer, autoscaling;
+        ECR pull permission is derived from ``repository``) and
         ``TimestampRedeploy`` (``redeploy_command`` default ``aws ecs update-service …``,
         ``redeploy_environment`` default none; only with ``timestamp``); ``image_strategy``
         default ``timestamp``; ``fixed_tag`` default None (only with ``digest``, instead of
@@ -104,12 +116,22 @@ class SsmTaggedService(Construct):
             subnets=subnets,
             log_group_name=log_group_name,
             execution_role_name=execution_role_name,
+            task_role_name=task_role_name,
+            vpc_id=vpc_id,
+            security_group_name=security_group_name,
             cpu=cpu,
             memory=memory,
             desired_count=desired_count,
             security_groups=security_groups,
             assign_public_ip=assign_public_ip,
             log_retention_days=log_retention_days,
+            log_kms_key_arn=log_kms_key_arn,
+            secrets_kms_key_arn=secrets_kms_key_arn,
+            deployment=deployment,
+            load_balancer=load_balancer,
+            autoscaling=autoscaling,
+            wait_for_steady_state=wait_for_steady_state,
+            cluster_name=cluster.name,
             ecr_repository_arn=ecr_repository_arn(repository),
             service_ignore_changes=service_ignore_changes,
         )

@@ -10,6 +10,7 @@ settings loader adds the file, the field and the value.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -33,6 +34,41 @@ _REPOSITORY = re.compile(
 _ECR_HOST = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?")
 _SSM_NAME = re.compile(r"(?:/[A-Za-z0-9_.-]+)+")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_PARTITION = r"(?P<partition>aws|aws-cn|aws-us-gov)"
+_ACCOUNT = r"(?P<account>\d{12})"
+_ARN_REGION = r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)"
+_SSM_PARAMETER_ARN = re.compile(
+    rf"arn:{_PARTITION}:ssm:{_ARN_REGION}:{_ACCOUNT}:parameter(?P<name>(?:/[A-Za-z0-9_.-]+)+)"
+)
+# Secrets Manager appends "-" and 6 random characters to a secret's name in its ARN.
+_SECRET_ARN = re.compile(
+    rf"arn:{_PARTITION}:secretsmanager:{_ARN_REGION}:{_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]{{1,512}}-[A-Za-z0-9]{{6}}"
+)
+_KMS_KEY_ARN = re.compile(
+    rf"arn:{_PARTITION}:kms:{_ARN_REGION}:{_ACCOUNT}:key/[0-9a-f]{{8}}(?:-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}"
+)
+_LISTENER_ARN = re.compile(
+    rf"arn:{_PARTITION}:elasticloadbalancing:{_ARN_REGION}:{_ACCOUNT}:listener/app/[A-Za-z0-9-]{{1,32}}/[0-9a-f]{{16}}/[0-9a-f]{{16}}"
+)
+_ALARM_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,255}")
+_CONTAINER_PATH = re.compile(r"(?:/[A-Za-z0-9_.-]+)+")
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?")
+# ALB path patterns: up to 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
+_PATH_PATTERN = re.compile(r"[A-Za-z0-9_.$/~\"'@:+&*?-]{1,128}")
+_HOST_HEADER = re.compile(r"(?=.{1,128}$)[A-Za-z0-9*?](?:[A-Za-z0-9*?.-]*[A-Za-z0-9*?])?")
+# Parts of environment variable names that mean the value is a credential: such
+# values belong in `secrets` (resolved by ECS at start), never in plain `environment`.
+SECRET_NAME_PARTS = (
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "PRIVATE_KEY",
+    "API_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+)
 
 # Fargate task-level cpu (units) -> allowed memory (MiB), from the AWS ECS
 # "Task size" table for Linux Fargate tasks.
@@ -143,6 +179,107 @@ def validate_ssm_parameter_name(value: str) -> str:
     return value
 
 
+def validate_image_reference(value: str) -> str:
+    """A full image reference: ``repository[:tag][@sha256:<64 hex>]``."""
+    rest, _, digest = value.partition("@")
+    repository, tag = rest, None
+    # a ':' after the last '/' separates the tag; one before it is a registry port
+    if ":" in rest.rsplit("/", 1)[-1]:
+        repository, tag = rest.rsplit(":", 1)
+    ok = len(value) <= 512 and _REPOSITORY.fullmatch(repository) is not None
+    ok = ok and (tag is None or _TAG.fullmatch(tag) is not None)
+    ok = ok and ("@" not in value or _DIGEST.fullmatch(digest) is not None)
+    if not ok or (len(repository) > 255):
+        raise ValueError(
+            "an image reference must be 'repository[:tag][@sha256:<64 lower-case hex>]', e.g. "
+            "'123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.2.3'"
+        )
+    return value
+
+
+def validate_secret_arn(value: str) -> str:
+    """The ARN of an SSM parameter or a Secrets Manager secret (a container secret's ``valueFrom``)."""
+    ssm = _SSM_PARAMETER_ARN.fullmatch(value)
+    if ssm is not None and len(value) <= 2048:
+        validate_ssm_parameter_name(ssm.group("name"))
+        return value
+    if _SECRET_ARN.fullmatch(value) is not None and len(value) <= 2048:
+        return value
+    raise ValueError(
+        "a secret must be the full ARN of an SSM parameter "
+        "(arn:aws:ssm:<region>:<account>:parameter/<name>) or of a Secrets Manager secret "
+        "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
+    )
+
+
+def validate_kms_key_arn(value: str) -> str:
+    if not _KMS_KEY_ARN.fullmatch(value):
+        raise ValueError("a KMS key must be a key ARN: arn:aws:kms:<region>:<account>:key/<key id (uuid)>")
+    return value
+
+
+def validate_listener_arn(value: str) -> str:
+    if not _LISTENER_ARN.fullmatch(value):
+        raise ValueError(
+            "a listener must be an ALB listener ARN: "
+            "arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<16 hex>/<16 hex>"
+        )
+    return value
+
+
+def validate_alarm_name(value: str) -> str:
+    if not _ALARM_NAME.fullmatch(value) or value != value.strip():
+        raise ValueError("a CloudWatch alarm name must be 1-255 characters, no control characters")
+    return value
+
+
+def validate_container_path(value: str) -> str:
+    """An absolute path inside the container, e.g. ``/tmp`` (no ``..``, no ``/`` alone)."""
+    if (
+        len(value) > 255
+        or not _CONTAINER_PATH.fullmatch(value)
+        or any(part in (".", "..") for part in value.split("/"))
+    ):
+        raise ValueError(
+            "a container path must be absolute, like '/tmp' or '/var/cache/app': letters, digits, "
+            "'_', '.', '-' between slashes, no '.' or '..' parts, at most 255 characters"
+        )
+    return value
+
+
+def validate_container_user(value: str) -> str:
+    """``user`` or ``user:group`` (names or ids), never root."""
+    if not _USER.fullmatch(value):
+        raise ValueError("a container user must be 'user' or 'user:group' (names or numeric ids)")
+    if value.split(":")[0] in ("root", "0"):
+        raise ValueError("a container user must not be root (0): choose a non-root user or id")
+    return value
+
+
+def validate_path_pattern(value: str) -> str:
+    if not _PATH_PATTERN.fullmatch(value) or not value.startswith("/"):
+        raise ValueError(
+            "a path pattern must start with '/' and be at most 128 characters of letters, digits "
+            "and _-.$/~\"'@:+&*? (e.g. '/api/*')"
+        )
+    return value
+
+
+def validate_host_header(value: str) -> str:
+    if not _HOST_HEADER.fullmatch(value):
+        raise ValueError(
+            "a host header must be a host name of at most 128 characters (letters, digits, '-', '.', "
+            "wildcards '*' and '?'), e.g. 'api.example.com'"
+        )
+    return value
+
+
+def secret_looking(name: str) -> bool:
+    """Whether an environment variable's name says its value is a credential."""
+    upper = name.upper()
+    return any(part in upper for part in SECRET_NAME_PARTS)
+
+
 def validate_fargate_size(cpu: int, memory: int) -> None:
     allowed = FARGATE_CPU_MEMORY.get(cpu)
     if allowed is None:
@@ -212,6 +349,37 @@ def task_family(project: str, environment: str, service: str) -> str:
 
 def execution_role_name(project: str, environment: str, service: str) -> str:
     return f"{project}-{environment}-{service}-exec"
+
+
+def task_role_name(project: str, environment: str, service: str) -> str:
+    # Separate from the execution role: the application's own AWS permissions start empty.
+    return f"{project}-{environment}-{service}-task"
+
+
+def security_group_name(project: str, environment: str, service: str) -> str:
+    return f"{project}-{environment}-{service}-tasks"
+
+
+def load_balancer_name(project: str, environment: str) -> str:
+    # project (16) + environment (12) + 1 stays within the ALB's 32 characters.
+    return f"{project}-{environment}"
+
+
+def load_balancer_security_group_name(project: str, environment: str) -> str:
+    return f"{project}-{environment}-alb"
+
+
+def target_group_name(project: str, environment: str, service: str) -> str:
+    """At most 32 characters (AWS's limit); longer names keep a prefix and a stable hash."""
+    full = f"{project}-{environment}-{service}"
+    if len(full) <= 32:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    return f"{full[:23].rstrip('-')}-{digest}"
+
+
+def scaling_resource_id(cluster: str, service: str) -> str:
+    return f"service/{cluster}/{service}"
 
 
 def log_group_name(project: str, environment: str, service: str) -> str:

@@ -8,6 +8,7 @@ services never wait for each other's lock.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
@@ -18,15 +19,31 @@ from cdktf_cdktf_provider_null.provider import NullProvider
 from constructs import Construct
 
 from constructs_lib import naming
+from constructs_lib.autoscaling import Autoscaling
 from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
 from constructs_lib.container import ContainerSettings, HealthCheck
 from constructs_lib.deployed_service import SsmTaggedService
+from constructs_lib.fargate_service import Deployment
+from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 
 # Credentials the emulator accepts; never used against real AWS because they are only
 # written for environments that set emulator_endpoint.
 _EMULATOR_KEY = "emulator"
-_EMULATED_SERVICES = ("ec2", "ecr", "ecs", "iam", "cloudwatchlogs", "ssm", "sts")
+_EMULATED_SERVICES = (
+    "applicationautoscaling",
+    "cloudwatch",
+    "cloudwatchlogs",
+    "ec2",
+    "ecr",
+    "ecs",
+    "elbv2",
+    "iam",
+    "kms",
+    "secretsmanager",
+    "ssm",
+    "sts",
+)
 # moto's DescribeServices omits availabilityZoneRebalancing, so after every refresh the
 # provider would plan to set it again; on the emulator only, Terraform leaves it alone.
 _EMULATOR_SERVICE_GAPS = ("availability_zone_rebalancing",)
@@ -51,6 +68,10 @@ def _container(service: ServiceSettings) -> ContainerSettings:
         environment=dict(service.environment),
         command=tuple(service.command) if service.command is not None else None,
         entry_point=tuple(service.entry_point) if service.entry_point is not None else None,
+        secrets=dict(service.secrets),
+        readonly_root_filesystem=service.readonly_root_filesystem,
+        writable_paths=tuple(service.writable_paths),
+        user=service.user,
         health_check=HealthCheck(
             command=tuple(check.command),
             interval=check.interval,
@@ -112,16 +133,83 @@ def _providers_and_backend(
         stack.add_override("terraform.backend.s3.use_lockfile", True)
 
 
-def _subnets(stack: TerraformStack, env: EnvironmentSettings) -> list[str]:
+@dataclass(frozen=True)
+class _Network:
+    vpc_id: str
+    subnets: list[str]
+    vpc: DataAwsVpc | None  # the default VPC's lookup, when there is one
+
+
+def _network(stack: TerraformStack, env: EnvironmentSettings) -> _Network:
     if not env.network.use_default_vpc:
-        return list(env.network.subnet_ids)
+        assert env.network.vpc_id is not None  # the settings require it with subnet_ids
+        return _Network(env.network.vpc_id, list(env.network.subnet_ids), None)
     vpc = DataAwsVpc(stack, "default-vpc", default=True)
     ids: list[str] = DataAwsSubnets(
         stack,
         "default-subnets",
         filter=[DataAwsSubnetsFilter(name="vpc-id", values=[vpc.id])],
     ).ids
-    return ids
+    return _Network(vpc.id, ids, vpc)
+
+
+@dataclass(frozen=True)
+class _Listener:
+    arn: str
+    security_group_id: str
+    ours: bool
+
+
+def _load_balancer(
+    stack: TerraformStack, *, project: str, env: EnvironmentSettings, network: _Network
+) -> _Listener | None:
+    settings = env.load_balancer
+    if settings is None:
+        return None
+    if not settings.create:
+        assert settings.listener_arn is not None and settings.security_group_id is not None
+        return _Listener(settings.listener_arn, settings.security_group_id, ours=False)
+    cidrs = settings.ingress_cidr_blocks
+    if cidrs is None:
+        if settings.internal:
+            vpc = network.vpc or DataAwsVpc(stack, "vpc", id=network.vpc_id)
+            cidrs = [vpc.cidr_block]
+        else:
+            cidrs = ["0.0.0.0/0"]
+    alb = ApplicationLoadBalancer(
+        stack,
+        "alb",
+        name=naming.load_balancer_name(project, env.name),
+        security_group_name=naming.load_balancer_security_group_name(project, env.name),
+        vpc_id=network.vpc_id,
+        subnets=network.subnets,
+        ingress_cidr_blocks=cidrs,
+        internal=settings.internal,
+        certificate_arn=settings.certificate_arn,
+        deletion_protection=settings.deletion_protection,
+    )
+    return _Listener(alb.listener.arn, alb.security_group.id, ours=True)
+
+
+def _attachment(
+    project: str, env: EnvironmentSettings, service: ServiceSettings, listener: _Listener | None
+) -> ListenerAttachment | None:
+    lb = service.load_balancer
+    if lb is None:
+        return None
+    assert listener is not None  # the settings require the environment's load balancer
+    return ListenerAttachment(
+        listener_arn=listener.arn,
+        source_security_group_id=listener.security_group_id,
+        target_group_name=naming.target_group_name(project, env.name, service.name),
+        priority=lb.priority,
+        path_patterns=tuple(lb.path_patterns),
+        host_headers=tuple(lb.host_headers),
+        health_check_path=lb.health_check_path,
+        health_check_grace_period_seconds=lb.health_check_grace_period_seconds,
+        deregistration_delay_seconds=lb.deregistration_delay_seconds,
+        open_source_egress=listener.ours,
+    )
 
 
 def _service(
@@ -130,7 +218,8 @@ def _service(
     project: str,
     env: EnvironmentSettings,
     cluster: ClusterRef,
-    subnets: list[str],
+    network: _Network,
+    listener: _Listener | None,
     service: ServiceSettings,
 ) -> SsmTaggedService:
     endpoint = env.emulator_endpoint
@@ -155,9 +244,24 @@ def _service(
         fixed_tag=service.image_tag,
         container=_container(service),
         region=env.region,
-        subnets=subnets,
+        subnets=network.subnets,
+        vpc_id=network.vpc_id,
+        security_group_name=naming.security_group_name(project, env.name, service.name),
         log_group_name=naming.log_group_name(project, env.name, service.name),
+        log_kms_key_arn=env.log_kms_key_arn,
         execution_role_name=naming.execution_role_name(project, env.name, service.name),
+        task_role_name=naming.task_role_name(project, env.name, service.name),
+        secrets_kms_key_arn=service.secrets_kms_key_arn,
+        deployment=Deployment(
+            minimum_healthy_percent=service.deployment.minimum_healthy_percent,
+            maximum_percent=service.deployment.maximum_percent,
+            circuit_breaker=service.deployment.circuit_breaker,
+            rollback=service.deployment.rollback,
+            alarm_names=tuple(service.deployment.alarm_names),
+        ),
+        load_balancer=_attachment(project, env, service, listener),
+        autoscaling=Autoscaling(**service.autoscaling.model_dump()) if service.autoscaling else None,
+        wait_for_steady_state=env.wait_for_steady_state,
         cpu=service.cpu,
         memory=service.memory,
         desired_count=service.desired_count,
@@ -191,10 +295,17 @@ class EnvironmentStack(TerraformStack):
         self.services: dict[str, SsmTaggedService] = {}
         if env.stack_per_service:
             return
-        subnets = _subnets(self, env)
+        network = _network(self, env)
+        listener = _load_balancer(self, project=project, env=env, network=network)
         for service in env.services:
             self.services[service.name] = _service(
-                self, project=project, env=env, cluster=self.cluster, subnets=subnets, service=service
+                self,
+                project=project,
+                env=env,
+                cluster=self.cluster,
+                network=network,
+                listener=listener,
+                service=service,
             )
 
 
@@ -218,6 +329,15 @@ class ServiceStack(TerraformStack):
             raise ValueError(f"environment {env.name} is not split per service (stack_per_service = false)")
         _providers_and_backend(self, env, null_provider_version, service=service.name)
         self.cluster = ExistingCluster(self, "cluster", name=naming.cluster_name(project, env.name))
+        network = _network(self, env)
+        # The settings refuse load_balancer.create with split stacks: a listener is given.
+        listener = _load_balancer(self, project=project, env=env, network=network)
         self.service = _service(
-            self, project=project, env=env, cluster=self.cluster, subnets=_subnets(self, env), service=service
+            self,
+            project=project,
+            env=env,
+            cluster=self.cluster,
+            network=network,
+            listener=listener,
+            service=service,
         )

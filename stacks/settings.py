@@ -58,6 +58,25 @@ EcsName = Annotated[StrictStr, _check(naming.validate_ecs_name)]
 EnvVarName = Annotated[StrictStr, _check(naming.validate_env_var_name)]
 ImageTag = Annotated[StrictStr, _check(naming.validate_image_tag)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+SecretArn = Annotated[StrictStr, _check(naming.validate_secret_arn)]
+KmsKeyArn = Annotated[StrictStr, _check(naming.validate_kms_key_arn)]
+ListenerArn = Annotated[StrictStr, _check(naming.validate_listener_arn)]
+AlarmName = Annotated[StrictStr, _check(naming.validate_alarm_name)]
+ContainerPath = Annotated[StrictStr, _check(naming.validate_container_path)]
+ContainerUser = Annotated[StrictStr, _check(naming.validate_container_user)]
+PathPattern = Annotated[StrictStr, _check(naming.validate_path_pattern)]
+HostHeader = Annotated[StrictStr, _check(naming.validate_host_header)]
+SecurityGroupId = Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
+Cidr = Annotated[
+    StrictStr,
+    Field(
+        pattern=r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)/(?:3[0-2]|[12]?\d)$"
+    ),
+]
+CertificateArn = Annotated[
+    StrictStr,
+    Field(pattern=r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$"),
+]
 
 
 def _validate_endpoint(value: str) -> str:
@@ -99,6 +118,84 @@ class HealthCheckSettings(_Model):
         return self
 
 
+def _unique(value: list[Any]) -> list[Any]:
+    if len(set(value)) != len(value):
+        raise ValueError("must not list the same item twice")
+    return value
+
+
+class DeploymentSettings(_Model):
+    """How ECS replaces tasks: rolling update guarded by the circuit breaker (and alarms)."""
+
+    # Rolling update bounds, as percentages of the desired count.
+    minimum_healthy_percent: Annotated[StrictInt, Field(ge=0, le=100)] = 100
+    maximum_percent: Annotated[StrictInt, Field(ge=100, le=200)] = 200
+    # The circuit breaker stops a deployment whose tasks keep failing; rollback returns
+    # to the last deployment that completed.
+    circuit_breaker: StrictBool = True
+    rollback: StrictBool = True
+    # Existing CloudWatch alarms that, in ALARM during a deployment, fail (and roll) it back.
+    alarm_names: Annotated[list[AlarmName], AfterValidator(_unique)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _can_progress(self) -> DeploymentSettings:
+        if self.maximum_percent <= self.minimum_healthy_percent:
+            raise ValueError(
+                f"deployment.maximum_percent ({self.maximum_percent}) must be greater than "
+                f"deployment.minimum_healthy_percent ({self.minimum_healthy_percent}), or no task "
+                "can ever be replaced"
+            )
+        if self.rollback and not self.circuit_breaker and not self.alarm_names:
+            raise ValueError(
+                "deployment.rollback = true needs circuit_breaker = true or alarm_names: "
+                "nothing else can trigger a rollback"
+            )
+        return self
+
+
+class ServiceLoadBalancerSettings(_Model):
+    """A listener rule and target group on the environment's load balancer."""
+
+    path_patterns: Annotated[list[PathPattern], Field(max_length=5), AfterValidator(_unique)] = Field(
+        default_factory=list
+    )
+    host_headers: Annotated[list[HostHeader], Field(max_length=5), AfterValidator(_unique)] = Field(
+        default_factory=list
+    )
+    priority: Annotated[StrictInt, Field(ge=1, le=50000)]
+    health_check_path: PathPattern = "/"
+    health_check_grace_period_seconds: Annotated[StrictInt, Field(ge=0, le=2147483647)] = 60
+    deregistration_delay_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 30
+
+    @model_validator(mode="after")
+    def _some_condition(self) -> ServiceLoadBalancerSettings:
+        if not self.path_patterns and not self.host_headers:
+            raise ValueError("load_balancer needs path_patterns or host_headers (what the rule matches)")
+        return self
+
+
+class AutoscalingSettings(_Model):
+    """Target tracking on average CPU and/or memory between min_capacity and max_capacity tasks."""
+
+    min_capacity: Annotated[StrictInt, Field(ge=0, le=1000)]
+    max_capacity: Annotated[StrictInt, Field(ge=1, le=1000)]
+    cpu_target_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    memory_target_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    scale_in_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 300
+    scale_out_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 60
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AutoscalingSettings:
+        if self.min_capacity > self.max_capacity:
+            raise ValueError(
+                f"autoscaling.min_capacity ({self.min_capacity}) must not exceed "
+                f"autoscaling.max_capacity ({self.max_capacity})"
+            )
+        if self.cpu_target_percent is None and self.memory_target_percent is None:
+            raise ValueError("autoscaling needs cpu_target_percent or memory_target_percent (or both)")
+        return self
+
+
 class ServiceSettings(_Model):
     """One service as it runs in one environment (defaults merged with overrides)."""
 
@@ -115,12 +212,53 @@ class ServiceSettings(_Model):
     image_tag_parameter: SsmName | None = None
     image_strategy: naming.ImageStrategy = "timestamp"
     image_tag: ImageTag | None = None
+    # Container secrets: variable name -> SSM parameter or Secrets Manager ARN, resolved
+    # by ECS at start; the execution role may read exactly these.
+    secrets: dict[EnvVarName, SecretArn] = Field(default_factory=dict)
+    # Customer-managed key the secrets are encrypted with (adds kms:Decrypt on it only).
+    secrets_kms_key_arn: KmsKeyArn | None = None
+    # Hardening: the root filesystem is read-only; list the paths the app writes to.
+    readonly_root_filesystem: StrictBool = True
+    writable_paths: Annotated[list[ContainerPath], Field(max_length=10), AfterValidator(_unique)] = Field(
+        default_factory=list
+    )
+    user: ContainerUser | None = None
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    load_balancer: ServiceLoadBalancerSettings | None = None
+    autoscaling: AutoscalingSettings | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceSettings:
+        leaked = sorted(k for k in self.environment if naming.secret_looking(k))
+        if leaked:
+            raise ValueError(
+                f"environment variable(s) {', '.join(leaked)} look like credentials: plain "
+                "environment values are readable by anyone who can describe the task definition, "
+                "so move them to secrets (NAME = '<SSM parameter or Secrets Manager ARN>')"
+            )
+        both = sorted(set(self.environment) & set(self.secrets))
+        if both:
+            raise ValueError(f"{', '.join(both)}: set in both environment and secrets; keep one")
+        if self.secrets_kms_key_arn is not None and not self.secrets:
+            raise ValueError("secrets_kms_key_arn is set but there are no secrets to decrypt")
+        if self.load_balancer is not None and self.container_port is None:
+            raise ValueError("load_balancer needs container_port (the port the target group sends to)")
+        if self.autoscaling is not None and not (
+            self.autoscaling.min_capacity <= self.desired_count <= self.autoscaling.max_capacity
+        ):
+            raise ValueError(
+                f"desired_count ({self.desired_count}) must lie within autoscaling.min_capacity "
+                f"({self.autoscaling.min_capacity}) and max_capacity ({self.autoscaling.max_capacity})"
+            )
+        return self
 
 
 class NetworkSettings(_Model):
     """awsvpc networking: either the account's default VPC or explicit subnets."""
 
     use_default_vpc: StrictBool = False
+    # The VPC of subnet_ids: the service's security group and target group live in it.
+    vpc_id: Annotated[StrictStr, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
     subnet_ids: list[Annotated[StrictStr, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
         default_factory=list
     )
@@ -135,6 +273,41 @@ class NetworkSettings(_Model):
             raise ValueError("set either use_default_vpc = true or subnet_ids, not both")
         if not self.use_default_vpc and not self.subnet_ids:
             raise ValueError("set use_default_vpc = true or list at least one subnet in subnet_ids")
+        if self.use_default_vpc and self.vpc_id is not None:
+            raise ValueError("vpc_id is only for subnet_ids; use_default_vpc finds the VPC itself")
+        if self.subnet_ids and self.vpc_id is None:
+            raise ValueError("subnet_ids need vpc_id (the VPC they are in: security groups live there)")
+        return self
+
+
+class LoadBalancerSettings(_Model):
+    """The environment's Application Load Balancer: an existing listener, or one created here."""
+
+    # Attach to an existing ALB: its listener and its security group (the tasks admit only it).
+    listener_arn: ListenerArn | None = None
+    security_group_id: SecurityGroupId | None = None
+    # Or create one (internal by default).
+    create: StrictBool = False
+    internal: StrictBool = True
+    certificate_arn: CertificateArn | None = None
+    ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_unique)] | None = None
+    deletion_protection: StrictBool = True
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LoadBalancerSettings:
+        existing = self.listener_arn is not None or self.security_group_id is not None
+        if existing and self.create:
+            raise ValueError("set either create = true or listener_arn and security_group_id, not both")
+        if not self.create and (self.listener_arn is None or self.security_group_id is None):
+            raise ValueError(
+                "an existing load balancer needs both listener_arn and security_group_id "
+                "(or set create = true)"
+            )
+        if not self.internal and self.certificate_arn is None:
+            raise ValueError(
+                "an internet-facing load balancer (internal = false) needs certificate_arn: "
+                "it only listens on HTTPS"
+            )
         return self
 
 
@@ -194,6 +367,11 @@ class _EnvironmentFile(_Model):
     ] = 30
     redeploy_command: list[StrictStr] | None = None
     stack_per_service: StrictBool = False
+    # Terraform waits for each service to reach a steady state before the apply ends.
+    wait_for_steady_state: StrictBool = False
+    # Customer-managed key for the services' log groups (default: CloudWatch's own encryption).
+    log_kms_key_arn: KmsKeyArn | None = None
+    load_balancer: LoadBalancerSettings | None = None
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
@@ -208,6 +386,9 @@ class EnvironmentSettings(_Model):
     log_retention_days: int
     redeploy_command: tuple[str, ...]
     stack_per_service: bool
+    wait_for_steady_state: bool = False
+    log_kms_key_arn: str | None = None
+    load_balancer: LoadBalancerSettings | None = None
     services: tuple[ServiceSettings, ...]
 
     def service(self, name: str) -> ServiceSettings:
@@ -236,6 +417,11 @@ _OVERRIDABLE = frozenset(
         "image_tag_parameter",
         "image_strategy",
         "image_tag",
+        "secrets",
+        "secrets_kms_key_arn",
+        "deployment",
+        "load_balancer",
+        "autoscaling",
     }
 )
 
@@ -403,19 +589,18 @@ def settings_from_dict(
                     f"environment (allowed: {', '.join(sorted(_OVERRIDABLE))})"
                 )
             merged = {**svc_body, **{k: v for k, v in override.items() if k not in bad}}
-            if isinstance(svc_body.get("environment"), Mapping) and isinstance(
-                override.get("environment"), Mapping
-            ):
-                merged["environment"] = {**svc_body["environment"], **override["environment"]}
+            for table in ("environment", "secrets"):
+                if isinstance(svc_body.get(table), Mapping) and isinstance(override.get(table), Mapping):
+                    merged[table] = {**svc_body[table], **override[table]}
             try:
                 service = ServiceSettings.model_validate({**merged, "name": svc_name})
             except ValidationError as exc:
                 for error in exc.errors():
                     loc = error["loc"]
                     from_override = bool(loc) and loc[0] in override
-                    if from_override and loc[0] == "environment" and len(loc) > 1:
+                    if from_override and loc[0] in ("environment", "secrets") and len(loc) > 1:
                         # merged key by key: blame the table the variable came from
-                        env_vars = override["environment"]
+                        env_vars = override[loc[0]]
                         from_override = not isinstance(env_vars, Mapping) or loc[1] in env_vars
                     base = (
                         ["environments", env_name, "services", svc_name]
@@ -473,6 +658,34 @@ def settings_from_dict(
                 service = service.model_copy(update={"image_tag_parameter": tag_parameter})
             resolved.append(service)
 
+        balanced = [s.name for s in resolved if s.load_balancer is not None]
+        if balanced and env_file.load_balancer is None:
+            problems.append(
+                f"{file}: {env_where}.load_balancer: is required because "
+                f"{', '.join('services.' + n + '.load_balancer' for n in balanced)} is set "
+                "(listener_arn and security_group_id of an existing ALB, or create = true)"
+            )
+        priorities: dict[int, str] = {}
+        for svc in resolved:
+            if svc.load_balancer is None:
+                continue
+            other = priorities.setdefault(svc.load_balancer.priority, svc.name)
+            if other != svc.name:
+                problems.append(
+                    f"{file}: {env_where}: services {other} and {svc.name} both use load_balancer.priority = "
+                    f"{svc.load_balancer.priority}: listener rule priorities must be unique"
+                )
+        if (
+            env_file.load_balancer is not None
+            and env_file.load_balancer.create
+            and env_file.stack_per_service
+        ):
+            problems.append(
+                f"{file}: {env_where}.load_balancer.create = true: not supported with "
+                "stack_per_service = true (service stacks attach to an existing listener: set "
+                "listener_arn and security_group_id)"
+            )
+
         endpoint = env_file.emulator_endpoint
         if endpoint is not None and emulator_endpoint is not None:
             endpoint = emulator_endpoint.rstrip("/")
@@ -485,6 +698,9 @@ def settings_from_dict(
             log_retention_days=env_file.log_retention_days,
             redeploy_command=redeploy,
             stack_per_service=env_file.stack_per_service,
+            wait_for_steady_state=env_file.wait_for_steady_state,
+            log_kms_key_arn=env_file.log_kms_key_arn,
+            load_balancer=env_file.load_balancer,
             services=tuple(resolved),
         )
 

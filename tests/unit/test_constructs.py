@@ -31,6 +31,9 @@ def _fargate(stack: TerraformStack, **overrides: Any) -> FargateService:
         "subnets": ["subnet-0a1b2c3d"],
         "log_group_name": "/ecs/p/e/api",
         "execution_role_name": "p-e-api-exec",
+        "task_role_name": "p-e-api-task",
+        "vpc_id": "vpc-0a1b2c3d",
+        "security_group_name": "p-e-api-tasks",
     }
     props.update(overrides)
     return FargateService(stack, "svc", **props)
@@ -49,7 +52,12 @@ def test_fargate_service_exposes_its_children() -> None:
         "aws_iam_role_policy",
         "aws_ecs_task_definition",
         "aws_ecs_service",
+        "aws_security_group",
+        "aws_vpc_security_group_egress_rule",
     }
+    assert service.task_role.name_input == "p-e-api-task"
+    assert service.execution_role.name_input == "p-e-api-exec"
+    assert service.target is None and service.autoscaling is None
     with pytest.raises(AttributeError):
         service.service = None  # type: ignore[misc,assignment]
 
@@ -108,6 +116,8 @@ def test_container_definition_without_optional_settings() -> None:
         "name": "job",
         "image": "busybox:1",
         "essential": True,
+        "readonlyRootFilesystem": True,
+        "privileged": False,
         "environment": [],
         "logConfiguration": {
             "logDriver": "awslogs",

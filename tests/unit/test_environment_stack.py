@@ -185,7 +185,11 @@ def test_service_runs_the_task_on_the_cluster(
             assert network["subnets"] == "${data.aws_subnets.default-subnets.ids}"
         else:
             assert network["subnets"] == environment.network.subnet_ids
-            assert network["security_groups"] == environment.network.security_group_ids
+        # the tasks' own group first, then the configured extra groups
+        assert network["security_groups"] == [
+            out.ref("aws_security_group", f"{service}/fargate/security-group", "id"),
+            *environment.network.security_group_ids,
+        ]
 
 
 def test_local_uses_the_emulators_default_vpc(synthesized: dict[str, Synthesized]) -> None:
@@ -263,17 +267,26 @@ def test_null_provider_constraint_is_the_configured_one(
 def test_no_name_collides_across_environments(synthesized: dict[str, Synthesized]) -> None:
     # Names that are unique per account and region must differ between environments,
     # so that two environments can share an account without clobbering each other.
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
     for env, out in synthesized.items():
-        names = [c["name"] for c in out.resources("aws_ecs_cluster").values()]
-        names += [t["family"] for t in out.resources("aws_ecs_task_definition").values()]
-        names += [r["name"] for r in out.resources("aws_iam_role").values()]
-        names += [g["name"] for g in out.resources("aws_cloudwatch_log_group").values()]
-        names += [p["name"] for p in out.data("aws_ssm_parameter").values()]
+        names = [("cluster", c["name"]) for c in out.resources("aws_ecs_cluster").values()]
+        names += [("family", t["family"]) for t in out.resources("aws_ecs_task_definition").values()]
+        names += [("role", r["name"]) for r in out.resources("aws_iam_role").values()]
+        names += [("log group", g["name"]) for g in out.resources("aws_cloudwatch_log_group").values()]
+        names += [("security group", g["name"]) for g in out.resources("aws_security_group").values()]
+        names += [("target group", g["name"]) for g in out.resources("aws_lb_target_group").values()]
+        names += [("parameter", p["name"]) for p in out.data("aws_ssm_parameter").values()]
         for name in names:
             assert name not in seen, f"{name} is used by {seen.get(name)} and {env}"
             seen[name] = env
-    assert len(seen) == 4 * (1 + 4 * len(SERVICES))
+    # per environment: the cluster; per service: family, two roles, log group, security
+    # group, tag parameter; plus the target groups and created load balancers' groups
+    extra = [
+        name
+        for out in synthesized.values()
+        for name in (*out.resources("aws_lb_target_group"), *out.resources("aws_lb"))
+    ]
+    assert len(seen) == 4 * (1 + 6 * len(SERVICES)) + len(extra)
 
 
 def test_two_services_share_the_cluster_and_nothing_else(synthesized: dict[str, Synthesized]) -> None:
@@ -283,12 +296,14 @@ def test_two_services_share_the_cluster_and_nothing_else(synthesized: dict[str, 
     assert len({s["cluster"] for s in services.values()}) == 1
     for resource_type in (
         "aws_ecs_task_definition",
-        "aws_iam_role",
         "aws_iam_role_policy",
         "aws_cloudwatch_log_group",
+        "aws_security_group",
         "null_resource",
     ):
         assert len(out.resources(resource_type)) == 2, resource_type
+    # an execution role and a task role each
+    assert len(out.resources("aws_iam_role")) == 4
     assert len(out.data("aws_ssm_parameter")) == 2
     task_refs = {s["task_definition"] for s in services.values()}
     assert len(task_refs) == 2
@@ -303,11 +318,12 @@ def test_snapshot(synthesized: dict[str, Synthesized], env: str, snapshot: Any) 
 def test_only_the_emulator_ignores_what_moto_does_not_report(synthesized: dict[str, Synthesized]) -> None:
     # moto's DescribeServices lacks availabilityZoneRebalancing: without this, every plan
     # on the emulator would show a change. Real environments reconcile everything.
+    # (desired_count is ignored wherever autoscaling owns it, emulator or not.)
     for service in SERVICES:
-        local = synthesized["local"].one("aws_ecs_service", f"{service}/fargate/service")
-        assert local["lifecycle"] == {"ignore_changes": ["availability_zone_rebalancing"]}
-        for env in ("dev", "staging", "prod"):
-            assert "lifecycle" not in synthesized[env].one("aws_ecs_service", f"{service}/fargate/service")
+        for env, out in synthesized.items():
+            resource = out.one("aws_ecs_service", f"{service}/fargate/service")
+            ignored = resource.get("lifecycle", {}).get("ignore_changes", [])
+            assert ("availability_zone_rebalancing" in ignored) == (env == "local"), (env, service)
 
 
 def test_s3_backends_lock_with_a_lockfile(synthesized: dict[str, Synthesized]) -> None:

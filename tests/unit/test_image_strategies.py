@@ -91,6 +91,9 @@ def _service(**overrides: Any) -> None:
         "subnets": ["subnet-0a1b2c3d"],
         "log_group_name": "/g",
         "execution_role_name": "r",
+        "task_role_name": "t",
+        "vpc_id": "vpc-0a1b2c3d",
+        "security_group_name": "sg",
     }
     props.update(overrides)
     SsmTaggedService(stack, "svc", **props)

@@ -175,7 +175,7 @@ INVALID = {
         _set("environments.dev.services.api.container_port", 9090),
         "environments.dev.services.api.container_port",
         "",
-        "allowed: cpu, desired_count, environment",
+        "allowed: autoscaling, cpu, deployment, desired_count, environment",
     ),
     "redeploy placeholder": (
         _set("environments.prod.redeploy_command", ["aws", "{account}"]),

@@ -24,11 +24,11 @@ image_strategy = "ssm-tag"
 [environments.dev]
 region = "eu-west-1"
 stack_per_service = true
-network = { subnet_ids = ["subnet-0a1b2c3d4e5f60718"] }
+network = { vpc_id = "vpc-0a1b2c3d4e5f60718", subnet_ids = ["subnet-0a1b2c3d4e5f60718"] }
 state = { backend = "s3", bucket = "sp-state", key = "ecs-cd/dev.tfstate", region = "eu-west-1" }
 [environments.prod]
 region = "eu-west-1"
-network = { subnet_ids = ["subnet-0a1b2c3d4e5f60718"] }
+network = { vpc_id = "vpc-0a1b2c3d4e5f60718", subnet_ids = ["subnet-0a1b2c3d4e5f60718"] }
 state = { backend = "s3", bucket = "sp-state", key = "ecs-cd/prod.tfstate", region = "eu-west-1" }
 """
 

@@ -1,0 +1,258 @@
+"""Load balancing: an Application Load Balancer per environment, a target group and rule per service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionFixedResponse,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_listener_rule import (
+    LbListenerRule,
+    LbListenerRuleAction,
+    LbListenerRuleCondition,
+    LbListenerRuleConditionHostHeader,
+    LbListenerRuleConditionPathPattern,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from constructs_lib.checks import skip_check
+from constructs_lib.naming import validate_host_header, validate_listener_arn, validate_path_pattern
+
+# TLS 1.2 and 1.3 only (AWS's recommended policy for new HTTPS listeners).
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True)
+class ListenerAttachment:
+    """Where a service receives traffic: a rule on a listener, forwarding to the service's target group.
+
+    ``source_security_group_id`` is the load balancer's security group: the tasks admit
+    only it, on the container port. Timings in seconds; defaults: health check ``/``, grace
+    period 60, deregistration delay 30, ``open_source_egress`` False."""
+
+    listener_arn: str
+    source_security_group_id: str
+    target_group_name: str
+    priority: int
+    path_patterns: tuple[str, ...] = ()
+    host_headers: tuple[str, ...] = ()
+    health_check_path: str = "/"
+    health_check_grace_period_seconds: int = 60
+    deregistration_delay_seconds: int = 30
+    # True when the load balancer's group is ours (created with it): the service then opens
+    # that group's egress to its tasks; an existing load balancer's group is left alone.
+    open_source_egress: bool = False
+
+    def __post_init__(self) -> None:
+        # A token (from a load balancer created in the same stack) is checked by Terraform.
+        if not self.listener_arn.startswith("${"):
+            validate_listener_arn(self.listener_arn)
+        if not 1 <= self.priority <= 50000:
+            raise ValueError(f"ListenerAttachment.priority must be 1-50000, got {self.priority}")
+        if not self.path_patterns and not self.host_headers:
+            raise ValueError("ListenerAttachment needs path_patterns or host_headers")
+        for pattern in (*self.path_patterns, self.health_check_path):
+            validate_path_pattern(pattern)
+        for host in self.host_headers:
+            validate_host_header(host)
+        if not 1 <= len(self.target_group_name) <= 32:
+            raise ValueError("ListenerAttachment.target_group_name must be 1-32 characters")
+        if not 0 <= self.deregistration_delay_seconds <= 3600:
+            raise ValueError("ListenerAttachment.deregistration_delay_seconds must be 0-3600")
+        if self.health_check_grace_period_seconds < 0:
+            raise ValueError("ListenerAttachment.health_check_grace_period_seconds must be >= 0")
+
+
+class ServiceTarget(Construct):
+    """A target group of the service's task IPs and the listener rule that forwards to it."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, attachment: ListenerAttachment, vpc_id: str, port: int
+    ) -> None:
+        """``attachment``: listener, rule and health check; ``vpc_id``: the tasks' VPC;
+        ``port``: the container port (no default)."""
+        super().__init__(scope, id_)
+        if not 1 <= port <= 65535:
+            raise ValueError(f"port must be 1-65535, got {port}")
+        self._target_group = LbTargetGroup(
+            self,
+            "target-group",
+            name=attachment.target_group_name,
+            target_type="ip",
+            port=port,
+            protocol="HTTP",
+            vpc_id=vpc_id,
+            deregistration_delay=str(attachment.deregistration_delay_seconds),
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True, path=attachment.health_check_path, matcher="200-399", protocol="HTTP"
+            ),
+        )
+        conditions = []
+        if attachment.path_patterns:
+            conditions.append(
+                LbListenerRuleCondition(
+                    path_pattern=LbListenerRuleConditionPathPattern(values=list(attachment.path_patterns))
+                )
+            )
+        if attachment.host_headers:
+            conditions.append(
+                LbListenerRuleCondition(
+                    host_header=LbListenerRuleConditionHostHeader(values=list(attachment.host_headers))
+                )
+            )
+        self._rule = LbListenerRule(
+            self,
+            "rule",
+            listener_arn=attachment.listener_arn,
+            priority=attachment.priority,
+            condition=conditions,
+            action=[LbListenerRuleAction(type="forward", target_group_arn=self._target_group.arn)],
+        )
+
+    @property
+    def target_group(self) -> LbTargetGroup:
+        """The ``aws_lb_target_group`` (target type ip)."""
+        return self._target_group
+
+    @property
+    def rule(self) -> LbListenerRule:
+        """The ``aws_lb_listener_rule``."""
+        return self._rule
+
+
+class ApplicationLoadBalancer(Construct):
+    """An ALB with its own security group: HTTPS (and an HTTP redirect) with a certificate, else HTTP."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        security_group_name: str,
+        vpc_id: str,
+        subnets: Sequence[str],
+        ingress_cidr_blocks: Sequence[str],
+        internal: bool = True,
+        certificate_arn: str | None = None,
+        deletion_protection: bool = True,
+        ssl_policy: str = DEFAULT_SSL_POLICY,
+    ) -> None:
+        """``name``/``security_group_name``: AWS names; ``vpc_id``, ``subnets``: where it runs;
+        ``ingress_cidr_blocks``: who may connect; ``internal`` default True; ``certificate_arn``
+        default None (plain HTTP, only allowed when internal); ``deletion_protection`` default
+        True; ``ssl_policy`` default TLS 1.2+ (``DEFAULT_SSL_POLICY``)."""
+        super().__init__(scope, id_)
+        if not internal and certificate_arn is None:
+            raise ValueError("an internet-facing load balancer needs certificate_arn (HTTPS only)")
+        if not 1 <= len(name) <= 32:
+            raise ValueError(f"an ALB name must be 1-32 characters, got {name!r}")
+        if not subnets:
+            raise ValueError("subnets must name at least one subnet")
+        if not ingress_cidr_blocks:
+            raise ValueError("ingress_cidr_blocks must name at least one CIDR block")
+        https = certificate_arn is not None
+        port = 443 if https else 80
+        self._security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=security_group_name,
+            description=f"Load balancer {name}: {'HTTPS' if https else 'HTTP'} from clients",
+            vpc_id=vpc_id,
+        )
+        listen_ports = (443, 80) if https else (80,)
+        for listen_port in listen_ports:
+            for index, cidr in enumerate(ingress_cidr_blocks):
+                VpcSecurityGroupIngressRule(
+                    self,
+                    f"ingress-{listen_port}-{index}",
+                    security_group_id=self._security_group.id,
+                    description=f"clients on port {listen_port}",
+                    ip_protocol="tcp",
+                    from_port=listen_port,
+                    to_port=listen_port,
+                    cidr_ipv4=cidr,
+                )
+        self._lb = Lb(
+            self,
+            "lb",
+            name=name,
+            internal=internal,
+            load_balancer_type="application",
+            security_groups=[self._security_group.id],
+            subnets=list(subnets),
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=deletion_protection,
+        )
+        not_found = LbListenerDefaultAction(
+            type="fixed-response",
+            fixed_response=LbListenerDefaultActionFixedResponse(
+                content_type="text/plain", status_code="404", message_body="not found"
+            ),
+        )
+        if https:
+            self._listener = LbListener(
+                self,
+                "listener",
+                load_balancer_arn=self._lb.arn,
+                port=port,
+                protocol="HTTPS",
+                ssl_policy=ssl_policy,
+                certificate_arn=certificate_arn,
+                default_action=[not_found],
+            )
+            LbListener(
+                self,
+                "http-redirect",
+                load_balancer_arn=self._lb.arn,
+                port=80,
+                protocol="HTTP",
+                default_action=[
+                    LbListenerDefaultAction(
+                        type="redirect",
+                        redirect=LbListenerDefaultActionRedirect(
+                            port="443", protocol="HTTPS", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+            )
+        else:
+            self._listener = LbListener(
+                self,
+                "listener",
+                load_balancer_arn=self._lb.arn,
+                port=port,
+                protocol="HTTP",
+                default_action=[not_found],
+            )
+            for check in ("CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20"):
+                skip_check(
+                    self._listener,
+                    check,
+                    "internal load balancer without certificate_arn: plain HTTP inside the VPC only "
+                    "(the config refuses internet-facing HTTP); set certificate_arn for HTTPS",
+                )
+
+    @property
+    def lb(self) -> Lb:
+        """The ``aws_lb``."""
+        return self._lb
+
+    @property
+    def listener(self) -> LbListener:
+        """The listener services attach their rules to (HTTPS with a certificate, else HTTP)."""
+        return self._listener
+
+    @property
+    def security_group(self) -> SecurityGroup:
+        """The load balancer's security group (the tasks admit only this group)."""
+        return self._security_group

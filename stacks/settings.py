@@ -227,30 +227,46 @@ class ServiceSettings(_Model):
     load_balancer: ServiceLoadBalancerSettings | None = None
     autoscaling: AutoscalingSettings | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ServiceSettings:
-        leaked = sorted(k for k in self.environment if naming.secret_looking(k))
-        if leaked:
-            raise ValueError(
-                f"environment variable(s) {', '.join(leaked)} look like credentials: plain "
-                "environment values are readable by anyone who can describe the task definition, "
-                "so move them to secrets (NAME = '<SSM parameter or Secrets Manager ARN>')"
+
+def _service_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
+    """Contradictions between a service's fields, as (field path, value or _NO_VALUE, message)."""
+    found: list[tuple[str, Any, str]] = []
+    for key in sorted(service.environment):
+        if naming.secret_looking(key):
+            # The value is not echoed: it may be the credential itself.
+            found.append(
+                (
+                    f"environment.{key}",
+                    _NO_VALUE,
+                    "looks like a credential: plain environment values are readable by anyone who "
+                    "can describe the task definition, so move it to secrets "
+                    "(NAME = '<SSM parameter or Secrets Manager ARN>')",
+                )
             )
-        both = sorted(set(self.environment) & set(self.secrets))
-        if both:
-            raise ValueError(f"{', '.join(both)}: set in both environment and secrets; keep one")
-        if self.secrets_kms_key_arn is not None and not self.secrets:
-            raise ValueError("secrets_kms_key_arn is set but there are no secrets to decrypt")
-        if self.load_balancer is not None and self.container_port is None:
-            raise ValueError("load_balancer needs container_port (the port the target group sends to)")
-        if self.autoscaling is not None and not (
-            self.autoscaling.min_capacity <= self.desired_count <= self.autoscaling.max_capacity
-        ):
-            raise ValueError(
-                f"desired_count ({self.desired_count}) must lie within autoscaling.min_capacity "
-                f"({self.autoscaling.min_capacity}) and max_capacity ({self.autoscaling.max_capacity})"
+    for key in sorted(set(service.environment) & set(service.secrets)):
+        found.append((f"secrets.{key}", _NO_VALUE, "is also set in environment: keep one of the two"))
+    if service.secrets_kms_key_arn is not None and not service.secrets:
+        found.append(
+            ("secrets_kms_key_arn", service.secrets_kms_key_arn, "is set but there are no secrets to decrypt")
+        )
+    if service.load_balancer is not None and service.container_port is None:
+        found.append(
+            ("load_balancer", _NO_VALUE, "needs container_port (the port the target group sends to)")
+        )
+    scaling = service.autoscaling
+    if scaling is not None and not scaling.min_capacity <= service.desired_count <= scaling.max_capacity:
+        found.append(
+            (
+                "desired_count",
+                service.desired_count,
+                f"must lie within autoscaling.min_capacity ({scaling.min_capacity}) and "
+                f"max_capacity ({scaling.max_capacity})",
             )
-        return self
+        )
+    return found
+
+
+_NO_VALUE = object()
 
 
 class NetworkSettings(_Model):
@@ -620,6 +636,19 @@ def settings_from_dict(
                 if line not in problems:
                     problems.append(line)
                 continue
+
+            for path, value, message in _service_conflicts(service):
+                top = path.split(".")[0]
+                in_override = top in override and (
+                    "." not in path
+                    or not isinstance(override[top], Mapping)
+                    or path.split(".", 1)[1] in override[top]
+                )
+                where = f"{env_where}.services.{svc_name}" if in_override else f"services.{svc_name}"
+                shown = "" if value is _NO_VALUE else f" = {value!r}"
+                line = f"{file}: {where}.{path}{shown}: {message}"
+                if line not in problems:
+                    problems.append(line)
 
             at = {
                 field: f"{env_where}.services.{svc_name}.{field}"

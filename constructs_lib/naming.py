@@ -23,21 +23,23 @@ PROJECT_NAME_MAX = 16
 ENVIRONMENT_NAME_MAX = 12
 SERVICE_NAME_MAX = 28
 
-_ECS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")
-_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ECS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}", re.ASCII)
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", re.ASCII)
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # repository part of an image reference: optional registry host[:port], then path components.
 _REPOSITORY = re.compile(
-    r"(?:(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?)/)?"
+    r"(?:(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?)/)?"
     r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
 )
-_ECR_HOST = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?")
-_SSM_NAME = re.compile(r"(?:/[A-Za-z0-9_.-]+)+")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_ECR_HOST = re.compile(
+    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?", re.ASCII
+)
+_SSM_NAME = re.compile(r"(?:/[A-Za-z0-9_.-]+)+", re.ASCII)
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
 _PARTITION = r"(?P<partition>aws|aws-cn|aws-us-gov)"
-_ACCOUNT = r"(?P<account>\d{12})"
-_ARN_REGION = r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)"
+_ACCOUNT = r"(?P<account>[0-9]{12})"
+_ARN_REGION = r"(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9])"
 _SSM_PARAMETER_ARN = re.compile(
     rf"arn:{_PARTITION}:ssm:{_ARN_REGION}:{_ACCOUNT}:parameter(?P<name>(?:/[A-Za-z0-9_.-]+)+)"
 )
@@ -46,17 +48,19 @@ _SECRET_ARN = re.compile(
     rf"arn:{_PARTITION}:secretsmanager:{_ARN_REGION}:{_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]{{1,512}}-[A-Za-z0-9]{{6}}"
 )
 _KMS_KEY_ARN = re.compile(
-    rf"arn:{_PARTITION}:kms:{_ARN_REGION}:{_ACCOUNT}:key/[0-9a-f]{{8}}(?:-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}"
+    # a key id is a UUID, or "mrk-" and 32 hex digits for a multi-Region key
+    rf"arn:{_PARTITION}:kms:{_ARN_REGION}:{_ACCOUNT}:key/"
+    rf"(?:[0-9a-f]{{8}}(?:-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}|mrk-[0-9a-f]{{32}})"
 )
 _LISTENER_ARN = re.compile(
     rf"arn:{_PARTITION}:elasticloadbalancing:{_ARN_REGION}:{_ACCOUNT}:listener/app/[A-Za-z0-9-]{{1,32}}/[0-9a-f]{{16}}/[0-9a-f]{{16}}"
 )
-_ALARM_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,255}")
-_CONTAINER_PATH = re.compile(r"(?:/[A-Za-z0-9_.-]+)+")
-_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?")
+_ALARM_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,255}", re.ASCII)
+_CONTAINER_PATH = re.compile(r"(?:/[A-Za-z0-9_.-]+)+", re.ASCII)
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", re.ASCII)
 # ALB path patterns: up to 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
-_PATH_PATTERN = re.compile(r"[A-Za-z0-9_.$/~\"'@:+&*?-]{1,128}")
-_HOST_HEADER = re.compile(r"(?=.{1,128}$)[A-Za-z0-9*?](?:[A-Za-z0-9*?.-]*[A-Za-z0-9*?])?")
+_PATH_PATTERN = re.compile(r"[A-Za-z0-9_.$/~\"'@:+&*?-]{1,128}", re.ASCII)
+_HOST_HEADER = re.compile(r"(?=.{1,128}$)[A-Za-z0-9*?](?:[A-Za-z0-9*?.-]*[A-Za-z0-9*?])?", re.ASCII)
 # Parts of environment variable names that mean the value is a credential: such
 # values belong in `secrets` (resolved by ECS at start), never in plain `environment`.
 SECRET_NAME_PARTS = (
@@ -251,7 +255,8 @@ def validate_container_user(value: str) -> str:
     """``user`` or ``user:group`` (names or ids), never root."""
     if not _USER.fullmatch(value):
         raise ValueError("a container user must be 'user' or 'user:group' (names or numeric ids)")
-    if value.split(":")[0] in ("root", "0"):
+    user = value.split(":")[0]
+    if user == "root" or (user.isdigit() and int(user) == 0):
         raise ValueError("a container user must not be root (0): choose a non-root user or id")
     return value
 
@@ -293,15 +298,20 @@ def validate_redeploy_command(argv: Iterable[str]) -> tuple[str, ...]:
     items = tuple(argv)
     if not items or not items[0]:
         raise ValueError("a redeploy command must be a non-empty list of arguments")
+    allowed = ", ".join("{" + p + "}" for p in sorted(REDEPLOY_PLACEHOLDERS))
     for item in items:
-        for _, field, spec, conversion in string.Formatter().parse(item):
+        try:
+            parsed = list(string.Formatter().parse(item))
+        except ValueError:
+            raise ValueError(
+                f"a redeploy command may only use the placeholders {allowed} "
+                "(write a literal brace as '{{' or '}}')"
+            ) from None
+        for _, field, spec, conversion in parsed:
             if field is None:
                 continue
             if field not in REDEPLOY_PLACEHOLDERS or spec or conversion:
-                raise ValueError(
-                    f"a redeploy command may only use the placeholders "
-                    f"{', '.join('{' + p + '}' for p in sorted(REDEPLOY_PLACEHOLDERS))}"
-                )
+                raise ValueError(f"a redeploy command may only use the placeholders {allowed}")
     return items
 
 

@@ -42,8 +42,13 @@ class ConfigError(Exception):
     """A configuration mistake, already phrased for the user (one line per problem)."""
 
     def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = tuple(problems)
+        # One problem, one line: names and keys typed by the user may hold control characters.
+        self.problems = tuple(_printable(p) for p in problems)
         super().__init__("\n".join(self.problems))
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _check(fn: Any) -> AfterValidator:
@@ -70,16 +75,21 @@ SecurityGroupId = Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
 Cidr = Annotated[
     StrictStr,
     Field(
-        pattern=r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)/(?:3[0-2]|[12]?\d)$"
+        pattern=r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(?:3[0-2]|[12]?[0-9])$"
     ),
 ]
 CertificateArn = Annotated[
     StrictStr,
-    Field(pattern=r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$"),
+    Field(
+        pattern=r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$"
+    ),
 ]
 
 
 def _validate_endpoint(value: str) -> str:
+    # urlsplit silently drops tabs and newlines, so they are refused before it sees them.
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
         raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
@@ -308,12 +318,37 @@ class LoadBalancerSettings(_Model):
     certificate_arn: CertificateArn | None = None
     ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_unique)] | None = None
     deletion_protection: StrictBool = True
+    # S3 bucket for access logs (its policy must let ELB log delivery write).
+    access_logs_bucket: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = (
+        None
+    )
+    # WAF web ACL to associate (recommended for internet-facing load balancers).
+    web_acl_arn: (
+        Annotated[
+            StrictStr,
+            Field(
+                pattern=r"^arn:aws(?:-cn|-us-gov)?:wafv2:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:regional/webacl/"
+                r"[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$"
+            ),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _one_source(self) -> LoadBalancerSettings:
         existing = self.listener_arn is not None or self.security_group_id is not None
         if existing and self.create:
             raise ValueError("set either create = true or listener_arn and security_group_id, not both")
+        created_only = [
+            name
+            for name in ("certificate_arn", "ingress_cidr_blocks", "access_logs_bucket", "web_acl_arn")
+            if getattr(self, name) is not None
+        ]
+        if created_only and not self.create:
+            raise ValueError(
+                f"{', '.join(created_only)} only apply with create = true (an existing load balancer "
+                "is configured where it is managed)"
+            )
         if not self.create and (self.listener_arn is None or self.security_group_id is None):
             raise ValueError(
                 "an existing load balancer needs both listener_arn and security_group_id "
@@ -732,6 +767,18 @@ def settings_from_dict(
             load_balancer=env_file.load_balancer,
             services=tuple(resolved),
         )
+
+    owners: dict[str, str] = {}
+    for env_name, env in environments.items():
+        for service in env.services:
+            family = naming.task_family(project_name, env_name, service.name)
+            other = owners.setdefault(family, f"{env_name}/{service.name}")
+            if other != f"{env_name}/{service.name}":
+                problems.append(
+                    f"{file}: environments.{env_name}.services.{service.name}: its AWS names "
+                    f"({family}, {family}-exec, ...) are also those of {other}: rename the "
+                    "environment or the service (a hyphen in both makes them collide)"
+                )
 
     if problems:
         raise ConfigError(problems)

@@ -46,6 +46,7 @@ USED_SUBMODULES = (
     "security_group",
     "vpc_security_group_egress_rule",
     "vpc_security_group_ingress_rule",
+    "wafv2_web_acl_association",
 )
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
 

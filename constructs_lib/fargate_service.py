@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from constructs_lib.autoscaling import Autoscaling, ServiceAutoscaling
+from constructs_lib.checks import skip_check
 from constructs_lib.container import ContainerSettings, container_definition, volume_name
 from constructs_lib.load_balancer import ListenerAttachment, ServiceTarget
 from constructs_lib.naming import (
@@ -174,6 +175,20 @@ class FargateService(Construct):
             retention_in_days=log_retention_days,
             kms_key_id=log_kms_key_arn,
         )
+        if log_kms_key_arn is None:
+            skip_check(
+                self._log_group,
+                "CKV_AWS_158",
+                "no log_kms_key_arn configured: CloudWatch Logs encrypts at rest with its own keys; "
+                "set log_kms_key_arn for a customer-managed key",
+            )
+        if log_retention_days < 365:
+            skip_check(
+                self._log_group,
+                "CKV_AWS_338",
+                f"log_retention_days = {log_retention_days} is this environment's configured choice; "
+                "a year or more is a compliance requirement, not a default",
+            )
         self._execution_role = IamRole(
             self, "execution-role", name=execution_role_name, assume_role_policy=_ASSUME_BY_TASKS
         )
@@ -356,6 +371,13 @@ class FargateService(Construct):
             depends_on=dependencies,  # type: ignore[arg-type]
             lifecycle=TerraformResourceLifecycle(ignore_changes=ignore) if ignore else None,
         )
+        if assign_public_ip:
+            skip_check(
+                self._service,
+                "CKV_AWS_333",
+                "assign_public_ip = true in this environment's network config (subnets without NAT, "
+                "e.g. a default VPC); the tasks' security group still admits only the load balancer",
+            )
         self._autoscaling: ServiceAutoscaling | None = None
         if autoscaling is not None:
             self._autoscaling = ServiceAutoscaling(

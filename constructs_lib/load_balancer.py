@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
@@ -22,6 +22,7 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
 
 from constructs_lib.checks import skip_check
@@ -109,6 +110,12 @@ class ServiceTarget(Construct):
                     host_header=LbListenerRuleConditionHostHeader(values=list(attachment.host_headers))
                 )
             )
+        skip_check(
+            self._target_group,
+            "CKV_AWS_378",
+            "TLS ends at the load balancer; it reaches the tasks in HTTP inside the VPC, and the "
+            "tasks' security group admits only the load balancer, on the container port",
+        )
         self._rule = LbListenerRule(
             self,
             "rule",
@@ -146,11 +153,14 @@ class ApplicationLoadBalancer(Construct):
         certificate_arn: str | None = None,
         deletion_protection: bool = True,
         ssl_policy: str = DEFAULT_SSL_POLICY,
+        access_logs_bucket: str | None = None,
+        web_acl_arn: str | None = None,
     ) -> None:
         """``name``/``security_group_name``: AWS names; ``vpc_id``, ``subnets``: where it runs;
         ``ingress_cidr_blocks``: who may connect; ``internal`` default True; ``certificate_arn``
         default None (plain HTTP, only allowed when internal); ``deletion_protection`` default
-        True; ``ssl_policy`` default TLS 1.2+ (``DEFAULT_SSL_POLICY``)."""
+        True; ``ssl_policy`` default TLS 1.2+ (``DEFAULT_SSL_POLICY``); ``access_logs_bucket``
+        default None (no access logs); ``web_acl_arn`` default None (no WAF web ACL)."""
         super().__init__(scope, id_)
         if not internal and certificate_arn is None:
             raise ValueError("an internet-facing load balancer needs certificate_arn (HTTPS only)")
@@ -172,7 +182,7 @@ class ApplicationLoadBalancer(Construct):
         listen_ports = (443, 80) if https else (80,)
         for listen_port in listen_ports:
             for index, cidr in enumerate(ingress_cidr_blocks):
-                VpcSecurityGroupIngressRule(
+                rule = VpcSecurityGroupIngressRule(
                     self,
                     f"ingress-{listen_port}-{index}",
                     security_group_id=self._security_group.id,
@@ -182,6 +192,12 @@ class ApplicationLoadBalancer(Construct):
                     to_port=listen_port,
                     cidr_ipv4=cidr,
                 )
+                if https and listen_port == 80:
+                    skip_check(
+                        rule,
+                        "CKV_AWS_260",
+                        "port 80 only answers a 301 redirect to HTTPS (the listener has no other action)",
+                    )
         self._lb = Lb(
             self,
             "lb",
@@ -192,7 +208,33 @@ class ApplicationLoadBalancer(Construct):
             subnets=list(subnets),
             drop_invalid_header_fields=True,
             enable_deletion_protection=deletion_protection,
+            access_logs=LbAccessLogs(bucket=access_logs_bucket, enabled=True, prefix=name)
+            if access_logs_bucket is not None
+            else None,
         )
+        if not deletion_protection:
+            skip_check(
+                self._lb,
+                "CKV_AWS_150",
+                "deletion_protection = false in this environment's config (an environment that is "
+                "destroyed and recreated, e.g. on the emulator)",
+            )
+        if access_logs_bucket is None:
+            skip_check(
+                self._lb,
+                "CKV_AWS_91",
+                "no access_logs_bucket configured: set one (with the ELB log delivery bucket policy) "
+                "to keep access logs",
+            )
+        if web_acl_arn is not None:
+            Wafv2WebAclAssociation(self, "waf", resource_arn=self._lb.arn, web_acl_arn=web_acl_arn)
+        elif not internal:
+            skip_check(
+                self._lb,
+                "CKV2_AWS_28",
+                "no web_acl_arn configured: web ACLs are usually managed per account; set web_acl_arn "
+                "to associate one with this load balancer",
+            )
         not_found = LbListenerDefaultAction(
             type="fixed-response",
             fixed_response=LbListenerDefaultActionFixedResponse(
@@ -234,13 +276,13 @@ class ApplicationLoadBalancer(Construct):
                 protocol="HTTP",
                 default_action=[not_found],
             )
-            for check in ("CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20"):
-                skip_check(
-                    self._listener,
-                    check,
-                    "internal load balancer without certificate_arn: plain HTTP inside the VPC only "
-                    "(the config refuses internet-facing HTTP); set certificate_arn for HTTPS",
-                )
+            reason = (
+                "internal load balancer without certificate_arn: plain HTTP inside the VPC only "
+                "(the config refuses internet-facing HTTP); set certificate_arn for HTTPS"
+            )
+            skip_check(self._listener, "CKV_AWS_2", reason)
+            skip_check(self._listener, "CKV_AWS_103", reason)
+            skip_check(self._lb, "CKV2_AWS_20", reason)
 
     @property
     def lb(self) -> Lb:

@@ -187,6 +187,8 @@ def _load_balancer(
         internal=settings.internal,
         certificate_arn=settings.certificate_arn,
         deletion_protection=settings.deletion_protection,
+        access_logs_bucket=settings.access_logs_bucket,
+        web_acl_arn=settings.web_acl_arn,
     )
     return _Listener(alb.listener.arn, alb.security_group.id, ours=True)
 

@@ -57,13 +57,16 @@ class Emulator:
                 "(they run `pipenv install --dev`)"
             ) from None
         env = {**os.environ, "MOTO_ECS_SERVICE_RUNNING": str(self.running_count)}
+        # devkit.moto_server (moto plus the APIs it lacks) must import from any working directory.
+        project = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (project, env.get("PYTHONPATH", "")) if p)
         last_error = ""
         for _ in range(3):  # another process may take the free port between bind and listen
             port = free_port()
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
             try:
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                    [sys.executable, "-m", "devkit.moto_server", "-H", "127.0.0.1", "-p", str(port)],
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env=env,

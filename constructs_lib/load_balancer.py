@@ -228,6 +228,12 @@ class ApplicationLoadBalancer(Construct):
             )
         if web_acl_arn is not None:
             Wafv2WebAclAssociation(self, "waf", resource_arn=self._lb.arn, web_acl_arn=web_acl_arn)
+            skip_check(
+                self._lb,
+                "CKV2_AWS_76",
+                "the web ACL (web_acl_arn) is managed outside this stack, so its rules (such as the "
+                "Log4j managed rule group) are checked where it is defined",
+            )
         elif not internal:
             skip_check(
                 self._lb,

@@ -233,7 +233,7 @@ def validate_listener_arn(value: str) -> str:
 
 def validate_alarm_name(value: str) -> str:
     if not _ALARM_NAME.fullmatch(value) or value != value.strip():
-        raise ValueError("a CloudWatch alarm name must be 1-255 characters, no control characters")
+        raise ValueError("a CloudWatch alarm name must be 1-255 characters, no ASCII control characters")
     return value
 
 
@@ -380,11 +380,11 @@ def load_balancer_security_group_name(project: str, environment: str) -> str:
 
 
 def target_group_name(project: str, environment: str, service: str) -> str:
-    """At most 32 characters (AWS's limit); longer names keep a prefix and a stable hash."""
+    """At most 32 characters (AWS's limit): a readable prefix and a hash of the three names.
+
+    The hash keeps ``shop``/``prod``/``eu-api`` and ``shop``/``prod-eu``/``api`` apart."""
     full = f"{project}-{environment}-{service}"
-    if len(full) <= 32:
-        return full
-    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(f"{project}/{environment}/{service}".encode()).hexdigest()[:8]
     return f"{full[:23].rstrip('-')}-{digest}"
 
 

@@ -51,6 +51,14 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def _show(value: Any) -> str:
+    """``repr(value)`` for a problem line; an int too long to print does not crash the loader."""
+    try:
+        return repr(value)
+    except ValueError:
+        return "<a value too large to show>"
+
+
 def _check(fn: Any) -> AfterValidator:
     return AfterValidator(fn)
 
@@ -499,19 +507,18 @@ def _message(error: Mapping[str, Any]) -> str:
 def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = []
     for error in errors:
-        loc = [*base, *error["loc"]]
-        # Discriminated unions add the tag to the location, dict keys add "[key]":
-        # the user wrote neither.
-        loc = [
-            p
-            for i, p in enumerate(loc)
-            if p != "[key]" and not (i > 0 and loc[i - 1] == "state" and p in ("local", "s3"))
-        ]
-        where = _where(loc)
+        own = list(error["loc"])
+        # pydantic adds the discriminated union's tag after "state" and "[key]" after a dict
+        # key that failed: the user wrote neither (but may have named a table "state" or "[key]").
+        if len(own) >= 2 and own[0] == "state" and own[1] in ("local", "s3"):
+            del own[1]
+        if len(own) >= 2 and own[-1] == "[key]" and error["type"] != "extra_forbidden":
+            del own[-1]
+        where = _where([*base, *own])
         if error["type"] == "missing":
             lines.append(f"{file}: {where}: {_message(error)}")
         else:
-            lines.append(f"{file}: {where} = {error['input']!r}: {_message(error)}")
+            lines.append(f"{file}: {where} = {_show(error['input'])}: {_message(error)}")
     return lines
 
 
@@ -519,7 +526,7 @@ def _validate_name(file: str, where: str, value: str, check: Any) -> list[str]:
     try:
         check(value)
     except ValueError as exc:
-        return [f"{file}: {where} = {value!r}: {exc}"]
+        return [f"{file}: {where} = {_show(value)}: {exc}"]
     return []
 
 
@@ -561,14 +568,14 @@ def settings_from_dict(
                 problems.append(f"{file}: project.{key}: is not a known field (allowed: name)")
         project_name = project["name"]
         if not isinstance(project_name, str):
-            problems.append(f"{file}: project.name = {project_name!r}: must be a string")
+            problems.append(f"{file}: project.name = {_show(project_name)}: must be a string")
         else:
             problems += _validate_name(file, "project.name", project_name, naming.validate_project_name)
 
     terraform = raw.get("terraform", {})
     null_version = DEFAULT_NULL_PROVIDER_VERSION
     if not isinstance(terraform, Mapping):
-        problems.append(f"{file}: terraform = {terraform!r}: must be a table")
+        problems.append(f"{file}: terraform = {_show(terraform)}: must be a table")
     else:
         for key, value in terraform.items():
             if key != "null_provider_version":
@@ -577,7 +584,7 @@ def settings_from_dict(
                 )
             elif not isinstance(value, str) or not value.strip() or any(c in value for c in '"\\\n'):
                 problems.append(
-                    f"{file}: terraform.null_provider_version = {value!r}: must be a Terraform "
+                    f"{file}: terraform.null_provider_version = {_show(value)}: must be a Terraform "
                     "version constraint such as '>= 2.1.2, < 4.0.0'"
                 )
             else:
@@ -590,7 +597,13 @@ def settings_from_dict(
     for name, body in services.items():
         problems += _validate_name(file, f"services.{name}", name, naming.validate_service_name)
         if not isinstance(body, Mapping):
-            problems.append(f"{file}: services.{name} = {body!r}: must be a table")
+            problems.append(f"{file}: services.{name} = {_show(body)}: must be a table")
+        elif "name" in body:
+            # the table's key is the name; a "name" field would be silently replaced by it
+            problems.append(
+                f"{file}: services.{name}.name: is not a known field (the service's name is its table key, "
+                f"{name!r})"
+            )
 
     environments_raw = raw.get("environments")
     if not isinstance(environments_raw, Mapping) or not environments_raw:
@@ -605,7 +618,7 @@ def settings_from_dict(
         env_where = f"environments.{env_name}"
         name_problems = _validate_name(file, env_where, env_name, naming.validate_environment_name)
         if name_problems or not isinstance(env_body, Mapping):
-            problems += name_problems or [f"{file}: {env_where} = {env_body!r}: must be a table"]
+            problems += name_problems or [f"{file}: {env_where} = {_show(env_body)}: must be a table"]
             continue
         try:
             env_file = _EnvironmentFile.model_validate(env_body)
@@ -619,7 +632,7 @@ def settings_from_dict(
                 redeploy = naming.validate_redeploy_command(env_file.redeploy_command)
             except ValueError as exc:
                 problems.append(
-                    f"{file}: {env_where}.redeploy_command = {env_file.redeploy_command!r}: {exc}"
+                    f"{file}: {env_where}.redeploy_command = {_show(env_file.redeploy_command)}: {exc}"
                 )
 
         for unknown in sorted(set(env_file.services) - set(services)) if services else ():
@@ -667,7 +680,7 @@ def settings_from_dict(
             except ValueError as exc:
                 field = "cpu" if service.cpu not in naming.FARGATE_CPU_MEMORY else "memory"
                 where = f"{env_where}.services.{svc_name}" if field in override else f"services.{svc_name}"
-                line = f"{file}: {where}.{field} = {getattr(service, field)!r}: {exc}"
+                line = f"{file}: {where}.{field} = {_show(getattr(service, field))}: {exc}"
                 if line not in problems:
                     problems.append(line)
                 continue
@@ -680,7 +693,7 @@ def settings_from_dict(
                     or path.split(".", 1)[1] in override[top]
                 )
                 where = f"{env_where}.services.{svc_name}" if in_override else f"services.{svc_name}"
-                shown = "" if value is _NO_VALUE else f" = {value!r}"
+                shown = "" if value is _NO_VALUE else f" = {_show(value)}"
                 line = f"{file}: {where}.{path}{shown}: {message}"
                 if line not in problems:
                     problems.append(line)
@@ -694,19 +707,19 @@ def settings_from_dict(
             strategy_problems = []
             if service.image_tag is not None and service.image_strategy != "digest":
                 strategy_problems.append(
-                    f"{file}: {at['image_tag']} = {service.image_tag!r}: a fixed image_tag needs "
-                    f"image_strategy = 'digest' (with {service.image_strategy!r} the tag comes from SSM)"
+                    f"{file}: {at['image_tag']} = {_show(service.image_tag)}: a fixed image_tag needs "
+                    f"image_strategy = 'digest' (with {_show(service.image_strategy)} the tag comes from SSM)"
                 )
             if service.image_tag is not None and service.image_tag_parameter is not None:
                 strategy_problems.append(
-                    f"{file}: {at['image_tag_parameter']} = {service.image_tag_parameter!r}: set either "
+                    f"{file}: {at['image_tag_parameter']} = {_show(service.image_tag_parameter)}: set either "
                     "image_tag (a fixed tag) or image_tag_parameter (the tag from SSM), not both"
                 )
             if service.image_strategy == "digest" and naming.ecr_repository_arn(service.repository) is None:
                 strategy_problems.append(
                     f"{file}: {at['image_strategy']} = 'digest': 'digest' resolves the tag through ECR, so "
                     f"repository must be an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>),"
-                    f" not {service.repository!r}"
+                    f" not {_show(service.repository)}"
                 )
             if strategy_problems:
                 problems += [p for p in strategy_problems if p not in problems]
@@ -769,7 +782,8 @@ def settings_from_dict(
         )
 
     owners: dict[str, str] = {}
-    for env_name, env in environments.items():
+    # Only for an otherwise valid file: the names are derived from the (valid) project name.
+    for env_name, env in environments.items() if not problems else ():
         for service in env.services:
             family = naming.task_family(project_name, env_name, service.name)
             other = owners.setdefault(family, f"{env_name}/{service.name}")

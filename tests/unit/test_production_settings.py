@@ -186,7 +186,7 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     "alarm name with a newline": (
         _set("services.worker.deployment", {"alarm_names": ["bad\nname"]}),
         "conf.toml: services.worker.deployment.alarm_names[0] = 'bad\\nname'",
-        "no control characters",
+        "no ASCII control characters",
     ),
 }
 

@@ -9,6 +9,13 @@
   ``aws_appautoscaling_target`` never finishes creating on the emulator. The fill keeps
   tags on moto's own scalable-target objects and refuses unknown ARNs as AWS does.
 
+- An ECS service's deploymentConfiguration (circuit breaker, alarms, healthy percents) and
+  healthCheckGracePeriodSeconds given to CreateService. moto drops them there (UpdateService
+  keeps them), so DescribeServices could not show the rollout guards a deploy asked for.
+- The description of a security group rule that references another group. moto keeps it
+  (in the rule's source group) but DescribeSecurityGroupRules reports only the description
+  of CIDR rules, so every plan would set the description again.
+
 Nothing else about moto changes; each fill is checked by tests/integration/test_moto_server.py.
 """
 
@@ -55,9 +62,45 @@ def _untag_resource(self: Any) -> str:
     return "{}"
 
 
+def _rule_description(rule: Any) -> str | None:
+    description = rule.ip_range.get("Description")
+    if description is None and rule.source_group:
+        description = rule.source_group.get("Description")
+    return description  # type: ignore[no-any-return]
+
+
+_CREATE_SERVICE_KEPT = {
+    "deploymentConfiguration": "deployment_configuration",
+    "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+}
+
+
+def _keeping_create_service(create_service: Any) -> Any:
+    def create_service_keeping_settings(self: Any) -> Any:
+        result = create_service(self)
+        service = self.ecs_backend._get_service(
+            self._get_param("cluster", "default"), self._get_param("serviceName")
+        )
+        for param, attribute in _CREATE_SERVICE_KEPT.items():
+            value = self._get_param(param)
+            if value is not None:
+                setattr(service, attribute, value)
+        return result
+
+    return create_service_keeping_settings
+
+
 def install() -> None:
     """Add the missing operations to moto's response classes (this process only)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    SecurityGroupRule.description = property(_rule_description)
+    EC2ContainerServiceResponse.create_service = _keeping_create_service(  # type: ignore[method-assign]
+        EC2ContainerServiceResponse.create_service
+    )
 
     fills = {
         "list_tags_for_resource": _list_tags_for_resource,

@@ -46,6 +46,7 @@ _EMULATED_SERVICES = (
 )
 # moto's DescribeServices omits availabilityZoneRebalancing, so after every refresh the
 # provider would plan to set it again; on the emulator only, Terraform leaves it alone.
+# (devkit/moto_server.py fills the gaps that can be filled faithfully.)
 _EMULATOR_SERVICE_GAPS = ("availability_zone_rebalancing",)
 
 
@@ -96,7 +97,9 @@ def _providers_and_backend(
             access_key=_EMULATOR_KEY,
             secret_key=_EMULATOR_KEY,
             skip_credentials_validation=True,
-            skip_requesting_account_id=True,
+            # The emulator answers GetCallerIdentity; knowing the account, the provider reads
+            # rules that reference a security group as "sg-…", not "<account>/sg-…".
+            skip_requesting_account_id=False,
             skip_metadata_api_check="true",
             endpoints=[AwsProviderEndpoints(**{name: endpoint for name in _EMULATED_SERVICES})],
         )

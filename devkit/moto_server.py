@@ -94,10 +94,9 @@ def install() -> None:
     """Add the missing operations to moto's response classes (this process only)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
     from moto.ec2.models.security_groups import SecurityGroupRule
-
     from moto.ecs.responses import EC2ContainerServiceResponse
 
-    SecurityGroupRule.description = property(_rule_description)
+    SecurityGroupRule.description = property(_rule_description)  # type: ignore[method-assign,assignment]
     EC2ContainerServiceResponse.create_service = _keeping_create_service(  # type: ignore[method-assign]
         EC2ContainerServiceResponse.create_service
     )

@@ -57,7 +57,7 @@ def test_stock_moto_still_has_the_gaps() -> None:
         assert not hasattr(ApplicationAutoScalingResponse, operation), (
             f"moto has {operation} now: drop the fill"
         )
-    rule = SecurityGroupRule.__new__(SecurityGroupRule)
+    rule: Any = SecurityGroupRule.__new__(SecurityGroupRule)
     rule.ip_range = {}
     rule.source_group = {"GroupId": "sg-1", "Description": "from the load balancer"}
     assert rule.description is None, "moto reports group-rule descriptions now: drop the fill"

@@ -36,6 +36,7 @@ from constructs_lib.naming import (
     validate_alarm_name,
     validate_ecs_name,
     validate_fargate_size,
+    validate_image_reference,
     validate_kms_key_arn,
     validate_region,
 )
@@ -140,6 +141,8 @@ class FargateService(Construct):
         validate_ecs_name(family)
         validate_region(region)
         validate_fargate_size(cpu, memory)
+        if "${" not in image:  # a token (e.g. from SSM or ECR) is resolved by Terraform
+            validate_image_reference(image)
         deployment = deployment if deployment is not None else Deployment()
         if desired_count < 0:
             raise ValueError(f"desired_count must be >= 0, got {desired_count}")
@@ -251,7 +254,8 @@ class FargateService(Construct):
         self._execution_policy = IamRolePolicy(
             self,
             "execution-policy",
-            name="pull-image-read-secrets-write-logs" if container.secrets else "pull-image-and-write-logs",
+            # The name predates secrets; kept, because renaming an inline policy replaces it.
+            name="pull-image-and-write-logs",
             role=self._execution_role.id,
             policy=json.dumps({"Version": "2012-10-17", "Statement": statements}),
         )

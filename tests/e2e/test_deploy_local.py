@@ -134,7 +134,14 @@ def test_first_deploy_creates_cluster_service_and_task_definition(
     policy = iam.get_role_policy(RoleName="demo-local-api-exec", PolicyName="pull-image-and-write-logs")
     document: Any = policy["PolicyDocument"]
     statements = json.loads(document)["Statement"] if isinstance(document, str) else document["Statement"]
-    assert {s["Sid"] for s in statements} == {"EcrAuth", "EcrPull", "Logs"}
+    # (the shipped api reads one SSM secret: its statement names exactly that parameter)
+    assert {s["Sid"] for s in statements} == {"EcrAuth", "EcrPull", "Logs", "SsmSecrets"}
+    (secrets,) = [s for s in statements if s["Sid"] == "SsmSecrets"]
+    assert secrets["Resource"] == [scenario.local.service("api").secrets["DB_PASSWORD"]]
+    # AND the application runs under its own role, behind the environment's load balancer
+    assert task["taskRoleArn"] != task["executionRoleArn"]
+    (attachment,) = service["loadBalancers"]
+    assert (attachment["containerName"], attachment["containerPort"]) == ("api", 8080)
 
 
 def test_new_tag_gives_a_new_revision_that_the_service_runs(first: Deployment, second: Deployment) -> None:

@@ -88,6 +88,8 @@ def _fargate(**overrides: Any) -> tuple[FargateService, dict[str, Any]]:
         (lambda: _fargate(task_role_name="p-e-api-exec"), "must differ"),
         (lambda: _fargate(secrets_kms_key_arn=KEY), "no secrets"),
         (lambda: _fargate(log_kms_key_arn="alias/x"), "KMS key"),
+        (lambda: _fargate(image="nginx:1.27@sha256:abc"), "an image reference must be"),
+        (lambda: _fargate(image="Nginx:latest"), "an image reference must be"),
     ],
 )
 def test_contradictory_production_props_are_rejected(build: Any, message: str) -> None:

@@ -30,18 +30,6 @@ def shipped(shipped_settings: Settings) -> dict[str, Synthesized]:
     return synth_all(shipped_settings)
 
 
-def _cases(
-    fixture_settings: Settings,
-    synthesized: dict[str, Synthesized],
-    shipped_settings: Settings,
-    shipped: dict[str, Synthesized],
-) -> list[tuple[str, EnvironmentSettings, Synthesized]]:
-    cases = [(f"fixture/{n}", fixture_settings.environments[n], out) for n, out in synthesized.items()]
-    cases += [(f"shipped/{n}", shipped_settings.environments[n], out) for n, out in shipped.items()]
-    assert len(cases) == 8
-    return cases
-
-
 @pytest.fixture(scope="module")
 def every_environment(
     fixture_settings: Settings,
@@ -49,7 +37,11 @@ def every_environment(
     shipped_settings: Settings,
     shipped: dict[str, Synthesized],
 ) -> list[tuple[str, EnvironmentSettings, Synthesized]]:
-    return _cases(fixture_settings, synthesized, shipped_settings, shipped)
+    """(label, settings, synthesized stack) for the fixture's and the shipped environments."""
+    cases = [(f"fixture/{n}", fixture_settings.environments[n], out) for n, out in synthesized.items()]
+    cases += [(f"shipped/{n}", shipped_settings.environments[n], out) for n, out in shipped.items()]
+    assert len(cases) == 8
+    return cases
 
 
 def _containers(out: Synthesized, service: str) -> list[dict[str, Any]]:

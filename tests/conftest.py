@@ -43,10 +43,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @dataclass(frozen=True)
 class Synthesized:
-    """One environment's synthesized Terraform JSON, raw and parsed."""
+    """One environment's synthesized Terraform JSON, raw and parsed.
+
+    ``terraform`` is the stack's own JSON, with the ``"//"`` comment keys (and so the
+    checkov skips) that ``Testing.synth`` leaves out of ``text``."""
 
     text: str
     json: dict[str, Any]
+    terraform: dict[str, Any]
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return dict(self.json.get("resource", {}).get(resource_type, {}))
@@ -90,7 +94,7 @@ def synth_all(settings: Settings) -> dict[str, Synthesized]:
     out = {}
     for name, stack in add_stacks(Testing.app(), settings).items():
         text = Testing.synth(stack)
-        out[name] = Synthesized(text=text, json=json.loads(text))
+        out[name] = Synthesized(text=text, json=json.loads(text), terraform=dict(stack.to_terraform()))
     return out
 
 
@@ -98,6 +102,17 @@ def synth_all(settings: Settings) -> dict[str, Synthesized]:
 def synthesized(fixture_settings: Settings) -> dict[str, Synthesized]:
     """Every environment of the fixture configuration, synthesized once per test session."""
     return synth_all(fixture_settings)
+
+
+@pytest.fixture(scope="session")
+def shipped_settings() -> Settings:
+    return load_settings(TESTS_DIR.parent / "config" / "ecs-cd.toml")
+
+
+@pytest.fixture(scope="session")
+def shipped(shipped_settings: Settings) -> dict[str, Synthesized]:
+    """Every environment of the shipped configuration, synthesized once per test session."""
+    return synth_all(shipped_settings)
 
 
 @pytest.fixture(params=ENVIRONMENTS)

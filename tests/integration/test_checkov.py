@@ -10,18 +10,13 @@ scanned in the same run, proves that failures, skips and required_version are ha
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from devkit.checkov import Report, scan
-from main import add_stacks
-from stacks.settings import load_settings
-from tests.conftest import FIXTURE_CONFIG
+from tests.conftest import Synthesized
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-CONFIGS = {"config": PROJECT_DIR / "config" / "ecs-cd.toml", "fixture": FIXTURE_CONFIG}
 CANARY = "canary"
 MUST_EVALUATE = frozenset(
     {"aws_ecs_task_definition", "aws_ecs_service", "aws_iam_role", "aws_cloudwatch_log_group"}
@@ -45,15 +40,14 @@ def canary_stack() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def reports() -> dict[str, Report]:
+def reports(synthesized: dict[str, Synthesized], shipped: dict[str, Synthesized]) -> dict[str, Report]:
     """checkov's report per environment ('config/prod', 'fixture/dev', …) and the canary: one run."""
-    from cdktf import Testing
-
+    # The session's stacks (synthesized once for all tests), as the stacks' own JSON:
+    # Testing.synth's text drops the "//" keys and the skips in them.
     stacks: dict[str, dict[str, Any]] = {}
-    for label, path in CONFIGS.items():
-        for name, stack in add_stacks(Testing.app(), load_settings(path)).items():
-            # to_terraform, not Testing.synth: that drops the "//" keys and the skips in them.
-            stacks[f"{label}/{name}"] = dict(stack.to_terraform())
+    for label, outputs in (("config", shipped), ("fixture", synthesized)):
+        for name, out in outputs.items():
+            stacks[f"{label}/{name}"] = out.terraform
     stacks[CANARY] = canary_stack()
     return scan(stacks)
 

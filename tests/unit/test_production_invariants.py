@@ -8,26 +8,13 @@ every environment of the fixture and of the shipped configuration, what must alw
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from constructs_lib import naming
-from stacks.settings import EnvironmentSettings, Settings, load_settings
-from tests.conftest import Synthesized, synth_all
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def shipped_settings() -> Settings:
-    return load_settings(PROJECT_DIR / "config" / "ecs-cd.toml")
-
-
-@pytest.fixture(scope="module")
-def shipped(shipped_settings: Settings) -> dict[str, Synthesized]:
-    return synth_all(shipped_settings)
+from stacks.settings import EnvironmentSettings, Settings
+from tests.conftest import Synthesized
 
 
 @pytest.fixture(scope="module")

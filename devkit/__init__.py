@@ -1,2 +1,3 @@
-"""Tooling shared by `make demo`, the tests and the benchmarks: the AWS emulator,
-offline Terraform provider mirrors, and running the cdktf CLI."""
+"""Tooling for `make demo`, the tests and the benchmarks: the AWS emulator, fake CI, plain
+Terraform runs and the checkov gate. The cdktf runner, the offline Terraform configuration and
+``ToolError`` live in ``toolchain/``, which ``release/`` uses too; ``release/`` never imports this."""

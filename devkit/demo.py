@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from constructs_lib import naming
-from devkit.cdktf_cli import CACHE_DIR, PROJECT_DIR, deploy, tool_environment
+from core import names
 from devkit.emulator import Emulator
-from devkit.errors import ToolError
 from devkit.fake_ci import push_image, write_tag
-from devkit.terraform_offline import terraform_setup
 from stacks.settings import ConfigError, ServiceSettings, load_settings
+from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, deploy, tool_environment
+from toolchain.errors import ToolError
+from toolchain.terraform_offline import terraform_setup
 
 ENVIRONMENT = "local"
 
@@ -82,7 +82,7 @@ def run() -> None:
         env_settings = settings.environments[ENVIRONMENT]
         ecr, ssm, ecs = (emulator.client(s, env_settings.region) for s in ("ecr", "ssm", "ecs"))
         env = tool_environment(setup, emulator_endpoint=emulator.endpoint, extra=emulator.aws_environment())
-        cluster = naming.cluster_name(settings.project, ENVIRONMENT)
+        cluster = names.cluster_name(settings.project, ENVIRONMENT)
 
         for round_, tag in enumerate(("1.0.0", "1.0.1"), start=1):
             _say(f"Round {round_}: CI builds {tag}")
@@ -94,7 +94,7 @@ def run() -> None:
                 print(f"    wrote {service.image_tag_parameter} = {tag} (parameter version {version})")
             before = (
                 {
-                    s.name: _service_state(ecs, cluster, naming.service_name(s.name))
+                    s.name: _service_state(ecs, cluster, names.service_name(s.name))
                     for s in env_settings.services
                 }
                 if round_ > 1
@@ -107,7 +107,7 @@ def run() -> None:
 
             _say(f"Round {round_}: what the services run now")
             for service in env_settings.services:
-                state = _service_state(ecs, cluster, naming.service_name(service.name))
+                state = _service_state(ecs, cluster, names.service_name(service.name))
                 expected = f"{service.repository}:{tag}"
                 print(f"    service    {state['arn']}")
                 print(f"    task def   {state['task_definition']} (revision {state['revision']})")

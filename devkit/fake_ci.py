@@ -8,7 +8,7 @@ import hashlib
 import json
 from typing import Any
 
-from constructs_lib.naming import validate_image_tag
+from core.aws_formats import validate_image_tag
 
 
 def _digest(text: str) -> str:

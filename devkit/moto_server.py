@@ -15,6 +15,14 @@
 - The description of a security group rule that references another group. moto keeps it
   (in the rule's source group) but DescribeSecurityGroupRules reports only the description
   of CIDR rules, so every plan would set the description again.
+- ECS deployments. moto keeps the one PRIMARY deployment it made at CreateService: UpdateService
+  with another task definition leaves its id and taskDefinition as they were (forceNewDeployment
+  only renames it), so the service ran revision 3 while its deployment said revision 1. Here, as
+  in ECS, a new task definition or forceNewDeployment starts a new PRIMARY deployment (new id, the
+  revision's ARN, IN_PROGRESS) and the previous one becomes ACTIVE. The emulator runs no tasks, so
+  "steady" is moto's own rule (runningCount, set by MOTO_ECS_SERVICE_RUNNING, reaches
+  desiredCount): then the next DescribeServices reports the PRIMARY COMPLETED and the older
+  deployments gone, as ECS does once they have drained; otherwise it stays IN_PROGRESS.
 
 Nothing else about moto changes; each fill is checked by tests/integration/test_moto_server.py.
 """
@@ -90,15 +98,108 @@ def _keeping_create_service(create_service: Any) -> Any:
     return create_service_keeping_settings
 
 
+def _start_deployment(service: Any) -> None:
+    """A new PRIMARY deployment of the service's task definition; the others become ACTIVE."""
+    from moto.core.utils import utcnow
+    from moto.moto_api._internal import mock_random
+
+    now = utcnow()
+    for deployment in service.deployments:
+        if deployment.get("status") == "PRIMARY":
+            deployment["status"] = "ACTIVE"
+            deployment["updatedAt"] = now
+    deployment_id = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+    template = service.deployments[0] if service.deployments else {}
+    new = {
+        **template,  # failedTasks, platformFamily: what moto derives for every deployment
+        "createdAt": now,
+        "desiredCount": service.desired_count,
+        "id": deployment_id,
+        "launchType": service.launch_type,
+        "pendingCount": service.desired_count,
+        "rolloutState": "IN_PROGRESS",
+        "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+        "runningCount": 0,
+        "platformVersion": service.platform_version,
+        "networkConfiguration": service.network_configuration or None,
+        "status": "PRIMARY",
+        "taskDefinition": service.task_definition,
+        "updatedAt": now,
+    }
+    service.deployments = [new, *service.deployments]
+
+
+def _settle(service: Any) -> None:
+    """Once the service is steady (moto's rule), its PRIMARY deployment is COMPLETED and the
+    older ones are gone."""
+    from moto.core.utils import utcnow
+
+    primary = next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+    if primary is None or primary.get("rolloutState") != "IN_PROGRESS":
+        return
+    if service.running_count < service.desired_count:
+        return
+    primary.update(
+        {
+            "rolloutState": "COMPLETED",
+            "rolloutStateReason": f"ECS deployment {primary['id']} completed.",
+            "desiredCount": service.desired_count,
+            "runningCount": service.running_count,
+            "pendingCount": service.pending_count,
+            "updatedAt": utcnow(),
+        }
+    )
+    service.deployments = [primary]
+
+
+def _deploying_update_service(update_service: Any) -> Any:
+    def update_service_deploying(self: Any, service_properties: dict[str, Any]) -> Any:
+        properties = dict(service_properties)
+        # moto's own handling only renames the one deployment: ours starts a new one.
+        force = bool(properties.pop("force_new_deployment", False))
+        service = self._get_service(
+            properties.get("cluster", "default"), str(properties.get("service", "")).split("/")[-1]
+        )
+        before = service.task_definition
+        requested = properties.get("task_definition")
+        if requested:
+            # ECS resolves family or family:revision to the revision's ARN, as CreateService does.
+            properties["task_definition"] = self.describe_task_definition(requested).arn
+        updated = update_service(self, properties)
+        changed = bool(requested) and updated.task_definition != before
+        if updated.deployment_controller.get("type") == "ECS" and (force or changed):
+            _start_deployment(updated)
+        return updated
+
+    return update_service_deploying
+
+
+def _settling_describe_services(describe_services: Any) -> Any:
+    def describe_services_settling(self: Any, *args: Any, **kwargs: Any) -> Any:
+        services, failures = describe_services(self, *args, **kwargs)
+        for service in services:
+            _settle(service)
+        return services, failures
+
+    return describe_services_settling
+
+
 def install() -> None:
     """Add the missing operations to moto's response classes (this process only)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
     from moto.ec2.models.security_groups import SecurityGroupRule
+    from moto.ecs.models import EC2ContainerServiceBackend
     from moto.ecs.responses import EC2ContainerServiceResponse
 
     SecurityGroupRule.description = property(_rule_description)  # type: ignore[method-assign,assignment]
     EC2ContainerServiceResponse.create_service = _keeping_create_service(  # type: ignore[method-assign]
         EC2ContainerServiceResponse.create_service
+    )
+    EC2ContainerServiceBackend.update_service = _deploying_update_service(  # type: ignore[method-assign]
+        EC2ContainerServiceBackend.update_service
+    )
+    EC2ContainerServiceBackend.describe_services = _settling_describe_services(  # type: ignore[method-assign]
+        EC2ContainerServiceBackend.describe_services
     )
 
     fills = {

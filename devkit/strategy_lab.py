@@ -3,15 +3,16 @@ Terraform: shared by the end-to-end tests and `make bench`."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devkit.cdktf_cli import cdktf, tool_environment
 from devkit.emulator import Emulator
-from devkit.errors import ToolError
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
-from devkit.terraform_offline import TerraformSetup
+from toolchain.cdktf_cli import cdktf, tool_environment
+from toolchain.errors import ToolError
+from toolchain.terraform_offline import TerraformSetup
 
 REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/strat-api"
 REPO_NAME = "strat-api"
@@ -92,8 +93,14 @@ class StrategyLab:
         return Observed(service["taskDefinition"], task["containerDefinitions"][0]["image"], primary["id"])
 
     @staticmethod
-    def redeployed(before: Observed, after: Observed) -> bool:
-        """ECS was asked for a new deployment: a new task definition, or a forced deployment.
+    def update_service_calls(apply_output: str) -> int:
+        """UpdateService calls an apply made: the service resource's updates and the redeploy
+        command's runs (the only two callers); each starts one deployment."""
+        updates = re.findall(r"^aws_ecs_service\.\S+: Modifications complete", apply_output, re.M)
+        return len(updates) + apply_output.count("(local-exec): Executing:")
 
-        (moto starts no new deployment id for a task definition change, so both count.)"""
-        return before.task_definition != after.task_definition or before.deployment_id != after.deployment_id
+    @staticmethod
+    def redeployed(before: Observed, after: Observed) -> bool:
+        """ECS started a new deployment (a new task definition or a forced one): the PRIMARY
+        deployment's id changed."""
+        return before.deployment_id != after.deployment_id

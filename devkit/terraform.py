@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devkit.errors import ToolError
+from toolchain.errors import ToolError
 
 
 @dataclass(frozen=True)

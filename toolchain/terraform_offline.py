@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devkit.errors import ToolError
+from toolchain.errors import ToolError
 
 AWS_PROVIDER_VERSION = "5.100.0"  # what cdktf-cdktf-provider-aws 20.1.0 binds
 NULL_OFFLINE_VERSION = "2.1.2"  # admitted by [terraform] null_provider_version in the config
@@ -175,7 +175,7 @@ def terraform_setup(cache_dir: Path, env: Mapping[str, str] | None = None) -> Te
     cache_dir.mkdir(parents=True, exist_ok=True)
     null_root = ensure_null_mirror(cache_dir)
     config = cache_dir / "terraformrc"
-    text = f"""# Written by devkit/terraform_offline.py for offline runs; do not edit.
+    text = f"""# Written by toolchain/terraform_offline.py for offline runs; do not edit.
 provider_installation {{
   filesystem_mirror {{
     path    = "{aws_root}"

@@ -1,0 +1,534 @@
+"""AWS formats and limits, as validators.
+
+Validators raise ``ValueError`` with a message that says what is allowed; the settings
+loader adds the file, the field and the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+# Short lower-case names: they end up in ECS names, IAM role names (64 characters
+# at most), log group paths, SSM parameter paths and shell commands.
+_SLUG = r"[a-z](?:[a-z0-9-]*[a-z0-9])?"
+PROJECT_NAME_MAX = 16
+ENVIRONMENT_NAME_MAX = 12
+SERVICE_NAME_MAX = 28
+
+_ECS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}", re.ASCII)
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", re.ASCII)
+
+# AWS's regions by partition: commercial (aws), China (aws-cn) and GovCloud (aws-us-gov), as
+# botocore 1.43 lists them (data/endpoints.json). The ISO and European Sovereign Cloud
+# partitions are left out: this tool does not deploy there. When AWS opens a region, add it here.
+REGIONS: Mapping[str, str] = {
+    **dict.fromkeys(
+        (
+            "af-south-1",
+            "ap-east-1",
+            "ap-east-2",
+            "ap-northeast-1",
+            "ap-northeast-2",
+            "ap-northeast-3",
+            "ap-south-1",
+            "ap-south-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "ap-southeast-6",
+            "ap-southeast-7",
+            "ca-central-1",
+            "ca-west-1",
+            "eu-central-1",
+            "eu-central-2",
+            "eu-north-1",
+            "eu-south-1",
+            "eu-south-2",
+            "eu-west-1",
+            "eu-west-2",
+            "eu-west-3",
+            "il-central-1",
+            "me-central-1",
+            "me-south-1",
+            "mx-central-1",
+            "sa-east-1",
+            "us-east-1",
+            "us-east-2",
+            "us-west-1",
+            "us-west-2",
+        ),
+        "aws",
+    ),
+    "cn-north-1": "aws-cn",
+    "cn-northwest-1": "aws-cn",
+    "us-gov-east-1": "aws-us-gov",
+    "us-gov-west-1": "aws-us-gov",
+}
+# arn:<partition>:<service>:<region>:<account>:<resource>
+_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):", re.ASCII)
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+# repository part of an image reference: optional registry host[:port], then path components.
+_REPOSITORY = re.compile(
+    r"(?:(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?)/)?"
+    r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+)
+_ECR_HOST = re.compile(
+    r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?", re.ASCII
+)
+_SSM_NAME = re.compile(r"(?:/[A-Za-z0-9_.-]+)+", re.ASCII)
+# Docker's tag grammar; also checked by Terraform against the value read from SSM.
+IMAGE_TAG_PATTERN = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+IMAGE_TAG_MAX = 128
+# The longest image reference accepted: repository (255), tag and digest.
+IMAGE_REFERENCE_MAX = 512
+_TAG = re.compile(IMAGE_TAG_PATTERN, re.ASCII)
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+_PARTITION = r"(?P<partition>aws|aws-cn|aws-us-gov)"
+_ACCOUNT = r"(?P<account>[0-9]{12})"
+_ARN_REGION = r"(?P<region>[a-z]{2}(?:-[a-z]+)+-[0-9])"
+_SSM_PARAMETER_ARN = re.compile(
+    rf"arn:{_PARTITION}:ssm:{_ARN_REGION}:{_ACCOUNT}:parameter(?P<name>(?:/[A-Za-z0-9_.-]+)+)"
+)
+# Secrets Manager appends "-" and 6 random characters to a secret's name in its ARN.
+_SECRET_ARN = re.compile(
+    rf"arn:{_PARTITION}:secretsmanager:{_ARN_REGION}:{_ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]{{1,512}}-[A-Za-z0-9]{{6}}"
+)
+_KMS_KEY_ARN = re.compile(
+    # a key id is a UUID, or "mrk-" and 32 hex digits for a multi-Region key
+    rf"arn:{_PARTITION}:kms:{_ARN_REGION}:{_ACCOUNT}:key/"
+    rf"(?:[0-9a-f]{{8}}(?:-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}|mrk-[0-9a-f]{{32}})"
+)
+_LISTENER_ARN = re.compile(
+    rf"arn:{_PARTITION}:elasticloadbalancing:{_ARN_REGION}:{_ACCOUNT}:listener/app/[A-Za-z0-9-]{{1,32}}/[0-9a-f]{{16}}/[0-9a-f]{{16}}"
+)
+_ALARM_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,255}", re.ASCII)
+_CONTAINER_PATH = re.compile(r"(?:/[A-Za-z0-9_.-]+)+", re.ASCII)
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", re.ASCII)
+# ALB path patterns: up to 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
+_PATH_PATTERN = re.compile(r"[A-Za-z0-9_.$/~\"'@:+&*?-]{1,128}", re.ASCII)
+_HOST_HEADER = re.compile(r"(?=.{1,128}$)[A-Za-z0-9*?](?:[A-Za-z0-9*?.-]*[A-Za-z0-9*?])?", re.ASCII)
+# Parts of environment variable names that mean the value is a credential: such
+# values belong in `secrets` (resolved by ECS at start), never in plain `environment`.
+SECRET_NAME_PARTS = (
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "PRIVATE_KEY",
+    "API_KEY",
+    "APIKEY",
+    "APP_KEY",
+    "ACCESS_KEY",
+    "CREDENTIAL",
+    "DATABASE_URL",
+    "DSN",
+    "CONNECTION_STRING",
+)
+# A URL with a password in its user information: scheme://user:password@host (user may be empty).
+# The scheme starts a word and is short, so a search stays linear in the length of the text.
+_URL_WITH_PASSWORD = re.compile(
+    r"(?P<before>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s/?#@:]*:)(?P<password>[^\s/?#@]+)@",
+    re.ASCII,
+)
+# user:password@ without a scheme (a *_URL variable's value, e.g. 'app:pw@db:5432').
+_USER_PASSWORD = re.compile(r"(?:^|[\s,;=/])(?P<user>[^\s/?#@:,;=]+):[^\s/?#@]+@", re.ASCII)
+
+# Limits of one ECS service's awsvpc network configuration.
+MAX_SERVICE_SECURITY_GROUPS = 5
+MAX_SERVICE_SUBNETS = 16
+# ALB listener rule quotas: condition values (of all conditions together) and wildcards per rule.
+MAX_RULE_CONDITION_VALUES = 5
+MAX_RULE_WILDCARDS = 5
+# ECS's quota on the size of a task definition (RegisterTaskDefinition's container definitions).
+MAX_TASK_DEFINITION_BYTES = 64 * 1024
+
+# S3 general purpose bucket names: 3-63 of a-z 0-9 . -, labels starting and ending with a
+# letter or digit (so no '..', '.-' or '-.').
+_BUCKET = re.compile(
+    r"(?=[a-z0-9.-]{3,63}\Z)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*", re.ASCII
+)
+_BUCKET_CHARS = re.compile(r"[a-z0-9.-]+", re.ASCII)
+_IPV4_LIKE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}", re.ASCII)
+_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_LOAD_BALANCER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?", re.ASCII)
+# EC2 security group names (VPC): a-z A-Z 0-9 spaces and ._-:/()#,@[]+=&;{}!$*
+_SECURITY_GROUP_NAME = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}", re.ASCII)
+
+# Fargate task-level cpu (units) -> allowed memory (MiB), from the AWS ECS
+# "Task size" table for Linux Fargate tasks.
+FARGATE_CPU_MEMORY: Mapping[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+
+def _slug(value: str, what: str, max_len: int) -> str:
+    if not isinstance(value, str) or len(value) > max_len or not re.fullmatch(_SLUG, value):
+        raise ValueError(
+            f"{what} must be 1-{max_len} characters of lower-case letters, digits and "
+            "hyphens, starting with a letter and not ending with a hyphen"
+        )
+    return value
+
+
+def validate_project_name(value: str) -> str:
+    return _slug(value, "a project name", PROJECT_NAME_MAX)
+
+
+def validate_environment_name(value: str) -> str:
+    return _slug(value, "an environment name", ENVIRONMENT_NAME_MAX)
+
+
+def validate_service_name(value: str) -> str:
+    return _slug(value, "a service name", SERVICE_NAME_MAX)
+
+
+def validate_ecs_name(value: str) -> str:
+    if not _ECS_NAME.fullmatch(value):
+        raise ValueError("an ECS name must be 1-255 letters, digits, hyphens or underscores")
+    return value
+
+
+def validate_container_name(value: str) -> str:
+    if not _ECS_NAME.fullmatch(value):
+        raise ValueError("a container name must be 1-255 letters, digits, hyphens or underscores")
+    return value
+
+
+def validate_region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise ValueError("a region must look like 'us-east-1' (lower-case letters, hyphens, one digit)")
+    if value not in REGIONS:
+        area = value.rsplit("-", 1)[0]
+        near = sorted(r for r in REGIONS if r.rsplit("-", 1)[0] == area)
+        raise ValueError(
+            "a region must look like 'us-east-1' and be one of AWS's regions (commercial, China or "
+            f"GovCloud){', such as ' + ', '.join(near) if near else ''}"
+        )
+    return value
+
+
+def arn_location(arn: str) -> tuple[str, str] | None:
+    """(partition, region) of an ARN, or None when it is no ARN or names no region."""
+    match = _ARN.match(arn)
+    if match is None or not match.group("region"):
+        return None
+    return match.group("partition"), match.group("region")
+
+
+def validate_arn_in_region(arn: str, region: str, *, where: str = "the environment's region") -> str:
+    """``arn`` must be in ``region`` and its partition: a KMS key, a listener, a certificate or a web
+    ACL is used only in its own region (``where`` names what the region is, for the message)."""
+    partition = REGIONS.get(region, "aws")
+    location = arn_location(arn)
+    if location != (partition, region):
+        found = f"{location[1]} ({location[0]})" if location else "no region"
+        raise ValueError(
+            f"must be in {where} ({region}) and partition ({partition}), not in {found}: AWS uses a key, "
+            "listener, certificate or web ACL only in its own region"
+        )
+    return arn
+
+
+def validate_env_var_name(value: str) -> str:
+    if not _ENV_VAR.fullmatch(value):
+        raise ValueError(
+            "an environment variable name must be letters, digits and underscores, not starting with a digit"
+        )
+    return value
+
+
+def validate_repository(value: str) -> str:
+    """An image repository without tag or digest, e.g. ``<account>.dkr.ecr.<region>.amazonaws.com/api``."""
+    if len(value) > 255 or not _REPOSITORY.fullmatch(value):
+        raise ValueError(
+            "a repository must be '[registry-host[:port]/]name[/name...]' with lower-case path "
+            "components and no tag or digest (the tag comes from SSM)"
+        )
+    return value
+
+
+def validate_image_tag(value: str) -> str:
+    if not _TAG.fullmatch(value):
+        raise ValueError("an image tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} (at most 128 characters)")
+    return value
+
+
+def validate_ssm_parameter_name(value: str) -> str:
+    if len(value) > 1011 or not _SSM_NAME.fullmatch(value):
+        raise ValueError(
+            "an SSM parameter name must start with '/', use only letters, digits, '_', '.', '-' "
+            "between slashes and be at most 1011 characters"
+        )
+    first = value.split("/")[1].lower()
+    if first.startswith(("aws", "ssm")):
+        raise ValueError("an SSM parameter name must not start with 'aws' or 'ssm' (reserved by AWS)")
+    if value.count("/") > 15:
+        raise ValueError("an SSM parameter name may have at most 15 levels")
+    return value
+
+
+def validate_image_reference(value: str) -> str:
+    """A full image reference: ``repository[:tag][@sha256:<64 hex>]``."""
+    rest, _, digest = value.partition("@")
+    repository, tag = rest, None
+    # a ':' after the last '/' separates the tag; one before it is a registry port
+    if ":" in rest.rsplit("/", 1)[-1]:
+        repository, tag = rest.rsplit(":", 1)
+    ok = len(value) <= IMAGE_REFERENCE_MAX and _REPOSITORY.fullmatch(repository) is not None
+    ok = ok and (tag is None or _TAG.fullmatch(tag) is not None)
+    ok = ok and ("@" not in value or _DIGEST.fullmatch(digest) is not None)
+    if not ok or (len(repository) > 255):
+        raise ValueError(
+            "an image reference must be 'repository[:tag][@sha256:<64 lower-case hex>]', e.g. "
+            "'123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.2.3'"
+        )
+    return value
+
+
+def validate_secret_arn(value: str) -> str:
+    """The ARN of an SSM parameter or a Secrets Manager secret (a container secret's ``valueFrom``)."""
+    ssm = _SSM_PARAMETER_ARN.fullmatch(value)
+    if ssm is not None and len(value) <= 2048:
+        validate_ssm_parameter_name(ssm.group("name"))
+        return value
+    if _SECRET_ARN.fullmatch(value) is not None and len(value) <= 2048:
+        return value
+    raise ValueError(
+        "a secret must be the full ARN of an SSM parameter "
+        "(arn:aws:ssm:<region>:<account>:parameter/<name>) or of a Secrets Manager secret "
+        "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
+    )
+
+
+def validate_kms_key_arn(value: str) -> str:
+    if not _KMS_KEY_ARN.fullmatch(value):
+        raise ValueError("a KMS key must be a key ARN: arn:aws:kms:<region>:<account>:key/<key id (uuid)>")
+    return value
+
+
+def validate_listener_arn(value: str) -> str:
+    if not _LISTENER_ARN.fullmatch(value):
+        raise ValueError(
+            "a listener must be an ALB listener ARN: "
+            "arn:aws:elasticloadbalancing:<region>:<account>:listener/app/<name>/<16 hex>/<16 hex>"
+        )
+    return value
+
+
+def validate_alarm_name(value: str) -> str:
+    if not _ALARM_NAME.fullmatch(value) or value != value.strip():
+        raise ValueError("a CloudWatch alarm name must be 1-255 characters, no ASCII control characters")
+    return value
+
+
+def validate_container_path(value: str) -> str:
+    """An absolute path inside the container, e.g. ``/tmp`` (no ``..``, no ``/`` alone)."""
+    if (
+        len(value) > 255
+        or not _CONTAINER_PATH.fullmatch(value)
+        or any(part in (".", "..") for part in value.split("/"))
+    ):
+        raise ValueError(
+            "a container path must be absolute, like '/tmp' or '/var/cache/app': letters, digits, "
+            "'_', '.', '-' between slashes, no '.' or '..' parts, at most 255 characters"
+        )
+    return value
+
+
+def validate_container_user(value: str) -> str:
+    """``user`` or ``user:group`` (names or ids), never root."""
+    if not _USER.fullmatch(value):
+        raise ValueError("a container user must be 'user' or 'user:group' (names or numeric ids)")
+    user = value.split(":")[0]
+    if user == "root" or (user.isdigit() and int(user) == 0):
+        raise ValueError("a container user must not be root (0): choose a non-root user or id")
+    return value
+
+
+def validate_path_pattern(value: str) -> str:
+    if not _PATH_PATTERN.fullmatch(value) or not value.startswith("/"):
+        raise ValueError(
+            "a path pattern must start with '/' and be at most 128 characters of letters, digits "
+            "and _-.$/~\"'@:+&*? (e.g. '/api/*')"
+        )
+    return value
+
+
+def validate_host_header(value: str) -> str:
+    if not _HOST_HEADER.fullmatch(value):
+        raise ValueError(
+            "a host header must be a host name of at most 128 characters (letters, digits, '-', '.', "
+            "wildcards '*' and '?'), e.g. 'api.example.com'"
+        )
+    return value
+
+
+def secret_looking(name: str) -> bool:
+    """Whether an environment variable's name says its value is a credential."""
+    upper = name.upper()
+    return any(part in upper for part in SECRET_NAME_PARTS)
+
+
+def holds_password(name: str, value: str) -> bool:
+    """Whether an environment variable's value holds a password: a URL with one (any variable), or
+    ``user:password@`` in the value of a variable named like a URL (``*_URL``, ``*_URI``)."""
+    if _URL_WITH_PASSWORD.search(value):
+        return True
+    if not name.upper().endswith(("URL", "URI")):
+        return False
+    return any(not m.group("user").lower().endswith("mailto") for m in _USER_PASSWORD.finditer(value))
+
+
+def redact_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``."""
+    return _URL_WITH_PASSWORD.sub(r"\g<before>***@", text)
+
+
+def validate_s3_bucket_name(value: str) -> str:
+    """A general purpose S3 bucket name, by AWS's bucket naming rules."""
+    if not _BUCKET.fullmatch(value):
+        if not 3 <= len(value) <= 63:
+            problem = f"not {len(value)}"
+        elif any(c.isupper() for c in value):
+            problem = "no upper-case letters"
+        elif ".." in value:
+            problem = "no two adjacent periods"
+        elif _BUCKET_CHARS.fullmatch(value):
+            problem = "no '-' or '.' next to a period or at either end"
+        else:
+            problem = "no other characters"
+        raise ValueError(
+            "an S3 bucket name must be 3-63 lower-case letters, digits, '.' and '-', each part between "
+            f"periods starting and ending with a letter or digit ({problem})"
+        )
+    if _IPV4_LIKE.fullmatch(value):
+        raise ValueError("an S3 bucket name must not be formatted as an IP address")
+    if value.startswith(_BUCKET_PREFIXES) or value.endswith(_BUCKET_SUFFIXES):
+        raise ValueError(
+            f"an S3 bucket name must not start with {', '.join(map(repr, _BUCKET_PREFIXES))} nor end with "
+            f"{', '.join(map(repr, _BUCKET_SUFFIXES))} (reserved by AWS)"
+        )
+    return value
+
+
+def validate_load_balancer_name(value: str) -> str:
+    if not _LOAD_BALANCER_NAME.fullmatch(value):
+        raise ValueError(
+            "a load balancer name must be 1-32 letters, digits and hyphens, not starting or ending "
+            "with a hyphen"
+        )
+    if value.startswith("internal-"):
+        raise ValueError("a load balancer name must not start with 'internal-' (reserved by AWS)")
+    return value
+
+
+def validate_security_group_name(value: str) -> str:
+    if not _SECURITY_GROUP_NAME.fullmatch(value) or value != value.strip():
+        raise ValueError(
+            "a security group name must be 1-255 letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*, "
+            "not starting or ending with a space"
+        )
+    if value.startswith("sg-"):
+        raise ValueError("a security group name must not start with 'sg-' (the prefix of group ids)")
+    return value
+
+
+def validate_extra_security_groups(value: Sequence[str]) -> Sequence[str]:
+    """The security groups a service gets besides its own (ECS allows 5 per service in all)."""
+    if len(value) > MAX_SERVICE_SECURITY_GROUPS - 1:
+        raise ValueError(
+            f"at most {MAX_SERVICE_SECURITY_GROUPS - 1} security groups: ECS allows "
+            f"{MAX_SERVICE_SECURITY_GROUPS} per service and each service also gets its own"
+        )
+    return value
+
+
+def validate_service_subnets(value: Sequence[str]) -> Sequence[str]:
+    if len(value) > MAX_SERVICE_SUBNETS:
+        raise ValueError(f"at most {MAX_SERVICE_SUBNETS} subnets: ECS allows no more per service")
+    return value
+
+
+def validate_rule_conditions(path_patterns: Sequence[str], host_headers: Sequence[str]) -> None:
+    """An ALB listener rule's condition values, by AWS's quotas per rule."""
+    values = [*path_patterns, *host_headers]
+    if len(values) > MAX_RULE_CONDITION_VALUES:
+        raise ValueError(
+            f"a listener rule allows at most {MAX_RULE_CONDITION_VALUES} condition values "
+            f"(path_patterns and host_headers together), not {len(values)}"
+        )
+    wildcards = sum(v.count("*") + v.count("?") for v in values)
+    if wildcards > MAX_RULE_WILDCARDS:
+        raise ValueError(
+            f"a listener rule allows at most {MAX_RULE_WILDCARDS} wildcards ('*' and '?' in "
+            f"path_patterns and host_headers together), not {wildcards}"
+        )
+
+
+def validate_health_check_command(value: Sequence[str]) -> Sequence[str]:
+    """A container health check command: ``CMD`` and the executable (and its arguments),
+    ``CMD-SHELL`` and the shell command, or ``NONE``."""
+    if not value or value[0] not in ("CMD", "CMD-SHELL", "NONE"):
+        raise ValueError("the first item must be 'CMD', 'CMD-SHELL' or 'NONE'")
+    if value[0] == "CMD-SHELL" and not any(part.strip() for part in value[1:]):
+        raise ValueError(
+            "'CMD-SHELL' needs the command for the shell, e.g. "
+            "['CMD-SHELL', 'curl -f http://localhost/ || exit 1']"
+        )
+    if value[0] == "CMD" and (len(value) < 2 or not value[1].strip()):
+        raise ValueError("'CMD' needs the executable (and its arguments), e.g. ['CMD', '/bin/healthcheck']")
+    return value
+
+
+def validate_task_definition_size(size: int) -> None:
+    """``size``: the bytes of a task's container definitions (as JSON), which ECS caps at 64 KiB."""
+    if size > MAX_TASK_DEFINITION_BYTES:
+        raise ValueError(
+            f"its container definitions come to at least {size:,} bytes, over ECS's "
+            f"{MAX_TASK_DEFINITION_BYTES // 1024} KiB per task definition (image tags from SSM "
+            "counted at their 128 characters): move large values out of environment, command or options"
+        )
+
+
+def validate_fargate_size(cpu: int, memory: int) -> None:
+    allowed = FARGATE_CPU_MEMORY.get(cpu)
+    if allowed is None:
+        raise ValueError(f"Fargate cpu must be one of {sorted(FARGATE_CPU_MEMORY)}")
+    if memory not in allowed:
+        raise ValueError(f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)")
+
+
+def _ecr_parts(repository: str) -> tuple[str, str, str, bool] | None:
+    """(account, region, repository name, China partition) of an ECR reference, else None."""
+    match = _REPOSITORY.fullmatch(repository)
+    if not match or not match.group("host"):
+        return None
+    host = _ECR_HOST.fullmatch(match.group("host"))
+    if not host:
+        return None
+    return host.group("account"), host.group("region"), match.group("path"), bool(host.group("cn"))
+
+
+def ecr_location(repository: str) -> tuple[str, str, str] | None:
+    """(account, region, repository name) of an ECR repository reference, else None."""
+    parts = _ecr_parts(repository)
+    return parts[:3] if parts else None
+
+
+def ecr_repository_arn(repository: str) -> str | None:
+    """The ARN of an ECR repository reference, or None when the image lives elsewhere."""
+    parts = _ecr_parts(repository)
+    if parts is None:
+        return None
+    account, region, name, china = parts
+    return f"arn:{'aws-cn' if china else 'aws'}:ecr:{region}:{account}:repository/{name}"

@@ -1,0 +1,76 @@
+"""The AWS names of everything the stacks create, derived in one place.
+
+The stacks, the release command line, the demo and the tests all call these, so they can
+never disagree on a parameter, cluster, service or stack name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def cluster_name(project: str, environment: str) -> str:
+    return f"{project}-{environment}"
+
+
+def service_name(service: str) -> str:
+    # The cluster is per environment, so the service keeps the short name users type.
+    return service
+
+
+def task_family(project: str, environment: str, service: str) -> str:
+    return f"{project}-{environment}-{service}"
+
+
+def execution_role_name(project: str, environment: str, service: str) -> str:
+    return f"{project}-{environment}-{service}-exec"
+
+
+def task_role_name(project: str, environment: str, service: str) -> str:
+    # Separate from the execution role: the application's own AWS permissions start empty.
+    return f"{project}-{environment}-{service}-task"
+
+
+def security_group_name(project: str, environment: str, service: str) -> str:
+    return f"{project}-{environment}-{service}-tasks"
+
+
+def load_balancer_name(project: str, environment: str) -> str:
+    # project (16) + environment (12) + 1 stays within the ALB's 32 characters.
+    return f"{project}-{environment}"
+
+
+def load_balancer_security_group_name(project: str, environment: str) -> str:
+    return f"{project}-{environment}-alb"
+
+
+def target_group_name(project: str, environment: str, service: str) -> str:
+    """At most 32 characters (AWS's limit): a readable prefix and a hash of the three names.
+
+    The hash keeps ``shop``/``prod``/``eu-api`` and ``shop``/``prod-eu``/``api`` apart."""
+    full = f"{project}-{environment}-{service}"
+    digest = hashlib.sha256(f"{project}/{environment}/{service}".encode()).hexdigest()[:8]
+    return f"{full[:23].rstrip('-')}-{digest}"
+
+
+def scaling_resource_id(cluster: str, service: str) -> str:
+    return f"service/{cluster}/{service}"
+
+
+def log_group_name(project: str, environment: str, service: str) -> str:
+    return f"/ecs/{project}/{environment}/{service}"
+
+
+def image_tag_parameter(service: str, environment: str) -> str:
+    return f"/{service}/{environment}/docker-image-tag"
+
+
+def service_stack_name(environment: str, service: str) -> str:
+    """The stack of one service when an environment is split (``cdktf deploy dev-api``)."""
+    return f"{environment}-{service}"
+
+
+def service_state_key(key: str, service: str) -> str:
+    """``ecs-cd/dev.tfstate`` -> ``ecs-cd/dev/api.tfstate``: one state per service stack."""
+    stem = key[: -len(".tfstate")] if key.endswith(".tfstate") else key
+    return f"{stem}/{service}.tfstate"

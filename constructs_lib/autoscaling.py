@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
@@ -14,33 +13,7 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from constructs import Construct
 
-
-@dataclass(frozen=True)
-class Autoscaling:
-    """Capacity bounds and targets (percent of the task's cpu/memory); cooldowns in seconds."""
-
-    min_capacity: int
-    max_capacity: int
-    cpu_target_percent: int | None = None
-    memory_target_percent: int | None = None
-    scale_in_cooldown_seconds: int = 300
-    scale_out_cooldown_seconds: int = 60
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.min_capacity <= self.max_capacity:
-            raise ValueError(
-                f"Autoscaling needs 0 <= min_capacity <= max_capacity, got {self.min_capacity}, "
-                f"{self.max_capacity}"
-            )
-        if self.cpu_target_percent is None and self.memory_target_percent is None:
-            raise ValueError("Autoscaling needs cpu_target_percent or memory_target_percent")
-        for target in (self.cpu_target_percent, self.memory_target_percent):
-            if target is not None and not 1 <= target <= 100:
-                raise ValueError(f"Autoscaling targets must be 1-100 percent, got {target}")
-        for cooldown in (self.scale_in_cooldown_seconds, self.scale_out_cooldown_seconds):
-            if cooldown < 0:
-                raise ValueError(f"Autoscaling cooldowns must be >= 0 seconds, got {cooldown}")
-
+from constructs_lib.service_props import Autoscaling
 
 _METRICS = (
     ("cpu", "ECSServiceAverageCPUUtilization"),

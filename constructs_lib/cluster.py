@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as AwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting
 from constructs import Construct
 
-from constructs_lib.naming import validate_ecs_name
+from core.aws_formats import validate_ecs_name
 
 
 class ClusterRef(Protocol):

@@ -1,88 +1,240 @@
-"""Typed container settings rendered to an ECS container definition."""
+"""One container of a task: its props, the rules between its fields, and its ECS definition.
+
+The definitions of a task are rendered as one JSON text in which every literal is escaped
+for Terraform and every value known only at plan time (an image tag read from SSM) goes
+through ``jsonencode``: no value can add a field, end a string or run a template.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+import json
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
 
-from constructs_lib.naming import (
-    secret_looking,
-    validate_container_path,
-    validate_container_user,
-    validate_env_var_name,
-    validate_secret_arn,
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    model_validator,
 )
 
-
-@dataclass(frozen=True)
-class HealthCheck:
-    """A container health check; timings in seconds, ECS's defaults."""
-
-    command: tuple[str, ...]
-    interval: int = 30
-    timeout: int = 5
-    retries: int = 3
-    start_period: int = 0
-
-    def __post_init__(self) -> None:
-        if not self.command or self.command[0] not in ("CMD", "CMD-SHELL", "NONE"):
-            raise ValueError("HealthCheck.command must start with 'CMD', 'CMD-SHELL' or 'NONE'")
-        if not 5 <= self.interval <= 300:
-            raise ValueError(f"HealthCheck.interval must be 5-300 seconds, got {self.interval}")
-        if not 2 <= self.timeout <= 60 or self.timeout >= self.interval:
-            raise ValueError(
-                f"HealthCheck.timeout must be 2-60 seconds and shorter than the interval, got {self.timeout}"
-            )
-        if not 1 <= self.retries <= 10:
-            raise ValueError(f"HealthCheck.retries must be 1-10, got {self.retries}")
-        if not 0 <= self.start_period <= 300:
-            raise ValueError(f"HealthCheck.start_period must be 0-300 seconds, got {self.start_period}")
+from constructs_lib.fields import (
+    ContainerName,
+    ContainerPath,
+    ContainerUser,
+    EnvVarName,
+    HealthCheckCommand,
+    Port,
+    SecretArn,
+)
+from constructs_lib.images import ImageSource, ResolvedImage
+from constructs_lib.props import Props
+from constructs_lib.terraform_text import literal
+from core.aws_formats import holds_password, secret_looking
 
 
-@dataclass(frozen=True)
-class ContainerSettings:
-    """What runs in the task's one container (the image is given separately).
+def _unique(value: Sequence[Any]) -> Sequence[Any]:
+    if len(set(value)) != len(value):
+        raise ValueError("must not list the same item twice")
+    return value
 
-    Hardened by default: read-only root filesystem (``writable_paths`` become task-scoped
-    volumes), never privileged; ``user`` (default: the image's) may not be root."""
 
-    name: str
-    port: int | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    command: tuple[str, ...] | None = None
-    entry_point: tuple[str, ...] | None = None
+class HealthCheck(Props):
+    """A container health check; timings in seconds, ECS's defaults (30, 5, 3, 0)."""
+
+    command: HealthCheckCommand
+    interval: Annotated[StrictInt, Field(ge=5, le=300)] = 30
+    timeout: Annotated[StrictInt, Field(ge=2, le=60)] = 5
+    retries: Annotated[StrictInt, Field(ge=1, le=10)] = 3
+    start_period: Annotated[StrictInt, Field(ge=0, le=300)] = 0
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> HealthCheck:
+        if self.timeout >= self.interval:
+            raise ValueError("health_check.timeout must be shorter than health_check.interval")
+        return self
+
+
+class PortMapping(Props):
+    """A port the container listens on; ``protocol`` default ``tcp``.
+
+    On awsvpc networking the host port is the container port."""
+
+    container_port: Port
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
+DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
+
+
+class Firelens(Props):
+    """Makes the container the task's FireLens log router; ``type`` default ``fluentbit``;
+    ``options`` default none (e.g. ``enable-ecs-log-metadata = "true"``)."""
+
+    type: Literal["fluentbit", "fluentd"] = "fluentbit"
+    options: Mapping[Annotated[StrictStr, Field(min_length=1, max_length=255)], StrictStr] = Field(
+        default_factory=dict
+    )
+
+
+LogOptionName = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]{1,255}$")]
+
+
+class ContainerProps(Props):
+    """What runs in one container of a task. Defaults are ECS's unless said otherwise.
+
+    - ``name`` (required): unique within the task; the log stream prefix.
+    - ``image`` (required): ``SsmTag``, ``EcrDigest``, ``Fixed`` or ``ResolvedImage``.
+    - ``container_port`` (default None): a TCP port, the one a load balancer may target;
+      ``port_mappings`` (default none): further ports (e.g. UDP).
+    - ``environment`` (default none) and ``secrets`` (default none: name -> SSM parameter or
+      Secrets Manager ARN, resolved by ECS at start; the execution role may read exactly these).
+    - ``command``, ``entry_point`` (default None: the image's).
+    - ``health_check`` (default None).
+    - ``essential`` (default True): the task stops when an essential container stops.
+    - ``depends_on`` (default none): container -> START, COMPLETE, SUCCESS or HEALTHY.
+    - ``cpu`` (default None: a share of the task's), ``memory`` (hard limit, MiB, default None),
+      ``memory_reservation`` (soft limit, MiB, default None).
+    - ``log_driver`` (default ``awslogs``: the task's log group, stream prefix ``name``) or
+      ``awsfirelens`` (through the task's FireLens router) with ``log_options`` and
+      ``log_secret_options`` (name -> ARN, e.g. an API key of the log destination).
+    - ``firelens`` (default None): this container is the FireLens log router.
+    - ``user`` (default None: the image's; never root), ``readonly_root_filesystem``
+      (default True; hardening), ``writable_paths`` (default none: task volumes mounted there).
+    """
+
+    name: ContainerName
+    image: ImageSource
+    container_port: Port | None = None
+    port_mappings: tuple[PortMapping, ...] = ()
+    environment: Mapping[EnvVarName, StrictStr] = Field(default_factory=dict)
+    secrets: Mapping[EnvVarName, SecretArn] = Field(default_factory=dict)
+    command: tuple[StrictStr, ...] | None = None
+    entry_point: tuple[StrictStr, ...] | None = None
     health_check: HealthCheck | None = None
-    readonly_root_filesystem: bool = True
-    writable_paths: tuple[str, ...] = ()
-    user: str | None = None
+    essential: StrictBool = True
+    depends_on: Mapping[ContainerName, DependencyCondition] = Field(default_factory=dict)
+    cpu: Annotated[StrictInt, Field(ge=0, le=196608)] | None = None
+    memory: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    memory_reservation: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    log_driver: Literal["awslogs", "awsfirelens"] = "awslogs"
+    log_options: Mapping[LogOptionName, StrictStr] = Field(default_factory=dict)
+    log_secret_options: Mapping[LogOptionName, SecretArn] = Field(default_factory=dict)
+    firelens: Firelens | None = None
+    user: ContainerUser | None = None
+    readonly_root_filesystem: StrictBool = True
+    writable_paths: Annotated[tuple[ContainerPath, ...], Field(max_length=10), AfterValidator(_unique)] = ()
 
-    def __post_init__(self) -> None:
-        if self.port is not None and not 1 <= self.port <= 65535:
-            raise ValueError(f"ContainerSettings.port must be 1-65535, got {self.port}")
-        for key in self.environment:
-            validate_env_var_name(key)
-            if secret_looking(key):
-                raise ValueError(
-                    f"ContainerSettings.environment[{key!r}] looks like a credential: use secrets"
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> ContainerProps:
+        if isinstance(info.context, Mapping) and info.context.get(REPORT_BY_FIELD):
+            return self
+        problems = container_problems(self)
+        if problems:
+            raise ValueError(problem_text(problems))
+        return self
+
+    @property
+    def ports(self) -> tuple[PortMapping, ...]:
+        """Every port: ``container_port`` (tcp) first, then ``port_mappings``."""
+        first = (PortMapping(container_port=self.container_port),) if self.container_port else ()
+        return first + self.port_mappings
+
+    @property
+    def all_secret_arns(self) -> tuple[str, ...]:
+        """The ARNs ECS reads for this container: its secrets and its log secret options."""
+        return tuple(sorted({*self.secrets.values(), *self.log_secret_options.values()}))
+
+
+REPORT_BY_FIELD = "report-by-field"
+"""Validation context key: leave the rules between fields to the caller, which reports each
+problem at its own field (the settings loader)."""
+
+NO_VALUE = object()
+"""In a problem, a value that must not be shown (it may be a credential)."""
+
+
+def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:
+    """Contradictions between one container's fields, as (field, value or NO_VALUE, what is allowed).
+
+    The one home of these rules: the props validate with it, the settings loader reports
+    each problem at its field with it."""
+    found: list[tuple[str, Any, str]] = []
+    for key in sorted(c.environment):
+        if secret_looking(key):
+            found.append(
+                (
+                    f"environment.{key}",
+                    NO_VALUE,
+                    "looks like a credential: plain environment values are readable by anyone who "
+                    "can describe the task definition, so move it to secrets "
+                    "(NAME = '<SSM parameter or Secrets Manager ARN>')",
                 )
-        for key, arn in self.secrets.items():
-            validate_env_var_name(key)
-            validate_secret_arn(arn)
-        both = set(self.environment) & set(self.secrets)
-        if both:
-            raise ValueError(f"ContainerSettings: {sorted(both)} set in both environment and secrets")
-        for path in self.writable_paths:
-            validate_container_path(path)
-        if len({volume_name(p) for p in self.writable_paths}) != len(self.writable_paths):
-            raise ValueError(
-                "ContainerSettings.writable_paths: two paths map to one volume (they differ only in '/._')"
             )
-        if self.user is not None:
-            validate_container_user(self.user)
-        if not self.name:
-            raise ValueError("ContainerSettings.name must not be empty")
+        elif holds_password(key, c.environment[key]):
+            found.append(
+                (
+                    f"environment.{key}",
+                    NO_VALUE,
+                    "holds a password (a URL's 'user:password@'): plain environment values are readable "
+                    "by anyone who can describe the task definition, so move it to secrets "
+                    "(NAME = '<SSM parameter or Secrets Manager ARN>')",
+                )
+            )
+    for key in sorted(set(c.environment) & set(c.secrets)):
+        found.append((f"secrets.{key}", NO_VALUE, "is also set in environment: keep one of the two"))
+    seen: set[tuple[int, str]] = set()
+    for mapping in c.ports:
+        port = (mapping.container_port, mapping.protocol)
+        if port in seen:
+            found.append(
+                (
+                    "port_mappings",
+                    mapping.container_port,
+                    f"lists {mapping.protocol} port {mapping.container_port} twice",
+                )
+            )
+        seen.add(port)
+    if len({volume_name(p) for p in c.writable_paths}) != len(c.writable_paths):
+        found.append(
+            (
+                "writable_paths",
+                list(c.writable_paths),
+                "two paths map to one volume (they differ only in '/._')",
+            )
+        )
+    if c.name in c.depends_on:
+        found.append((f"depends_on.{c.name}", c.depends_on[c.name], "a container cannot depend on itself"))
+    if c.memory is not None and c.memory_reservation is not None and c.memory_reservation > c.memory:
+        found.append(
+            (
+                "memory_reservation",
+                c.memory_reservation,
+                f"must not exceed memory ({c.memory}): the soft limit is below the hard one",
+            )
+        )
+    if c.log_driver == "awslogs" and (c.log_options or c.log_secret_options):
+        found.append(
+            (
+                "log_options",
+                NO_VALUE,
+                "only with log_driver = 'awsfirelens' (awslogs writes to the task's log group)",
+            )
+        )
+    if c.firelens is not None and c.log_driver == "awsfirelens":
+        found.append(
+            ("log_driver", c.log_driver, "the FireLens router cannot log through itself: use awslogs")
+        )
+    return found
+
+
+def problem_text(problems: Sequence[tuple[str, Any, str]]) -> str:
+    """Problems as one message for a ``ValueError``: each field and what is allowed (the
+    messages name the values that matter; a value may be a credential, so none is added)."""
+    return "; ".join(f"{where}: {message}" for where, _, message in problems)
 
 
 def volume_name(path: str) -> str:
@@ -91,51 +243,63 @@ def volume_name(path: str) -> str:
 
 
 def container_definition(
-    settings: ContainerSettings, *, image: str, log_group: str, region: str, stream_prefix: str
+    c: ContainerProps,
+    *,
+    image: str,
+    log_group: str,
+    region: str,
+    volumes: Mapping[str, str],
 ) -> dict[str, Any]:
-    """The container definition (ECS's JSON shape) for ``settings``, logging to CloudWatch.
+    """The container definition (ECS's JSON shape) of ``c``; ``image`` is a placeholder or literal.
 
-    ``image`` may be a Terraform token (e.g. built from an SSM parameter)."""
+    ``volumes`` maps each of ``c.writable_paths`` to its task volume."""
     definition: dict[str, Any] = {
-        "name": settings.name,
+        "name": c.name,
         "image": image,
-        "essential": True,
+        "essential": c.essential,
         # Sorted so the rendered JSON (and so the plan) does not change with dict order.
-        "environment": [
-            {"name": key, "value": settings.environment[key]} for key in sorted(settings.environment)
-        ],
-        "readonlyRootFilesystem": settings.readonly_root_filesystem,
+        "environment": [{"name": key, "value": c.environment[key]} for key in sorted(c.environment)],
+        "readonlyRootFilesystem": c.readonly_root_filesystem,
         "privileged": False,
-        "logConfiguration": {
+    }
+    if c.log_driver == "awslogs":
+        definition["logConfiguration"] = {
             "logDriver": "awslogs",
             "options": {
                 "awslogs-group": log_group,
                 "awslogs-region": region,
-                "awslogs-stream-prefix": stream_prefix,
+                "awslogs-stream-prefix": c.name,
             },
-        },
-    }
-    if settings.port is not None:
+        }
+    else:
+        log: dict[str, Any] = {"logDriver": "awsfirelens"}
+        if c.log_options:
+            log["options"] = {key: c.log_options[key] for key in sorted(c.log_options)}
+        if c.log_secret_options:
+            log["secretOptions"] = [
+                {"name": key, "valueFrom": c.log_secret_options[key]} for key in sorted(c.log_secret_options)
+            ]
+        definition["logConfiguration"] = log
+    if c.ports:
         definition["portMappings"] = [
-            {"containerPort": settings.port, "hostPort": settings.port, "protocol": "tcp"}
+            {"containerPort": p.container_port, "hostPort": p.container_port, "protocol": p.protocol}
+            for p in c.ports
         ]
-    if settings.secrets:
-        definition["secrets"] = [
-            {"name": key, "valueFrom": settings.secrets[key]} for key in sorted(settings.secrets)
-        ]
-    if settings.writable_paths:
+    if c.secrets:
+        definition["secrets"] = [{"name": key, "valueFrom": c.secrets[key]} for key in sorted(c.secrets)]
+    if c.writable_paths:
         definition["mountPoints"] = [
-            {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False}
-            for path in settings.writable_paths
+            {"sourceVolume": volumes[path], "containerPath": path, "readOnly": False}
+            for path in c.writable_paths
         ]
-    if settings.user is not None:
-        definition["user"] = settings.user
-    if settings.command is not None:
-        definition["command"] = list(settings.command)
-    if settings.entry_point is not None:
-        definition["entryPoint"] = list(settings.entry_point)
-    if settings.health_check is not None:
-        check = settings.health_check
+    if c.user is not None:
+        definition["user"] = c.user
+    if c.command is not None:
+        definition["command"] = list(c.command)
+    if c.entry_point is not None:
+        definition["entryPoint"] = list(c.entry_point)
+    if c.health_check is not None:
+        check = c.health_check
         definition["healthCheck"] = {
             "command": list(check.command),
             "interval": check.interval,
@@ -143,4 +307,42 @@ def container_definition(
             "retries": check.retries,
             "startPeriod": check.start_period,
         }
+    if c.depends_on:
+        definition["dependsOn"] = [
+            {"containerName": name, "condition": c.depends_on[name]} for name in sorted(c.depends_on)
+        ]
+    for key, value in (("cpu", c.cpu), ("memory", c.memory), ("memoryReservation", c.memory_reservation)):
+        if value is not None:
+            definition[key] = value
+    if c.firelens is not None:
+        firelens: dict[str, Any] = {"type": c.firelens.type}
+        if c.firelens.options:
+            firelens["options"] = {key: c.firelens.options[key] for key in sorted(c.firelens.options)}
+        definition["firelensConfiguration"] = firelens
     return definition
+
+
+def render_definitions(definitions: Sequence[Mapping[str, Any]], images: Sequence[ResolvedImage]) -> str:
+    """The ``container_definitions`` text: JSON whose literals are escaped for Terraform's templates
+    and whose images (``images[i]`` for ``definitions[i]``) are literal JSON strings or, when
+    only known at plan time, ``${jsonencode(…)}`` of the token."""
+    from cdktf import Fn, Token
+
+    placeholders: dict[str, str] = {}
+    documents = []
+    for index, (definition, image) in enumerate(zip(definitions, images, strict=True)):
+        if Token.is_unresolved(image.reference):
+            # A marker no JSON string escape can produce: it replaces the whole quoted value.
+            marker = f"\u0000image-{index}\u0000"
+            placeholders[json.dumps(marker)] = Fn.jsonencode(image.reference)
+            documents.append({**definition, "image": marker})
+        else:
+            documents.append({**definition, "image": image.reference})
+    text = literal(json.dumps(documents))
+    for quoted, expression in placeholders.items():
+        if text.count(quoted) != 1:
+            raise ValueError(
+                "a container definition value contains NUL characters, which ECS does not accept"
+            )
+        text = text.replace(quoted, expression)
+    return text

@@ -26,7 +26,13 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssoci
 from constructs import Construct
 
 from constructs_lib.checks import skip_check
-from constructs_lib.naming import validate_host_header, validate_listener_arn, validate_path_pattern
+from constructs_lib.service_props import ListenerRule
+from core.aws_formats import (
+    validate_listener_arn,
+    validate_load_balancer_name,
+    validate_s3_bucket_name,
+    validate_security_group_name,
+)
 
 # TLS 1.2 and 1.3 only (AWS's recommended policy for new HTTPS listeners).
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -34,43 +40,26 @@ DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 @dataclass(frozen=True)
 class ListenerAttachment:
-    """Where a service receives traffic: a rule on a listener, forwarding to the service's target group.
+    """Where a service receives traffic: ``rule`` on ``listener_arn``, forwarding to the
+    service's target group ``target_group_name``.
 
     ``source_security_group_id`` is the load balancer's security group: the tasks admit
-    only it, on the container port. Timings in seconds; defaults: health check ``/``, grace
-    period 60, deregistration delay 30, ``open_source_egress`` False."""
+    only it, on the target port. ``open_source_egress`` (default False): True when that
+    group is ours (created with the load balancer), so the service opens its egress to
+    the tasks; an existing load balancer's group is left alone."""
 
     listener_arn: str
     source_security_group_id: str
     target_group_name: str
-    priority: int
-    path_patterns: tuple[str, ...] = ()
-    host_headers: tuple[str, ...] = ()
-    health_check_path: str = "/"
-    health_check_grace_period_seconds: int = 60
-    deregistration_delay_seconds: int = 30
-    # True when the load balancer's group is ours (created with it): the service then opens
-    # that group's egress to its tasks; an existing load balancer's group is left alone.
+    rule: ListenerRule
     open_source_egress: bool = False
 
     def __post_init__(self) -> None:
         # A token (from a load balancer created in the same stack) is checked by Terraform.
         if not self.listener_arn.startswith("${"):
             validate_listener_arn(self.listener_arn)
-        if not 1 <= self.priority <= 50000:
-            raise ValueError(f"ListenerAttachment.priority must be 1-50000, got {self.priority}")
-        if not self.path_patterns and not self.host_headers:
-            raise ValueError("ListenerAttachment needs path_patterns or host_headers")
-        for pattern in (*self.path_patterns, self.health_check_path):
-            validate_path_pattern(pattern)
-        for host in self.host_headers:
-            validate_host_header(host)
         if not 1 <= len(self.target_group_name) <= 32:
             raise ValueError("ListenerAttachment.target_group_name must be 1-32 characters")
-        if not 0 <= self.deregistration_delay_seconds <= 3600:
-            raise ValueError("ListenerAttachment.deregistration_delay_seconds must be 0-3600")
-        if self.health_check_grace_period_seconds < 0:
-            raise ValueError("ListenerAttachment.health_check_grace_period_seconds must be >= 0")
 
 
 class ServiceTarget(Construct):
@@ -92,22 +81,24 @@ class ServiceTarget(Construct):
             port=port,
             protocol="HTTP",
             vpc_id=vpc_id,
-            deregistration_delay=str(attachment.deregistration_delay_seconds),
+            deregistration_delay=str(attachment.rule.deregistration_delay_seconds),
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=attachment.health_check_path, matcher="200-399", protocol="HTTP"
+                enabled=True, path=attachment.rule.health_check_path, matcher="200-399", protocol="HTTP"
             ),
         )
         conditions = []
-        if attachment.path_patterns:
+        if attachment.rule.path_patterns:
             conditions.append(
                 LbListenerRuleCondition(
-                    path_pattern=LbListenerRuleConditionPathPattern(values=list(attachment.path_patterns))
+                    path_pattern=LbListenerRuleConditionPathPattern(
+                        values=list(attachment.rule.path_patterns)
+                    )
                 )
             )
-        if attachment.host_headers:
+        if attachment.rule.host_headers:
             conditions.append(
                 LbListenerRuleCondition(
-                    host_header=LbListenerRuleConditionHostHeader(values=list(attachment.host_headers))
+                    host_header=LbListenerRuleConditionHostHeader(values=list(attachment.rule.host_headers))
                 )
             )
         skip_check(
@@ -120,7 +111,7 @@ class ServiceTarget(Construct):
             self,
             "rule",
             listener_arn=attachment.listener_arn,
-            priority=attachment.priority,
+            priority=attachment.rule.priority,
             condition=conditions,
             action=[LbListenerRuleAction(type="forward", target_group_arn=self._target_group.arn)],
         )
@@ -156,16 +147,19 @@ class ApplicationLoadBalancer(Construct):
         access_logs_bucket: str | None = None,
         web_acl_arn: str | None = None,
     ) -> None:
-        """``name``/``security_group_name``: AWS names; ``vpc_id``, ``subnets``: where it runs;
-        ``ingress_cidr_blocks``: who may connect; ``internal`` default True; ``certificate_arn``
-        default None (plain HTTP, only allowed when internal); ``deletion_protection`` default
-        True; ``ssl_policy`` default TLS 1.2+ (``DEFAULT_SSL_POLICY``); ``access_logs_bucket``
-        default None (no access logs); ``web_acl_arn`` default None (no WAF web ACL)."""
+        """``name``/``security_group_name``: AWS names (not starting with ``internal-``/``sg-``);
+        ``vpc_id``, ``subnets``: where it runs; ``ingress_cidr_blocks``: who may connect;
+        ``internal`` default True; ``certificate_arn`` default None (plain HTTP, only allowed when
+        internal); ``deletion_protection`` default True; ``ssl_policy`` default TLS 1.2+
+        (``DEFAULT_SSL_POLICY``); ``access_logs_bucket`` default None (no access logs);
+        ``web_acl_arn`` default None (no WAF web ACL)."""
         super().__init__(scope, id_)
         if not internal and certificate_arn is None:
             raise ValueError("an internet-facing load balancer needs certificate_arn (HTTPS only)")
-        if not 1 <= len(name) <= 32:
-            raise ValueError(f"an ALB name must be 1-32 characters, got {name!r}")
+        validate_load_balancer_name(name)
+        validate_security_group_name(security_group_name)
+        if access_logs_bucket is not None:
+            validate_s3_bucket_name(access_logs_bucket)
         if not subnets:
             raise ValueError("subnets must name at least one subnet")
         if not ingress_cidr_blocks:

@@ -9,21 +9,41 @@ from cdktf import Fn, ITerraformDependable, LocalExecProvisioner
 from cdktf_cdktf_provider_null.resource import Resource as NullResource
 from constructs import Construct
 
-from constructs_lib.naming import (
+from constructs_lib.terraform_text import literal
+from core.aws_formats import validate_ecs_name, validate_region
+from core.image_strategies import (
     DEFAULT_REDEPLOY_COMMAND,
-    validate_ecs_name,
+    switches_task_definition,
     validate_redeploy_command,
-    validate_region,
 )
 
+# Stands for the task definition's ARN (a Terraform reference) until the line is escaped.
+_TASK_DEFINITION_MARK = "\u0000task-definition\u0000"
 
-def render_command(command: Sequence[str], *, cluster: str, service: str, region: str) -> str:
-    """Fill the placeholders and shell-quote every argument (local-exec runs a shell)."""
+
+def render_command(
+    command: Sequence[str], *, cluster: str, service: str, region: str, task_definition: str | None = None
+) -> str:
+    """Fill the placeholders and shell-quote every argument (local-exec runs a shell).
+
+    ``task_definition`` (default None): the revision's ARN, usually a token; required when
+    the command uses ``{task_definition}``. Every literal is escaped for Terraform's
+    templates; only the ARN's reference stays a reference."""
     validate_ecs_name(cluster)
     validate_ecs_name(service)
     validate_region(region)
     argv = validate_redeploy_command(command)
-    return " ".join(shlex.quote(arg.format(cluster=cluster, service=service, region=region)) for arg in argv)
+    if task_definition is None and switches_task_definition(argv):
+        raise ValueError("the redeploy command uses {task_definition}: pass task_definition")
+    values = {
+        "cluster": cluster,
+        "service": service,
+        "region": region,
+        "task_definition": _TASK_DEFINITION_MARK,
+    }
+    line = " ".join(shlex.quote(arg.format(**values)) for arg in argv)
+    # Terraform reads the command as a template: "${" in an argument must stay literal.
+    return literal(line).replace(_TASK_DEFINITION_MARK, task_definition or "")
 
 
 class TimestampRedeploy(Construct):
@@ -41,13 +61,23 @@ class TimestampRedeploy(Construct):
         command: Sequence[str] = DEFAULT_REDEPLOY_COMMAND,
         environment: Mapping[str, str] | None = None,
         depends_on: Sequence[ITerraformDependable] = (),
+        task_definition: str | None = None,
     ) -> None:
         """``cluster_name``, ``service_name``, ``region``: required, validated; ``command``:
-        argv with ``{cluster}``/``{service}``/``{region}`` placeholders, default
-        ``aws ecs update-service … --force-new-deployment``; ``environment``: extra variables
-        for the command, default none; ``depends_on``: default none (pass the service)."""
+        argv with ``{cluster}``/``{service}``/``{region}``/``{task_definition}`` placeholders,
+        default ``aws ecs update-service … --task-definition {task_definition}
+        --force-new-deployment``; ``environment``: extra variables for the command, default
+        none; ``depends_on``: default none (pass the service); ``task_definition``: the
+        revision's ARN, default None (required when the command names it; the service
+        should then ignore its own ``task_definition``: see ``AppService``)."""
         super().__init__(scope, id_)
-        self._command = render_command(command, cluster=cluster_name, service=service_name, region=region)
+        self._command = render_command(
+            command,
+            cluster=cluster_name,
+            service=service_name,
+            region=region,
+            task_definition=task_definition,
+        )
         self._resource = NullResource(
             self,
             "trigger",

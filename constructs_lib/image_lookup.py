@@ -1,22 +1,28 @@
-"""Image references: from a tag CI writes to SSM, and resolved to an ECR digest."""
+"""The lookups behind image sources: the SSM tag (checked against the tag grammar) and the ECR digest."""
 
 from __future__ import annotations
 
-from cdktf import Token
+from cdktf import Postcondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from constructs import Construct
 
-from constructs_lib.naming import (
+from constructs_lib.images import Fixed, ImageSource, ResolvedImage, SsmTag
+from core.aws_formats import (
+    IMAGE_TAG_PATTERN,
     ecr_location,
+    ecr_repository_arn,
     validate_image_tag,
     validate_repository,
     validate_ssm_parameter_name,
 )
 
+# A tag that does not match Docker's grammar fails the plan before it reaches a task definition.
+_TAG_CONDITION = f'${{can(regex("^{IMAGE_TAG_PATTERN}$", self.insecure_value))}}'
+
 
 class SsmTaggedImage(Construct):
-    """``<repository>:<tag>`` where the tag is read from an SSM parameter at plan time."""
+    """The SSM parameter CI writes the tag to, read at plan time; a value that is no tag fails the plan."""
 
     def __init__(self, scope: Construct, id_: str, *, repository: str, parameter_name: str) -> None:
         """``repository``: image repository without tag (required); ``parameter_name``: SSM
@@ -26,7 +32,22 @@ class SsmTaggedImage(Construct):
         validate_ssm_parameter_name(parameter_name)
         self._repository = repository
         self._parameter_name = parameter_name
-        self._parameter = DataAwsSsmParameter(self, "tag", name=parameter_name)
+        self._parameter = DataAwsSsmParameter(
+            self,
+            "tag",
+            name=parameter_name,
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    Postcondition(
+                        condition=_TAG_CONDITION,
+                        error_message=(
+                            f"The SSM parameter {parameter_name} must hold an image tag "
+                            f"({IMAGE_TAG_PATTERN}); its value is refused, nothing was deployed."
+                        ),
+                    )
+                ]
+            ),
+        )
 
     @property
     def parameter(self) -> DataAwsSsmParameter:
@@ -95,3 +116,43 @@ class EcrDigestImage(Construct):
     def image(self) -> str:
         """A token for ``<repository>@<digest>``."""
         return f"{self._repository}@{self.digest}"
+
+
+def bind_image(
+    scope: Construct, source: ImageSource, *, tag_id: str = "image", digest_id: str = "digest"
+) -> ResolvedImage:
+    """Resolve ``source`` under ``scope``: its SSM and ECR lookups become ``tag_id`` and ``digest_id``."""
+    if isinstance(source, ResolvedImage):
+        return source
+    if isinstance(source, Fixed):
+        return ResolvedImage(
+            reference=source.reference, repository_arn=ecr_repository_arn(_repository_of(source.reference))
+        )
+    if isinstance(source, SsmTag):
+        tagged = SsmTaggedImage(
+            scope, tag_id, repository=source.repository, parameter_name=source.parameter_name
+        )
+        return ResolvedImage(
+            reference=tagged.image, repository_arn=ecr_repository_arn(source.repository), from_ssm=True
+        )
+    tag: str
+    if source.tag_parameter is not None:
+        tag = SsmTaggedImage(
+            scope, tag_id, repository=source.repository, parameter_name=source.tag_parameter
+        ).tag
+    else:
+        assert source.tag is not None
+        tag = source.tag
+    digest = EcrDigestImage(scope, digest_id, repository=source.repository, tag=tag)
+    return ResolvedImage(
+        reference=digest.image,
+        repository_arn=ecr_repository_arn(source.repository),
+        from_ssm=source.tag_parameter is not None,
+    )
+
+
+def _repository_of(reference: str) -> str:
+    rest = reference.partition("@")[0]
+    if ":" in rest.rsplit("/", 1)[-1]:
+        rest = rest.rsplit(":", 1)[0]
+    return rest

@@ -1,0 +1,62 @@
+"""Field types shared by construct props and the settings loader: each AWS rule once.
+
+Each type is a string or number with the validator of its AWS format attached, so a
+construct built in Python and a configuration file fail the same way, with the same words.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StrictInt, StrictStr
+
+from core import aws_formats
+
+
+def _check(fn: Any) -> AfterValidator:
+    return AfterValidator(fn)
+
+
+ProjectName = Annotated[StrictStr, _check(aws_formats.validate_project_name)]
+Region = Annotated[StrictStr, _check(aws_formats.validate_region)]
+Repository = Annotated[StrictStr, _check(aws_formats.validate_repository)]
+SsmName = Annotated[StrictStr, _check(aws_formats.validate_ssm_parameter_name)]
+ContainerName = Annotated[StrictStr, _check(aws_formats.validate_container_name)]
+EcsName = Annotated[StrictStr, _check(aws_formats.validate_ecs_name)]
+EnvVarName = Annotated[StrictStr, _check(aws_formats.validate_env_var_name)]
+ImageReference = Annotated[StrictStr, _check(aws_formats.validate_image_reference)]
+ImageTag = Annotated[StrictStr, _check(aws_formats.validate_image_tag)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+SecretArn = Annotated[StrictStr, _check(aws_formats.validate_secret_arn)]
+KmsKeyArn = Annotated[StrictStr, _check(aws_formats.validate_kms_key_arn)]
+ListenerArn = Annotated[StrictStr, _check(aws_formats.validate_listener_arn)]
+AlarmName = Annotated[StrictStr, _check(aws_formats.validate_alarm_name)]
+ContainerPath = Annotated[StrictStr, _check(aws_formats.validate_container_path)]
+ContainerUser = Annotated[StrictStr, _check(aws_formats.validate_container_user)]
+PathPattern = Annotated[StrictStr, _check(aws_formats.validate_path_pattern)]
+HostHeader = Annotated[StrictStr, _check(aws_formats.validate_host_header)]
+SecurityGroupId = Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
+SecurityGroupName = Annotated[StrictStr, _check(aws_formats.validate_security_group_name)]
+LoadBalancerName = Annotated[StrictStr, _check(aws_formats.validate_load_balancer_name)]
+S3BucketName = Annotated[StrictStr, _check(aws_formats.validate_s3_bucket_name)]
+HealthCheckCommand = Annotated[
+    tuple[StrictStr, ...], Field(min_length=1), _check(aws_formats.validate_health_check_command)
+]
+Cidr = Annotated[
+    StrictStr,
+    Field(
+        pattern=r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(?:3[0-2]|[12]?[0-9])$"
+    ),
+]
+CertificateArn = Annotated[
+    StrictStr,
+    Field(
+        pattern=r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$"
+    ),
+]
+
+
+# Checks of whole lists, for Annotated[list[...], check]:
+# a service's security groups besides its own (at most 4: ECS allows 5), and its subnets (at most 16).
+EXTRA_SECURITY_GROUPS = _check(aws_formats.validate_extra_security_groups)
+SERVICE_SUBNETS = _check(aws_formats.validate_service_subnets)

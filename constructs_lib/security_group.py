@@ -1,0 +1,65 @@
+"""The security group of a service's tasks: HTTPS out to AWS's APIs, in only from its load balancer."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+
+def add_task_security_group(scope: Construct, *, name: str, service_name: str, vpc_id: str) -> SecurityGroup:
+    """Add ``security-group`` and its ``egress-https`` rule to ``scope``; no ingress yet."""
+    group = SecurityGroup(
+        scope,
+        "security-group",
+        name=name,
+        # EC2 allows only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* in descriptions.
+        description=f"Tasks of {service_name}: HTTPS out; in only from its load balancer",
+        vpc_id=vpc_id,
+    )
+    VpcSecurityGroupEgressRule(
+        scope,
+        "egress-https",
+        security_group_id=group.id,
+        description="HTTPS to AWS APIs (ECR, CloudWatch Logs, SSM, Secrets Manager)",
+        ip_protocol="tcp",
+        from_port=443,
+        to_port=443,
+        cidr_ipv4="0.0.0.0/0",
+    )
+    return group
+
+
+def admit_load_balancer(
+    scope: Construct,
+    *,
+    tasks_group: SecurityGroup,
+    load_balancer_group_id: str,
+    port: int,
+    service_name: str,
+    open_load_balancer_egress: bool,
+) -> None:
+    """Add ``ingress-from-lb`` (the load balancer's group, on ``port`` only) to the tasks' group and,
+    when the load balancer's group is ours, its ``lb-egress`` to the tasks on that port."""
+    VpcSecurityGroupIngressRule(
+        scope,
+        "ingress-from-lb",
+        security_group_id=tasks_group.id,
+        description="the load balancer, on the container port only",
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        referenced_security_group_id=load_balancer_group_id,
+    )
+    if open_load_balancer_egress:
+        VpcSecurityGroupEgressRule(
+            scope,
+            "lb-egress",
+            security_group_id=load_balancer_group_id,
+            description=f"to the tasks of {service_name} on the container port",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            referenced_security_group_id=tasks_group.id,
+        )

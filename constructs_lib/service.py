@@ -1,0 +1,245 @@
+"""An ECS service on Fargate: a task definition on a cluster, its network, deployment safety,
+an optional load balancer target (a container and its port) and optional autoscaling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceAlarms,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from constructs import Construct
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
+
+from constructs_lib.autoscaling import ServiceAutoscaling
+from constructs_lib.checks import skip_check
+from constructs_lib.fields import (
+    EXTRA_SECURITY_GROUPS,
+    SERVICE_SUBNETS,
+    ContainerName,
+    EcsName,
+    SecurityGroupName,
+)
+from constructs_lib.load_balancer import ListenerAttachment, ServiceTarget
+from constructs_lib.props import ConstructProps
+from constructs_lib.security_group import add_task_security_group, admit_load_balancer
+from constructs_lib.service_props import Autoscaling, Deployment
+from constructs_lib.task_definition import TaskDefinition
+from core.names import scaling_resource_id
+
+
+class ServiceOptions(ConstructProps):
+    """Everything about a service but its task definition (see ``ServiceProps``).
+
+    - ``cluster_arn``, ``service_name``, ``vpc_id``, ``subnets`` (1-16) and
+      ``security_group_name`` (the tasks' own group; not starting with ``sg-``) are required.
+    - ``desired_count`` (default 1; only the initial count with ``autoscaling``),
+      ``security_groups`` (default none: at most 4 extra groups, e.g. a database's; ECS allows 5
+      with the tasks' own), ``assign_public_ip`` (default False).
+    - ``deployment`` (default ``Deployment()``: circuit breaker with rollback).
+    - ``load_balancer`` (default None) and ``target_container`` (default None: the first
+      container with a ``container_port``): the container and port the target group sends to.
+    - ``autoscaling`` (default None; needs ``cluster_name``), ``cluster_name`` (default None).
+    - ``wait_for_steady_state`` (default False), ``ignore_changes`` (default none: service
+      attributes Terraform should not reconcile).
+    """
+
+    cluster_arn: StrictStr
+    service_name: EcsName
+    vpc_id: StrictStr
+    subnets: Annotated[tuple[StrictStr, ...], Field(min_length=1), SERVICE_SUBNETS]
+    security_group_name: SecurityGroupName
+    desired_count: Annotated[StrictInt, Field(ge=0)] = 1
+    security_groups: Annotated[tuple[StrictStr, ...], EXTRA_SECURITY_GROUPS] = ()
+    assign_public_ip: StrictBool = False
+    deployment: Deployment = Field(default_factory=Deployment)
+    load_balancer: ListenerAttachment | None = None
+    target_container: ContainerName | None = None
+    autoscaling: Autoscaling | None = None
+    cluster_name: StrictStr | None = None
+    wait_for_steady_state: StrictBool = False
+    ignore_changes: tuple[StrictStr, ...] = ()
+
+    @model_validator(mode="after")
+    def _options_consistent(self) -> ServiceOptions:
+        if self.load_balancer is None and self.target_container is not None:
+            raise ValueError("target_container needs load_balancer")
+        scaling = self.autoscaling
+        if scaling is not None and not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
+            raise ValueError(
+                f"desired_count ({self.desired_count}) must lie within the autoscaling bounds "
+                f"({scaling.min_capacity}-{scaling.max_capacity})"
+            )
+        if scaling is not None and self.cluster_name is None:
+            raise ValueError(
+                "autoscaling needs cluster_name (its resource id is service/<cluster>/<service>)"
+            )
+        return self
+
+
+class ServiceProps(ServiceOptions):
+    """``ServiceOptions`` and the ``task_definition`` (required) the service runs."""
+
+    task_definition: TaskDefinition
+
+    @model_validator(mode="after")
+    def _target_exists(self) -> ServiceProps:
+        if self.load_balancer is not None:
+            self.target()
+        return self
+
+    @classmethod
+    def of(cls, options: ServiceOptions, task_definition: TaskDefinition) -> ServiceProps:
+        """``options`` for ``task_definition``, validated together."""
+        fields = {name: getattr(options, name) for name in ServiceOptions.model_fields}
+        return cls(task_definition=task_definition, **fields)
+
+    def target(self) -> tuple[str, int]:
+        """The container and port the load balancer sends to (``ValueError`` if there is none)."""
+        containers = self.task_definition.containers
+        if self.target_container is None:
+            for c in containers:
+                if c.container_port is not None:
+                    return c.name, c.container_port
+            raise ValueError(
+                "load_balancer needs a container with container_port (the port the target group sends to)"
+            )
+        for c in containers:
+            if c.name == self.target_container:
+                if c.container_port is None:
+                    raise ValueError(
+                        f"target_container {c.name!r} has no container_port (where the target group sends to)"
+                    )
+                return c.name, c.container_port
+        raise ValueError(
+            f"target_container {self.target_container!r} is not a container of the task "
+            f"({', '.join(c.name for c in containers)})"
+        )
+
+
+class Service(Construct):
+    """An ``aws_ecs_service`` on Fargate (awsvpc) with its own security group (``security-group``),
+    and with ``lb`` (target group and listener rule) and ``autoscaling`` when configured."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: ServiceProps) -> None:
+        super().__init__(scope, id_)
+        self._props = props
+        task = props.task_definition
+        self._security_group = add_task_security_group(
+            self, name=props.security_group_name, service_name=props.service_name, vpc_id=props.vpc_id
+        )
+        self._target: ServiceTarget | None = None
+        dependencies: list[object] = [task.roles.execution_policy]
+        load_balancers = None
+        attachment = props.load_balancer
+        if attachment is not None:
+            container, port = props.target()
+            admit_load_balancer(
+                self,
+                tasks_group=self._security_group,
+                load_balancer_group_id=attachment.source_security_group_id,
+                port=port,
+                service_name=props.service_name,
+                open_load_balancer_egress=attachment.open_source_egress,
+            )
+            self._target = ServiceTarget(self, "lb", attachment=attachment, vpc_id=props.vpc_id, port=port)
+            # ECS refuses a target group that no listener rule uses yet.
+            dependencies.append(self._target.rule)
+            load_balancers = [
+                EcsServiceLoadBalancer(
+                    target_group_arn=self._target.target_group.arn,
+                    container_name=container,
+                    container_port=port,
+                )
+            ]
+        ignore = list(props.ignore_changes)
+        if props.autoscaling is not None and "desired_count" not in ignore:
+            # The scaler owns the count: a deploy must not reset it to the initial value.
+            ignore.append("desired_count")
+        deployment = props.deployment
+        self._service = EcsService(
+            self,
+            "service",
+            name=props.service_name,
+            cluster=props.cluster_arn,
+            task_definition=task.arn,
+            desired_count=props.desired_count,
+            launch_type="FARGATE",
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=list(props.subnets),
+                security_groups=[self._security_group.id, *props.security_groups],
+                assign_public_ip=props.assign_public_ip,
+            ),
+            load_balancer=load_balancers,
+            health_check_grace_period_seconds=attachment.rule.health_check_grace_period_seconds
+            if attachment is not None
+            else None,
+            deployment_minimum_healthy_percent=deployment.minimum_healthy_percent,
+            deployment_maximum_percent=deployment.maximum_percent,
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(
+                enable=deployment.circuit_breaker, rollback=deployment.rollback and deployment.circuit_breaker
+            ),
+            alarms=EcsServiceAlarms(
+                alarm_names=list(deployment.alarm_names), enable=True, rollback=deployment.rollback
+            )
+            if deployment.alarm_names
+            else None,
+            wait_for_steady_state=props.wait_for_steady_state,
+            # The role's policy must exist before the first task pulls its image.
+            depends_on=dependencies,  # type: ignore[arg-type]
+            lifecycle=TerraformResourceLifecycle(ignore_changes=ignore) if ignore else None,
+        )
+        if props.assign_public_ip:
+            skip_check(
+                self._service,
+                "CKV_AWS_333",
+                "assign_public_ip = true in this environment's network config (subnets without NAT, "
+                "e.g. a default VPC); the tasks' security group still admits only the load balancer",
+            )
+        self._autoscaling: ServiceAutoscaling | None = None
+        if props.autoscaling is not None:
+            assert props.cluster_name is not None
+            self._autoscaling = ServiceAutoscaling(
+                self,
+                "autoscaling",
+                resource_id=scaling_resource_id(props.cluster_name, props.service_name),
+                policy_name_prefix=task.props.family,
+                settings=props.autoscaling,
+                depends_on=[self._service],
+            )
+
+    @property
+    def props(self) -> ServiceProps:
+        """The props it was built from."""
+        return self._props
+
+    @property
+    def task_definition(self) -> TaskDefinition:
+        """The task definition it runs."""
+        return self._props.task_definition
+
+    @property
+    def security_group(self) -> SecurityGroup:
+        """The tasks' security group."""
+        return self._security_group
+
+    @property
+    def target(self) -> ServiceTarget | None:
+        """Target group and listener rule (with ``load_balancer`` only)."""
+        return self._target
+
+    @property
+    def autoscaling(self) -> ServiceAutoscaling | None:
+        """Scalable target and policies (with ``autoscaling`` only)."""
+        return self._autoscaling
+
+    @property
+    def service(self) -> EcsService:
+        """The ``aws_ecs_service``."""
+        return self._service

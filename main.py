@@ -41,16 +41,20 @@ def add_stacks(app: Any, settings: Settings) -> dict[str, Any]:
     """One stack per environment (and per service where split) on ``app``, by stack name.
 
     The tests build their stacks with this too, on ``Testing.app()``."""
-    from stacks.environment_stack import EnvironmentStack, ServiceStack, service_stack_name
+    from core.names import service_stack_name
+    from stacks.emulator_profile import emulator_profile
+    from stacks.environment_stack import EnvironmentStack, ServiceStack
 
     stacks: dict[str, Any] = {}
     for name, environment in settings.environments.items():
+        emulator = emulator_profile(environment.emulator_endpoint)
         env_stack = EnvironmentStack(
             app,
             name,
             project=settings.project,
             environment=environment,
             null_provider_version=settings.null_provider_version,
+            emulator=emulator,
         )
         stacks[name] = env_stack
         if environment.stack_per_service:
@@ -63,6 +67,7 @@ def add_stacks(app: Any, settings: Settings) -> dict[str, Any]:
                     environment=environment,
                     service=service,
                     null_provider_version=settings.null_provider_version,
+                    emulator=emulator,
                 )
                 # `cdktf deploy '*'` then creates the cluster before the services.
                 service_stack.add_dependency(env_stack)

@@ -12,96 +12,55 @@ from dataclasses import dataclass
 from typing import Any
 
 from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets, DataAwsSubnetsFilter
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
 from cdktf_cdktf_provider_null.provider import NullProvider
 from constructs import Construct
 
-from constructs_lib import naming
-from constructs_lib.autoscaling import Autoscaling
 from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
-from constructs_lib.container import ContainerSettings, HealthCheck
-from constructs_lib.deployed_service import SsmTaggedService
-from constructs_lib.fargate_service import Deployment
+from constructs_lib.images import EcrDigest, ImageSource, SsmTag
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
+from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
+from constructs_lib.service import ServiceOptions
+from constructs_lib.service_props import ListenerRule
+from constructs_lib.task_definition_props import TaskDefinitionProps
+from core import names
+from stacks.emulator_profile import EmulatorProfile
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 
-# Credentials the emulator accepts; never used against real AWS because they are only
-# written for environments that set emulator_endpoint.
-_EMULATOR_KEY = "emulator"
-_EMULATED_SERVICES = (
-    "applicationautoscaling",
-    "cloudwatch",
-    "cloudwatchlogs",
-    "ec2",
-    "ecr",
-    "ecs",
-    "elbv2",
-    "iam",
-    "kms",
-    "secretsmanager",
-    "ssm",
-    "sts",
-)
-# moto's DescribeServices omits availabilityZoneRebalancing, so after every refresh the
-# provider would plan to set it again; on the emulator only, Terraform leaves it alone.
-# (devkit/moto_server.py fills the gaps that can be filled faithfully.)
-_EMULATOR_SERVICE_GAPS = ("availability_zone_rebalancing",)
 
-
-def service_stack_name(environment: str, service: str) -> str:
-    """The stack of one service when an environment is split (``cdktf deploy dev-api``)."""
-    return f"{environment}-{service}"
-
-
-def service_state_key(key: str, service: str) -> str:
-    """``ecs-cd/dev.tfstate`` -> ``ecs-cd/dev/api.tfstate``: one state per service stack."""
-    stem = key[: -len(".tfstate")] if key.endswith(".tfstate") else key
-    return f"{stem}/{service}.tfstate"
-
-
-def _container(service: ServiceSettings) -> ContainerSettings:
-    check = service.health_check
-    return ContainerSettings(
-        name=service.name,
-        port=service.container_port,
-        environment=dict(service.environment),
-        command=tuple(service.command) if service.command is not None else None,
-        entry_point=tuple(service.entry_point) if service.entry_point is not None else None,
-        secrets=dict(service.secrets),
-        readonly_root_filesystem=service.readonly_root_filesystem,
-        writable_paths=tuple(service.writable_paths),
-        user=service.user,
-        health_check=HealthCheck(
-            command=tuple(check.command),
-            interval=check.interval,
-            timeout=check.timeout,
-            retries=check.retries,
-            start_period=check.start_period,
-        )
-        if check is not None
-        else None,
-    )
+def _app_image(service: ServiceSettings) -> ImageSource:
+    """The app container's image, as the service's image strategy reads it."""
+    if service.image_strategy == "digest":
+        if service.image_tag is not None:
+            return EcrDigest(repository=service.repository, tag=service.image_tag)
+        return EcrDigest(repository=service.repository, tag_parameter=service.image_tag_parameter)
+    assert service.image_tag_parameter is not None  # the loader derives it
+    return SsmTag(repository=service.repository, parameter_name=service.image_tag_parameter)
 
 
 def _providers_and_backend(
-    stack: TerraformStack, env: EnvironmentSettings, null_provider_version: str, service: str | None
+    stack: TerraformStack,
+    env: EnvironmentSettings,
+    null_provider_version: str,
+    service: str | None,
+    emulator: EmulatorProfile | None,
 ) -> None:
-    endpoint = env.emulator_endpoint
-    if endpoint is not None:
+    if emulator is not None:
         AwsProvider(
             stack,
             "aws",
             region=env.region,
-            access_key=_EMULATOR_KEY,
-            secret_key=_EMULATOR_KEY,
+            access_key=emulator.access_key,
+            secret_key=emulator.secret_key,
             skip_credentials_validation=True,
             # The emulator answers GetCallerIdentity; knowing the account, the provider reads
             # rules that reference a security group as "sg-…", not "<account>/sg-…".
             skip_requesting_account_id=False,
             skip_metadata_api_check="true",
-            endpoints=[AwsProviderEndpoints(**{name: endpoint for name in _EMULATED_SERVICES})],
+            endpoints=[AwsProviderEndpoints(**{name: emulator.endpoint for name in emulator.services})],
         )
     else:
         AwsProvider(stack, "aws", region=env.region)
@@ -112,12 +71,12 @@ def _providers_and_backend(
         LocalBackend(stack, path=env.state.path)
         return
     emulator_backend: dict[str, Any] = {}
-    if endpoint is not None:
+    if emulator is not None:
         emulator_backend = {
-            "endpoints": S3BackendEndpointConfig(s3=endpoint),
+            "endpoints": S3BackendEndpointConfig(s3=emulator.endpoint),
             "use_path_style": True,
-            "access_key": _EMULATOR_KEY,
-            "secret_key": _EMULATOR_KEY,
+            "access_key": emulator.access_key,
+            "secret_key": emulator.secret_key,
             "skip_credentials_validation": True,
             "skip_requesting_account_id": True,
             "skip_metadata_api_check": True,
@@ -126,7 +85,7 @@ def _providers_and_backend(
     S3Backend(
         stack,
         bucket=env.state.bucket,
-        key=env.state.key if service is None else service_state_key(env.state.key, service),
+        key=env.state.key if service is None else names.service_state_key(env.state.key, service),
         region=env.state.region,
         encrypt=env.state.encrypt,
         **emulator_backend,
@@ -182,8 +141,8 @@ def _load_balancer(
     alb = ApplicationLoadBalancer(
         stack,
         "alb",
-        name=naming.load_balancer_name(project, env.name),
-        security_group_name=naming.load_balancer_security_group_name(project, env.name),
+        name=names.load_balancer_name(project, env.name),
+        security_group_name=names.load_balancer_security_group_name(project, env.name),
         vpc_id=network.vpc_id,
         subnets=network.subnets,
         ingress_cidr_blocks=cidrs,
@@ -206,13 +165,8 @@ def _attachment(
     return ListenerAttachment(
         listener_arn=listener.arn,
         source_security_group_id=listener.security_group_id,
-        target_group_name=naming.target_group_name(project, env.name, service.name),
-        priority=lb.priority,
-        path_patterns=tuple(lb.path_patterns),
-        host_headers=tuple(lb.host_headers),
-        health_check_path=lb.health_check_path,
-        health_check_grace_period_seconds=lb.health_check_grace_period_seconds,
-        deregistration_delay_seconds=lb.deregistration_delay_seconds,
+        target_group_name=names.target_group_name(project, env.name, service.name),
+        rule=ListenerRule.model_validate({k: getattr(lb, k) for k in ListenerRule.model_fields}),
         open_source_egress=listener.ours,
     )
 
@@ -226,56 +180,48 @@ def _service(
     network: _Network,
     listener: _Listener | None,
     service: ServiceSettings,
-) -> SsmTaggedService:
-    endpoint = env.emulator_endpoint
-    timestamp = service.image_strategy == "timestamp"
-    redeploy_environment = None
-    if endpoint is not None and timestamp:
-        redeploy_environment = {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": _EMULATOR_KEY,
-            "AWS_SECRET_ACCESS_KEY": _EMULATOR_KEY,
-            "AWS_DEFAULT_REGION": env.region,
-        }
-    return SsmTaggedService(
-        stack,
-        service.name,
-        cluster=cluster,
-        service_name=naming.service_name(service.name),
-        family=naming.task_family(project, env.name, service.name),
-        repository=service.repository,
-        tag_parameter=service.image_tag_parameter,
-        image_strategy=service.image_strategy,
-        fixed_tag=service.image_tag,
-        container=_container(service),
+    emulator: EmulatorProfile | None,
+    account_id: str,
+) -> AppService:
+    redeploy = None
+    if service.image_strategy == "timestamp":
+        redeploy = Redeploy(
+            command=env.redeploy_command,
+            environment=emulator.redeploy_environment(env.region) if emulator is not None else {},
+        )
+    task = TaskDefinitionProps(
+        family=names.task_family(project, env.name, service.name),
+        containers=(service.app_container(_app_image(service)), *service.sidecars),
         region=env.region,
-        subnets=network.subnets,
-        vpc_id=network.vpc_id,
-        security_group_name=naming.security_group_name(project, env.name, service.name),
-        log_group_name=naming.log_group_name(project, env.name, service.name),
-        log_kms_key_arn=env.log_kms_key_arn,
-        execution_role_name=naming.execution_role_name(project, env.name, service.name),
-        task_role_name=naming.task_role_name(project, env.name, service.name),
-        secrets_kms_key_arn=service.secrets_kms_key_arn,
-        deployment=Deployment(
-            minimum_healthy_percent=service.deployment.minimum_healthy_percent,
-            maximum_percent=service.deployment.maximum_percent,
-            circuit_breaker=service.deployment.circuit_breaker,
-            rollback=service.deployment.rollback,
-            alarm_names=tuple(service.deployment.alarm_names),
-        ),
-        load_balancer=_attachment(project, env, service, listener),
-        autoscaling=Autoscaling(**service.autoscaling.model_dump()) if service.autoscaling else None,
-        wait_for_steady_state=env.wait_for_steady_state,
+        log_group_name=names.log_group_name(project, env.name, service.name),
+        execution_role_name=names.execution_role_name(project, env.name, service.name),
+        task_role_name=names.task_role_name(project, env.name, service.name),
         cpu=service.cpu,
         memory=service.memory,
-        desired_count=service.desired_count,
-        security_groups=env.network.security_group_ids,
-        assign_public_ip=env.network.assign_public_ip,
         log_retention_days=env.log_retention_days,
-        redeploy_command=env.redeploy_command if timestamp else None,
-        redeploy_environment=redeploy_environment,
-        service_ignore_changes=_EMULATOR_SERVICE_GAPS if endpoint is not None else (),
+        log_kms_key_arn=env.log_kms_key_arn,
+        secrets_kms_key_arn=service.secrets_kms_key_arn,
+        account_id=account_id,
+    )
+    options = ServiceOptions(
+        cluster_arn=cluster.arn,
+        cluster_name=cluster.name,
+        service_name=names.service_name(service.name),
+        vpc_id=network.vpc_id,
+        subnets=tuple(network.subnets),
+        security_group_name=names.security_group_name(project, env.name, service.name),
+        desired_count=service.desired_count,
+        security_groups=tuple(env.network.security_group_ids),
+        assign_public_ip=env.network.assign_public_ip,
+        deployment=service.deployment,
+        load_balancer=_attachment(project, env, service, listener),
+        target_container=service.target_container if service.load_balancer is not None else None,
+        autoscaling=service.autoscaling,
+        wait_for_steady_state=env.wait_for_steady_state,
+        ignore_changes=emulator.service_ignore_changes if emulator is not None else (),
+    )
+    return AppService(
+        stack, service.name, props=AppServiceProps(task=task, service=options, redeploy=redeploy)
     )
 
 
@@ -290,18 +236,22 @@ class EnvironmentStack(TerraformStack):
         project: str,
         environment: EnvironmentSettings,
         null_provider_version: str,
+        emulator: EmulatorProfile | None = None,
     ) -> None:
         """``project``: name prefix; ``environment``: validated settings; ``null_provider_version``:
-        the Terraform constraint for hashicorp/null (replaces the bindings' exact pin)."""
+        the Terraform constraint for hashicorp/null (replaces the bindings' exact pin);
+        ``emulator`` (default None: real AWS): the local emulator the environment runs on."""
         super().__init__(scope, id_)
         env = environment
-        _providers_and_backend(self, env, null_provider_version, service=None)
-        self.cluster = EcsCluster(self, "cluster", name=naming.cluster_name(project, env.name))
-        self.services: dict[str, SsmTaggedService] = {}
+        _providers_and_backend(self, env, null_provider_version, service=None, emulator=emulator)
+        self.cluster = EcsCluster(self, "cluster", name=names.cluster_name(project, env.name))
+        self.services: dict[str, AppService] = {}
         if env.stack_per_service:
             return
         network = _network(self, env)
         listener = _load_balancer(self, project=project, env=env, network=network)
+        # The account the roles' trust is limited to: the one this stack deploys into.
+        account_id = DataAwsCallerIdentity(self, "account").account_id if env.services else ""
         for service in env.services:
             self.services[service.name] = _service(
                 self,
@@ -311,6 +261,8 @@ class EnvironmentStack(TerraformStack):
                 network=network,
                 listener=listener,
                 service=service,
+                emulator=emulator,
+                account_id=account_id,
             )
 
 
@@ -326,14 +278,15 @@ class ServiceStack(TerraformStack):
         environment: EnvironmentSettings,
         service: ServiceSettings,
         null_provider_version: str,
+        emulator: EmulatorProfile | None = None,
     ) -> None:
         """``service``: the one service this stack deploys; other props as ``EnvironmentStack``."""
         super().__init__(scope, id_)
         env = environment
         if not env.stack_per_service:
             raise ValueError(f"environment {env.name} is not split per service (stack_per_service = false)")
-        _providers_and_backend(self, env, null_provider_version, service=service.name)
-        self.cluster = ExistingCluster(self, "cluster", name=naming.cluster_name(project, env.name))
+        _providers_and_backend(self, env, null_provider_version, service=service.name, emulator=emulator)
+        self.cluster = ExistingCluster(self, "cluster", name=names.cluster_name(project, env.name))
         network = _network(self, env)
         # The settings refuse load_balancer.create with split stacks: a listener is given.
         listener = _load_balancer(self, project=project, env=env, network=network)
@@ -345,4 +298,6 @@ class ServiceStack(TerraformStack):
             network=network,
             listener=listener,
             service=service,
+            emulator=emulator,
+            account_id=DataAwsCallerIdentity(self, "account").account_id,
         )

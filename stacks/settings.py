@@ -11,6 +11,10 @@ construct (and so before jsii or AWS) is touched.
 
 from __future__ import annotations
 
+import itertools
+import posixpath
+import re
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,16 +30,55 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
-from constructs_lib import naming
+from constructs_lib.container import (
+    NO_VALUE,
+    REPORT_BY_FIELD,
+    ContainerProps,
+    DependencyCondition,
+    HealthCheck,
+    LogOptionName,
+    PortMapping,
+    container_problems,
+)
+from constructs_lib.fields import (
+    EXTRA_SECURITY_GROUPS,
+    SERVICE_SUBNETS,
+    CertificateArn,
+    Cidr,
+    ContainerName,
+    ContainerPath,
+    ContainerUser,
+    EnvVarName,
+    ImageTag,
+    KmsKeyArn,
+    ListenerArn,
+    Port,
+    Region,
+    Repository,
+    S3BucketName,
+    SecretArn,
+    SecurityGroupId,
+    SsmName,
+)
+from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
+from constructs_lib.service_props import Autoscaling, Deployment, ListenerRule
+from constructs_lib.task_definition_props import definitions_size, task_problems
+from core import aws_formats, image_strategies, names
 
 # The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
 # well because the null_resource schema is the same and offline machines may only
 # have a mirrored 2.1.2. Override it in [terraform] to pin.
 DEFAULT_NULL_PROVIDER_VERSION = ">= 2.1.2, < 4.0.0"
+
+# A Terraform version constraint: comma-separated conditions, each an optional operator and a
+# version (1 to 3 numbers, an optional pre-release and build suffix).
+_CONDITION = (
+    r" *(?:(?:=|!=|>=|<=|>|<|~>) *)?[0-9]+(?:\.[0-9]+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)? *"
+)
+_VERSION_CONSTRAINT = re.compile(rf"{_CONDITION}(?:,{_CONDITION})*", re.ASCII)
 
 
 class ConfigError(Exception):
@@ -43,7 +86,8 @@ class ConfigError(Exception):
 
     def __init__(self, problems: Sequence[str]) -> None:
         # One problem, one line: names and keys typed by the user may hold control characters.
-        self.problems = tuple(_printable(p) for p in problems)
+        # A URL's password is masked in any line, whatever field it was written in.
+        self.problems = tuple(_printable(aws_formats.redact_passwords(p)) for p in problems)
         super().__init__("\n".join(self.problems))
 
 
@@ -59,41 +103,6 @@ def _show(value: Any) -> str:
         return "<a value too large to show>"
 
 
-def _check(fn: Any) -> AfterValidator:
-    return AfterValidator(fn)
-
-
-ProjectName = Annotated[StrictStr, _check(naming.validate_project_name)]
-Region = Annotated[StrictStr, _check(naming.validate_region)]
-Repository = Annotated[StrictStr, _check(naming.validate_repository)]
-SsmName = Annotated[StrictStr, _check(naming.validate_ssm_parameter_name)]
-EcsName = Annotated[StrictStr, _check(naming.validate_ecs_name)]
-EnvVarName = Annotated[StrictStr, _check(naming.validate_env_var_name)]
-ImageTag = Annotated[StrictStr, _check(naming.validate_image_tag)]
-Port = Annotated[StrictInt, Field(ge=1, le=65535)]
-SecretArn = Annotated[StrictStr, _check(naming.validate_secret_arn)]
-KmsKeyArn = Annotated[StrictStr, _check(naming.validate_kms_key_arn)]
-ListenerArn = Annotated[StrictStr, _check(naming.validate_listener_arn)]
-AlarmName = Annotated[StrictStr, _check(naming.validate_alarm_name)]
-ContainerPath = Annotated[StrictStr, _check(naming.validate_container_path)]
-ContainerUser = Annotated[StrictStr, _check(naming.validate_container_user)]
-PathPattern = Annotated[StrictStr, _check(naming.validate_path_pattern)]
-HostHeader = Annotated[StrictStr, _check(naming.validate_host_header)]
-SecurityGroupId = Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
-Cidr = Annotated[
-    StrictStr,
-    Field(
-        pattern=r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(?:3[0-2]|[12]?[0-9])$"
-    ),
-]
-CertificateArn = Annotated[
-    StrictStr,
-    Field(
-        pattern=r"^arn:aws(?:-cn|-us-gov)?:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}$"
-    ),
-]
-
-
 def _validate_endpoint(value: str) -> str:
     # urlsplit silently drops tabs and newlines, so they are refused before it sees them.
     if any(c.isspace() or not c.isprintable() for c in value):
@@ -106,34 +115,12 @@ def _validate_endpoint(value: str) -> str:
     return value.rstrip("/")
 
 
-Endpoint = Annotated[StrictStr, _check(_validate_endpoint)]
+Endpoint = Annotated[StrictStr, AfterValidator(_validate_endpoint)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class HealthCheckSettings(_Model):
-    """Container health check; ECS's own defaults apply to omitted timings."""
-
-    command: Annotated[list[StrictStr], Field(min_length=1)]
-    interval: Annotated[StrictInt, Field(ge=5, le=300)] = 30
-    timeout: Annotated[StrictInt, Field(ge=2, le=60)] = 5
-    retries: Annotated[StrictInt, Field(ge=1, le=10)] = 3
-    start_period: Annotated[StrictInt, Field(ge=0, le=300)] = 0
-
-    @field_validator("command")
-    @classmethod
-    def _command_kind(cls, value: list[str]) -> list[str]:
-        if value[0] not in ("CMD", "CMD-SHELL", "NONE"):
-            raise ValueError("the first item must be 'CMD', 'CMD-SHELL' or 'NONE'")
-        return value
-
-    @model_validator(mode="after")
-    def _timeout_within_interval(self) -> HealthCheckSettings:
-        if self.timeout >= self.interval:
-            raise ValueError("health_check.timeout must be shorter than health_check.interval")
-        return self
+    # The loader words each error itself; a ValidationError's own text never shows an input.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
 
 def _unique(value: list[Any]) -> list[Any]:
@@ -142,76 +129,11 @@ def _unique(value: list[Any]) -> list[Any]:
     return value
 
 
-class DeploymentSettings(_Model):
-    """How ECS replaces tasks: rolling update guarded by the circuit breaker (and alarms)."""
+class ServiceLoadBalancerSettings(ListenerRule):
+    """A listener rule on the environment's load balancer and ``container``, the container it
+    sends to (default: the app container, named after the service)."""
 
-    # Rolling update bounds, as percentages of the desired count.
-    minimum_healthy_percent: Annotated[StrictInt, Field(ge=0, le=100)] = 100
-    maximum_percent: Annotated[StrictInt, Field(ge=100, le=200)] = 200
-    # The circuit breaker stops a deployment whose tasks keep failing; rollback returns
-    # to the last deployment that completed.
-    circuit_breaker: StrictBool = True
-    rollback: StrictBool = True
-    # Existing CloudWatch alarms that, in ALARM during a deployment, fail (and roll) it back.
-    alarm_names: Annotated[list[AlarmName], AfterValidator(_unique)] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _can_progress(self) -> DeploymentSettings:
-        if self.maximum_percent <= self.minimum_healthy_percent:
-            raise ValueError(
-                f"deployment.maximum_percent ({self.maximum_percent}) must be greater than "
-                f"deployment.minimum_healthy_percent ({self.minimum_healthy_percent}), or no task "
-                "can ever be replaced"
-            )
-        if self.rollback and not self.circuit_breaker and not self.alarm_names:
-            raise ValueError(
-                "deployment.rollback = true needs circuit_breaker = true or alarm_names: "
-                "nothing else can trigger a rollback"
-            )
-        return self
-
-
-class ServiceLoadBalancerSettings(_Model):
-    """A listener rule and target group on the environment's load balancer."""
-
-    path_patterns: Annotated[list[PathPattern], Field(max_length=5), AfterValidator(_unique)] = Field(
-        default_factory=list
-    )
-    host_headers: Annotated[list[HostHeader], Field(max_length=5), AfterValidator(_unique)] = Field(
-        default_factory=list
-    )
-    priority: Annotated[StrictInt, Field(ge=1, le=50000)]
-    health_check_path: PathPattern = "/"
-    health_check_grace_period_seconds: Annotated[StrictInt, Field(ge=0, le=2147483647)] = 60
-    deregistration_delay_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 30
-
-    @model_validator(mode="after")
-    def _some_condition(self) -> ServiceLoadBalancerSettings:
-        if not self.path_patterns and not self.host_headers:
-            raise ValueError("load_balancer needs path_patterns or host_headers (what the rule matches)")
-        return self
-
-
-class AutoscalingSettings(_Model):
-    """Target tracking on average CPU and/or memory between min_capacity and max_capacity tasks."""
-
-    min_capacity: Annotated[StrictInt, Field(ge=0, le=1000)]
-    max_capacity: Annotated[StrictInt, Field(ge=1, le=1000)]
-    cpu_target_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
-    memory_target_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
-    scale_in_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 300
-    scale_out_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 60
-
-    @model_validator(mode="after")
-    def _consistent(self) -> AutoscalingSettings:
-        if self.min_capacity > self.max_capacity:
-            raise ValueError(
-                f"autoscaling.min_capacity ({self.min_capacity}) must not exceed "
-                f"autoscaling.max_capacity ({self.max_capacity})"
-            )
-        if self.cpu_target_percent is None and self.memory_target_percent is None:
-            raise ValueError("autoscaling needs cpu_target_percent or memory_target_percent (or both)")
-        return self
+    container: ContainerName | None = None
 
 
 class ServiceSettings(_Model):
@@ -226,9 +148,9 @@ class ServiceSettings(_Model):
     environment: dict[EnvVarName, StrictStr] = Field(default_factory=dict)
     command: list[StrictStr] | None = None
     entry_point: list[StrictStr] | None = None
-    health_check: HealthCheckSettings | None = None
+    health_check: HealthCheck | None = None
     image_tag_parameter: SsmName | None = None
-    image_strategy: naming.ImageStrategy = "timestamp"
+    image_strategy: image_strategies.ImageStrategy = "timestamp"
     image_tag: ImageTag | None = None
     # Container secrets: variable name -> SSM parameter or Secrets Manager ARN, resolved
     # by ECS at start; the execution role may read exactly these.
@@ -241,36 +163,96 @@ class ServiceSettings(_Model):
         default_factory=list
     )
     user: ContainerUser | None = None
-    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    # More of the app container (ContainerProps has the rules): further ports, the
+    # containers it waits for, and its logging (awsfirelens: through the task's log router).
+    port_mappings: tuple[PortMapping, ...] = ()
+    depends_on: dict[ContainerName, DependencyCondition] = Field(default_factory=dict)
+    log_driver: Literal["awslogs", "awsfirelens"] = "awslogs"
+    log_options: dict[LogOptionName, StrictStr] = Field(default_factory=dict)
+    log_secret_options: dict[LogOptionName, SecretArn] = Field(default_factory=dict)
+    # The other containers of the task ([services.<name>.containers.<container>]), in file order.
+    containers: dict[ContainerName, ContainerProps] = Field(default_factory=dict)
+    deployment: Deployment = Field(default_factory=Deployment)
     load_balancer: ServiceLoadBalancerSettings | None = None
-    autoscaling: AutoscalingSettings | None = None
+    autoscaling: Autoscaling | None = None
+
+    def app_container(self, image: ImageSource) -> ContainerProps:
+        """The app container (named after the service) of the flat form, with ``image``."""
+        fields = {name: getattr(self, name) for name in APP_CONTAINER_FIELDS}
+        return ContainerProps(name=self.name, image=image, **fields)
+
+    @property
+    def sidecars(self) -> tuple[ContainerProps, ...]:
+        """The other containers, in file order."""
+        return tuple(self.containers.values())
+
+    @property
+    def target_container(self) -> str:
+        """The container the load balancer sends to."""
+        lb = self.load_balancer
+        return lb.container if lb is not None and lb.container is not None else self.name
+
+    def container_port_of(self, container: str) -> int | None:
+        """The ``container_port`` of ``container`` (the app or a sidecar)."""
+        if container == self.name:
+            return self.container_port
+        sidecar = self.containers.get(container)
+        return sidecar.container_port if sidecar is not None else None
+
+
+# The fields of the flat form that describe the app container: ContainerProps' own, except
+# cpu and memory, which in the flat form size the task (the app takes what sidecars leave).
+APP_CONTAINER_FIELDS = tuple(
+    name
+    for name in ContainerProps.model_fields
+    if name in ServiceSettings.model_fields and name not in ("name", "cpu", "memory")
+)
 
 
 def _service_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
     """Contradictions between a service's fields, as (field path, value or _NO_VALUE, message)."""
     found: list[tuple[str, Any, str]] = []
-    for key in sorted(service.environment):
-        if naming.secret_looking(key):
-            # The value is not echoed: it may be the credential itself.
+    # The app container is built unvalidated so each of its problems is reported at its field.
+    placeholder = Fixed.model_construct(reference="placeholder")
+    app = ContainerProps.model_construct(
+        name=service.name,
+        image=placeholder,
+        **{name: getattr(service, name) for name in APP_CONTAINER_FIELDS},
+    )
+    found += container_problems(app)
+    for sidecar in service.sidecars:
+        found += [
+            (f"containers.{sidecar.name}.{where}", value, why)
+            for where, value, why in container_problems(sidecar)
+        ]
+    for where, value, why in task_problems(
+        (app, *service.sidecars),
+        cpu=service.cpu,
+        memory=service.memory,
+        secrets_kms_key_arn=service.secrets_kms_key_arn,
+    ):
+        app_prefix = f"containers.{service.name}"
+        if where == app_prefix:
+            where = "name"
+        elif where.startswith(app_prefix + "."):
+            where = where[len(app_prefix) + 1 :]
+        found.append((where, value, why))
+    if service.load_balancer is not None:
+        target = service.target_container
+        if target != service.name and target not in service.containers:
             found.append(
                 (
-                    f"environment.{key}",
-                    _NO_VALUE,
-                    "looks like a credential: plain environment values are readable by anyone who "
-                    "can describe the task definition, so move it to secrets "
-                    "(NAME = '<SSM parameter or Secrets Manager ARN>')",
+                    "load_balancer.container",
+                    target,
+                    f"names no container of the service (containers: "
+                    f"{', '.join([service.name, *service.containers])})",
                 )
             )
-    for key in sorted(set(service.environment) & set(service.secrets)):
-        found.append((f"secrets.{key}", _NO_VALUE, "is also set in environment: keep one of the two"))
-    if service.secrets_kms_key_arn is not None and not service.secrets:
-        found.append(
-            ("secrets_kms_key_arn", service.secrets_kms_key_arn, "is set but there are no secrets to decrypt")
-        )
-    if service.load_balancer is not None and service.container_port is None:
-        found.append(
-            ("load_balancer", _NO_VALUE, "needs container_port (the port the target group sends to)")
-        )
+        elif service.container_port_of(target) is None:
+            where = "load_balancer" if target == service.name else "load_balancer.container"
+            shown = _NO_VALUE if target == service.name else target
+            what = "container_port" if target == service.name else f"containers.{target}.container_port"
+            found.append((where, shown, f"needs {what} (the port the target group sends to)"))
     scaling = service.autoscaling
     if scaling is not None and not scaling.min_capacity <= service.desired_count <= scaling.max_capacity:
         found.append(
@@ -284,7 +266,7 @@ def _service_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
     return found
 
 
-_NO_VALUE = object()
+_NO_VALUE = NO_VALUE
 
 
 class NetworkSettings(_Model):
@@ -293,12 +275,13 @@ class NetworkSettings(_Model):
     use_default_vpc: StrictBool = False
     # The VPC of subnet_ids: the service's security group and target group live in it.
     vpc_id: Annotated[StrictStr, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
-    subnet_ids: list[Annotated[StrictStr, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
-        default_factory=list
-    )
-    security_group_ids: list[Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
-        default_factory=list
-    )
+    # At most 16 subnets, and 4 security groups: ECS allows 5 per service, one is the service's own.
+    subnet_ids: Annotated[
+        list[Annotated[StrictStr, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], SERVICE_SUBNETS
+    ] = Field(default_factory=list)
+    security_group_ids: Annotated[
+        list[Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]], EXTRA_SECURITY_GROUPS
+    ] = Field(default_factory=list)
     assign_public_ip: StrictBool = False
 
     @model_validator(mode="after")
@@ -327,9 +310,7 @@ class LoadBalancerSettings(_Model):
     ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_unique)] | None = None
     deletion_protection: StrictBool = True
     # S3 bucket for access logs (its policy must let ELB log delivery write).
-    access_logs_bucket: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = (
-        None
-    )
+    access_logs_bucket: S3BucketName | None = None
     # WAF web ACL to associate (recommended for internet-facing load balancers).
     web_acl_arn: (
         Annotated[
@@ -373,11 +354,21 @@ class LoadBalancerSettings(_Model):
 LockTimeout = Annotated[StrictInt, Field(ge=0, le=3600)]
 
 
+def _validate_state_path(value: str) -> str:
+    if not value.strip() or value.endswith("/") or any(not c.isprintable() for c in value):
+        raise ValueError(
+            "a local state path must be a file path such as 'terraform.tfstate' (not empty or blank, "
+            "not a directory, no control characters)"
+        )
+    return value
+
+
 class LocalState(_Model):
     """Terraform state in a file next to the synthesized stack."""
 
     backend: Literal["local"]
-    path: StrictStr = "terraform.tfstate"
+    # Relative to the stack's directory (cdktf.out/stacks/<stack>), so each stack has its own.
+    path: Annotated[StrictStr, AfterValidator(_validate_state_path)] = "terraform.tfstate"
     lock_timeout_seconds: LockTimeout = 0
 
 
@@ -385,7 +376,7 @@ class S3State(_Model):
     """Terraform state in S3."""
 
     backend: Literal["s3"]
-    bucket: Annotated[StrictStr, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    bucket: S3BucketName
     key: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
     region: Region
     encrypt: StrictBool = True
@@ -481,8 +472,131 @@ _OVERRIDABLE = frozenset(
         "deployment",
         "load_balancer",
         "autoscaling",
+        # the app container's fields and the other containers (merged container by container)
+        "command",
+        "entry_point",
+        "health_check",
+        "user",
+        "readonly_root_filesystem",
+        "writable_paths",
+        "port_mappings",
+        "depends_on",
+        "log_driver",
+        "log_options",
+        "log_secret_options",
+        "containers",
     }
 )
+
+# Tables merged key by key with an environment's override (the rest is replaced whole).
+_MERGED_TABLES = ("environment", "secrets", "log_options", "log_secret_options")
+
+# Keys of a [services.<name>.containers.<container>] table that say where its image comes from.
+_IMAGE_KEYS = ("image", "repository", "image_tag_parameter")
+
+
+def _merge_service(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """A service's table with an environment's override: variables key by key, containers
+    container by container (and their variables key by key), everything else replaced."""
+    merged = {**base, **override}
+    for table in _MERGED_TABLES:
+        if isinstance(base.get(table), Mapping) and isinstance(override.get(table), Mapping):
+            merged[table] = {**base[table], **override[table]}
+    if isinstance(base.get("containers"), Mapping) and isinstance(override.get("containers"), Mapping):
+        containers = dict(base["containers"])
+        for name, body in override["containers"].items():
+            old = containers.get(name)
+            containers[name] = (
+                _merge_service(old, body) if isinstance(old, Mapping) and isinstance(body, Mapping) else body
+            )
+        merged["containers"] = containers
+    return merged
+
+
+def _from_override(path: Sequence[str | int], override: Mapping[str, Any]) -> bool:
+    """Whether the value at ``path`` of a merged service came from the environment's override."""
+    node: Any = override
+    for part in path:
+        if not isinstance(node, Mapping):
+            return True
+        if part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _conflict_from_override(conflict: str, message: str, override: Mapping[str, Any]) -> bool:
+    """Whether a problem at ``conflict`` (a field path) comes from the environment's override.
+
+    A problem of all containers together (their cpu or memory sum) is the override's only
+    when the override sets what is summed; any other override of a container is not to blame."""
+    if conflict == "containers":
+        what = ("cpu",) if "cpu units" in message else ("memory", "memory_reservation")
+        sidecars = override.get("containers")
+        return (what[0] in override) or (
+            isinstance(sidecars, Mapping)
+            and any(isinstance(body, Mapping) and any(k in body for k in what) for body in sidecars.values())
+        )
+    return _from_override(conflict.split("."), override)
+
+
+def _container_images(
+    service: str, containers: Any, strategy: Any
+) -> tuple[Any, list[tuple[list[str | int], Any, str]]]:
+    """``containers`` with each table's image keys turned into an image source, and the
+    problems found doing it as (path below the service, value or NO_VALUE, message)."""
+    if not isinstance(containers, Mapping):
+        return containers, []
+    problems: list[tuple[list[str | int], Any, str]] = []
+    out: dict[str, Any] = {}
+    for name, body in containers.items():
+        where: list[str | int] = ["containers", name]
+        if not isinstance(body, Mapping):
+            out[name] = body
+            continue
+        if name == service:
+            problems.append((where, NO_VALUE, "is the app container's name (the service's): choose another"))
+        if "name" in body:
+            problems.append(
+                (
+                    [*where, "name"],
+                    NO_VALUE,
+                    f"is not a known field (the container's name is its table key, {name!r})",
+                )
+            )
+        fields = {k: v for k, v in body.items() if k not in (*_IMAGE_KEYS, "name")}
+        image, repository, parameter = (body.get(k) for k in _IMAGE_KEYS)
+        source: Any = None
+        try:
+            if image is not None and repository is None and parameter is None:
+                source = Fixed(reference=image)
+            elif image is None and repository is not None and parameter is not None:
+                if strategy == "digest":
+                    source = EcrDigest(repository=repository, tag_parameter=parameter)
+                else:
+                    source = SsmTag(repository=repository, parameter_name=parameter)
+            else:
+                problems.append(
+                    (
+                        where,
+                        NO_VALUE,
+                        "set image (a fixed reference such as 'public.ecr.aws/org/agent:7') or repository "
+                        "and image_tag_parameter (the tag from SSM), not both, not neither",
+                    )
+                )
+        except ValidationError as exc:
+            for error in exc.errors():
+                key = "image" if image is not None else (error["loc"][0] if error["loc"] else "repository")
+                key = {"parameter_name": "image_tag_parameter", "tag_parameter": "image_tag_parameter"}.get(
+                    str(key), str(key)
+                )
+                problems.append(([*where, key], body.get(key, NO_VALUE), _message(error)))
+        # A container whose image is wrong is still checked field by field (its image problem
+        # is already reported): a placeholder stands in for the image.
+        fields["image"] = source if source is not None else Fixed.model_construct(reference="placeholder")
+        fields["name"] = name
+        out[name] = fields
+    return out, problems
 
 
 def _where(loc: Sequence[int | str]) -> str:
@@ -515,11 +629,27 @@ def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str
         if len(own) >= 2 and own[-1] == "[key]" and error["type"] != "extra_forbidden":
             del own[-1]
         where = _where([*base, *own])
-        if error["type"] == "missing":
+        hidden = _secret_field(own) or any(
+            part == "environment" and isinstance(key, str) and aws_formats.secret_looking(key)
+            for part, key in itertools.pairwise(own)
+        )
+        if error["type"] == "missing" or hidden:
+            # A credential-looking variable's value is never shown, whatever its type, nor is
+            # anything written in secrets (a secret's value where its ARN belongs).
             lines.append(f"{file}: {where}: {_message(error)}")
         else:
             lines.append(f"{file}: {where} = {_show(error['input'])}: {_message(error)}")
     return lines
+
+
+_SECRET_FIELDS = ("secrets", "log_secret_options")
+
+
+def _secret_field(own: Sequence[str | int]) -> bool:
+    """Whether ``own`` (a path in a service) is in a table of secrets, the service's or a container's."""
+    return (len(own) >= 1 and own[0] in _SECRET_FIELDS) or (
+        len(own) >= 3 and own[0] == "containers" and own[2] in _SECRET_FIELDS
+    )
 
 
 def _validate_name(file: str, where: str, value: str, check: Any) -> list[str]:
@@ -530,11 +660,139 @@ def _validate_name(file: str, where: str, value: str, check: Any) -> list[str]:
     return []
 
 
-def load_settings(path: Path, *, emulator_endpoint: str | None = None) -> Settings:
+def _in_region(file: str, where: str, arn: str, region: str) -> list[str]:
+    try:
+        aws_formats.validate_arn_in_region(arn, region)
+    except ValueError as exc:
+        return [f"{file}: {where} = {_show(arn)}: {exc}"]
+    return []
+
+
+def _region_problems(file: str, env_where: str, env: _EnvironmentFile) -> list[str]:
+    """ARNs of an environment that AWS uses only in their own region: in the environment's."""
+    arns = [("log_kms_key_arn", env.log_kms_key_arn)]
+    if env.load_balancer is not None:
+        arns += [
+            (f"load_balancer.{name}", getattr(env.load_balancer, name))
+            for name in ("listener_arn", "certificate_arn", "web_acl_arn")
+        ]
+    return [
+        line
+        for where, arn in arns
+        if arn is not None
+        for line in _in_region(file, f"{env_where}.{where}", arn, env.region)
+    ]
+
+
+def _task_containers(service: ServiceSettings) -> tuple[ContainerProps, ...]:
+    """The containers of a service's task as the stacks build them (the app's image from SSM or ECR)."""
+    assert service.image_tag_parameter is not None or service.image_tag is not None
+    image: ImageSource
+    if service.image_strategy == "digest":
+        image = EcrDigest.model_construct(repository=service.repository, tag=service.image_tag or "x")
+    else:
+        image = SsmTag.model_construct(repository=service.repository, parameter_name="/x")
+    app = ContainerProps.model_construct(
+        name=service.name, image=image, **{name: getattr(service, name) for name in APP_CONTAINER_FIELDS}
+    )
+    return (app, *service.sidecars)
+
+
+def _derived_name_problems(
+    file: str, project: str, environments: Mapping[str, EnvironmentSettings]
+) -> list[str]:
+    """A name AWS refuses that the project name would give (a security group starting with 'sg-',
+    a load balancer starting with 'internal-'): one line at project.name, for the first found."""
+    derived: list[tuple[str, str, Any]] = []
+    for env_name, env in environments.items():
+        derived += [
+            (
+                "the tasks' security groups",
+                names.security_group_name(project, env_name, service.name),
+                aws_formats.validate_security_group_name,
+            )
+            for service in env.services
+        ]
+        if env.load_balancer is not None and env.load_balancer.create:
+            derived += [
+                (
+                    "the load balancers",
+                    names.load_balancer_name(project, env_name),
+                    aws_formats.validate_load_balancer_name,
+                ),
+                (
+                    "the load balancers' security groups",
+                    names.load_balancer_security_group_name(project, env_name),
+                    aws_formats.validate_security_group_name,
+                ),
+            ]
+    for what, name, check in derived:
+        try:
+            check(name)
+        except ValueError as exc:
+            return [
+                f"{file}: project.name = {_show(project)}: would name {what} like {name!r}, and {exc}: "
+                "choose another project name"
+            ]
+    return []
+
+
+def _state_locations(env: EnvironmentSettings) -> list[tuple[tuple[str, ...], str | None, str, str]]:
+    """Where an environment's stacks keep their state: (identity, service or None, field, shown)."""
+    state = env.state
+    stacks: list[tuple[str, str | None]] = [(env.name, None)]
+    if env.stack_per_service:
+        stacks += [(names.service_stack_name(env.name, s.name), s.name) for s in env.services]
+    found: list[tuple[tuple[str, ...], str | None, str, str]] = []
+    for stack, service in stacks:
+        if isinstance(state, LocalState):
+            # Terraform runs in cdktf.out/stacks/<stack>: a relative path is in that directory.
+            path = posixpath.normpath(posixpath.join("stacks", stack, state.path))
+            found.append((("local", path), service, "path", state.path))
+        else:
+            key = state.key if service is None else names.service_state_key(state.key, service)
+            identity = ("s3", env.emulator_endpoint or "aws", state.bucket, key)
+            found.append((identity, service, "key", state.key))
+    return found
+
+
+def _shared_state_problems(file: str, environments: Mapping[str, EnvironmentSettings]) -> list[str]:
+    """Two environments on one state: the second's apply would destroy the first's resources."""
+    owners: dict[tuple[str, ...], str] = {}
+    lines = []
+    for env_name, env in environments.items():
+        for identity, service, field, shown in _state_locations(env):
+            owner = f"environments.{env_name}" + (f"'s service {service}" if service else "")
+            other = owners.setdefault(identity, owner)
+            if other == owner:
+                continue
+            subject = "this state" if service is None else f"the state of its service {service}"
+            where = identity[-1] if identity[0] == "local" else f"s3://{identity[2]}/{identity[3]}"
+            lines.append(
+                f"{file}: environments.{env_name}.state.{field} = {_show(shown)}: {subject} ({where}) is "
+                f"also the state of {other}: one apply would destroy the other's resources; give each "
+                f"environment its own state {field}"
+            )
+            break
+    return lines
+
+
+EMULATOR_ENDPOINT_VARIABLE = "environment variable ECS_CD_EMULATOR_ENDPOINT"
+_TOO_DEEP = "arrays or tables nested too deeply (a configuration needs a few levels)"
+
+
+def load_settings(
+    path: Path,
+    *,
+    emulator_endpoint: str | None = None,
+    emulator_endpoint_source: str = EMULATOR_ENDPOINT_VARIABLE,
+) -> Settings:
     """Read and validate the configuration file.
 
     ``emulator_endpoint`` (default None) replaces the endpoint of every environment that
-    runs against the emulator, for tools that start the emulator on a free port.
+    runs against the emulator, for tools that start the emulator on a free port;
+    ``emulator_endpoint_source`` names where it came from in a problem (default: the
+    environment variable ECS_CD_EMULATOR_ENDPOINT, which main.py and ecs-release read).
     """
     file = str(path)
     try:
@@ -545,13 +803,34 @@ def load_settings(path: Path, *, emulator_endpoint: str | None = None) -> Settin
         raise ConfigError([f"{file}: cannot be read: {exc}"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{file}: is not valid TOML: {exc}"]) from None
-    return settings_from_dict(raw, file=file, emulator_endpoint=emulator_endpoint)
+    except RecursionError:
+        raise ConfigError([f"{file}: cannot be read: {_TOO_DEEP}"]) from None
+    except ValueError as exc:
+        # Python refuses to convert an integer of more digits than sys.get_int_max_str_digits().
+        raise ConfigError(
+            [f"{file}: cannot be read: an integer has more than {sys.get_int_max_str_digits()} digits"]
+            if "digits" in str(exc)
+            else [f"{file}: is not valid TOML: {exc}"]
+        ) from None
+    try:
+        return settings_from_dict(
+            raw,
+            file=file,
+            emulator_endpoint=emulator_endpoint,
+            emulator_endpoint_source=emulator_endpoint_source,
+        )
+    except RecursionError:
+        raise ConfigError([f"{file}: cannot be checked: {_TOO_DEEP}"]) from None
 
 
 def settings_from_dict(
-    raw: Mapping[str, Any], *, file: str, emulator_endpoint: str | None = None
+    raw: Mapping[str, Any],
+    *,
+    file: str,
+    emulator_endpoint: str | None = None,
+    emulator_endpoint_source: str = EMULATOR_ENDPOINT_VARIABLE,
 ) -> Settings:
-    """Validate an already parsed configuration (``file`` names it in errors)."""
+    """Validate an already parsed configuration (``file`` names it in errors; see ``load_settings``)."""
     problems: list[str] = []
     known = {"project", "terraform", "services", "environments"}
     for key in raw:
@@ -560,6 +839,7 @@ def settings_from_dict(
 
     project = raw.get("project")
     project_name = ""
+    project_ok = False
     if not isinstance(project, Mapping) or "name" not in project:
         problems.append(f"{file}: project.name: is required but missing")
     else:
@@ -570,7 +850,11 @@ def settings_from_dict(
         if not isinstance(project_name, str):
             problems.append(f"{file}: project.name = {_show(project_name)}: must be a string")
         else:
-            problems += _validate_name(file, "project.name", project_name, naming.validate_project_name)
+            name_problems = _validate_name(
+                file, "project.name", project_name, aws_formats.validate_project_name
+            )
+            problems += name_problems
+            project_ok = not name_problems
 
     terraform = raw.get("terraform", {})
     null_version = DEFAULT_NULL_PROVIDER_VERSION
@@ -582,10 +866,11 @@ def settings_from_dict(
                 problems.append(
                     f"{file}: terraform.{key}: is not a known field (allowed: null_provider_version)"
                 )
-            elif not isinstance(value, str) or not value.strip() or any(c in value for c in '"\\\n'):
+            elif not isinstance(value, str) or not _VERSION_CONSTRAINT.fullmatch(value):
                 problems.append(
                     f"{file}: terraform.null_provider_version = {_show(value)}: must be a Terraform "
-                    "version constraint such as '>= 2.1.2, < 4.0.0'"
+                    "version constraint: conditions such as '>= 2.1.2, < 4.0.0' (operators =, !=, >, >=, <, "
+                    "<=, ~>; versions of numbers and dots, optionally '-beta1'), separated by commas"
                 )
             else:
                 null_version = value
@@ -595,7 +880,7 @@ def settings_from_dict(
         problems.append(f"{file}: services: define at least one [services.<name>] table")
         services = {}
     for name, body in services.items():
-        problems += _validate_name(file, f"services.{name}", name, naming.validate_service_name)
+        problems += _validate_name(file, f"services.{name}", name, aws_formats.validate_service_name)
         if not isinstance(body, Mapping):
             problems.append(f"{file}: services.{name} = {_show(body)}: must be a table")
         elif "name" in body:
@@ -611,12 +896,16 @@ def settings_from_dict(
         environments_raw = {}
 
     if emulator_endpoint is not None:
-        problems += _validate_name(file, "emulator endpoint override", emulator_endpoint, _validate_endpoint)
+        try:
+            _validate_endpoint(emulator_endpoint)
+        except ValueError as exc:
+            # Not a line of the file: name where the value came from.
+            problems.append(f"{emulator_endpoint_source} = {_show(emulator_endpoint)}: {exc}")
 
     environments: dict[str, EnvironmentSettings] = {}
     for env_name, env_body in environments_raw.items():
         env_where = f"environments.{env_name}"
-        name_problems = _validate_name(file, env_where, env_name, naming.validate_environment_name)
+        name_problems = _validate_name(file, env_where, env_name, aws_formats.validate_environment_name)
         if name_problems or not isinstance(env_body, Mapping):
             problems += name_problems or [f"{file}: {env_where} = {_show(env_body)}: must be a table"]
             continue
@@ -626,10 +915,12 @@ def settings_from_dict(
             problems += _problems(file, ["environments", env_name], exc.errors())
             continue
 
-        redeploy = naming.DEFAULT_REDEPLOY_COMMAND
+        problems += _region_problems(file, env_where, env_file)
+
+        redeploy = image_strategies.DEFAULT_REDEPLOY_COMMAND
         if env_file.redeploy_command is not None:
             try:
-                redeploy = naming.validate_redeploy_command(env_file.redeploy_command)
+                redeploy = image_strategies.validate_redeploy_command(env_file.redeploy_command)
             except ValueError as exc:
                 problems.append(
                     f"{file}: {env_where}.redeploy_command = {_show(env_file.redeploy_command)}: {exc}"
@@ -652,20 +943,31 @@ def settings_from_dict(
                     f"{file}: {env_where}.services.{svc_name}.{key}: cannot be overridden per "
                     f"environment (allowed: {', '.join(sorted(_OVERRIDABLE))})"
                 )
-            merged = {**svc_body, **{k: v for k, v in override.items() if k not in bad}}
-            for table in ("environment", "secrets"):
-                if isinstance(svc_body.get(table), Mapping) and isinstance(override.get(table), Mapping):
-                    merged[table] = {**svc_body[table], **override[table]}
+            merged = _merge_service(svc_body, {k: v for k, v in override.items() if k not in bad})
+            merged["containers"], image_problems = _container_images(
+                svc_name, merged.get("containers", {}), merged.get("image_strategy", "timestamp")
+            )
+            for path, value, message in image_problems:
+                image_keys = [[*path, key] for key in _IMAGE_KEYS] if len(path) == 2 else [path]
+                base = (
+                    ["environments", env_name, "services", svc_name]
+                    if any(_from_override(keys, override) for keys in image_keys)
+                    else ["services", svc_name]
+                )
+                shown = "" if value is NO_VALUE else f" = {_show(value)}"
+                line = f"{file}: {_where([*base, *path])}{shown}: {message}"
+                if line not in problems:
+                    problems.append(line)
             try:
-                service = ServiceSettings.model_validate({**merged, "name": svc_name})
+                service = ServiceSettings.model_validate(
+                    {**merged, "name": svc_name}, context={REPORT_BY_FIELD: True}
+                )
             except ValidationError as exc:
                 for error in exc.errors():
                     loc = error["loc"]
-                    from_override = bool(loc) and loc[0] in override
-                    if from_override and loc[0] in ("environment", "secrets") and len(loc) > 1:
-                        # merged key by key: blame the table the variable came from
-                        env_vars = override[loc[0]]
-                        from_override = not isinstance(env_vars, Mapping) or loc[1] in env_vars
+                    if len(loc) == 3 and loc[0] == "containers" and loc[2] == "name":
+                        continue  # the table key, reported as such; the user wrote no name field
+                    from_override = _from_override(loc, override)
                     base = (
                         ["environments", env_name, "services", svc_name]
                         if from_override
@@ -675,26 +977,23 @@ def settings_from_dict(
                     if line not in problems:
                         problems.append(line)
                 continue
+            if image_problems:
+                continue
             try:
-                naming.validate_fargate_size(service.cpu, service.memory)
+                aws_formats.validate_fargate_size(service.cpu, service.memory)
             except ValueError as exc:
-                field = "cpu" if service.cpu not in naming.FARGATE_CPU_MEMORY else "memory"
+                field = "cpu" if service.cpu not in aws_formats.FARGATE_CPU_MEMORY else "memory"
                 where = f"{env_where}.services.{svc_name}" if field in override else f"services.{svc_name}"
                 line = f"{file}: {where}.{field} = {_show(getattr(service, field))}: {exc}"
                 if line not in problems:
                     problems.append(line)
                 continue
 
-            for path, value, message in _service_conflicts(service):
-                top = path.split(".")[0]
-                in_override = top in override and (
-                    "." not in path
-                    or not isinstance(override[top], Mapping)
-                    or path.split(".", 1)[1] in override[top]
-                )
+            for conflict, value, message in _service_conflicts(service):
+                in_override = _conflict_from_override(conflict, message, override)
                 where = f"{env_where}.services.{svc_name}" if in_override else f"services.{svc_name}"
                 shown = "" if value is _NO_VALUE else f" = {_show(value)}"
-                line = f"{file}: {where}.{path}{shown}: {message}"
+                line = f"{file}: {where}.{conflict}{shown}: {message}"
                 if line not in problems:
                     problems.append(line)
 
@@ -715,7 +1014,10 @@ def settings_from_dict(
                     f"{file}: {at['image_tag_parameter']} = {_show(service.image_tag_parameter)}: set either "
                     "image_tag (a fixed tag) or image_tag_parameter (the tag from SSM), not both"
                 )
-            if service.image_strategy == "digest" and naming.ecr_repository_arn(service.repository) is None:
+            if (
+                service.image_strategy == "digest"
+                and aws_formats.ecr_repository_arn(service.repository) is None
+            ):
                 strategy_problems.append(
                     f"{file}: {at['image_strategy']} = 'digest': 'digest' resolves the tag through ECR, so "
                     f"repository must be an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>),"
@@ -725,14 +1027,43 @@ def settings_from_dict(
                 problems += [p for p in strategy_problems if p not in problems]
                 continue
             if service.image_tag_parameter is None and service.image_tag is None:
-                tag_parameter = naming.image_tag_parameter(svc_name, env_name)
+                tag_parameter = names.image_tag_parameter(svc_name, env_name)
                 problems += _validate_name(
                     file,
                     f"{env_where}.services.{svc_name}.image_tag_parameter (derived)",
                     tag_parameter,
-                    naming.validate_ssm_parameter_name,
+                    aws_formats.validate_ssm_parameter_name,
                 )
                 service = service.model_copy(update={"image_tag_parameter": tag_parameter})
+            if service.secrets_kms_key_arn is not None:
+                where = (
+                    f"{env_where}.services.{svc_name}"
+                    if "secrets_kms_key_arn" in override
+                    else f"services.{svc_name}"
+                )
+                for line in _in_region(
+                    file,
+                    f"{where}.secrets_kms_key_arn",
+                    service.secrets_kms_key_arn,
+                    env_file.region,
+                ):
+                    if line not in problems:
+                        problems.append(line)
+            size = definitions_size(
+                _task_containers(service),
+                region=env_file.region,
+                # an invalid project name (reported above) counts at the longest a valid one can be
+                log_group_name=names.log_group_name(
+                    project_name if project_ok else "p" * aws_formats.PROJECT_NAME_MAX, env_name, svc_name
+                ),
+            )
+            try:
+                aws_formats.validate_task_definition_size(size)
+            except ValueError as exc:
+                in_override = any(k in override for k in (*APP_CONTAINER_FIELDS, "containers", "repository"))
+                where = f"{env_where}.services.{svc_name}" if in_override else f"services.{svc_name}"
+                if not any(p.startswith(f"{file}: {where}: its container definitions") for p in problems):
+                    problems.append(f"{file}: {where}: {exc}")
             resolved.append(service)
 
         balanced = [s.name for s in resolved if s.load_balancer is not None]
@@ -781,11 +1112,15 @@ def settings_from_dict(
             services=tuple(resolved),
         )
 
+    if project_ok:
+        problems += _derived_name_problems(file, str(project_name), environments)
+    problems += _shared_state_problems(file, environments)
+
     owners: dict[str, str] = {}
     # Only for an otherwise valid file: the names are derived from the (valid) project name.
     for env_name, env in environments.items() if not problems else ():
         for service in env.services:
-            family = naming.task_family(project_name, env_name, service.name)
+            family = names.task_family(project_name, env_name, service.name)
             other = owners.setdefault(family, f"{env_name}/{service.name}")
             if other != f"{env_name}/{service.name}":
                 problems.append(

@@ -6,22 +6,32 @@ as the stacks (ECS_CD_CONFIG or --config; ECS_CD_EMULATOR_ENDPOINT for the emula
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-import subprocess
+import shutil
 import sys
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from botocore.exceptions import ClientError
 
-from constructs_lib.naming import ecr_location
+from core.aws_formats import ecr_location
 from release import errors
 from release import state as state_ops
 from release.aws import MAX_ATTEMPTS, Aws, describe_failure
-from release.errors import BadInput, DeployFailed, ReleaseError, RolloutFailed, VerificationFailed
+from release.errors import (
+    BadInput,
+    DeployFailed,
+    DeployNotStarted,
+    ReleaseError,
+    RolloutFailed,
+    VerificationFailed,
+)
 from release.output import Output
 from release.rollout import (
     RolloutResult,
@@ -50,7 +60,9 @@ Exit codes: {errors.OK} ok; {errors.ROLLOUT_FAILED} rollout failed, rolled back,
 {errors.BAD_INPUT} bad input (unknown environment or service, malformed tag, missing parameter or
 service, invalid configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
 {errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
-{errors.DEPLOY_FAILED} cdktf deploy failed.
+{errors.DEPLOY_FAILED} cdktf deploy failed after Terraform started (the message says whether
+anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform
+ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothing was applied.
 """
 
 
@@ -70,9 +82,13 @@ class Runtime:
             self._settings = load(self.config, os.environ.get("ECS_CD_EMULATOR_ENDPOINT") or None)
         return self._settings
 
-    def aws(self, env: EnvironmentSettings, region: str | None = None) -> Aws:
+    def aws(
+        self, env: EnvironmentSettings, region: str | None = None, *, max_attempts: int | None = None
+    ) -> Aws:
         session = Aws(
-            region=region or env.region, endpoint=env.emulator_endpoint, max_attempts=self.max_attempts
+            region=region or env.region,
+            endpoint=env.emulator_endpoint,
+            max_attempts=max_attempts or self.max_attempts,
         )
         self._sessions.append(session)
         return session
@@ -414,11 +430,11 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
 @click.option(
     "--output",
     "outdir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=click.Path(path_type=Path),
     envvar="ECS_CD_OUTPUT",
     default=PROJECT_DIR / "cdktf.out",
     show_default="cdktf.out",
-    help="cdktf output directory; local state lives here (env ECS_CD_OUTPUT).",
+    help="cdktf output directory, created if needed; local state lives here (env ECS_CD_OUTPUT).",
 )
 @click.option(
     "--service",
@@ -431,11 +447,25 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
 def deploy(
     rt: Runtime, env: str, outdir: Path, only: str | None, wait: bool, timeout: float, poll: float
 ) -> dict[str, Any]:
-    """Run `cdktf deploy ENV --auto-approve`, then (with --wait) follow each service's new deployment."""
-    from devkit.cdktf_cli import CACHE_DIR, deploy_command, lock_timeout_environment, tool_environment
-    from devkit.errors import ToolError
-    from devkit.terraform_offline import terraform_setup
-    from stacks.environment_stack import service_stack_name
+    """Run `cdktf deploy ENV --auto-approve`, then (with --wait) follow each service's new deployment.
+
+    Says when Terraform waits for a state lock another run holds (who, since when, how long);
+    a failure says whether Terraform ran and whether anything may have been applied."""
+    from core.names import service_stack_name
+    from release.deploy_run import (
+        LockSpot,
+        LockWatch,
+        TerraformRecorder,
+        failure,
+        find_terraform,
+        lock_spots,
+        prepare_output,
+        run_cdktf,
+        started_on,
+    )
+    from toolchain.cdktf_cli import CACHE_DIR, deploy_command, lock_timeout_environment, tool_environment
+    from toolchain.errors import ToolError
+    from toolchain.terraform_offline import terraform_setup
 
     env_settings = environment(rt.settings, env)
     if only is not None and not env_settings.stack_per_service:
@@ -459,48 +489,79 @@ def deploy(
         found = primary_deployment(svc)
         return (str(found["id"]), str(svc.get("taskDefinition", ""))) if found else None
 
-    before = {t.service.name: primary(t) for t in ts}
+    outdir = prepare_output(outdir)
     try:
         setup = terraform_setup(CACHE_DIR)
         # A service stack depends on the environment's (cluster) stack; deploying it alone
         # is the point of the split, so cdktf must not insist on deploying the cluster too.
         extra = ["--ignore-missing-stack-dependencies"] if only is not None else []
         argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
-    except ToolError as exc:
-        raise BadInput(str(exc)) from None
-    rt.out.say("running: " + " ".join(argv[1:]))
-    # Terraform's output is for people: it goes where human output goes (stderr with --json).
-    with subprocess.Popen(
-        argv,
-        cwd=PROJECT_DIR,
-        env=tool_environment(
+        lock_timeout = env_settings.state.lock_timeout_seconds
+        tool_env = tool_environment(
             setup,
             emulator_endpoint=env_settings.emulator_endpoint,
-            extra=lock_timeout_environment(env_settings.state.lock_timeout_seconds),
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-    ) as process:
-        assert process.stdout is not None
-        locked = False
-        for line in process.stdout:
+            # main.py must synthesize the configuration this command read (--config included)
+            extra={**lock_timeout_environment(lock_timeout), "ECS_CD_CONFIG": str(rt.config.resolve())},
+        )
+        terraform = find_terraform(tool_env)
+    except ToolError as exc:
+        raise DeployNotStarted(f"{exc}; nothing was applied") from None
+    before = {t.service.name: primary(t) for t in ts}
+    rt.out.say("running: " + " ".join(argv[1:]))
+    printing = threading.Lock()
+
+    def say(text: str) -> None:
+        with printing:
+            rt.out.say(text, style="yellow")
+
+    def raw(line: str) -> None:
+        # Terraform's output is for people: it goes where human output goes (stderr with --json).
+        with printing:
             rt.out.raw(line)
-            locked = locked or "Error acquiring the state lock" in line
-    completed = process
-    if completed.returncode != 0 and locked:
-        raise DeployFailed(
-            f"cdktf deploy {env}: the state is locked by another run and stayed locked for "
-            f"lock_timeout_seconds = {env_settings.state.lock_timeout_seconds}; nothing was applied. "
-            f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force"
+
+    with _work_directory() as work:
+        recorder = TerraformRecorder(work, terraform)
+        tool_env.update(recorder.environment)
+        spots = lock_spots(env_settings, stacks)
+        watch = None
+        if lock_timeout > 0:  # with 0, Terraform does not wait: the failure names the holder
+            lock_aws = rt.aws(env_settings, spots[0].state.region, max_attempts=2) if spots else None
+            if lock_aws is not None:
+                lock_aws.client("s3")  # made here: boto3 clients are shared by threads, not made by them
+
+            def read(spot: LockSpot) -> state_ops.Lock | None:
+                assert lock_aws is not None
+                return state_ops.read_lock(lock_aws, spot.state, spot.key)
+
+            watch = LockWatch(
+                stacks,
+                spots,
+                read=read,
+                started=started_on(recorder, outdir / "stacks"),
+                say=say,
+                timeout_seconds=lock_timeout,
+            )
+        ran = run_cdktf(
+            argv,
+            cwd=PROJECT_DIR,
+            env=tool_env,
+            stacks=stacks,
+            outdir=outdir,
+            recorder=recorder,
+            raw=raw,
+            watch=watch,
         )
-    if completed.returncode != 0:
-        raise DeployFailed(
-            f"cdktf deploy {env} exited with {completed.returncode}; Terraform may have applied part of "
-            f"the plan before failing: check `ecs-release status {env}` and deploy again"
-        )
-    payload: dict[str, Any] = {"environment": env, "stacks": stacks, "deployed": True, "rollouts": []}
+    lock_waits = watch.waits if watch is not None else []
+    failed = failure(env, ran, lock_timeout=lock_timeout, lock_waits=lock_waits)
+    if failed is not None:
+        raise failed
+    payload: dict[str, Any] = {
+        "environment": env,
+        "stacks": stacks,
+        "deployed": True,
+        "rollouts": [],
+        "lock_waits": lock_waits,
+    }
     failures = []
     for t in ts:
         after = primary(t)
@@ -522,6 +583,23 @@ def deploy(
     if failures:
         raise RolloutFailed("; ".join(failures), details=payload)
     return payload
+
+
+@contextlib.contextmanager
+def _work_directory() -> Iterator[Path]:
+    """A private directory for one deploy (the Terraform wrapper): under .cache/ in the project,
+    where executables run (a system temp directory may be mounted noexec), else the temp directory."""
+    from toolchain.cdktf_cli import CACHE_DIR
+
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="deploy-", dir=CACHE_DIR))
+    except OSError:
+        work = Path(tempfile.mkdtemp(prefix="ecs-release-deploy-"))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # --- state ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ BAD_INPUT = 2
 AWS_ERROR = 3
 VERIFICATION_FAILED = 4
 DEPLOY_FAILED = 5
+DEPLOY_NOT_STARTED = 6
 
 
 class ReleaseError(Exception):
@@ -46,6 +47,12 @@ class RolloutFailed(ReleaseError):
 
 
 class DeployFailed(ReleaseError):
-    """`cdktf deploy` (Terraform) failed."""
+    """`cdktf deploy` failed after Terraform started (the message says whether it applied anything)."""
 
     exit_code = DEPLOY_FAILED
+
+
+class DeployNotStarted(ReleaseError):
+    """`deploy` stopped before Terraform ran: nothing was applied."""
+
+    exit_code = DEPLOY_NOT_STARTED

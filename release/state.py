@@ -4,7 +4,9 @@ restore earlier state versions. Works on the backend settings of the configurati
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -23,9 +25,10 @@ def s3_state(env: EnvironmentSettings) -> S3State:
     return env.state
 
 
-def lock_key(state: S3State) -> str:
-    # Terraform's S3-native lock (use_lockfile) is an object next to the state.
-    return f"{state.key}.tflock"
+def lock_key(state: S3State, key: str | None = None) -> str:
+    """Terraform's S3-native lock (use_lockfile): an object next to the state (``key``, default
+    the environment's; a service stack of a split environment has its own)."""
+    return f"{key or state.key}.tflock"
 
 
 def tls_only_policy(bucket: str) -> dict[str, Any]:
@@ -126,10 +129,37 @@ class Lock:
     created: str
     raw: dict[str, Any]
 
+    @property
+    def created_at(self) -> datetime | None:
+        return parse_created(self.created)
 
-def read_lock(aws: Aws, state: S3State) -> Lock | None:
+
+_CREATED = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}:?\d{2})?(?:\s*UTC)?$"
+)
+
+
+def parse_created(text: str) -> datetime | None:
+    """A lock's creation time, as Terraform writes it in the lock object (RFC 3339, nanoseconds)
+    or prints it (``2026-11-23 10:00:00.123456789 +0000 UTC``); None if it is neither."""
+    found = _CREATED.match(text.strip())
+    if found is None:
+        return None
+    day, clock, fraction, zone = found.groups()
+    zone = "+00:00" if zone in (None, "Z") else zone
+    if ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    micro = f".{(fraction or '0')[:6]:0<6}"
     try:
-        body = aws.call("s3", "get_object", Bucket=state.bucket, Key=lock_key(state))["Body"].read()
+        return datetime.fromisoformat(f"{day}T{clock}{micro}{zone}").astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def read_lock(aws: Aws, state: S3State, key: str | None = None) -> Lock | None:
+    """Who holds the lock of the state at ``key`` (default: the environment's), None if nobody."""
+    try:
+        body = aws.call("s3", "get_object", Bucket=state.bucket, Key=lock_key(state, key))["Body"].read()
     except ClientError as exc:
         if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
             return None

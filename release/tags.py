@@ -7,15 +7,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from constructs_lib import naming
-from constructs_lib.naming import ecr_location
+from core import aws_formats
+from core.aws_formats import ecr_location
 from release.aws import Aws, describe_failure, error_code
 from release.errors import BadInput
 
 
 def validate_tag(tag: str) -> str:
     try:
-        return naming.validate_image_tag(tag)
+        return aws_formats.validate_image_tag(tag)
     except ValueError as exc:
         raise BadInput(f"tag {tag!r}: {exc}") from None
 

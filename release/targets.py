@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from constructs_lib import naming
+from core import names
 from release.aws import Aws
 from release.errors import BadInput
 from stacks.settings import ConfigError, EnvironmentSettings, ServiceSettings, Settings, load_settings
@@ -37,11 +37,11 @@ class Target:
 
     @property
     def cluster(self) -> str:
-        return naming.cluster_name(self.project, self.environment.name)
+        return names.cluster_name(self.project, self.environment.name)
 
     @property
     def service_name(self) -> str:
-        return naming.service_name(self.service.name)
+        return names.service_name(self.service.name)
 
     @property
     def parameter(self) -> str:

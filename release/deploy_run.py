@@ -1,0 +1,629 @@
+"""One `cdktf deploy` run of `ecs-release deploy`: did Terraform run, did an apply start, and
+who held the state lock while it waited.
+
+- **Which Terraform commands ran.** cdktf runs Terraform as ``$TERRAFORM_BINARY_NAME``. The
+  deploy points that at a small shell wrapper which notes each command and its directory, then
+  ``exec``s the real Terraform. So a failure is reported from what ran, not guessed from an
+  exit code: "nothing was applied" only when no apply started, "may have applied part of the
+  plan" only when one did.
+- **Nothing before Terraform is shown as a traceback.** cdktf's output is held back until
+  Terraform starts. A failure before that (synthesis, cdktf itself) becomes one line; the whole
+  output goes to a log file named in that line.
+- **Waiting for a state lock is said.** The S3 lock objects of the stacks are read while the
+  deploy runs. When this run's Terraform waits for a lock another run holds, one line names the
+  holder, since when it holds it and how long Terraform will wait; another when it is released.
+  A lock counts as another run's only with evidence: it was there before this run's Terraform
+  started on the stack, it was created before that, or it was there when Terraform said it was
+  waiting ("Acquiring state lock"). This run's own lock is never reported.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from core import names
+from release.errors import DeployFailed, DeployNotStarted, ReleaseError
+from release.state import Lock, lock_key
+from stacks.settings import EnvironmentSettings, S3State
+from toolchain.errors import ToolError
+
+# Terraform commands that take the state lock (cdktf deploy runs init, apply, output).
+LOCKING_COMMANDS = frozenset({"apply", "destroy", "plan", "refresh", "import"})
+APPLYING_COMMANDS = frozenset({"apply", "destroy", "import"})
+LOCK_POLL_SECONDS = 1.0
+LOG_NAME = "ecs-release-deploy.log"
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_BOX = "│╷╵"
+
+
+def plain(line: str) -> str:
+    """A line of cdktf/Terraform output without colours, box drawing or trailing space."""
+    return _ANSI.sub("", line).rstrip()
+
+
+# --- the output directory and the tools -------------------------------------------------
+
+
+def prepare_output(outdir: Path) -> Path:
+    """The absolute output directory, created with its parents (cdktf runs in the project directory)."""
+    resolved = outdir.expanduser().resolve()
+    try:
+        resolved.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DeployNotStarted(
+            f"--output {outdir}: {resolved} exists and is not a directory; nothing was applied"
+        ) from None
+    except OSError as exc:
+        raise DeployNotStarted(
+            f"--output {outdir}: cannot create {resolved} ({exc.strerror or exc}); nothing was applied"
+        ) from None
+    if not _writable(resolved):
+        raise DeployNotStarted(f"--output {outdir}: {resolved} is not writable; nothing was applied")
+    return resolved
+
+
+def _writable(directory: Path) -> bool:
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
+
+
+def find_terraform(env: Mapping[str, str]) -> str:
+    """The Terraform binary cdktf would run (``TERRAFORM_BINARY_NAME`` or ``terraform`` on PATH)."""
+    name = env.get("TERRAFORM_BINARY_NAME") or "terraform"
+    found = shutil.which(name, path=env.get("PATH"))
+    if found is None:
+        raise ToolError(f"{name} was not found on PATH: install Terraform >= 1.10")
+    return found
+
+
+@dataclass(frozen=True)
+class TerraformCommand:
+    """One Terraform command cdktf started: the directory it ran in and its arguments."""
+
+    directory: Path
+    args: tuple[str, ...]
+
+    @property
+    def subcommand(self) -> str:
+        return next((a for a in self.args if not a.startswith("-")), "")
+
+
+class TerraformRecorder:
+    """The wrapper cdktf runs as Terraform, and the commands it noted."""
+
+    def __init__(self, workdir: Path, terraform: str) -> None:
+        self.log = workdir / "terraform-commands.log"
+        self.wrapper = workdir / "terraform"
+        self.log.write_text("")
+        self.wrapper.write_text(
+            "#!/bin/sh\n"
+            "# Written by ecs-release deploy: note the command, then run Terraform itself.\n"
+            f'printf \'%s\\t%s\\n\' "$(pwd -P)" "$*" >> {shlex.quote(str(self.log))}\n'
+            f'exec {shlex.quote(terraform)} "$@"\n'
+        )
+        self.wrapper.chmod(0o755)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        return {"TERRAFORM_BINARY_NAME": str(self.wrapper)}
+
+    def commands(self) -> list[TerraformCommand]:
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            directory, _, args = line.partition("\t")
+            found.append(TerraformCommand(Path(directory), tuple(args.split())))
+        return found
+
+
+# --- what cdktf printed ----------------------------------------------------------------------
+
+_LOCK_FIELD = re.compile(r"^(ID|Path|Operation|Who|Version|Created|Info):\s*(.*)$")
+
+
+class CdktfOutput:
+    """cdktf's output, line by line: which stack speaks, lock waits and lock errors."""
+
+    def __init__(self, stacks: Sequence[str]) -> None:
+        self.stacks = list(stacks)
+        self.lines: list[str] = []
+        self.current: str | None = None
+        self.acquiring: list[str] = []
+        self.lock_errors: dict[str, dict[str, str]] = {}
+        self.synth_error = False
+        self._lock_info_of: str | None = None
+
+    def _text(self, line: str) -> str:
+        """The line without its stack prefix (cdktf starts each stack's chunk with its name)."""
+        text = plain(line)
+        first, _, rest = text.partition(" ")
+        if first in self.stacks and (rest.startswith(" ") or not rest):
+            self.current = first
+            text = rest
+        return text.strip().strip(_BOX).strip()
+
+    def feed(self, line: str) -> str | None:
+        """Take one line; returns the stack whose Terraform just said it waits for the lock."""
+        self.lines.append(line)
+        text = self._text(line)
+        if "encountered an error while synthesizing" in text:
+            self.synth_error = True
+        if "Error acquiring the state lock" in text:
+            self.lock_errors.setdefault(self.current or "?", {})
+        elif text.startswith("Lock Info:") and self.lock_errors:
+            self._lock_info_of = self.current or "?"
+        elif self._lock_info_of is not None:
+            found = _LOCK_FIELD.match(text)
+            if found:
+                self.lock_errors.setdefault(self._lock_info_of, {})[found[1]] = found[2].strip()
+                if found[1] == "Info":
+                    self._lock_info_of = None
+        if text.startswith("Acquiring state lock"):
+            stack = self.current or "?"
+            self.acquiring.append(stack)
+            return stack
+        return None
+
+    def failure_reason(self) -> str:
+        """The line that says why cdktf stopped (the app's error, else cdktf's), one line."""
+        text = [plain(line).strip() for line in self.lines]
+        text = [t for t in text if t and not t.startswith("npm warn") and not _spinner(t)]
+        if "Command output on stderr:" in text:
+            block = text[len(text) - text[::-1].index("Command output on stderr:") :]
+            if "Command output on stdout:" in block:
+                block = block[: block.index("Command output on stdout:")]
+            own = [i for i, t in enumerate(block) if t.startswith("ecs-cd:")]
+            if own:  # main.py's own message, and the problems it lists under it
+                return _one_line(" ".join(block[own[0] :]))
+            if block:
+                return _one_line(block[-1])
+        errors = [t for t in text if re.match(r"^(Error|ERROR)\b:?", t)]
+        if errors:
+            return _one_line(errors[-1])
+        return _one_line(text[-1]) if text else "no output"
+
+
+def _spinner(text: str) -> bool:
+    return "\u2800" <= text[0] <= "\u28ff"
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    text = re.sub(r"^(Error|ERROR):\s*", "", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- the state locks while the deploy runs ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LockSpot:
+    """Where one stack's S3 lock object is."""
+
+    stack: str
+    state: S3State
+    key: str
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.state.bucket}/{lock_key(self.state, self.key)}"
+
+
+def lock_spots(env: EnvironmentSettings, stacks: Sequence[str]) -> list[LockSpot]:
+    """The S3 lock objects of ``stacks`` (the environment's and its services'), if it locks in S3."""
+    state = env.state
+    if not isinstance(state, S3State) or not state.use_lockfile:
+        return []
+    spots = []
+    for stack in stacks:
+        service = None
+        for s in env.services:
+            if names.service_stack_name(env.name, s.name) == stack and env.stack_per_service:
+                service = s.name
+        key = state.key if service is None else names.service_state_key(state.key, service)
+        spots.append(LockSpot(stack, state, key))
+    return spots
+
+
+def _age(created: datetime | None, now: float) -> str:
+    if created is None:
+        return ""
+    seconds = max(0, round(now - created.timestamp()))
+    if seconds < 120:
+        return f" ({seconds} s ago)"
+    return f" ({seconds // 60} min ago)" if seconds < 7200 else f" ({seconds // 3600} h ago)"
+
+
+def holder_text(lock: Lock | None, now: float, *, unknown: str = "") -> str:
+    if lock is None:
+        return f"held by another run ({unknown or 'released before it could be read'})"
+    operation = lock.operation.removeprefix("OperationType").lower() or "?"
+    return (
+        f"held by {lock.who} ({operation}, lock id {lock.id}) "
+        f"since {lock.created}{_age(lock.created_at, now)}"
+    )
+
+
+@dataclass
+class _StackWatch:
+    spot: LockSpot | None
+    foreign: set[str] = field(default_factory=set)  # ids of locks known to be another run's
+    not_started_at: float | None = None  # the last moment this run's Terraform had not started on it
+    last: tuple[float, Lock] | None = None  # the last lock read, and when
+    acquiring_at: float | None = None  # Terraform said "Acquiring state lock" (not handled yet)
+    waiting: dict[str, Any] | None = None  # the wait being reported
+    reported: set[str] = field(default_factory=set)
+    broken: bool = False
+
+
+class LockWatch:
+    """Reads each stack's lock object while the deploy runs and reports this run's waits.
+
+    ``check`` is the whole logic, with an injected clock, lock reader and "has this run's
+    Terraform started a locking command on the stack"; ``start`` runs it every ``poll`` s."""
+
+    def __init__(
+        self,
+        stacks: Sequence[str],
+        spots: Sequence[LockSpot],
+        *,
+        read: Callable[[LockSpot], Lock | None],
+        started: Callable[[str], bool],
+        say: Callable[[str], None],
+        timeout_seconds: int,
+        clock: Callable[[], float] = time.time,
+        poll: float = LOCK_POLL_SECONDS,
+    ) -> None:
+        by_stack = {s.stack: s for s in spots}
+        self._stacks = {name: _StackWatch(by_stack.get(name)) for name in stacks}
+        self._read, self._started, self._say = read, started, say
+        self.timeout_seconds = timeout_seconds
+        self._clock, self._poll = clock, poll
+        self.waits: list[dict[str, Any]] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._mutex = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def acquiring(self, stack: str) -> None:
+        """This run's Terraform said it waits for the lock of ``stack`` (from the output reader)."""
+        watch = self._stacks.get(stack)
+        if watch is None:
+            return
+        with self._mutex:
+            watch.acquiring_at = self._clock()
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="lock-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching; a wait still going on ends unreleased (Terraform gave up, or was stopped)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        for name in self._stacks:
+            self._end_wait(name, released=False)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            for name in self._stacks:
+                if self._stop.is_set():
+                    return
+                self.check(name)
+            self._wake.wait(self._poll)
+            self._wake.clear()
+
+    def check(self, name: str) -> None:
+        """Read the lock of ``name`` once; report a wait that starts or ends."""
+        watch = self._stacks[name]
+        readable = watch.spot is not None and not watch.broken
+        lock: Lock | None = None
+        read_at = self._clock()
+        if readable:
+            assert watch.spot is not None
+            try:
+                lock = self._read(watch.spot)
+            except ReleaseError as exc:
+                watch.broken, readable = True, False
+                self._say(f"{name}: cannot read the state lock ({exc}); a wait for it is not reported")
+        # Asked after the read: not started now means not started when the lock was read.
+        started = self._started(name)
+        with self._mutex:
+            acquiring_at, watch.acquiring_at = watch.acquiring_at, None
+            if not started:
+                watch.not_started_at = self._clock()
+            # Evidence that a lock is another run's: this run's Terraform had not started on the
+            # stack, or still waited for the lock, when it was there; or it is older than that.
+            if acquiring_at is not None and started and watch.last and watch.last[0] <= acquiring_at:
+                watch.foreign.add(watch.last[1].id)
+            if lock is not None and (
+                not started or acquiring_at is not None or _older(lock, watch.not_started_at)
+            ):
+                watch.foreign.add(lock.id)
+            holder = (watch.waiting or {}).get("holder")
+            if readable and holder is not None and (lock is None or lock.id != holder["id"]):
+                self._end_wait(name, released=True)
+            if started and lock is not None and lock.id in watch.foreign and lock.id not in watch.reported:
+                self._begin_wait(name, lock)
+            elif started and acquiring_at is not None and lock is None and watch.waiting is None:
+                # Terraform waits, but the lock is gone already, or cannot be read here.
+                seen = watch.last[1] if watch.last and watch.last[1].id in watch.foreign else None
+                if seen is None or seen.id not in watch.reported:
+                    if watch.spot is None:
+                        unknown = "a local state lock: the holder is not shown"
+                    elif not readable:
+                        unknown = "the lock object could not be read"
+                    else:
+                        unknown = "released before it could be read"
+                    self._begin_wait(name, seen, ongoing=False, unknown=unknown)
+            if lock is not None:
+                watch.last = (read_at, lock)
+
+    def _begin_wait(self, name: str, lock: Lock | None, *, ongoing: bool = True, unknown: str = "") -> None:
+        watch = self._stacks[name]
+        now = self._clock()
+        where = f" ({watch.spot.url})" if watch.spot else ""
+        released = "" if ongoing or lock is None else "; it was just released"
+        holder = holder_text(lock, now, unknown=unknown)
+        self._say(
+            f"{name}: waiting for the state lock{where}, {holder}{released}; "
+            f"Terraform waits up to {self.timeout_seconds} s for it (lock_timeout_seconds), then gives up"
+        )
+        record: dict[str, Any] = {
+            "stack": name,
+            "lock": watch.spot.url if watch.spot else None,
+            "holder": None
+            if lock is None
+            else {"id": lock.id, "who": lock.who, "operation": lock.operation, "created": lock.created},
+            "timeout_seconds": self.timeout_seconds,
+            "waited_seconds": None,
+            "released": None if ongoing else True,
+        }
+        self.waits.append(record)
+        if lock is not None:
+            watch.reported.add(lock.id)
+        if ongoing:
+            watch.waiting = {"record": record, "holder": record["holder"], "since": now}
+
+    def _end_wait(self, name: str, *, released: bool) -> None:
+        watch = self._stacks[name]
+        if watch.waiting is None:
+            return
+        record = watch.waiting["record"]
+        waited = round(self._clock() - watch.waiting["since"], 1)
+        record["released"] = released
+        record["waited_seconds"] = waited
+        if released:
+            holder = watch.waiting["holder"]["who"] if watch.waiting["holder"] else "another run"
+            self._say(f"{name}: the state lock held by {holder} was released after {waited} s of waiting")
+        watch.waiting = None
+
+
+# A lock's "Created" may be written to the second only: a lock is older than a moment only
+# when it is older by more than that, or this run's own fresh lock would count as another's.
+_CREATED_RESOLUTION_SECONDS = 1.0
+
+
+def _older(lock: Lock, moment: float | None) -> bool:
+    created = lock.created_at
+    return (
+        created is not None
+        and moment is not None
+        and created.timestamp() < moment - _CREATED_RESOLUTION_SECONDS
+    )
+
+
+# --- one run -------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    commands: list[TerraformCommand]
+    stacks_dir: Path
+    output: CdktfOutput
+    log: Path | None = None
+
+    def _stack_of(self, command: TerraformCommand) -> str | None:
+        return command.directory.name if command.directory.parent == self.stacks_dir else None
+
+    @property
+    def terraform_ran(self) -> bool:
+        """Terraform ran in a stack directory (``terraform version`` at cdktf's start does not count)."""
+        return any(self._stack_of(c) for c in self.commands)
+
+    def stacks_with(self, subcommands: frozenset[str]) -> list[str]:
+        found: list[str] = []
+        for command in self.commands:
+            stack = self._stack_of(command)
+            if stack and command.subcommand in subcommands and stack not in found:
+                found.append(stack)
+        return found
+
+    @property
+    def recorded(self) -> bool:
+        """The wrapper was used (cdktf asks Terraform for its version first)."""
+        return bool(self.commands)
+
+    @property
+    def stopped_before_terraform(self) -> bool:
+        """Known for sure: Terraform never ran in a stack directory."""
+        return not self.terraform_ran and (self.recorded or self.output.synth_error)
+
+
+def started_on(recorder: TerraformRecorder, stacks_dir: Path) -> Callable[[str], bool]:
+    """Has this run's Terraform started a command that takes the lock of a stack?"""
+
+    def started(stack: str) -> bool:
+        return any(
+            c.directory == stacks_dir / stack and c.subcommand in LOCKING_COMMANDS
+            for c in recorder.commands()
+        )
+
+    return started
+
+
+def run_cdktf(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stacks: Sequence[str],
+    outdir: Path,
+    recorder: TerraformRecorder,
+    raw: Callable[[str], None],
+    watch: LockWatch | None,
+) -> RunResult:
+    """Run cdktf; its output is passed to ``raw`` once Terraform has started, held back before."""
+    output = CdktfOutput(stacks)
+    stacks_dir = outdir / "stacks"
+    held: list[str] = []
+    streaming = False
+
+    def terraform_started() -> bool:
+        return any(c.directory.parent == stacks_dir for c in recorder.commands())
+
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise DeployNotStarted(f"cannot run {argv[0]} ({exc.strerror or exc}); nothing was applied") from None
+    if watch is not None:
+        watch.start()
+    try:
+        with process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                stack = output.feed(line)
+                if not streaming and terraform_started():
+                    streaming = True
+                    for earlier in held:
+                        raw(earlier)
+                    held.clear()
+                if streaming:
+                    raw(line)
+                else:
+                    held.append(line)
+                if stack is not None and watch is not None:
+                    watch.acquiring(stack)
+    finally:
+        if watch is not None:
+            watch.stop()
+    result = RunResult(process.returncode, recorder.commands(), stacks_dir, output)
+    if held and process.returncode != 0 and result.stopped_before_terraform:
+        result.log = _write_log(outdir, held)  # one line says why; the whole output is kept here
+    else:
+        for line in held:
+            raw(line)
+    return result
+
+
+def _write_log(outdir: Path, lines: Sequence[str]) -> Path | None:
+    text = "".join(plain(line) + "\n" for line in lines)
+    try:
+        path = outdir / LOG_NAME
+        path.write_text(text)
+        return path
+    except OSError:
+        try:
+            with tempfile.NamedTemporaryFile(
+                "w", prefix="ecs-release-deploy-", suffix=".log", delete=False
+            ) as handle:
+                handle.write(text)
+                return Path(handle.name)
+        except OSError:
+            return None
+
+
+# --- what to say about a failed run ------------------------------------------------------
+
+
+def _holder_of(info: Mapping[str, str]) -> str:
+    if not info.get("Who"):
+        return ""
+    operation = info.get("Operation", "").removeprefix("OperationType").lower()
+    return (
+        f" ({info['Who']}"
+        + (f", {operation}" if operation else "")
+        + (f" since {info['Created']}" if info.get("Created") else "")
+        + (f", lock id {info['ID']}" if info.get("ID") else "")
+        + ")"
+    )
+
+
+def failure(
+    env: str, result: RunResult, *, lock_timeout: int, lock_waits: Sequence[dict[str, Any]] = ()
+) -> ReleaseError | None:
+    """The error for a failed cdktf deploy, claiming only what the recorded commands show."""
+    if result.returncode == 0:
+        return None
+    applied = result.stacks_with(APPLYING_COMMANDS)
+    details: dict[str, object] = {"terraform_ran": result.terraform_ran, "lock_waits": list(lock_waits)}
+    if result.stopped_before_terraform:
+        stage = "synthesis failed" if result.output.synth_error else "cdktf failed"
+        log = f" (cdktf's output: {result.log})" if result.log else ""
+        details.update({"nothing_applied": True, "log": str(result.log) if result.log else None})
+        return DeployNotStarted(
+            f"cdktf deploy {env} stopped before Terraform ran, {stage}: "
+            f"{result.output.failure_reason()}; nothing was applied{log}",
+            details=details,
+        )
+    if result.output.lock_errors:
+        locked = list(result.output.lock_errors)
+        before = [s for s in applied if s not in locked]
+        holder = _holder_of(next(iter(result.output.lock_errors.values())))
+        if before:
+            outcome = (
+                f"nothing was applied to {', '.join(locked)}, but Terraform had applied "
+                f"{', '.join(before)} before: check `ecs-release status {env}`"
+            )
+        else:
+            outcome = "nothing was applied"
+        details.update({"nothing_applied": not before, "lock": result.output.lock_errors})
+        return DeployFailed(
+            f"cdktf deploy {env}: the state is locked by another run{holder} and stayed locked for "
+            f"lock_timeout_seconds = {lock_timeout}; {outcome}. "
+            f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force",
+            details=details,
+        )
+    if result.recorded and not applied:
+        last = result.commands[-1]
+        step = f"terraform {last.subcommand or ' '.join(last.args)}"
+        where = f" of stack {last.directory.name}" if result.terraform_ran else ""
+        details["nothing_applied"] = True
+        return DeployFailed(
+            f"cdktf deploy {env} failed before Terraform applied anything ({step}{where} failed, "
+            f"see its output above); nothing was applied",
+            details=details,
+        )
+    details["nothing_applied"] = False
+    ran = f" (apply started for {', '.join(applied)})" if applied else ""
+    return DeployFailed(
+        f"cdktf deploy {env} exited with {result.returncode} after Terraform started{ran}; "
+        f"Terraform may have applied part of the plan before failing: check `ecs-release status {env}` "
+        "and deploy again",
+        details=details,
+    )

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from devkit.cdktf_cli import CACHE_DIR
 from devkit.emulator import Emulator
-from devkit.errors import ToolError
-from devkit.terraform_offline import TerraformSetup, terraform_setup
+from toolchain.cdktf_cli import CACHE_DIR
+from toolchain.errors import ToolError
+from toolchain.terraform_offline import TerraformSetup, terraform_setup
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from constructs_lib import naming
-from devkit.cdktf_cli import PROJECT_DIR, cdktf, deploy, tool_environment
+from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
-from devkit.terraform_offline import TerraformSetup
 from stacks.settings import EnvironmentSettings, Settings, load_settings
+from toolchain.cdktf_cli import PROJECT_DIR, cdktf, deploy, tool_environment
+from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
@@ -65,7 +65,7 @@ class Scenario:
 
     def observe(self, output: str = "") -> Deployment:
         ecs = self.emulator.client("ecs", self.local.region)
-        cluster = naming.cluster_name(self.settings.project, "local")
+        cluster = names.cluster_name(self.settings.project, "local")
         (service,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
         task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
         primary = [d for d in service["deployments"] if d["status"] == "PRIMARY"]

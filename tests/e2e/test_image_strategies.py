@@ -15,7 +15,7 @@ import pytest
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
 from devkit.strategy_lab import REPO, REPO_NAME, Observed, StrategyLab
-from devkit.terraform_offline import TerraformSetup
+from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 
@@ -70,8 +70,32 @@ def test_timestamp_redeploys_exactly_once_per_apply(lab: StrategyLab) -> None:
         # one null_resource replaced, one update-service, same task definition
         assert applied.output.count("Creation complete") == 1
         assert applied.output.count("(local-exec): Executing:") == 1
+        assert lab.update_service_calls(applied.output) == 1
         assert after.deployment_id != before.deployment_id
         assert after.task_definition == before.task_definition
+
+
+def test_timestamp_new_tag_is_one_deployment(lab: StrategyLab) -> None:
+    tf = lab.terraform["ts"]
+    before = lab.observe("ts")
+    # GIVEN CI released 1.2.0 to the timestamp service
+    lab.release("ts", "1.2.0")
+    # WHEN planned THEN a new revision and the trigger; the service itself is not updated,
+    # since its revision belongs to the redeploy command
+    assert _kinds(tf.planned_changes()) == {
+        "aws_ecs_task_definition": ["create", "delete"],
+        "null_resource": ["create", "delete"],
+    }
+    # WHEN applied THEN one UpdateService (the command's) switched to the new revision and
+    # forced the rollout: one deployment, not the service's update and then a forced one
+    applied = tf.apply()
+    after = lab.observe("ts")
+    assert lab.update_service_calls(applied.output) == 1
+    assert after.image == f"{REPO}:1.2.0"
+    assert _revision(after) == _revision(before) + 1
+    assert after.deployment_id != before.deployment_id
+    # AND the next plan replaces only the trigger, as every timestamp plan does
+    assert _kinds(tf.planned_changes()) == {"null_resource": ["create", "delete"]}
 
 
 def test_new_ssm_tag_changes_only_task_definition_and_service(lab: StrategyLab) -> None:

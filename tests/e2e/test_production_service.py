@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from devkit.cdktf_cli import cdktf, tool_environment
 from devkit.emulator import ACCOUNT_ID, REGION, Emulator
-from devkit.errors import ToolError
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
-from devkit.terraform_offline import TerraformSetup
+from toolchain.cdktf_cli import cdktf, tool_environment
+from toolchain.errors import ToolError
+from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 

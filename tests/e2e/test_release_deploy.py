@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from devkit.cdktf_cli import PROJECT_DIR
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
 from tests.release_helpers import run_cli
+from toolchain.cdktf_cli import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
 REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo-api"
 
 
-def _running(emulator: Emulator) -> tuple[str, str, str]:
-    """(task definition, image, PRIMARY deployment id) of the api service."""
+def _running(emulator: Emulator) -> tuple[str, str, dict[str, Any]]:
+    """(task definition, image, PRIMARY deployment) of the api service."""
     ecs = emulator.client("ecs")
     (service,) = ecs.describe_services(cluster="demo-local", services=["api"])["services"]
     task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
     (primary,) = [d for d in service["deployments"] if d["status"] == "PRIMARY"]
-    return service["taskDefinition"], task["containerDefinitions"][0]["image"], primary["id"]
+    return service["taskDefinition"], task["containerDefinitions"][0]["image"], primary
 
 
 def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_path: Path) -> None:
@@ -44,8 +45,16 @@ def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_pat
         assert (rollout["service"], rollout["outcome"]) == ("api", "COMPLETED")
         task_definition, image, primary = _running(emulator)
         assert image == f"{REPOSITORY}:{tag}"
-        # (moto keeps a deployment's taskDefinition at the first revision, so compare ids)
-        assert rollout["deployment_id"] == primary
+        # AND it followed the PRIMARY deployment, which runs the service's new revision
+        assert rollout["deployment_id"] == primary["id"]
+        assert rollout["task_definition"] == primary["taskDefinition"] == task_definition
         revisions.append(int(task_definition.rsplit(":", 1)[1]))
         assert "Apply complete!" in deployed.stderr  # Terraform's output went to stderr, not stdout
+        # AND `status` shows that deployment, COMPLETED, on the revision the service runs
+        status = run_cli(CONFIG, emulator.endpoint, "status", "local")
+        assert status.exit_code == 0, status.stdout + status.stderr
+        (api,) = [s for s in status.json["services"] if s["service"] == "api"]
+        assert api["task_definition"] == task_definition and api["images"] == [image]
+        shown = [(d["id"], d["status"], d["rollout_state"], d["task_definition"]) for d in api["deployments"]]
+        assert shown == [(primary["id"], "PRIMARY", "COMPLETED", task_definition)]
     assert revisions[1] == revisions[0] + 1

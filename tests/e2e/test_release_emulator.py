@@ -206,6 +206,12 @@ def test_status_and_redeploy_wait(config: Path, emu: Emulator) -> None:
     assert redeployed.json["deployment_id"] != deployment["id"]
     assert redeployed.json["rollout"]["outcome"] == "COMPLETED"
     assert redeployed.json["rollout"]["deployment_id"] == redeployed.json["deployment_id"]
+    # AND status then shows only that deployment, PRIMARY and COMPLETED, on the same revision
+    after = release(config, emu, "status", "local", "api")
+    (api,) = after.json["services"]
+    shown = [(d["id"], d["status"], d["rollout_state"], d["task_definition"]) for d in api["deployments"]]
+    new_id = redeployed.json["deployment_id"]
+    assert shown == [(new_id, "PRIMARY", "COMPLETED", deployment["task_definition"])]
 
 
 def test_unreachable_aws_is_exit_3(config: Path, tmp_path: Path) -> None:

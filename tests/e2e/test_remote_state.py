@@ -1,8 +1,10 @@
 """Remote state on the emulator's S3: bootstrap, locking under concurrent deploys, parallel
-environments, a stale lock from a killed run, restoring a state version, concurrent set-tag.
+environments, a stale lock from a killed run, restoring a state version, concurrent set-tag;
+what deploy says while it waits for a lock, and when it fails before Terraform runs.
 
 Every deploy here is `ecs-release deploy` (the real cdktf CLI and Terraform) in its own
-output directory, as separate CI runners would run it.
+output directory, as separate CI runners would run it. Each output directory's parent does
+not exist beforehand: deploy creates it.
 """
 
 from __future__ import annotations
@@ -11,25 +13,28 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devkit.cdktf_cli import tool_environment
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
-from devkit.terraform_offline import TerraformSetup
 from tests.release_helpers import ProcessRun as Result
 from tests.release_helpers import run_release_process
+from toolchain.cdktf_cli import PROJECT_DIR, tool_environment
+from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 BUCKET = "st-state"
+WAITING = "waiting for the state lock"
 
 
 def config_text(lock_timeout: int) -> str:
@@ -71,24 +76,55 @@ class Lab:
     work: Path
     runs: int = 0
 
+    durations: dict[str, float] = field(default_factory=dict)
+
     def config(self, lock_timeout: int) -> Path:
         path = self.work / f"config-{lock_timeout}.toml"
         if not path.exists():
             path.write_text(config_text(lock_timeout))
         return path
 
-    def release(self, *args: str, lock_timeout: int = 0, output: Path | None = None) -> Result:
+    def environment(self, lock_timeout: int, output: Path | None) -> dict[str, str]:
         env = {
             "ECS_CD_CONFIG": str(self.config(lock_timeout)),
             "ECS_CD_EMULATOR_ENDPOINT": self.emulator.endpoint,
         }
         if output is not None:
             env["ECS_CD_OUTPUT"] = str(output)
-        return run_release_process(env, *args)
+        return env
+
+    def release(self, *args: str, lock_timeout: int = 0, output: Path | None = None) -> Result:
+        return run_release_process(self.environment(lock_timeout, output), *args)
+
+    def output(self) -> Path:
+        """A new output directory, below a directory that does not exist yet."""
+        self.runs += 1
+        return self.work / f"run-{self.runs}" / "cdktf.out"
 
     def deploy(self, env: str, *, lock_timeout: int = 0) -> Result:
-        self.runs += 1
-        return self.release("deploy", env, lock_timeout=lock_timeout, output=self.work / f"run-{self.runs}")
+        return self.release("deploy", env, lock_timeout=lock_timeout, output=self.output())
+
+    def deploy_watching(self, env: str, lock_timeout: int, on_line: Callable[[str], None]) -> Result:
+        """``ecs-release --json deploy ENV``, calling ``on_line`` with each human line as it comes."""
+        started = time.monotonic()
+        with subprocess.Popen(
+            [sys.executable, "-m", "release", "--json", "deploy", env],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "CI": "true", **self.environment(lock_timeout, self.output())},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            assert process.stdout is not None and process.stderr is not None
+            stdout: list[str] = []
+            reader = threading.Thread(target=lambda: stdout.append(process.stdout.read()))  # type: ignore[union-attr]
+            reader.start()
+            stderr = []
+            for line in process.stderr:
+                stderr.append(line)
+                on_line(line)
+            reader.join()
+        return Result(process.returncode, "".join(stdout), "".join(stderr), started, time.monotonic())
 
     def state(self, env: str) -> dict[str, Any]:
         body = (
@@ -168,6 +204,8 @@ def test_two_environments_deploy_in_parallel_without_waiting(lab: Lab) -> None:
     for env in ("one", "two"):
         assert not lab.locked(env)
         assert "aws_ecs_service.api_fargate_service_74117091" in lab.addresses(env)
+    # each run's output directory was created below a directory that did not exist
+    assert len(list(lab.work.glob("run-*/cdktf.out/manifest.json"))) == 2
 
 
 def test_concurrent_deploys_with_lock_timeout_0_exactly_one_fails_clearly(lab: Lab) -> None:
@@ -201,10 +239,100 @@ def test_concurrent_deploys_with_a_lock_timeout_both_succeed_in_turn(lab: Lab) -
     print(f"lock timeout 300: durations {took[0]:.1f} s / {took[1]:.1f} s")
     after = lab.state("one")
     print(f"serial {before['serial']} -> {after['serial']}")
+    # whenever Terraform waited for the other run's lock, deploy said so, once
+    for run in (first, second):
+        waiting = [line for line in run.stderr.splitlines() if WAITING in line]
+        if "Acquiring state lock" in run.stderr:
+            assert len(waiting) == 1 and len(run.json["lock_waits"]) == 1, run.stderr[-3000:]
+        print(f"lock waits reported: {run.json['lock_waits']}")
     # each apply of the timestamp stack replaces its trigger and writes the state: the
     # serial grows by at least one per apply, and nothing was lost
     assert after["serial"] >= before["serial"] + 2
     assert lab.addresses("one") == resources
+
+
+def test_waiting_for_another_runs_lock_is_said_with_holder_since_and_timeout(lab: Lab) -> None:
+    # GIVEN another CI runner holds the state lock of `two` since 90 s
+    s3 = lab.emulator.client("s3")
+    key = "ecs-cd/two.tfstate.tflock"
+    created = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime(time.time() - 90))
+    holder = {
+        "ID": "3f2c9a4e-held-by-runner-7",
+        "Operation": "OperationTypeApply",
+        "Info": "",
+        "Who": "ci-runner-7@build-42",
+        "Version": "1.11.4",
+        "Created": created,
+        "Path": f"{BUCKET}/ecs-cd/two.tfstate",
+    }
+    s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(holder))
+    said: list[float] = []
+
+    def release_soon(line: str) -> None:
+        if WAITING in line and not said:
+            said.append(time.monotonic())
+            threading.Timer(2, lambda: s3.delete_object(Bucket=BUCKET, Key=key)).start()
+
+    # (if deploy never said it waits, the lock still goes after 120 s and the test fails below)
+    fallback = threading.Timer(120, lambda: s3.delete_object(Bucket=BUCKET, Key=key))
+    fallback.start()
+    # WHEN this run deploys with lock_timeout_seconds = 300; the holder releases the lock 2 s
+    # after deploy says it waits
+    try:
+        run = lab.deploy_watching("two", 300, release_soon)
+    finally:
+        fallback.cancel()
+    took = run.ended - run.started
+    lab.durations["deploy that waited for a planted lock"] = took
+    # THEN it said once that it waits: for whom, since when, how long
+    assert said, run.stderr[-3000:]
+    waiting = [line for line in run.stderr.splitlines() if WAITING in line]
+    assert len(waiting) == 1, run.stderr[-3000:]
+    assert waiting[0].startswith(
+        f"two: waiting for the state lock (s3://{BUCKET}/{key}), held by ci-runner-7@build-42 "
+        f"(apply, lock id 3f2c9a4e-held-by-runner-7) since {created} ("
+    )
+    assert waiting[0].endswith("Terraform waits up to 300 s for it (lock_timeout_seconds), then gives up")
+    # AND that the lock was released, AND then it applied
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Apply complete!" in run.stderr and not lab.locked("two")
+    (wait,) = run.json["lock_waits"]
+    assert wait["holder"] == {
+        "id": holder["ID"],
+        "who": holder["Who"],
+        "operation": holder["Operation"],
+        "created": created,
+    }
+    assert (wait["stack"], wait["timeout_seconds"], wait["released"]) == ("two", 300, True)
+    assert 2 <= wait["waited_seconds"] < 60
+    print(f"deploy waiting for a planted lock: {took:.1f} s, of which waiting {wait['waited_seconds']} s")
+
+
+def test_a_synthesis_failure_is_one_line_and_nothing_is_applied(lab: Lab) -> None:
+    # GIVEN an output directory where the app cannot write its manifest: synthesis fails with a
+    # jsii traceback from the app, before Terraform runs
+    s3 = lab.emulator.client("s3")
+    versions = len(s3.list_object_versions(Bucket=BUCKET, Prefix="ecs-cd/two.tfstate").get("Versions", []))
+    output = lab.output()
+    (output / "manifest.json").mkdir(parents=True)
+    # WHEN deployed
+    run = lab.release("deploy", "two", output=output)
+    took = run.ended - run.started
+    lab.durations["deploy whose synthesis fails"] = took
+    print(f"deploy whose synthesis fails: {took:.1f} s")
+    # THEN exit 6 and one line: synthesis failed, nothing was applied; no traceback shown
+    assert run.returncode == 6, run.stdout + run.stderr[-3000:]
+    error = run.json["error"]
+    assert error.startswith("cdktf deploy two stopped before Terraform ran, synthesis failed: ")
+    assert "EISDIR" in error and "; nothing was applied (cdktf's output: " in error
+    assert (run.json["terraform_ran"], run.json["nothing_applied"]) == (False, True)
+    assert "Traceback" not in run.stdout + run.stderr and "may have applied" not in run.stdout + run.stderr
+    assert [line for line in run.stderr.splitlines() if line.startswith("error:")] == [f"error: {error}"]
+    # AND the full output, traceback included, is in the log it names
+    assert "Traceback" in Path(run.json["log"]).read_text()
+    # AND the state was not touched
+    after = s3.list_object_versions(Bucket=BUCKET, Prefix="ecs-cd/two.tfstate").get("Versions", [])
+    assert len(after) == versions and not lab.locked("two")
 
 
 def test_a_killed_deploy_leaves_a_lock_that_unlock_clears(lab: Lab) -> None:
@@ -276,3 +404,13 @@ def test_parallel_set_tag_calls_each_write_a_version(lab: Lab) -> None:
     assert sorted(h["Value"] for h in recorded) == sorted(tags)
     assert len({int(h["Version"]) for h in recorded}) == len(tags)
     assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] in tags
+
+
+def test_the_lock_and_synthesis_deploys_stay_within_their_time_budget(
+    lab: Lab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with capsys.disabled():
+        print("\nremote state e2e: durations of the deploys about locks and synthesis")
+        for label, seconds in lab.durations.items():
+            print(f"  {label:<45}  {seconds:6.1f} s")
+    assert sum(lab.durations.values()) < 180, lab.durations

@@ -54,6 +54,8 @@ def test_service_stacks_deploy_in_parallel_with_separate_states(emulator: Emulat
     code, out, _, _ = release("deploy", "dev", "--output", str(tmp_path / "all"))
     assert code == 0, out
     assert json.loads(out)["stacks"] == ["dev", "dev-api", "dev-worker"]
+    # (its three stacks took three locks in turn, all its own: no wait is reported)
+    assert json.loads(out)["lock_waits"] == []
     # WHEN api's CI released 1.1.0, and each service's pipeline deploys only its own stack,
     # at the same time
     push_image(emulator.client("ecr"), "sp-api", "1.1.0")
@@ -73,6 +75,8 @@ def test_service_stacks_deploy_in_parallel_with_separate_states(emulator: Emulat
     (rollout,) = json.loads(api[1])["rollouts"]
     assert (rollout["service"], rollout["outcome"]) == ("api", "COMPLETED")
     assert json.loads(worker[1])["rollouts"] == []  # nothing changed for worker
+    # separate locks: neither pipeline waited for the other
+    assert json.loads(api[1])["lock_waits"] == json.loads(worker[1])["lock_waits"] == []
     keys = {o["Key"] for o in emulator.client("s3").list_objects_v2(Bucket="sp-state")["Contents"]}
     assert keys == {"ecs-cd/dev.tfstate", "ecs-cd/dev/api.tfstate", "ecs-cd/dev/worker.tfstate"}
     ecs = emulator.client("ecs")

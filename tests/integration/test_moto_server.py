@@ -22,6 +22,42 @@ def emulator() -> Iterator[Emulator]:
         yield running
 
 
+def _task_definition(ecs: Any, family: str) -> str:
+    """A new revision of ``family``; returns its ARN."""
+    registered = ecs.register_task_definition(
+        family=family,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "app", "image": "busybox"}],
+    )
+    return str(registered["taskDefinition"]["taskDefinitionArn"])
+
+
+def _service_on(ecs: Any, ec2: Any, name: str, task_definition: str) -> None:
+    ecs.create_cluster(clusterName=CLUSTER)
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    ecs.create_service(
+        cluster=CLUSTER,
+        serviceName=name,
+        taskDefinition=task_definition,
+        desiredCount=1,
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
+    )
+
+
+def _deployments(service: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(id, status, rolloutState, taskDefinition) of each deployment, in ECS's order."""
+    return [(d["id"], d["status"], d["rolloutState"], d["taskDefinition"]) for d in service["deployments"]]
+
+
+def _described(ecs: Any, name: str) -> dict[str, Any]:
+    (service,) = ecs.describe_services(cluster=CLUSTER, services=[name])["services"]
+    return dict(service)
+
+
 def _service(emulator: Emulator, name: str, **settings: Any) -> dict[str, Any]:
     ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
     ecs.create_cluster(clusterName=CLUSTER)
@@ -61,6 +97,31 @@ def test_stock_moto_still_has_the_gaps() -> None:
     rule.ip_range = {}
     rule.source_group = {"GroupId": "sg-1", "Description": "from the load balancer"}
     assert rule.description is None, "moto reports group-rule descriptions now: drop the fill"
+
+
+def test_stock_moto_keeps_the_first_deployment_on_a_new_task_definition() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    assert EC2ContainerServiceBackend.update_service.__name__ == "update_service", "install() ran here"
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        first, second = _task_definition(ecs, "gap"), _task_definition(ecs, "gap")
+        _service_on(ecs, ec2, "gap", first)
+        ((deployment_id, *_),) = _deployments(_described(ecs, "gap"))
+        # WHEN the service is switched to revision 2
+        ecs.update_service(cluster=CLUSTER, service="gap", taskDefinition=second)
+        # THEN the service says revision 2, but its one PRIMARY deployment is still the first,
+        # on revision 1 (a fixed moto would start a new deployment: drop the fill)
+        service = _described(ecs, "gap")
+        assert service["taskDefinition"] == second
+        assert [(d[0], d[1], d[3]) for d in _deployments(service)] == [(deployment_id, "PRIMARY", first)]
+        # AND forceNewDeployment only renames that one deployment
+        ecs.update_service(cluster=CLUSTER, service="gap", forceNewDeployment=True)
+        ((renamed, status, _, task_definition),) = _deployments(_described(ecs, "gap"))
+        assert (status, task_definition) == ("PRIMARY", first) and renamed != deployment_id
 
 
 def test_scalable_targets_can_be_tagged(emulator: Emulator) -> None:
@@ -124,3 +185,58 @@ def test_rules_referencing_a_group_keep_their_description(emulator: Emulator) ->
     (ingress,) = [r for r in rules if not r["IsEgress"]]
     assert ingress["ReferencedGroupInfo"]["GroupId"] == source
     assert ingress["Description"] == "the load balancer"
+
+
+def test_a_new_task_definition_starts_a_new_primary_deployment(emulator: Emulator) -> None:
+    # GIVEN a service on revision 1, steady (the emulator runs one task per service)
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    first, second = _task_definition(ecs, "rollout"), _task_definition(ecs, "rollout")
+    _service_on(ecs, ec2, "rollout", first)
+    ((old, _, old_state, _),) = _deployments(_described(ecs, "rollout"))
+    assert old_state == "COMPLETED"
+    # WHEN it is switched to revision 2 (by family:revision, as the CLI allows)
+    updated = ecs.update_service(cluster=CLUSTER, service="rollout", taskDefinition="rollout:2")["service"]
+    # THEN a new PRIMARY deployment of revision 2 (its ARN) is in progress and the old one is ACTIVE
+    new, _ = updated["deployments"]
+    assert new["id"].startswith("ecs-svc/") and new["id"] != old
+    assert _deployments(updated) == [
+        (new["id"], "PRIMARY", "IN_PROGRESS", second),
+        (old, "ACTIVE", "COMPLETED", first),
+    ]
+    assert (new["runningCount"], new["desiredCount"], new["pendingCount"]) == (0, 1, 1)
+    assert updated["taskDefinition"] == second
+    # WHEN it is described THEN the steady service has completed it and the old one is gone
+    service = _described(ecs, "rollout")
+    assert _deployments(service) == [(new["id"], "PRIMARY", "COMPLETED", second)]
+    (completed,) = service["deployments"]
+    assert (completed["runningCount"], completed["desiredCount"], completed["pendingCount"]) == (1, 1, 0)
+    assert completed["createdAt"] == new["createdAt"] <= completed["updatedAt"]
+    # WHEN the same revision is given again, without forcing THEN nothing new starts
+    same = ecs.update_service(cluster=CLUSTER, service="rollout", taskDefinition=second)["service"]
+    assert _deployments(same) == [(new["id"], "PRIMARY", "COMPLETED", second)]
+    # WHEN a new deployment is forced THEN it is a new deployment of the same revision
+    forced = ecs.update_service(cluster=CLUSTER, service="rollout", forceNewDeployment=True)["service"]
+    again, _ = forced["deployments"]
+    assert _deployments(forced) == [
+        (again["id"], "PRIMARY", "IN_PROGRESS", second),
+        (new["id"], "ACTIVE", "COMPLETED", second),
+    ]
+    assert _deployments(_described(ecs, "rollout")) == [(again["id"], "PRIMARY", "COMPLETED", second)]
+
+
+def test_a_deployment_without_running_tasks_stays_in_progress() -> None:
+    # GIVEN an emulator whose services run no tasks (MOTO_ECS_SERVICE_RUNNING=0)
+    with Emulator(running_count=0) as idle:
+        ecs, ec2 = idle.client("ecs"), idle.client("ec2")
+        first, second = _task_definition(ecs, "idle"), _task_definition(ecs, "idle")
+        _service_on(ecs, ec2, "idle", first)
+        ((old, *_),) = _deployments(_described(ecs, "idle"))
+        # WHEN the service is switched to revision 2 and described again
+        ecs.update_service(cluster=CLUSTER, service="idle", taskDefinition=second)
+        service = _described(ecs, "idle")
+        # THEN the new deployment never becomes steady: IN_PROGRESS, with the old one still ACTIVE
+        new, _ = service["deployments"]
+        assert _deployments(service) == [
+            (new["id"], "PRIMARY", "IN_PROGRESS", second),
+            (old, "ACTIVE", "IN_PROGRESS", first),
+        ]

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from devkit.cdktf_cli import PROJECT_DIR
 from release.cli import main
+from toolchain.cdktf_cli import PROJECT_DIR
 
 
 def test_missing_argument_is_exit_2_with_json(capsys: pytest.CaptureFixture[str]) -> None:

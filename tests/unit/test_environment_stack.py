@@ -16,13 +16,14 @@ from cdktf_cdktf_provider_null.resource import Resource as NullResource
 
 from stacks.settings import Settings
 from tests.conftest import ENVIRONMENTS, Synthesized
+from tests.terraform_text import parse_definitions
 
 SERVICES = ("api", "worker")
 
 
 def _containers(synthesized: Synthesized, service: str) -> list[dict[str, Any]]:
     task = synthesized.one("aws_ecs_task_definition", f"{service}/fargate/task")
-    parsed: list[dict[str, Any]] = json.loads(task["container_definitions"])
+    parsed: list[dict[str, Any]] = parse_definitions(task["container_definitions"])
     return parsed
 
 
@@ -133,18 +134,29 @@ def test_container_settings_are_rendered(synthesized: dict[str, Synthesized]) ->
     assert all(c["essential"] for c in (api_dev, worker))
 
 
-def test_execution_role_policy_is_scoped(synthesized: dict[str, Synthesized], env_name: str) -> None:
+def test_execution_role_policy_is_scoped(
+    synthesized: dict[str, Synthesized], fixture_settings: Settings, env_name: str
+) -> None:
     out = synthesized[env_name]
+    region = fixture_settings.environments[env_name].region
+    account = "${data.aws_caller_identity.account.account_id}"
     for service in SERVICES:
-        role = out.one("aws_iam_role", f"{service}/fargate/execution-role")
-        trust = json.loads(role["assume_role_policy"])
-        assert trust["Statement"] == [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ]
+        # GIVEN both roles of a task WHEN their trust is parsed THEN only ECS tasks of this
+        # stack's own account and region may assume them (confused-deputy guidance)
+        for role_id in ("execution-role", "task-role"):
+            role = out.one("aws_iam_role", f"{service}/fargate/{role_id}")
+            trust = json.loads(role["assume_role_policy"])
+            assert trust["Statement"] == [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account}:*"},
+                    },
+                }
+            ]
         policy = json.loads(out.one("aws_iam_role_policy", f"{service}/fargate/execution-policy")["policy"])
         by_sid = {s["Sid"]: s for s in policy["Statement"]}
         log_group = out.ref("aws_cloudwatch_log_group", f"{service}/fargate/logs", "arn")
@@ -153,6 +165,7 @@ def test_execution_role_policy_is_scoped(synthesized: dict[str, Synthesized], en
             assert all("*" not in action for action in statement["Action"])
             if statement["Resource"] == "*":
                 assert statement["Action"] == ["ecr:GetAuthorizationToken"]
+    assert out.data("aws_caller_identity") == {"account": {}}
     # api pulls from ECR: pull is scoped to that repository; worker's image is public: no ECR rights
     api = json.loads(out.one("aws_iam_role_policy", "api/fargate/execution-policy")["policy"])
     pull = next(s for s in api["Statement"] if s["Sid"] == "EcrPull")
@@ -222,6 +235,18 @@ def test_redeploy_null_resource_runs_update_service(
         assert argv[argv.index("--service") + 1] == service
         assert argv[argv.index("--region") + 1] == region
         assert "--force-new-deployment" in argv
+        task_ref = out.ref("aws_ecs_task_definition", f"{service}/fargate/task", "arn")
+        ecs_service = out.one("aws_ecs_service", f"{service}/fargate/service")
+        assert ecs_service["task_definition"] == task_ref  # the first revision, at creation
+        ignored = ecs_service.get("lifecycle", {}).get("ignore_changes", [])
+        if "{task_definition}" in fixture_settings.environments[env_name].redeploy_command:
+            # AND with the default command it switches the service to the revision this apply
+            # registered, and the service leaves its task definition to it: one UpdateService
+            assert argv[argv.index("--task-definition") + 1] == task_ref
+            assert "task_definition" in ignored
+        else:
+            # AND a command without {task_definition} (prod's) leaves the revision to the service
+            assert "--task-definition" not in argv and "task_definition" not in ignored
     assert Testing.to_have_resource_with_properties(
         out.text, NullResource.TF_RESOURCE_TYPE, {"triggers": {"always_run": "${timestamp()}"}}
     )

@@ -1,19 +1,28 @@
-"""Image strategies in the synthesized JSON: timestamp, ssm-tag and digest (SSM or fixed tag)."""
+"""Image strategies in the synthesized JSON: timestamp, ssm-tag and digest (SSM or fixed tag).
+
+The strategy is a setting (the loader refuses a contradictory one: tests/unit/test_settings.py);
+the constructs take an image source (``SsmTag``, ``EcrDigest``, ``Fixed``) and, for the
+timestamp strategy, a ``Redeploy``. Their own rules are tested at the end.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import re
+from collections.abc import Callable
 
 import pytest
 from cdktf import TerraformStack, Testing
 
-from constructs_lib.cluster import EcsCluster
-from constructs_lib.container import ContainerSettings
-from constructs_lib.deployed_service import SsmTaggedService
-from constructs_lib.image import EcrDigestImage
+from constructs_lib.container import ContainerProps
+from constructs_lib.image_lookup import EcrDigestImage
+from constructs_lib.images import EcrDigest, SsmTag
+from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
+from constructs_lib.service import ServiceOptions
+from constructs_lib.task_definition_props import TaskDefinitionProps
+from core.aws_formats import IMAGE_TAG_PATTERN
 from stacks.settings import load_settings
 from tests.conftest import TESTS_DIR, Synthesized, synth_all
+from tests.terraform_text import parse_definitions
 
 REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/strat-api"
 
@@ -25,7 +34,7 @@ def out() -> dict[str, Synthesized]:
 
 def _image(out: Synthesized, service: str) -> str:
     task = out.one("aws_ecs_task_definition", f"{service}/fargate/task")
-    image: str = json.loads(task["container_definitions"])[0]["image"]
+    image: str = parse_definitions(task["container_definitions"])[0]["image"]
     return image
 
 
@@ -46,6 +55,16 @@ def test_ssm_tag_reads_the_tag_and_has_no_null_resource(out: dict[str, Synthesiz
     assert dev.data("aws_ssm_parameter")[tag]["name"] == "/tagged/dev/docker-image-tag"
     assert _image(dev, "tagged") == f"{REPO}:${{data.aws_ssm_parameter.{tag}.insecure_value}}"
     assert _null_resources(dev, "tagged") == []
+
+
+def test_the_ssm_tag_is_checked_by_a_postcondition(out: dict[str, Synthesized]) -> None:
+    # GIVEN the tag data source of a service reading its tag from SSM
+    dev = out["dev"]
+    tag = dev.data("aws_ssm_parameter")[dev.key("data", "aws_ssm_parameter", "tagged/image/tag")]
+    # THEN a value that is no image tag fails the plan, naming the parameter
+    (condition,) = tag["lifecycle"]["postcondition"]
+    assert condition["condition"] == f'${{can(regex("^{IMAGE_TAG_PATTERN}$", self.insecure_value))}}'
+    assert "/tagged/dev/docker-image-tag must hold an image tag" in condition["error_message"]
 
 
 def test_digest_resolves_the_ssm_tag_through_ecr(out: dict[str, Synthesized]) -> None:
@@ -77,46 +96,68 @@ def test_strategy_is_chosen_per_environment(out: dict[str, Synthesized]) -> None
     assert "@${data.aws_ecr_image." in _image(out["qa"], "stamped")
 
 
-def _service(**overrides: Any) -> None:
+def _app_service(*, cluster_name: str | None = "c", redeploy: Redeploy | None = None) -> AppService:
     stack = TerraformStack(Testing.app(), "s")
-    cluster = EcsCluster(stack, "c", name="c")
-    props: dict[str, Any] = {
-        "cluster": cluster,
-        "service_name": "api",
-        "family": "f",
-        "repository": REPO,
-        "tag_parameter": "/api/dev/docker-image-tag",
-        "container": ContainerSettings(name="api"),
-        "region": "us-east-1",
-        "subnets": ["subnet-0a1b2c3d"],
-        "log_group_name": "/g",
-        "execution_role_name": "r",
-        "task_role_name": "t",
-        "vpc_id": "vpc-0a1b2c3d",
-        "security_group_name": "sg",
-    }
-    props.update(overrides)
-    SsmTaggedService(stack, "svc", **props)
+    task = TaskDefinitionProps(
+        family="f",
+        containers=(
+            ContainerProps(
+                name="api", image=SsmTag(repository=REPO, parameter_name="/api/dev/docker-image-tag")
+            ),
+        ),
+        region="us-east-1",
+        log_group_name="/g",
+        execution_role_name="r",
+        task_role_name="t",
+    )
+    options = ServiceOptions(
+        cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/c",
+        cluster_name=cluster_name,
+        service_name="api",
+        subnets=("subnet-0a1b2c3d",),
+        vpc_id="vpc-0a1b2c3d",
+        security_group_name="sg",
+    )
+    return AppService(stack, "svc", props=AppServiceProps(task=task, service=options, redeploy=redeploy))
 
 
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("build", "message"),
     [
-        ({"image_strategy": "newest"}, "image_strategy must be one of"),
-        ({"image_strategy": "ssm-tag", "fixed_tag": "latest"}, "fixed_tag needs image_strategy='digest'"),
-        ({"image_strategy": "digest", "fixed_tag": "latest"}, "exactly one of tag_parameter and fixed_tag"),
-        ({"image_strategy": "digest", "tag_parameter": None}, "exactly one of tag_parameter and fixed_tag"),
-        ({"image_strategy": "ssm-tag", "tag_parameter": None}, "needs tag_parameter"),
+        # an image is one of the sources, not a strategy name
         (
-            {"image_strategy": "ssm-tag", "redeploy_command": ["x"]},
-            "only apply to image_strategy='timestamp'",
+            lambda: ContainerProps.model_validate({"name": "api", "image": "newest"}),
+            r"image\.SsmTag\n  Input should be a valid dictionary or instance of SsmTag",
         ),
-        ({"image_strategy": "digest", "repository": "nginx"}, "needs an ECR repository"),
+        # a fixed tag only with the digest strategy: SsmTag has no tag
+        (
+            lambda: SsmTag.model_validate({"repository": REPO, "parameter_name": "/x/tag", "tag": "latest"}),
+            r"tag\n  Extra inputs are not permitted",
+        ),
+        # digest: exactly one of tag_parameter and tag
+        (
+            lambda: EcrDigest(repository=REPO, tag_parameter="/x/tag", tag="latest"),
+            "EcrDigest needs exactly one of tag_parameter and tag",
+        ),
+        (lambda: EcrDigest(repository=REPO), "EcrDigest needs exactly one of tag_parameter and tag"),
+        # the SSM tag needs its parameter
+        (
+            lambda: SsmTag.model_validate({"repository": REPO}),
+            r"parameter_name\n  Field required",
+        ),
+        # the timestamp redeploy names the cluster
+        (
+            lambda: _app_service(cluster_name=None, redeploy=Redeploy()),
+            re.escape("redeploy needs service.cluster_name"),
+        ),
+        # digest resolves through ECR
+        (lambda: EcrDigest(repository="nginx", tag="latest"), "EcrDigest needs an ECR repository"),
+        (lambda: EcrDigest(repository=REPO, tag="not a tag"), "an image tag must match"),
     ],
 )
-def test_contradictory_strategy_props_are_rejected(overrides: dict[str, Any], message: str) -> None:
+def test_contradictory_image_props_are_rejected(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        _service(**overrides)
+        build()
 
 
 def test_digest_image_validates_a_literal_tag() -> None:

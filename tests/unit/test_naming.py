@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from constructs_lib import naming
+from core import aws_formats, names
 
 
 @pytest.mark.parametrize(
@@ -24,14 +24,14 @@ from constructs_lib import naming
     ],
 )
 def test_ecr_repository_arn(repository: str, arn: str | None) -> None:
-    assert naming.ecr_repository_arn(repository) == arn
+    assert aws_formats.ecr_repository_arn(repository) == arn
 
 
 @pytest.mark.parametrize(
     "good", ["nginx", "localhost:5000/a/b", "a.b-c/d__e", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x"]
 )
 def test_repository_accepts(good: str) -> None:
-    assert naming.validate_repository(good) == good
+    assert aws_formats.validate_repository(good) == good
 
 
 @pytest.mark.parametrize(
@@ -39,18 +39,18 @@ def test_repository_accepts(good: str) -> None:
 )
 def test_repository_rejects(bad: str) -> None:
     with pytest.raises(ValueError, match="a repository must be"):
-        naming.validate_repository(bad)
+        aws_formats.validate_repository(bad)
 
 
 @pytest.mark.parametrize("good", ["1.0.0", "latest", "_x", "a" * 128, "v1_2-3.4"])
 def test_tag_accepts(good: str) -> None:
-    assert naming.validate_image_tag(good) == good
+    assert aws_formats.validate_image_tag(good) == good
 
 
 @pytest.mark.parametrize("bad", ["", ".x", "-x", "a" * 129, "a b", "a:b", "ä"])
 def test_tag_rejects(bad: str) -> None:
     with pytest.raises(ValueError, match="an image tag must match"):
-        naming.validate_image_tag(bad)
+        aws_formats.validate_image_tag(bad)
 
 
 @pytest.mark.parametrize(
@@ -67,28 +67,28 @@ def test_tag_rejects(bad: str) -> None:
 )
 def test_ssm_parameter_name_rejects(bad: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        naming.validate_ssm_parameter_name(bad)
+        aws_formats.validate_ssm_parameter_name(bad)
 
 
 def test_every_fargate_pair_in_the_table_is_accepted() -> None:
-    for cpu, memories in naming.FARGATE_CPU_MEMORY.items():
+    for cpu, memories in aws_formats.FARGATE_CPU_MEMORY.items():
         for memory in memories:
-            naming.validate_fargate_size(cpu, memory)
-    assert naming.FARGATE_CPU_MEMORY[256] == (512, 1024, 2048)
-    assert naming.FARGATE_CPU_MEMORY[4096][-1] == 30720
+            aws_formats.validate_fargate_size(cpu, memory)
+    assert aws_formats.FARGATE_CPU_MEMORY[256] == (512, 1024, 2048)
+    assert aws_formats.FARGATE_CPU_MEMORY[4096][-1] == 30720
 
 
 def test_longest_names_fit_aws_limits() -> None:
     # IAM role names are at most 64 characters: the longest allowed parts must fit.
-    project = "p" * naming.PROJECT_NAME_MAX
-    env = "e" * naming.ENVIRONMENT_NAME_MAX
-    service = "s" * naming.SERVICE_NAME_MAX
-    assert len(naming.execution_role_name(project, env, service)) <= 64
-    assert naming.validate_ssm_parameter_name(naming.image_tag_parameter(service, env))
-    assert naming.validate_ecs_name(naming.task_family(project, env, service))
+    project = "p" * aws_formats.PROJECT_NAME_MAX
+    env = "e" * aws_formats.ENVIRONMENT_NAME_MAX
+    service = "s" * aws_formats.SERVICE_NAME_MAX
+    assert len(names.execution_role_name(project, env, service)) <= 64
+    assert aws_formats.validate_ssm_parameter_name(names.image_tag_parameter(service, env))
+    assert aws_formats.validate_ecs_name(names.task_family(project, env, service))
 
 
 def test_names_are_distinct_per_environment() -> None:
-    assert naming.cluster_name("p", "dev") != naming.cluster_name("p", "prod")
-    assert naming.image_tag_parameter("api", "dev") == "/api/dev/docker-image-tag"
-    assert naming.log_group_name("p", "dev", "api") == "/ecs/p/dev/api"
+    assert names.cluster_name("p", "dev") != names.cluster_name("p", "prod")
+    assert names.image_tag_parameter("api", "dev") == "/api/dev/docker-image-tag"
+    assert names.log_group_name("p", "dev", "api") == "/ecs/p/dev/api"

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from constructs_lib import naming
+from core import aws_formats, names
 from stacks.settings import EnvironmentSettings, Settings
 from tests.conftest import Synthesized
+from tests.terraform_text import parse_definitions
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def every_environment(
 
 def _containers(out: Synthesized, service: str) -> list[dict[str, Any]]:
     task = out.one("aws_ecs_task_definition", f"{service}/fargate/task")
-    parsed: list[dict[str, Any]] = json.loads(task["container_definitions"])
+    parsed: list[dict[str, Any]] = parse_definitions(task["container_definitions"])
     return parsed
 
 
@@ -49,12 +50,12 @@ def test_containers_are_hardened_and_keep_credentials_out_of_environment(
             (container,) = _containers(out, service.name)
             # no secret-looking variable in plain environment
             names = [item["name"] for item in container["environment"]]
-            assert not [n for n in names if naming.secret_looking(n)], where
+            assert not [n for n in names if aws_formats.secret_looking(n)], where
             # secrets come by reference, each a well-formed ARN, exactly the configured ones
             secrets = {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
             assert secrets == dict(service.secrets), where
             for arn in secrets.values():
-                assert naming.validate_secret_arn(arn) == arn
+                assert aws_formats.validate_secret_arn(arn) == arn
             assert container["readonlyRootFilesystem"] is True, where
             assert container["privileged"] is False, where
             user = container.get("user")
@@ -210,8 +211,7 @@ def test_the_scaler_owns_the_desired_count(
             targets = [
                 t
                 for t in out.resources("aws_appautoscaling_target").values()
-                if t["resource_id"]
-                == f"service/{naming.cluster_name(_project(out), env.name)}/{service.name}"
+                if t["resource_id"] == f"service/{names.cluster_name(_project(out), env.name)}/{service.name}"
             ]
             if service.autoscaling is None:
                 assert "desired_count" not in ignored and targets == [], where

@@ -43,14 +43,15 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "conf.toml: services.worker.environment.DB_PASSWORD: looks like a credential",
         "move it to secrets",
     ),
+    # whatever is written in secrets is never shown: it may be the secret itself
     "secret not an ARN": (
         _set("services.worker.secrets", {"DB": "hunter2"}),
-        "conf.toml: services.worker.secrets.DB = 'hunter2'",
+        "conf.toml: services.worker.secrets.DB: a secret must be",
         "full ARN of an SSM parameter",
     ),
     "secret ARN of another service": (
         _set("services.worker.secrets", {"DB": "arn:aws:s3:::bucket/key"}),
-        "conf.toml: services.worker.secrets.DB = 'arn:aws:s3:::bucket/key'",
+        "conf.toml: services.worker.secrets.DB: a secret must be",
         "Secrets Manager secret",
     ),
     "same name in environment and secrets": (
@@ -60,10 +61,10 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     ),
     "kms key without secrets": (
         _set(
-            "services.worker.secrets_kms_key_arn",
+            "environments.dev.services.worker.secrets_kms_key_arn",
             "arn:aws:kms:eu-west-1:222222222222:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
         ),
-        "conf.toml: services.worker.secrets_kms_key_arn = 'arn:aws:kms:",
+        "conf.toml: environments.dev.services.worker.secrets_kms_key_arn = 'arn:aws:kms:",
         "no secrets to decrypt",
     ),
     "kms key not a key ARN": (
@@ -235,9 +236,9 @@ def test_secrets_merge_key_by_key_and_blame_the_table_they_came_from() -> None:
     raw["environments"]["dev"]["services"]["api"]["secrets"]["BAD"] = "nope"
     with pytest.raises(ConfigError) as caught:
         settings_from_dict(raw, file=FILE)
-    # THEN the line points at the override, not at the base service
+    # THEN the line points at the override, not at the base service (and does not show the value)
     assert [p for p in caught.value.problems if "BAD" in p] == [
-        "conf.toml: environments.dev.services.api.secrets.BAD = 'nope': a secret must be the full ARN of "
+        "conf.toml: environments.dev.services.api.secrets.BAD: a secret must be the full ARN of "
         "an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/<name>) or of a Secrets Manager secret "
         "(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>)"
     ]

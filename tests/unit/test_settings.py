@@ -162,7 +162,7 @@ INVALID = {
         _set("environments.dev.state.bucket", "Bad_Bucket"),
         "environments.dev.state.bucket",
         "'Bad_Bucket'",
-        "[a-z0-9]",
+        "lower-case letters",
     ),
     "missing region": (_delete("environments.staging.region"), "environments.staging.region", "", "required"),
     "override of an undefined service": (
@@ -175,7 +175,7 @@ INVALID = {
         _set("environments.dev.services.api.container_port", 9090),
         "environments.dev.services.api.container_port",
         "",
-        "allowed: autoscaling, cpu, deployment, desired_count, environment",
+        "allowed: autoscaling, command, containers, cpu, depends_on, deployment, desired_count",
     ),
     "redeploy placeholder": (
         _set("environments.prod.redeploy_command", ["aws", "{account}"]),
@@ -288,7 +288,11 @@ def test_every_mistake_is_reported_at_once() -> None:
 
 
 def test_endpoint_override_is_validated() -> None:
-    with pytest.raises(ConfigError, match=r"emulator endpoint override = 'ftp://x': an endpoint must be"):
+    # GIVEN an invalid endpoint from outside the file WHEN loaded THEN it is named as the
+    # environment variable it comes from, not as a line of the file
+    with pytest.raises(
+        ConfigError, match=r"^environment variable ECS_CD_EMULATOR_ENDPOINT = 'ftp://x': an endpoint must be"
+    ):
         settings_from_dict(base(), file=FILE, emulator_endpoint="ftp://x")
 
 

@@ -7,6 +7,7 @@ import tomllib
 
 from cdktf import Testing
 
+from stacks.emulator_profile import emulator_profile
 from stacks.environment_stack import EnvironmentStack
 from stacks.settings import ConfigError, S3State, settings_from_dict
 
@@ -34,6 +35,7 @@ def test_emulator_s3_backend() -> None:
         project="st",
         environment=env,
         null_provider_version=settings.null_provider_version,
+        emulator=emulator_profile(env.emulator_endpoint),
     )
     backend = json.loads(Testing.synth(stack))["terraform"]["backend"]["s3"]
     assert backend["endpoints"] == {"s3": "http://127.0.0.1:4566"}

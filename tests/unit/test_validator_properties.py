@@ -1,4 +1,4 @@
-"""Property-based tests of every validator in constructs_lib/naming.py and of the settings loader.
+"""Property-based tests of every validator in core/aws_formats.py and of the settings loader.
 
 Valid values are generated from the rules (AWS's limits and the README), never from the
 regular expressions under test; invalid values are valid ones with exactly one defect
@@ -24,12 +24,16 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from constructs_lib import naming
+from constructs_lib.container import ContainerProps, Firelens, PortMapping, container_definition
+from constructs_lib.container import HealthCheck as HealthCheckSettings
+from constructs_lib.images import SsmTag
+from constructs_lib.service_props import Autoscaling as AutoscalingSettings
+from constructs_lib.service_props import Deployment as DeploymentSettings
+from constructs_lib.service_props import ListenerRule
+from constructs_lib.task_definition_props import TaskDefinitionProps, definitions_size
+from core import aws_formats, image_strategies, names
 from stacks.settings import (
-    AutoscalingSettings,
     ConfigError,
-    DeploymentSettings,
-    HealthCheckSettings,
     LoadBalancerSettings,
     LocalState,
     NetworkSettings,
@@ -78,6 +82,8 @@ WHITESPACE = (" ", "\t", "\n", "\r", "\x0b", "\x0c", "\xa0", "\u2003", "\u2028",
 ASCII_CONTROLS = ("\x00", "\x01", "\x08", "\x1b", "\x1f", "\x7f")
 C1_CONTROLS = ("\x85", "\x9b")
 FOREIGN = UNICODE_LETTERS + UNICODE_DIGITS + WHITESPACE + ASCII_CONTROLS + C1_CONTROLS
+# for the rules that allow a space inside a value (security group names)
+FOREIGN_BUT_SPACE = tuple(c for c in FOREIGN if c != " ")
 
 
 @st.composite
@@ -87,7 +93,7 @@ def with_foreign_character(
     """A valid value with one foreign character inserted, or one ASCII digit swapped for its twin."""
     value = draw(valid)
     digits = [i for i, c in enumerate(value) if c in DIGITS]
-    if alphabet is FOREIGN and digits and draw(st.booleans()):
+    if alphabet in (FOREIGN, FOREIGN_BUT_SPACE) and digits and draw(st.booleans()):
         i = draw(st.sampled_from(digits))
         return value[:i] + draw(st.sampled_from(digit_twins(value[i]))) + value[i + 1 :]
     i = draw(st.integers(0, len(value)))
@@ -135,14 +141,31 @@ def slugs(draw: st.DrawFn, max_len: int, size: int | None = None) -> str:
 ECS_CHARS = ALNUM + "_-"
 ecs_names = st.text(alphabet=ECS_CHARS, min_size=1, max_size=255) | exactly(ECS_CHARS, 255)
 
-regions = st.sampled_from(
-    ["us-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-2", "eu-central-1", "il-central-1"]
-) | st.builds(
+# AWS's regions (commercial, China, GovCloud), written out as AWS lists them.
+AWS_REGIONS = {
+    "aws": [
+        *("us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2"),
+        *("ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3"),
+        *("ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-northeast-1"),
+        *("ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2"),
+        *("eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1"),
+        *("me-south-1", "me-central-1", "mx-central-1", "sa-east-1"),
+    ],
+    "aws-cn": ["cn-north-1", "cn-northwest-1"],
+    "aws-us-gov": ["us-gov-west-1", "us-gov-east-1"],
+}
+PARTITION_OF = {region: partition for partition, rs in AWS_REGIONS.items() for region in rs}
+regions = st.sampled_from(sorted(PARTITION_OF))
+# Names shaped like a region that AWS does not have.
+region_shapes = st.builds(
     lambda head, parts, digit: head + "".join("-" + p for p in parts) + "-" + digit,
     exactly(LOWER, 2),
     st.lists(st.text(LOWER, min_size=1, max_size=10), min_size=1, max_size=3),
     st.sampled_from(DIGITS),
 )
+unknown_regions = st.sampled_from(
+    ["us-east-7", "eu-west-9", "ma-north-1", "cn-south-1", "us-gov-north-1"]
+) | region_shapes.filter(lambda r: r not in PARTITION_OF)
 
 env_var_names = st.builds(
     lambda first, rest: first + rest,
@@ -417,6 +440,7 @@ region_defects = st.one_of(
     regions.map(lambda r: r.replace("-", "")),  # no hyphens
     st.builds(lambda c, r: c + r, st.sampled_from(LOWER), regions),  # three-letter head
     regions.map(lambda r: r[1:]),  # one-letter head
+    unknown_regions,  # well formed, but no region of AWS's
 )
 
 env_var_defects = st.one_of(
@@ -611,6 +635,92 @@ host_header_defects = st.one_of(
 )
 
 
+# S3 bucket names: 3-63 characters; parts between periods of a-z 0-9 and '-', each starting
+# and ending with a letter or digit; not an IP address; AWS's reserved prefixes and suffixes.
+BUCKET_EDGE = LOWER + DIGITS
+BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_allowed(name: str) -> bool:
+    labels = name.split(".")
+    ip_like = len(labels) == 4 and all(1 <= len(p) <= 3 and p.isdigit() for p in labels)
+    return not ip_like and not name.startswith(BUCKET_PREFIXES) and not name.endswith(BUCKET_SUFFIXES)
+
+
+@st.composite
+def bucket_labels_of_length(draw: st.DrawFn, n: int) -> str:
+    if n == 1:
+        return draw(st.sampled_from(BUCKET_EDGE))
+    inner = draw(exactly(BUCKET_EDGE + "-", n - 2))
+    return draw(st.sampled_from(BUCKET_EDGE)) + inner + draw(st.sampled_from(BUCKET_EDGE))
+
+
+@st.composite
+def bucket_names_of_length(draw: st.DrawFn, n: int) -> str:
+    parts = draw(st.integers(1, min(4, (n + 1) // 2)))
+    lengths = split_length(draw, n - (parts - 1), parts) if parts > 1 else [n]
+    name = ".".join(draw(bucket_labels_of_length(k)) for k in lengths)
+    return name if bucket_allowed(name) else "b" + name[1:-1] + "b"
+
+
+bucket_names = st.integers(3, 63).flatmap(bucket_names_of_length) | bucket_names_of_length(63)
+short_bucket_names = st.integers(3, 60).flatmap(bucket_names_of_length)
+bucket_defects = st.one_of(
+    st.sampled_from(["", "a", "ab"]),
+    bucket_names_of_length(64),
+    with_inserted(short_bucket_names, string.ascii_uppercase + "_ /:@+"),
+    short_bucket_names.map(lambda b: b[0] + ".." + b[1:]),
+    short_bucket_names.map(lambda b: b[0] + ".-" + b[1:]),
+    short_bucket_names.map(lambda b: b[0] + "-." + b[1:]),
+    st.builds(lambda c, b: c + b, st.sampled_from("-."), short_bucket_names),
+    st.builds(lambda c, b: b + c, st.sampled_from("-."), short_bucket_names),
+    st.builds(lambda a, b, c, d: f"{a}.{b}.{c}.{d}", *[st.integers(0, 255)] * 4),
+    st.builds(lambda p, b: (p + b)[:63], st.sampled_from(BUCKET_PREFIXES), short_bucket_names),
+    st.builds(lambda b, x: b[: 63 - len(x)] + x, short_bucket_names, st.sampled_from(BUCKET_SUFFIXES)),
+)
+
+
+def load_balancer_names_of_length(n: int) -> st.SearchStrategy[str]:
+    return alb_names(size=n).map(lambda name: "j" + name[1:] if name.startswith("internal-") else name)
+
+
+load_balancer_names = st.integers(1, 32).flatmap(load_balancer_names_of_length)
+load_balancer_name_defects = st.one_of(
+    st.just(""),
+    load_balancer_names.map(lambda n: "-" + n[:31]),
+    load_balancer_names.map(lambda n: n[:31] + "-"),
+    with_inserted(st.integers(1, 31).flatmap(load_balancer_names_of_length), "_. /:@"),
+    load_balancer_names_of_length(33),
+    st.builds(lambda n: "internal-" + n[:23], load_balancer_names),
+)
+
+# EC2 security group names: a-z A-Z 0-9 spaces and ._-:/()#,@[]+=&;{}!$*, not starting with 'sg-'
+# (and, ours, not starting or ending with a space).
+SG_INNER = ALNUM + " ._-:/()#,@[]+=&;{}!$*"
+SG_EDGE = SG_INNER.replace(" ", "")
+
+
+def security_group_names_of_length(n: int) -> st.SearchStrategy[str]:
+    if n == 1:
+        return st.sampled_from(SG_EDGE)
+    return st.builds(
+        lambda a, b, c: a + b + c,
+        st.sampled_from(SG_EDGE),
+        exactly(SG_INNER, n - 2),
+        st.sampled_from(SG_EDGE),
+    ).map(lambda name: "x" + name[1:] if name.startswith("sg-") else name)
+
+
+security_group_names = st.integers(1, 255).flatmap(security_group_names_of_length)
+security_group_name_defects = st.one_of(
+    st.just(""),
+    st.builds(lambda n: "sg-" + n[:252], security_group_names),
+    with_inserted(st.integers(1, 254).flatmap(security_group_names_of_length), "%'\"<>?~`^|\\"),
+    security_group_names_of_length(256),
+)
+
+
 @dataclass(frozen=True, repr=False)
 class Rule:
     """One string validator: how to make values it must accept and values it must reject."""
@@ -624,6 +734,7 @@ class Rule:
     max_len: int | None = None
     of_length: Callable[[int], st.SearchStrategy[str]] | None = None
     other_phrases: tuple[str, ...] = ()  # more specific messages some defects produce
+    space_inside: bool = False  # a space is allowed inside the value (not at either end)
 
     def __repr__(self) -> str:
         return f"Rule({self.name})"
@@ -634,7 +745,7 @@ SLUG_PHRASE = "characters of lower-case letters, digits and hyphens, starting wi
 RULES = [
     Rule(
         "project_name",
-        naming.validate_project_name,
+        aws_formats.validate_project_name,
         slugs(16),
         "a project name must be 1-16 " + SLUG_PHRASE,
         slug_defects(16),
@@ -643,7 +754,7 @@ RULES = [
     ),
     Rule(
         "environment_name",
-        naming.validate_environment_name,
+        aws_formats.validate_environment_name,
         slugs(12),
         "an environment name must be 1-12 " + SLUG_PHRASE,
         slug_defects(12),
@@ -652,7 +763,7 @@ RULES = [
     ),
     Rule(
         "service_name",
-        naming.validate_service_name,
+        aws_formats.validate_service_name,
         slugs(28),
         "a service name must be 1-28 " + SLUG_PHRASE,
         slug_defects(28),
@@ -661,24 +772,26 @@ RULES = [
     ),
     Rule(
         "ecs_name",
-        naming.validate_ecs_name,
+        aws_formats.validate_ecs_name,
         ecs_names,
         "an ECS name must be 1-255 letters, digits, hyphens or underscores",
         ecs_defects,
         max_len=255,
         of_length=lambda n: exactly(ECS_CHARS, n),
     ),
-    Rule("region", naming.validate_region, regions, "a region must look like 'us-east-1'", region_defects),
+    Rule(
+        "region", aws_formats.validate_region, regions, "a region must look like 'us-east-1'", region_defects
+    ),
     Rule(
         "env_var_name",
-        naming.validate_env_var_name,
+        aws_formats.validate_env_var_name,
         env_var_names,
         "an environment variable name must be letters, digits and underscores",
         env_var_defects,
     ),
     Rule(
         "repository",
-        naming.validate_repository,
+        aws_formats.validate_repository,
         repositories() | repository_of_length(255),
         "a repository must be '[registry-host[:port]/]name[/name...]'",
         repository_defects(),
@@ -687,7 +800,7 @@ RULES = [
     ),
     Rule(
         "image_tag",
-        naming.validate_image_tag,
+        aws_formats.validate_image_tag,
         tags,
         "an image tag must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}",
         tag_defects,
@@ -696,7 +809,7 @@ RULES = [
     ),
     Rule(
         "ssm_parameter_name",
-        naming.validate_ssm_parameter_name,
+        aws_formats.validate_ssm_parameter_name,
         ssm_names() | ssm_names_of_length(1011),
         "an SSM parameter name must start with '/'",
         ssm_defects,
@@ -706,35 +819,35 @@ RULES = [
     ),
     Rule(
         "image_reference",
-        naming.validate_image_reference,
+        aws_formats.validate_image_reference,
         image_references(),
         "an image reference must be 'repository[:tag][@sha256:<64 lower-case hex>]'",
         image_reference_defects(),
     ),
     Rule(
         "secret_arn",
-        naming.validate_secret_arn,
+        aws_formats.validate_secret_arn,
         secret_arns(),
         "a secret must be the full ARN of an SSM parameter",
         secret_arn_defects(),
     ),
     Rule(
         "kms_key_arn",
-        naming.validate_kms_key_arn,
+        aws_formats.validate_kms_key_arn,
         kms_key_arns,
         "a KMS key must be a key ARN: arn:aws:kms:<region>:<account>:key/",
         kms_defects(),
     ),
     Rule(
         "listener_arn",
-        naming.validate_listener_arn,
+        aws_formats.validate_listener_arn,
         listener_arns,
         "a listener must be an ALB listener ARN",
         listener_defects(),
     ),
     Rule(
         "alarm_name",
-        naming.validate_alarm_name,
+        aws_formats.validate_alarm_name,
         alarm_names,
         "a CloudWatch alarm name must be 1-255 characters, no ASCII control characters",
         alarm_defects,
@@ -744,7 +857,7 @@ RULES = [
     ),
     Rule(
         "container_path",
-        naming.validate_container_path,
+        aws_formats.validate_container_path,
         container_paths | container_paths_of_length(255),
         "a container path must be absolute",
         container_path_defects,
@@ -753,7 +866,7 @@ RULES = [
     ),
     Rule(
         "container_user",
-        naming.validate_container_user,
+        aws_formats.validate_container_user,
         container_users,
         "a container user must be 'user' or 'user:group'",
         user_defects,
@@ -762,7 +875,7 @@ RULES = [
     ),
     Rule(
         "path_pattern",
-        naming.validate_path_pattern,
+        aws_formats.validate_path_pattern,
         path_patterns,
         "a path pattern must start with '/' and be at most 128 characters",
         path_pattern_defects,
@@ -771,12 +884,42 @@ RULES = [
     ),
     Rule(
         "host_header",
-        naming.validate_host_header,
+        aws_formats.validate_host_header,
         host_headers,
         "a host header must be a host name of at most 128 characters",
         host_header_defects,
         max_len=128,
         of_length=host_headers_of_length,
+    ),
+]
+RULES += [
+    Rule(
+        "s3_bucket_name",
+        aws_formats.validate_s3_bucket_name,
+        bucket_names,
+        "an S3 bucket name must",
+        bucket_defects,
+        max_len=63,
+        of_length=bucket_names_of_length,
+    ),
+    Rule(
+        "load_balancer_name",
+        aws_formats.validate_load_balancer_name,
+        load_balancer_names,
+        "a load balancer name must",
+        load_balancer_name_defects,
+        max_len=32,
+        of_length=load_balancer_names_of_length,
+    ),
+    Rule(
+        "security_group_name",
+        aws_formats.validate_security_group_name,
+        security_group_names,
+        "a security group name must",
+        security_group_name_defects,
+        max_len=255,
+        of_length=security_group_names_of_length,
+        space_inside=True,
     ),
 ]
 RULE_IDS = [rule.name for rule in RULES]
@@ -823,7 +966,8 @@ def test_defective_values_are_rejected_with_what_is_allowed(rule: Rule, data: st
 def test_foreign_characters_are_rejected(rule: Rule, data: st.DataObject) -> None:
     # GIVEN a valid value with a unicode letter, a unicode digit (e.g. a full-width one in place
     # of '1'), whitespace or a control character inserted
-    value = data.draw(with_foreign_character(rule.valid), label="with foreign character")
+    alphabet = FOREIGN_BUT_SPACE if rule.space_inside else FOREIGN
+    value = data.draw(with_foreign_character(rule.valid, alphabet), label="with foreign character")
     # WHEN validated THEN it is rejected (`\d` and `$` in a Python regex would let some through)
     assert_rejected(rule.check, value, rule.phrase, *rule.other_phrases)
 
@@ -862,6 +1006,9 @@ WITH_DIGITS = {
     "container_user": "1000:1000",
     "path_pattern": "/v1/*",
     "host_header": "api1.example.com",
+    "s3_bucket_name": "logs-2024.example1",
+    "load_balancer_name": "shop-dev1",
+    "security_group_name": "shop-dev-api1-tasks",
 }
 ASCII_RULES = [r for r in RULES if r.ascii_only]
 
@@ -923,7 +1070,7 @@ def test_arbitrary_text_only_ever_raises_value_error(
 @given(name=ssm_too_many_levels())
 def test_ssm_parameter_name_has_at_most_15_levels(name: str) -> None:
     # GIVEN a well-formed name of 16 or more levels WHEN validated THEN the level limit is named
-    assert_rejected(naming.validate_ssm_parameter_name, name, "at most 15 levels")
+    assert_rejected(aws_formats.validate_ssm_parameter_name, name, "at most 15 levels")
 
 
 @VALIDATOR_RUNS
@@ -932,7 +1079,7 @@ def test_ssm_parameter_name_of_15_levels_is_accepted(levels: list[str]) -> None:
     # GIVEN a name of exactly 15 levels WHEN validated THEN it is accepted
     levels[0] = not_reserved(levels[0])
     name = "".join("/" + p for p in levels)
-    assert naming.validate_ssm_parameter_name(name) == name
+    assert aws_formats.validate_ssm_parameter_name(name) == name
 
 
 @VALIDATOR_RUNS
@@ -940,9 +1087,9 @@ def test_ssm_parameter_name_of_15_levels_is_accepted(levels: list[str]) -> None:
 def test_ssm_parameter_name_must_not_start_with_aws_or_ssm(name: str) -> None:
     # GIVEN a name whose first level starts with aws or ssm in any case
     # WHEN validated THEN it is rejected as reserved, also inside a secret's SSM ARN
-    assert_rejected(naming.validate_ssm_parameter_name, name, "must not start with 'aws' or 'ssm'")
+    assert_rejected(aws_formats.validate_ssm_parameter_name, name, "must not start with 'aws' or 'ssm'")
     arn = f"arn:aws:ssm:us-east-1:123456789012:parameter{name}"
-    assert_rejected(naming.validate_secret_arn, arn, "must not start with 'aws' or 'ssm'")
+    assert_rejected(aws_formats.validate_secret_arn, arn, "must not start with 'aws' or 'ssm'")
 
 
 @VALIDATOR_RUNS
@@ -954,15 +1101,15 @@ def test_container_user_is_never_root(user: str, group: str | None) -> None:
     # GIVEN root by name or uid 0 (also written '00': the runtime reads it as the number 0)
     value = user if group is None else f"{user}:{group}"
     # WHEN validated THEN it is rejected as root
-    assert_rejected(naming.validate_container_user, value, "must not be root")
+    assert_rejected(aws_formats.validate_container_user, value, "must not be root")
 
 
 @VALIDATOR_RUNS
-@given(cpu=st.sampled_from(sorted(naming.FARGATE_CPU_MEMORY)), data=st.data())
+@given(cpu=st.sampled_from(sorted(aws_formats.FARGATE_CPU_MEMORY)), data=st.data())
 def test_fargate_table_pairs_are_accepted(cpu: int, data: st.DataObject) -> None:
     # GIVEN a (cpu, memory) pair from AWS's table WHEN validated THEN it is accepted
-    memory = data.draw(st.sampled_from(naming.FARGATE_CPU_MEMORY[cpu]))
-    naming.validate_fargate_size(cpu, memory)  # raises ValueError when not allowed
+    memory = data.draw(st.sampled_from(aws_formats.FARGATE_CPU_MEMORY[cpu]))
+    aws_formats.validate_fargate_size(cpu, memory)  # raises ValueError when not allowed
 
 
 # AWS's Fargate task sizes (Linux), written out as the documentation lists them.
@@ -978,7 +1125,7 @@ AWS_FARGATE_TABLE = {(256, m) for m in (512, 1024, 2048)} | {
     )
     for gib in range(low, high + 1, step)
 }
-TABLE_CPUS = sorted(naming.FARGATE_CPU_MEMORY)
+TABLE_CPUS = sorted(aws_formats.FARGATE_CPU_MEMORY)
 TABLE_MEMORIES = sorted({m for _, m in AWS_FARGATE_TABLE})
 near_cpus = st.builds(
     lambda c, d: c + d, st.sampled_from(TABLE_CPUS), st.sampled_from([0, 0, 0, -1, 1, -256, 256, 512, -128])
@@ -992,7 +1139,7 @@ near_memories = st.builds(
 
 def test_fargate_table_is_aws_table() -> None:
     # GIVEN the table in naming WHEN flattened THEN it is exactly AWS's documented table
-    assert {(c, m) for c, ms in naming.FARGATE_CPU_MEMORY.items() for m in ms} == AWS_FARGATE_TABLE
+    assert {(c, m) for c, ms in aws_formats.FARGATE_CPU_MEMORY.items() for m in ms} == AWS_FARGATE_TABLE
 
 
 @settings(max_examples=200, deadline=None)
@@ -1000,16 +1147,16 @@ def test_fargate_table_is_aws_table() -> None:
 def test_fargate_pairs_outside_the_table_are_rejected(cpu: int, memory: int) -> None:
     # GIVEN a (cpu, memory) pair near but not in the table
     if (cpu, memory) in AWS_FARGATE_TABLE:
-        naming.validate_fargate_size(cpu, memory)
+        aws_formats.validate_fargate_size(cpu, memory)
         return
     # WHEN validated THEN ValueError lists the allowed cpus, or the memories for that cpu
-    if cpu in naming.FARGATE_CPU_MEMORY:
-        allowed = str(list(naming.FARGATE_CPU_MEMORY[cpu]))
+    if cpu in aws_formats.FARGATE_CPU_MEMORY:
+        allowed = str(list(aws_formats.FARGATE_CPU_MEMORY[cpu]))
         assert_rejected(
-            lambda _: naming.validate_fargate_size(cpu, memory), None, f"must be one of {allowed}"
+            lambda _: aws_formats.validate_fargate_size(cpu, memory), None, f"must be one of {allowed}"
         )
     else:
-        assert_rejected(lambda _: naming.validate_fargate_size(cpu, memory), None, str(TABLE_CPUS))
+        assert_rejected(lambda _: aws_formats.validate_fargate_size(cpu, memory), None, str(TABLE_CPUS))
 
 
 # --- redeploy command ----------------------------------------------------------------------
@@ -1028,17 +1175,17 @@ PLACEHOLDER_PHRASE = "a redeploy command may only use the placeholders {cluster}
 def test_redeploy_command_with_known_placeholders_is_accepted(argv: list[str]) -> None:
     # GIVEN an argv whose braces are only {cluster}, {service}, {region}, '{{' or '}}'
     # WHEN validated THEN it is returned as a tuple of the same items
-    assert naming.validate_redeploy_command(argv) == tuple(argv)
+    assert image_strategies.validate_redeploy_command(argv) == tuple(argv)
 
 
 @st.composite
 def redeploy_defects(draw: st.DrawFn) -> list[str]:
     argv = draw(redeploy_commands)
     unknown = draw(
-        st.text(ALNUM + "_", max_size=8).filter(lambda f: f not in naming.REDEPLOY_PLACEHOLDERS)
+        st.text(ALNUM + "_", max_size=8).filter(lambda f: f not in image_strategies.REDEPLOY_PLACEHOLDERS)
         | st.sampled_from(["cluster.name", "cluster[0]", "0", ""])
     )
-    placeholder = draw(st.sampled_from(sorted(naming.REDEPLOY_PLACEHOLDERS)))
+    placeholder = draw(st.sampled_from(sorted(image_strategies.REDEPLOY_PLACEHOLDERS)))
     bad = draw(
         st.sampled_from(
             [
@@ -1065,13 +1212,15 @@ def redeploy_defects(draw: st.DrawFn) -> list[str]:
 def test_redeploy_command_with_other_braces_is_rejected(argv: list[str]) -> None:
     # GIVEN an argv with an unknown placeholder, a format spec, a conversion or an unbalanced brace
     # WHEN validated THEN ValueError names the allowed placeholders (not Python's format-string jargon)
-    assert_rejected(naming.validate_redeploy_command, argv, PLACEHOLDER_PHRASE)
+    assert_rejected(image_strategies.validate_redeploy_command, argv, PLACEHOLDER_PHRASE)
 
 
 @pytest.mark.parametrize("argv", [[], [""], ["", "ecs"]])
 def test_redeploy_command_must_have_a_program(argv: list[str]) -> None:
     # GIVEN no argv or an empty program WHEN validated THEN ValueError says it must be non-empty
-    assert_rejected(naming.validate_redeploy_command, argv, "a redeploy command must be a non-empty list")
+    assert_rejected(
+        image_strategies.validate_redeploy_command, argv, "a redeploy command must be a non-empty list"
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -1079,7 +1228,7 @@ def test_redeploy_command_must_have_a_program(argv: list[str]) -> None:
 def test_redeploy_command_arbitrary_argv_only_ever_raises_value_error(argv: list[str]) -> None:
     # GIVEN any list of strings WHEN validated THEN it is returned as a tuple or ValueError is raised
     try:
-        result = naming.validate_redeploy_command(argv)
+        result = image_strategies.validate_redeploy_command(argv)
     except ValueError as exc:
         assert str(exc)
     else:
@@ -1092,13 +1241,13 @@ def test_redeploy_command_arbitrary_argv_only_ever_raises_value_error(argv: list
 @VALIDATOR_RUNS
 @given(
     before=env_var_names | st.just(""),
-    part=st.sampled_from(naming.SECRET_NAME_PARTS).flatmap(random_case),
+    part=st.sampled_from(aws_formats.SECRET_NAME_PARTS).flatmap(random_case),
     after=st.text(ALNUM + "_", max_size=10),
 )
 def test_names_containing_a_credential_word_look_secret(before: str, part: str, after: str) -> None:
     # GIVEN a name with PASSWORD, TOKEN, API_KEY ... anywhere, in any case
     # WHEN checked THEN it looks like a credential
-    assert naming.secret_looking(before + part + after)
+    assert aws_formats.secret_looking(before + part + after)
 
 
 @VALIDATOR_RUNS
@@ -1106,7 +1255,7 @@ def test_names_containing_a_credential_word_look_secret(before: str, part: str, 
 def test_names_that_cannot_spell_a_credential_word_do_not_look_secret(name: str) -> None:
     # GIVEN a name built only of letters that appear in none of the credential words
     # WHEN checked THEN it does not look like a credential
-    assert not naming.secret_looking(name)
+    assert not aws_formats.secret_looking(name)
 
 
 @settings(max_examples=150, deadline=None)
@@ -1114,10 +1263,10 @@ def test_names_that_cannot_spell_a_credential_word_do_not_look_secret(name: str)
 def test_secret_looking_never_raises(name: str) -> None:
     # GIVEN any text WHEN checked THEN the answer is a bool, and any ASCII name containing a
     # credential word (compared case-insensitively) looks like a credential
-    result = naming.secret_looking(name)
+    result = aws_formats.secret_looking(name)
     assert isinstance(result, bool)
     if name.isascii():
-        assert result == any(part.lower() in name.lower() for part in naming.SECRET_NAME_PARTS)
+        assert result == any(part.lower() in name.lower() for part in aws_formats.SECRET_NAME_PARTS)
 
 
 # --- target_group_name -------------------------------------------------------------------------
@@ -1139,10 +1288,10 @@ def elb_name_ok(name: str) -> bool:
 def test_target_group_name_is_short_valid_and_deterministic(triple: tuple[str, str, str]) -> None:
     # GIVEN valid project, environment and service names
     # WHEN the target group name is derived twice
-    first = naming.target_group_name(*triple)
+    first = names.target_group_name(*triple)
     # THEN it is the same, at most 32 letters, digits and hyphens, not starting or ending with a
     # hyphen, and starts with the project's name (readable in the console)
-    assert naming.target_group_name(*triple) == first
+    assert names.target_group_name(*triple) == first
     assert elb_name_ok(first), first
     assert first.startswith(triple[0])
 
@@ -1156,9 +1305,9 @@ def splits_into_names(name: str) -> Iterator[tuple[str, str, str]]:
                 continue
             triple = (name[:a], name[a + 1 : b], name[b + 1 :])
             try:
-                naming.validate_project_name(triple[0])
-                naming.validate_environment_name(triple[1])
-                naming.validate_service_name(triple[2])
+                aws_formats.validate_project_name(triple[0])
+                aws_formats.validate_environment_name(triple[1])
+                aws_formats.validate_service_name(triple[2])
             except ValueError:
                 continue
             yield triple
@@ -1170,7 +1319,7 @@ def triple_pairs(draw: st.DrawFn) -> tuple[tuple[str, str, str], tuple[str, str,
     first = draw(name_triples)
     readings = [
         *splits_into_names("-".join(first)),
-        *splits_into_names(naming.target_group_name(*first)),
+        *splits_into_names(names.target_group_name(*first)),
     ]
     others = [t for t in readings if t != first]
     use_reading = draw(st.booleans())
@@ -1191,12 +1340,13 @@ def test_distinct_names_give_distinct_target_group_names(
     if first == second:
         return
     # WHEN their target group names are derived THEN they differ (AWS needs unique names per region)
-    assert naming.target_group_name(*first) != naming.target_group_name(*second)
+    assert names.target_group_name(*first) != names.target_group_name(*second)
 
 
 # --- the settings loader ---------------------------------------------------------------------------
 
 ECR_REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"
+KMS_EU = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def minimal_config() -> dict[str, Any]:
@@ -1209,6 +1359,57 @@ def minimal_config() -> dict[str, Any]:
                 "network": {"use_default_vpc": True},
                 "state": {"backend": "local"},
             }
+        },
+    }
+
+
+DD_API_KEY = "arn:aws:ssm:us-east-1:123456789012:parameter/app/datadog-api-key"
+
+
+def full_containers() -> dict[str, Any]:
+    """Sidecars of api with every container field set somewhere: a pinned agent, a sidecar from
+    SSM and a FireLens router. Their cpu and memory fit in api's task."""
+    return {
+        "datadog": {
+            "image": "public.ecr.aws/datadog/agent:7.60.0",
+            "container_port": 8126,
+            "port_mappings": [{"container_port": 8125, "protocol": "udp"}],
+            "environment": {"DD_SITE": "datadoghq.com"},
+            "secrets": {"DD_API_KEY": DD_API_KEY},
+            "command": ["agent", "run"],
+            "entry_point": ["/bin/entrypoint.sh"],
+            "health_check": {
+                "command": ["CMD-SHELL", "agent health"],
+                "interval": 10,
+                "timeout": 5,
+                "retries": 3,
+                "start_period": 15,
+            },
+            "essential": True,
+            "depends_on": {"log-router": "START"},
+            "cpu": 128,
+            "memory": 256,
+            "memory_reservation": 128,
+            "log_driver": "awsfirelens",
+            "log_options": {"Name": "datadog"},
+            "log_secret_options": {"apikey": DD_API_KEY},
+            "user": "dd-agent",
+            "readonly_root_filesystem": True,
+            "writable_paths": ["/opt/datadog-agent/run"],
+        },
+        "proxy": {
+            "repository": ECR_REPOSITORY + "-proxy",
+            "image_tag_parameter": "/app/dev/proxy-tag",
+            "essential": False,
+            "cpu": 64,
+            "memory_reservation": 128,
+        },
+        "log-router": {
+            "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4",
+            "firelens": {"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}},
+            "readonly_root_filesystem": False,
+            "cpu": 64,
+            "memory": 128,
         },
     }
 
@@ -1246,6 +1447,13 @@ def full_config() -> dict[str, Any]:
                 "readonly_root_filesystem": True,
                 "writable_paths": ["/tmp", "/var/cache/app"],
                 "user": "1000:1000",
+                # the app container's further fields: it logs through the router, after the agent
+                "port_mappings": [{"container_port": 9090, "protocol": "udp"}],
+                "depends_on": {"log-router": "START", "datadog": "HEALTHY"},
+                "log_driver": "awsfirelens",
+                "log_options": {"Name": "datadog", "Host": "http-intake.logs.datadoghq.com"},
+                "log_secret_options": {"apikey": DD_API_KEY},
+                "containers": full_containers(),
                 "deployment": {
                     "minimum_healthy_percent": 50,
                     "maximum_percent": 200,
@@ -1254,6 +1462,7 @@ def full_config() -> dict[str, Any]:
                     "alarm_names": ["api-5xx"],
                 },
                 "load_balancer": {
+                    "container": "api",
                     "path_patterns": ["/api/*"],
                     "host_headers": ["api.example.com"],
                     "priority": 10,
@@ -1275,6 +1484,10 @@ def full_config() -> dict[str, Any]:
                 "image_strategy": "digest",
                 "image_tag": "1.2.3",
                 "readonly_root_filesystem": False,
+                # from SSM under 'digest': resolved through ECR like the app's image
+                "containers": {
+                    "helper": {"repository": ECR_REPOSITORY, "image_tag_parameter": "/app/worker/helper-tag"}
+                },
             },
         },
         "environments": {
@@ -1315,11 +1528,18 @@ def full_config() -> dict[str, Any]:
                     "security_group_id": "sg-0123456789abcdef0",
                 },
                 "services": {
-                    "api": {"desired_count": 3, "memory": 2048, "environment": {"FEATURE_X": "on"}},
+                    "api": {
+                        "desired_count": 3,
+                        "memory": 2048,
+                        "environment": {"FEATURE_X": "on"},
+                        "containers": {"datadog": {"cpu": 64, "environment": {"DD_ENV": "dev"}}},
+                    },
                 },
             },
             "prod": {
                 "region": "eu-west-1",
+                # a KMS key is used only in its region: prod's own
+                "services": {"api": {"secrets_kms_key_arn": KMS_EU}},
                 "network": {"use_default_vpc": True, "assign_public_ip": True},
                 "state": {"backend": "local", "path": "prod.tfstate", "lock_timeout_seconds": 0},
                 "load_balancer": {
@@ -1529,12 +1749,25 @@ RULED_STRINGS: list[tuple[Path, str]] = [
     (("environments", "dev", "network", "vpc_id"), "pattern"),
     (("environments", "dev", "network", "subnet_ids", 0), "pattern"),
     (("environments", "dev", "network", "security_group_ids", 0), "pattern"),
-    (("environments", "dev", "state", "bucket"), "pattern"),
+    (("environments", "dev", "state", "bucket"), "an S3 bucket name must"),
     (("environments", "dev", "state", "region"), "a region must look like"),
     (("environments", "prod", "load_balancer", "certificate_arn"), "pattern"),
     (("environments", "prod", "load_balancer", "ingress_cidr_blocks", 0), "pattern"),
-    (("environments", "prod", "load_balancer", "access_logs_bucket"), "pattern"),
+    (("environments", "prod", "load_balancer", "access_logs_bucket"), "an S3 bucket name must"),
     (("environments", "prod", "load_balancer", "web_acl_arn"), "pattern"),
+    (("services", "api", "load_balancer", "container"), "a container name must be"),
+    (("services", "api", "log_secret_options", "apikey"), "a secret must be the full ARN"),
+    (("services", "api", "containers", "datadog", "image"), "an image reference must be"),
+    (("services", "api", "containers", "datadog", "secrets", "DD_API_KEY"), "a secret must be the full ARN"),
+    (
+        ("services", "api", "containers", "datadog", "log_secret_options", "apikey"),
+        "a secret must be the full ARN",
+    ),
+    (("services", "api", "containers", "datadog", "user"), "a container user must be"),
+    (("services", "api", "containers", "datadog", "writable_paths", 0), "a container path must be absolute"),
+    (("services", "api", "containers", "proxy", "repository"), "a repository must be"),
+    (("services", "api", "containers", "proxy", "image_tag_parameter"), "an SSM parameter name must"),
+    (("services", "worker", "containers", "helper", "image_tag_parameter"), "an SSM parameter name must"),
 ]
 
 
@@ -1555,10 +1788,14 @@ def test_an_invalid_string_is_reported_with_field_value_and_rule(data: Any, fiel
         value = data.draw(with_foreign_character(st.just(get(full_config(), path))), label="value")
     # WHEN loaded
     error = load(replaced(full_config(), path, value))
-    # THEN one problem reads '<file>: <field> = <value>: <what is allowed>'
+    # THEN one problem reads '<file>: <field> = <value>: <what is allowed>', but for a value
+    # written in a table of secrets, which may be the secret itself: it is never shown
     assert error is not None, f"{dotted(path)} = {value!r} was accepted"
-    prefix = f"{FILE}: {dotted(path)} = {value!r}: "
+    hidden = any(part in ("secrets", "log_secret_options") for part in path)
+    prefix = f"{FILE}: {dotted(path)}: " if hidden else f"{FILE}: {dotted(path)} = {value!r}: "
     assert any(line.startswith(prefix) and phrase in line for line in error.problems), error.problems
+    if hidden:
+        assert all(value not in line and repr(value) not in line for line in error.problems), error.problems
 
 
 @LOADER_RUNS
@@ -1585,6 +1822,10 @@ FREE_KEYS: list[Path] = [
     ("services", "api", "secrets", "DB_PASSWORD"),
     ("environments", "dev", "services", "api"),
     ("environments", "dev", "services", "api", "environment", "FEATURE_X"),
+    ("services", "api", "containers", "datadog"),
+    ("services", "api", "containers", "datadog", "environment", "DD_SITE"),
+    ("services", "api", "depends_on", "datadog"),
+    ("environments", "dev", "services", "api", "containers", "datadog"),
 ]
 
 
@@ -1601,11 +1842,14 @@ def test_any_key_in_a_user_named_table_loads_or_is_reported(path: Path, key: str
     error = load(config)
     # and a name its rule rejects is reported under its table
     checks: dict[Path, Callable[[str], str]] = {
-        ("services",): naming.validate_service_name,
-        ("environments",): naming.validate_environment_name,
-        ("services", "api", "environment"): naming.validate_env_var_name,
-        ("services", "api", "secrets"): naming.validate_env_var_name,
-        ("environments", "dev", "services", "api", "environment"): naming.validate_env_var_name,
+        ("services",): aws_formats.validate_service_name,
+        ("environments",): aws_formats.validate_environment_name,
+        ("services", "api", "environment"): aws_formats.validate_env_var_name,
+        ("services", "api", "secrets"): aws_formats.validate_env_var_name,
+        ("environments", "dev", "services", "api", "environment"): aws_formats.validate_env_var_name,
+        ("services", "api", "containers"): aws_formats.validate_container_name,
+        ("services", "api", "containers", "datadog", "environment"): aws_formats.validate_env_var_name,
+        ("services", "api", "depends_on"): aws_formats.validate_container_name,
     }
     check = checks.get(path[:-1])
     if check is not None:
@@ -1651,8 +1895,36 @@ OVERRIDABLE = frozenset(
         "deployment",
         "load_balancer",
         "autoscaling",
+        # the app container's fields and the other containers
+        "command",
+        "entry_point",
+        "health_check",
+        "user",
+        "readonly_root_filesystem",
+        "writable_paths",
+        "port_mappings",
+        "depends_on",
+        "log_driver",
+        "log_options",
+        "log_secret_options",
+        "containers",
     }
 )
+# A [services.<svc>.containers.<name>] table: ContainerProps' fields but the name (the table's
+# key) and the image (a value the loader builds), plus the keys that say where the image is from.
+CONTAINER_FIELDS = (fields(ContainerProps) - {"name", "image"}) | {
+    "image",
+    "repository",
+    "image_tag_parameter",
+}
+# Every container table of the full configuration (a service's and an environment's override).
+CONTAINER_TABLES: list[Path] = [
+    ("services", "api", "containers", "datadog"),
+    ("services", "api", "containers", "proxy"),
+    ("services", "api", "containers", "log-router"),
+    ("services", "worker", "containers", "helper"),
+    ("environments", "dev", "services", "api", "containers", "datadog"),
+]
 UNKNOWN = "is not a known"
 FIXED_TABLES: list[tuple[Path, frozenset[str], str]] = [
     ((), frozenset({"project", "terraform", "services", "environments"}), UNKNOWN),
@@ -1672,6 +1944,11 @@ FIXED_TABLES: list[tuple[Path, frozenset[str], str]] = [
     (("environments", "dev", "load_balancer"), fields(LoadBalancerSettings), UNKNOWN),
     (("environments", "prod", "load_balancer"), fields(LoadBalancerSettings), UNKNOWN),
     (("environments", "dev", "services", "api"), OVERRIDABLE, "cannot be overridden per environment"),
+    *((table, CONTAINER_FIELDS, UNKNOWN) for table in CONTAINER_TABLES),
+    (("services", "api", "port_mappings", 0), fields(PortMapping), UNKNOWN),
+    (("services", "api", "containers", "datadog", "port_mappings", 0), fields(PortMapping), UNKNOWN),
+    (("services", "api", "containers", "datadog", "health_check"), fields(HealthCheckSettings), UNKNOWN),
+    (("services", "api", "containers", "log-router", "firelens"), fields(Firelens), UNKNOWN),
 ]
 
 
@@ -1739,6 +2016,87 @@ def test_unknown_keys_are_reported_whatever_the_user_named_tables(
     ), error.problems
 
 
+# --- containers: any value in any field, any name, unknown keys --------------------------------------
+
+
+@LOADER_RUNS
+@given(
+    table=st.sampled_from(CONTAINER_TABLES),
+    field=st.sampled_from(sorted(CONTAINER_FIELDS | {"name"})),
+    value=json_values,
+)
+@example(table=CONTAINER_TABLES[0], field="cpu", value=Big(1, 16000))
+@example(table=CONTAINER_TABLES[0], field="image", value=Big(-1, 16000))
+@example(table=CONTAINER_TABLES[1], field="repository", value=Big(1, 16000))
+@example(table=CONTAINER_TABLES[2], field="firelens", value=None)
+@example(table=CONTAINER_TABLES[4], field="memory", value=Big(1, 14300))
+@example(table=CONTAINER_TABLES[0], field="depends_on", value={"": "START"})
+def test_any_value_in_any_container_field_loads_or_is_reported(table: Path, field: str, value: Any) -> None:
+    # GIVEN the full configuration with one field of a container table (set or not, a table
+    # field such as health_check or firelens as a whole) given any JSON-like value
+    config = full_config()
+    get(config, table)[field] = materialize(value)
+    # WHEN loaded THEN it loads or raises ConfigError (nothing else) with one-line problems
+    load(config)
+
+
+CONTAINER_NODES: list[Path] = [
+    ("services", "api", "containers"),
+    ("services", "worker", "containers"),
+    ("environments", "dev", "services", "api", "containers"),
+    *CONTAINER_TABLES,
+]
+
+
+@LOADER_RUNS
+@given(node=st.sampled_from(CONTAINER_NODES), value=json_values)
+@example(node=CONTAINER_NODES[0], value={"api": {}})
+@example(node=CONTAINER_NODES[3], value=[])
+def test_any_value_for_a_containers_table_loads_or_is_reported(node: Path, value: Any) -> None:
+    # GIVEN the full configuration with `containers` or one container table replaced by any value
+    # WHEN loaded THEN it loads or raises ConfigError of one-line problems
+    load(replaced(full_config(), node, materialize(value)))
+
+
+container_names = ecs_names | st.sampled_from(
+    ["state", "image", "name", "containers", "local", "s3", "api-v2"]
+)
+
+
+@LOADER_RUNS
+@given(
+    name=container_names.filter(lambda n: n != "api"),
+    key=st.sampled_from(["colour", "[key]", "state", "Name", "images"]) | st.text(max_size=8),
+    in_override=st.booleans(),
+)
+@example(name="image", key="colour", in_override=False)
+@example(name="name", key="[key]", in_override=True)
+def test_unknown_keys_are_reported_whatever_the_user_named_containers(
+    name: str, key: str, in_override: bool
+) -> None:
+    # GIVEN a minimal configuration with a sidecar of any valid name (also names of fields) and an
+    # unknown key in its table, or in an environment's override of it
+    if key in CONTAINER_FIELDS:
+        return
+    config = minimal_config()
+    config["services"]["api"]["containers"] = {name: {"image": "busybox:1.36"}}
+    if in_override:
+        table: Path = ("environments", "dev", "services", "api", "containers", name)
+        config["environments"]["dev"]["services"] = {"api": {"containers": {name: {key: 1}}}}
+    else:
+        table = ("services", "api", "containers", name)
+        config["services"]["api"]["containers"][name][key] = 1
+    # WHEN loaded
+    error = load(config)
+    # THEN the problem names '<table>.<key>' and calls the key unknown
+    assert error is not None
+    prefix = f"{FILE}: {dotted(table)}."
+    assert any(
+        line.startswith(prefix) and UNKNOWN in line and any(form in line for form in key_forms(key))
+        for line in error.problems
+    ), error.problems
+
+
 def test_a_name_field_in_a_service_table_is_reported() -> None:
     # GIVEN a service table with `name` (not a field of the file: the table's key is the name)
     config = minimal_config()
@@ -1790,12 +2148,323 @@ def test_fargate_pairs_outside_the_table_are_reported(
         return
     # THEN the problem names cpu (with the allowed cpus) or memory (with the allowed memories)
     assert error is not None
-    if cpu not in naming.FARGATE_CPU_MEMORY:
+    if cpu not in aws_formats.FARGATE_CPU_MEMORY:
         expected = f"{FILE}: services.api.cpu = {cpu!r}: Fargate cpu must be one of {TABLE_CPUS}"
     else:
         where = "environments.dev.services.api" if memory_in_override else "services.api"
-        allowed = list(naming.FARGATE_CPU_MEMORY[cpu])
+        allowed = list(aws_formats.FARGATE_CPU_MEMORY[cpu])
         expected = (
             f"{FILE}: {where}.memory = {memory!r}: Fargate memory for cpu {cpu} must be one of {allowed}"
         )
     assert any(line.startswith(expected) for line in error.problems), (expected, error.problems)
+
+
+# --- AWS's limits: regions, ARNs in the environment's region, network, listener rules, tasks ------
+
+
+def test_the_region_list_is_aws_list() -> None:
+    # GIVEN the regions in aws_formats WHEN compared with AWS's (commercial, China, GovCloud)
+    # THEN they are the same, each in its partition
+    assert dict(aws_formats.REGIONS) == PARTITION_OF
+
+
+@VALIDATOR_RUNS
+@given(region=unknown_regions)
+def test_a_well_formed_region_aws_does_not_have_is_rejected(region: str) -> None:
+    # GIVEN a name shaped like a region that is none of AWS's WHEN validated THEN it is rejected
+    assert_rejected(aws_formats.validate_region, region, "one of AWS's regions")
+
+
+@VALIDATOR_RUNS
+@given(data=st.data(), key_region=regions, partition=partitions, account=accounts, key=kms_key_ids)
+def test_an_arn_is_accepted_only_in_the_environments_region_and_partition(
+    data: st.DataObject, key_region: str, partition: str, account: str, key: str
+) -> None:
+    # GIVEN a KMS key ARN and an environment's region (often the key's)
+    env_region = data.draw(st.just(key_region) | regions, label="environment region")
+    arn = f"arn:{partition}:kms:{key_region}:{account}:key/{key}"
+    # WHEN checked against the environment's region
+    # THEN it is accepted exactly when region and partition are the environment's
+    if key_region == env_region and partition == PARTITION_OF[env_region]:
+        assert aws_formats.validate_arn_in_region(arn, env_region) == arn
+    else:
+        assert_rejected(
+            lambda value: aws_formats.validate_arn_in_region(value, env_region),
+            arn,
+            f"the environment's region ({env_region}) and partition ({PARTITION_OF[env_region]})",
+        )
+
+
+@LOADER_RUNS
+@given(groups=st.integers(0, 8), subnets=st.integers(1, 20))
+@example(groups=4, subnets=16)
+@example(groups=5, subnets=17)
+def test_security_groups_and_subnets_load_within_ecs_limits(groups: int, subnets: int) -> None:
+    # GIVEN an environment listing some security groups (each service adds its own) and subnets
+    config = full_config()
+    network = config["environments"]["dev"]["network"]
+    network["security_group_ids"] = [f"sg-{i:017x}" for i in range(groups)]
+    network["subnet_ids"] = [f"subnet-{i:017x}" for i in range(subnets)]
+    # WHEN loaded
+    error = load(config)
+    # THEN it loads exactly when ECS's limits per service hold (5 groups with the own, 16 subnets)
+    expected = []
+    if groups + 1 > aws_formats.MAX_SERVICE_SECURITY_GROUPS:
+        expected.append(("security_group_ids", "at most 4 security groups"))
+    if subnets > aws_formats.MAX_SERVICE_SUBNETS:
+        expected.append(("subnet_ids", "at most 16 subnets"))
+    if not expected:
+        assert error is None
+        return
+    assert error is not None
+    for field, phrase in expected:
+        prefix = f"{FILE}: environments.dev.network.{field} = ["
+        assert any(line.startswith(prefix) and phrase in line for line in error.problems), error.problems
+
+
+rule_path_patterns = st.sampled_from(["/a", "/b/*", "/c?", "/*/d/*", "/e"]) | path_patterns_of_length(8)
+rule_host_headers = st.sampled_from(["a.example.com", "*.example.com", "b?.example.org", "c"])
+
+
+@VALIDATOR_RUNS
+@given(
+    patterns=st.lists(rule_path_patterns, max_size=5, unique=True),
+    hosts=st.lists(rule_host_headers, max_size=4, unique=True),
+)
+def test_a_listener_rule_has_at_most_5_condition_values_and_5_wildcards(
+    patterns: list[str], hosts: list[str]
+) -> None:
+    # GIVEN path patterns and host headers for one rule (each list valid on its own)
+    values = patterns + hosts
+    wildcards = sum(v.count("*") + v.count("?") for v in values)
+    if not values:
+        return
+    # WHEN the rule is built THEN it is accepted exactly within AWS's quotas per rule
+    if len(values) <= 5 and wildcards <= 5:
+        ListenerRule(priority=1, path_patterns=patterns, host_headers=hosts)
+    else:
+        phrase = "condition values" if len(values) > 5 else "wildcards"
+        with pytest.raises(ValueError, match=f"a listener rule allows at most 5 {phrase}"):
+            ListenerRule(priority=1, path_patterns=patterns, host_headers=hosts)
+
+
+health_check_parts = st.sampled_from(["CMD", "CMD-SHELL", "NONE", "", " ", "curl -f x", "/bin/check", "-f"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(command=st.lists(health_check_parts | st.text(max_size=4), max_size=4))
+@example(command=["CMD-SHELL"])
+@example(command=["CMD", "", "x"])
+@example(command=["NONE"])
+def test_a_health_check_command_has_what_its_kind_runs(command: list[str]) -> None:
+    # GIVEN any list of strings as a health check command
+    kind = command[0] if command else None
+    ok = (
+        kind in ("CMD", "CMD-SHELL", "NONE")
+        and (kind != "CMD-SHELL" or any(part.strip() for part in command[1:]))
+        and (kind != "CMD" or (len(command) > 1 and bool(command[1].strip())))
+    )
+    # WHEN validated THEN CMD needs an executable, CMD-SHELL a command, and nothing else is a kind
+    if ok:
+        assert aws_formats.validate_health_check_command(command) == command
+        assert HealthCheckSettings(command=tuple(command)).command == tuple(command)
+    else:
+        phrases = ("the first item must be", "'CMD-SHELL' needs", "'CMD' needs", "at least 1 item")
+        assert_rejected(aws_formats.validate_health_check_command, command, *phrases)
+        with pytest.raises(ValueError):
+            HealthCheckSettings(command=tuple(command))
+
+
+plain_values = st.text(st.characters(codec="utf-8"), max_size=300).filter(
+    lambda v: not aws_formats.holds_password("VALUE", v)
+)
+
+
+@VALIDATOR_RUNS
+@given(repository=repositories(), tag=tags, value=plain_values)
+def test_the_size_estimate_bounds_the_definitions_for_every_tag_ssm_may_hold(
+    repository: str, tag: str, value: str
+) -> None:
+    # GIVEN a container whose image tag is read from SSM at plan time
+    container = ContainerProps(
+        name="app",
+        image=SsmTag(repository=repository, parameter_name="/app/tag"),
+        environment={"VALUE": value},
+        writable_paths=("/tmp",),
+    )
+    estimate = definitions_size((container,), region="us-east-1", log_group_name="/ecs/p/e/app")
+    # WHEN its definitions are rendered with any tag SSM may hold
+    rendered = container_definition(
+        container,
+        image=f"{repository}:{tag}",
+        log_group="/ecs/p/e/app",
+        region="us-east-1",
+        volumes={"/tmp": "tmp"},
+    )
+    size = len(json.dumps([rendered], separators=(",", ":"), ensure_ascii=False).encode())
+    # THEN the estimate is never smaller, and exact for the longest tag
+    assert size <= estimate
+    assert len(tag) < aws_formats.IMAGE_TAG_MAX or size == estimate
+
+
+@LOADER_RUNS
+@given(length=st.integers(64_800, 65_600))
+@example(length=65_336)
+def test_the_loader_and_the_task_props_agree_on_the_64_kib_limit(length: int) -> None:
+    # GIVEN a service whose one environment variable brings its definitions near 64 KiB
+    config = minimal_config()
+    config["services"]["api"]["environment"] = {"BIG": "x" * length}
+    # WHEN loaded, and when the same task is built as props
+    error = load(config)
+    app = ContainerProps(
+        name="api",
+        image=SsmTag(repository=ECR_REPOSITORY, parameter_name=names.image_tag_parameter("api", "dev")),
+        environment={"BIG": "x" * length},
+    )
+    try:
+        TaskDefinitionProps(
+            family="demo-dev-api",
+            containers=(app,),
+            region="us-east-1",
+            log_group_name=names.log_group_name("demo", "dev", "api"),
+            execution_role_name="demo-dev-api-exec",
+            task_role_name="demo-dev-api-task",
+        )
+    except ValueError as exc:
+        assert "64 KiB" in str(exc)
+        props_ok = False
+    else:
+        props_ok = True
+    # THEN both accept or both refuse, the loader at the service
+    assert (error is None) == props_ok
+    if error is not None:
+        assert [line for line in error.problems if "64 KiB" in line] == [
+            line for line in error.problems if line.startswith(f"{FILE}: services.api: ")
+        ]
+
+
+STATE_KEYS = ["x/dev.tfstate", "x/dev/api.tfstate", "x/dev", "x/dev/worker.tfstate", "x/prod.tfstate"]
+
+
+@LOADER_RUNS
+@given(
+    key_dev=st.sampled_from(STATE_KEYS),
+    key_prod=st.sampled_from(STATE_KEYS),
+    split_dev=st.booleans(),
+    split_prod=st.booleans(),
+    same_bucket=st.booleans(),
+)
+@example(
+    key_dev="x/dev.tfstate", key_prod="x/dev/api.tfstate", split_dev=True, split_prod=False, same_bucket=True
+)
+def test_two_environments_load_only_on_separate_states(
+    key_dev: str, key_prod: str, split_dev: bool, split_prod: bool, same_bucket: bool
+) -> None:
+    # GIVEN two environments of two services on S3 state, each split per service or not
+    config = minimal_config()
+    config["services"]["worker"] = {"repository": ECR_REPOSITORY}
+    dev = config["environments"]["dev"]
+    dev["state"] = {"backend": "s3", "bucket": "tf-state", "key": key_dev, "region": "us-east-1"}
+    dev["stack_per_service"] = split_dev
+    prod = copy.deepcopy(dev)
+    prod["state"].update(key=key_prod, bucket="tf-state" if same_bucket else "tf-state-prod")
+    prod["stack_per_service"] = split_prod
+    config["environments"]["prod"] = prod
+
+    def keys(key: str, split: bool) -> set[str]:
+        return {key} | ({names.service_state_key(key, s) for s in ("api", "worker")} if split else set())
+
+    # WHEN loaded
+    error = load(config)
+    # THEN it loads exactly when no state object is the other environment's too
+    if same_bucket and keys(key_dev, split_dev) & keys(key_prod, split_prod):
+        assert error is not None
+        prefix = f"{FILE}: environments.prod.state.key = {key_prod!r}: "
+        assert any(
+            line.startswith(prefix) and "is also the state of environments.dev" in line
+            for line in error.problems
+        ), error.problems
+    else:
+        assert error is None, error.problems
+
+
+constraint_versions = st.builds(
+    lambda parts, suffix: ".".join(map(str, parts)) + suffix,
+    st.lists(st.integers(0, 120), min_size=1, max_size=3),
+    st.sampled_from(["", "", "-beta1", "-rc.1", "+build.5"]),
+)
+constraint_conditions = st.builds(
+    lambda op, space, version: op + space + version,
+    st.sampled_from(["", "=", "!=", ">", ">=", "<", "<=", "~>"]),
+    st.sampled_from(["", " "]),
+    constraint_versions,
+)
+constraints = st.lists(constraint_conditions, min_size=1, max_size=3).map(", ".join)
+
+
+@LOADER_RUNS
+@given(constraint=constraints)
+@example(constraint=">= 2.1.2, < 4.0.0")
+def test_terraform_version_constraints_load(constraint: str) -> None:
+    # GIVEN a null provider constraint of Terraform's grammar WHEN loaded THEN it is taken as is
+    config = minimal_config()
+    config["terraform"] = {"null_provider_version": constraint}
+    assert load(config) is None
+    assert settings_from_dict(config, file=FILE).null_provider_version == constraint
+
+
+@LOADER_RUNS
+@given(
+    constraint=st.sampled_from(
+        [
+            "latest",
+            "",
+            " ",
+            "*",
+            ">=",
+            "3.x",
+            "1.2.3.4",
+            "=> 1.0",
+            "1.0,",
+            ",1.0",
+            ">= 1.0 < 2.0",
+            "~> 3 ~> 4",
+        ]
+    )
+    | with_inserted(constraints, '"\\\n{}$*@')
+)
+def test_anything_else_as_a_version_constraint_is_reported(constraint: str) -> None:
+    # GIVEN a null provider constraint outside Terraform's grammar
+    config = minimal_config()
+    config["terraform"] = {"null_provider_version": constraint}
+    # WHEN loaded THEN it is reported with what is allowed
+    error = load(config)
+    assert error is not None, f"{constraint!r} was accepted"
+    prefix = (
+        f"{FILE}: terraform.null_provider_version = {constraint!r}: must be a Terraform version constraint"
+    )
+    assert any(line.startswith(prefix) for line in error.problems), error.problems
+
+
+# --- credentials in values -----------------------------------------------------------------------
+
+
+@VALIDATOR_RUNS
+@given(
+    scheme=st.sampled_from(["postgres", "https", "redis", "amqp", "mysql+pymysql", "mongodb+srv"]),
+    user=st.text(ALNUM + "._-", max_size=10),
+    password=st.text(ALNUM + "._-~!$&'()*+,;=%:", min_size=1, max_size=20),
+    host=registry_hosts(),
+    name=env_var_names,
+)
+def test_a_url_with_a_password_is_a_credential_and_is_masked(
+    scheme: str, user: str, password: str, host: str, name: str
+) -> None:
+    # GIVEN a URL with a password, anywhere in any variable's value
+    url = f"{scheme}://{user}:{password}@{host}/db"
+    # WHEN checked THEN it holds a password, and masking leaves everything but the password
+    assert aws_formats.holds_password(name, url)
+    assert aws_formats.holds_password(name, f"primary={url}; fallback=none")
+    assert aws_formats.redact_passwords(f"value {url}!") == f"value {scheme}://{user}:***@{host}/db!"
+    # and the same URL without a password is none
+    assert not aws_formats.holds_password(name, f"{scheme}://{user}@{host}/db")

@@ -1,0 +1,109 @@
+"""`python -m toolchain.cdktf_cli` (make synth/diff/deploy): the cdktf argv and environment it builds."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from toolchain import cdktf_cli
+from toolchain.terraform_offline import TerraformSetup
+
+OFFLINE = TerraformSetup(
+    offline=True,
+    cli_config=Path("/cache/terraformrc"),
+    environment={"TF_CLI_CONFIG_FILE": "/cache/terraformrc", "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "1"},
+)
+
+
+class Recorded:
+    """Stands in for subprocess.Popen: records what would run, exits with 0."""
+
+    calls: ClassVar[list[tuple[list[str], dict[str, str]]]] = []
+
+    def __init__(self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+        Recorded.calls.append((list(argv), dict(env)))
+
+    def __enter__(self) -> Recorded:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def wait(self) -> int:
+        return 0
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, str]]]:
+    Recorded.calls = []
+    monkeypatch.setattr(subprocess, "Popen", Recorded)
+    monkeypatch.setattr(cdktf_cli, "terraform_setup", lambda cache_dir: OFFLINE)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", "terraformrc-that-does-not-exist")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    return Recorded.calls
+
+
+def cdktf_args(argv: list[str]) -> list[str]:
+    return argv[argv.index("cdktf") + 1 :]
+
+
+def test_diff_offline_gets_the_offline_config_and_flag(recorded: list[Any]) -> None:
+    assert cdktf_cli.main(["diff", "dev"]) == 0
+    ((argv, env),) = recorded
+    assert cdktf_args(argv) == ["diff", "dev", "--skip-provider-lock"]
+    # the project's offline config replaces whatever TF_CLI_CONFIG_FILE the shell had
+    assert env["TF_CLI_CONFIG_FILE"] == "/cache/terraformrc"
+    assert env["CDKTF_DISABLE_PLUGIN_CACHE_ENV"] == "1"
+    assert env["CHECKPOINT_DISABLE"] == "1"
+    assert "CI" not in env  # a person at a terminal: cdktf may ask
+
+
+def test_deploy_passes_cdktf_options_through(recorded: list[Any]) -> None:
+    assert cdktf_cli.main(["deploy", "dev-api", "--auto-approve"]) == 0
+    ((argv, _),) = recorded
+    assert cdktf_args(argv) == ["deploy", "dev-api", "--auto-approve", "--skip-provider-lock"]
+
+
+def test_with_the_registry_nothing_is_added(recorded: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cdktf_cli, "terraform_setup", lambda cache_dir: TerraformSetup(offline=False))
+    assert cdktf_cli.main(["deploy", "dev"]) == 0
+    ((argv, env),) = recorded
+    assert cdktf_args(argv) == ["deploy", "dev"]
+    assert env["TF_CLI_CONFIG_FILE"] == "terraformrc-that-does-not-exist"
+
+
+def test_synth_needs_no_terraform_setup(recorded: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(cache_dir: Path) -> TerraformSetup:
+        raise AssertionError("synth runs no Terraform")
+
+    monkeypatch.setattr(cdktf_cli, "terraform_setup", fail)
+    assert cdktf_cli.main(["synth"]) == 0
+    assert cdktf_args(recorded[0][0]) == ["synth"]
+
+
+def test_deploy_without_a_terminal_runs_nothing(
+    recorded: list[Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+    assert cdktf_cli.main(["deploy", "dev"]) == 2
+    assert recorded == []
+    assert "needs a terminal; add --auto-approve" in capsys.readouterr().err
+
+
+def test_unknown_command_is_usage(recorded: list[Any], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cdktf_cli.main(["destroy", "dev"]) == 2
+    assert cdktf_cli.main([]) == 2
+    assert recorded == []
+    assert "usage: python -m toolchain.cdktf_cli {synth|diff|deploy}" in capsys.readouterr().err

@@ -7,10 +7,14 @@ export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# pipenv installed with `pip --user` lands in the user base's bin directory.
+# Where `pip --user` puts pipenv, for a make started from a shell older than that install;
+# the bootstrap checks that a new login shell finds pipenv without this.
 export PATH := $(shell python3 -m site --user-base 2>/dev/null)/bin:$(PATH)
 
-.PHONY: demo test bench deps lint typecheck unit e2e synth clean
+.PHONY: demo test bench deps lint typecheck unit e2e synth diff deploy clean
+
+# `make diff ENV=dev`: only ENV given on the command line counts (sh uses $$ENV for its own purposes).
+stack = $(if $(filter command line,$(origin ENV)),$(ENV),$(error usage: make $@ ENV=<environment>, e.g. make $@ ENV=dev))
 
 deps:
 	@sh scripts/bootstrap.sh
@@ -40,8 +44,16 @@ unit: deps
 e2e: deps
 	pipenv run pytest tests/e2e
 
+## the cdktf CLI with this machine's Terraform setup (offline mirrors where there are some)
 synth: deps
-	npx --no-install cdktf synth
+	pipenv run python -m toolchain.cdktf_cli synth
+
+diff: deps
+	pipenv run python -m toolchain.cdktf_cli diff $(stack)
+
+## asks before it applies; pipelines use `ecs-release deploy ENV` (approves, follows the rollout)
+deploy: deps
+	pipenv run python -m toolchain.cdktf_cli deploy $(stack)
 
 clean:
 	rm -rf cdktf.out .cache .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,9 @@
 For each strategy: N applies with no image change, then N applies each preceded by a
 change (timestamp and ssm-tag: a new tag in SSM; digest: the same tag re-pushed with new
 content), counting the applies after which ECS was asked for a new deployment (a new
-task definition or a forced deployment), and timing `terraform plan` with nothing changed.
+task definition or a forced deployment) and the deployments each apply started (its
+UpdateService calls: timestamp's aim is one per apply), and timing `terraform plan` with
+nothing changed.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from devkit.cdktf_cli import CACHE_DIR
 from devkit.emulator import Emulator
 from devkit.strategy_lab import STRATEGIES, StrategyLab
-from devkit.terraform_offline import terraform_setup
+from toolchain.cdktf_cli import CACHE_DIR
+from toolchain.terraform_offline import terraform_setup
 
 
 def run(applies: int = 10, plans: int = 5) -> list[dict[str, Any]]:
@@ -40,19 +42,22 @@ def run(applies: int = 10, plans: int = 5) -> list[dict[str, Any]]:
                 tf.apply()
                 unchanged += lab.redeployed(before, lab.observe(env))
             changed = 0
+            update_calls = 0
             for i in range(applies):
                 if strategy == "digest":
                     lab.release(env, "0.0.0", content=f"rebuild {i}")
                 else:
                     lab.release(env, f"1.0.{i}")
                 before = lab.observe(env)
-                tf.apply()
+                applied = tf.apply()
                 changed += lab.redeployed(before, lab.observe(env))
+                update_calls += lab.update_service_calls(applied.output)
             rows.append(
                 {
                     "strategy": strategy,
                     "redeploys_without_change": f"{unchanged}/{applies}",
                     "redeploys_with_change": f"{changed}/{applies}",
+                    "deployments_with_change": f"{update_calls}/{applies}",
                     "plan_s_median": round(statistics.median(plan_seconds), 2),
                     "plan_s_min": round(min(plan_seconds), 2),
                     "plan_s_max": round(max(plan_seconds), 2),
@@ -64,12 +69,14 @@ def run(applies: int = 10, plans: int = 5) -> list[dict[str, Any]]:
 def table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| strategy | redeploys, 10 applies without change | redeploys, 10 applies each with a change "
+        "| deployments started (UpdateService calls), 10 applies each with a change "
         "| plan, no change (median, min-max) |",
-        "| --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         lines.append(
             f"| {r['strategy']} | {r['redeploys_without_change']} | {r['redeploys_with_change']} "
+            f"| {r['deployments_with_change']} "
             f"| {r['plan_s_median']} s ({r['plan_s_min']}-{r['plan_s_max']} s) |"
         )
     return "\n".join(lines)

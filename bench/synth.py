@@ -17,17 +17,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from devkit.cdktf_cli import CACHE_DIR, PROJECT_DIR, cdktf, deploy, tool_environment
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
-from devkit.terraform_offline import terraform_setup
+from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, cdktf, deploy, tool_environment
+from toolchain.terraform_offline import terraform_setup
 
 # The provider submodules the stacks import (kept in step by test_bench_inputs.py).
 USED_SUBMODULES = (
     "appautoscaling_policy",
     "appautoscaling_target",
     "cloudwatch_log_group",
+    "data_aws_caller_identity",
     "data_aws_ecr_image",
     "data_aws_ecs_cluster",
     "data_aws_ssm_parameter",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import os
 import shutil
 import sys
@@ -393,10 +394,24 @@ def _follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: fl
     return result
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds within bounds: nan passes a FloatRange (every comparison with it is false)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds from {self.min:g} to {self.max:g}", param, ctx)
+        return seconds
+
+
 _wait_options = [
     click.option("--wait", is_flag=True, help="Follow the deployment until it completes or fails."),
-    click.option("--timeout", type=click.FloatRange(min=1), default=900, show_default=True, help="Seconds."),
-    click.option("--poll", type=click.FloatRange(min=0.05), default=5, show_default=True, help="Seconds."),
+    click.option(
+        "--timeout", type=Seconds(min=1, max=86_400), default=900, show_default=True, help="Seconds."
+    ),
+    click.option("--poll", type=Seconds(min=0.05, max=3_600), default=5, show_default=True, help="Seconds."),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,11 +102,13 @@ def rollback_target(entries: list[TagVersion], to: str | None) -> TagVersion:
             if entry.tag != current.tag:
                 return entry
         raise BadInput(f"nothing to roll back to: every version holds {current.tag!r}")
-    if to.isdigit():
+    # ASCII digits only ("²".isdigit() is true), compared as text: int() refuses 4,300+ digits.
+    if re.fullmatch(r"[0-9]+", to):
         for entry in entries:
-            if entry.version == int(to):
+            if str(entry.version) == (to.lstrip("0") or "0"):
                 return entry
-        raise BadInput(f"version {to} is not in the history (versions 1-{current.version})")
+        shown = to if len(to) <= 20 else f"{to[:20]}… ({len(to)} digits)"
+        raise BadInput(f"version {shown} is not in the history (versions 1-{current.version})")
     validate_tag(to)
     for entry in reversed(entries):
         if entry.tag == to:

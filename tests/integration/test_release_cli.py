@@ -32,3 +32,39 @@ def test_python_dash_m_and_pipenv_script_both_run_it() -> None:
         )
         assert result.returncode == 0, result.stderr
         assert "set-tag" in result.stdout and "Exit codes: 0 ok" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "shown"),
+    [
+        ("--poll", "nan", "'nan'"),
+        ("--poll", "inf", "inf"),
+        ("--timeout", "nan", "'nan'"),
+        ("--timeout", "1e400", "inf"),
+    ],
+)
+def test_seconds_that_are_no_number_are_refused_before_anything_runs(
+    option: str, value: str, shown: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a wait that would never poll (nan) or never time out (inf)
+    # WHEN it is asked for THEN it is a usage error, before any AWS call (no config is even read)
+    assert main(["--json", "redeploy", "dev", "api", "--wait", option, value]) == 2
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error.startswith(f"Invalid value for '{option}': {shown} is not")
+
+
+def test_a_rollback_to_a_digit_that_is_no_number_is_bad_input() -> None:
+    from release.errors import BadInput
+    from release.tags import TagVersion, rollback_target
+
+    # GIVEN a history of three versions
+    entries = [TagVersion(v, f"1.0.{v}", "2026-11-01", "ci") for v in (1, 2, 3)]
+    # WHEN --to is a superscript two, or a number too long for int() THEN each is one clear error
+    with pytest.raises(BadInput, match=r"tag '²'"):
+        rollback_target(entries, "²")
+    with pytest.raises(
+        BadInput, match=r"version 99999999999999999999… \(5000 digits\) is not in the history"
+    ):
+        rollback_target(entries, "9" * 5000)
+    # AND ASCII digits, with leading zeros, still pick the version
+    assert rollback_target(entries, "02").tag == "1.0.2"

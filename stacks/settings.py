@@ -777,6 +777,24 @@ def _shared_state_problems(file: str, environments: Mapping[str, EnvironmentSett
     return lines
 
 
+def _stack_name_problems(file: str, environments: Mapping[str, EnvironmentSettings]) -> list[str]:
+    """A split environment's service stack named like another environment: cdktf needs one name each."""
+    environment_names = set(environments)
+    lines = []
+    for env_name, env in environments.items():
+        if not env.stack_per_service:
+            continue
+        for service in env.services:
+            stack = names.service_stack_name(env_name, service.name)
+            if stack in environment_names:
+                lines.append(
+                    f"{file}: environments.{env_name}.stack_per_service = true: the stack of its service "
+                    f"{service.name} would be named {stack!r}, the name of environments.{stack}: each stack "
+                    "needs its own name; rename that environment or set stack_per_service = false"
+                )
+    return lines
+
+
 EMULATOR_ENDPOINT_VARIABLE = "environment variable ECS_CD_EMULATOR_ENDPOINT"
 _TOO_DEEP = "arrays or tables nested too deeply (a configuration needs a few levels)"
 
@@ -1115,6 +1133,7 @@ def settings_from_dict(
     if project_ok:
         problems += _derived_name_problems(file, str(project_name), environments)
     problems += _shared_state_problems(file, environments)
+    problems += _stack_name_problems(file, environments)
 
     owners: dict[str, str] = {}
     # Only for an otherwise valid file: the names are derived from the (valid) project name.

@@ -226,6 +226,18 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "environments.dev.state.path = '/var/lib/shop.tfstate'",
         "also the state of environments.local",
     ),
+    "a split environment's service stack named like another environment": (
+        _both(
+            _set("environments.dev.stack_per_service", True),
+            lambda raw: raw["environments"].__setitem__(
+                "dev-api",
+                raw["environments"]["dev"]
+                | {"stack_per_service": False, "state": raw["environments"]["dev"]["state"] | {"key": "x.tfstate"}},
+            ),
+        ),
+        "environments.dev.stack_per_service = true: the stack of its service api would be named 'dev-api'",
+        "each stack needs its own name",
+    ),
     "nonexistent region": (
         _set("environments.dev.region", "us-east-7"),
         "environments.dev.region = 'us-east-7'",

@@ -156,11 +156,18 @@ def parse_created(text: str) -> datetime | None:
         return None
 
 
+def _no_bucket(state: S3State) -> BadInput:
+    """The state bucket is missing: bad input (exit 2) with the command that creates it."""
+    return BadInput(f"bucket {state.bucket} does not exist: run `ecs-release bootstrap`")
+
+
 def read_lock(aws: Aws, state: S3State, key: str | None = None) -> Lock | None:
     """Who holds the lock of the state at ``key`` (default: the environment's), None if nobody."""
     try:
         body = aws.call("s3", "get_object", Bucket=state.bucket, Key=lock_key(state, key))["Body"].read()
     except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise _no_bucket(state) from None
         if error_code(exc) in ("NoSuchKey", "404", "NotFound"):
             return None
         raise describe_failure("s3", "GetObject", exc) from None
@@ -181,6 +188,8 @@ def clear_lock(aws: Aws, state: S3State) -> None:
     try:
         aws.call("s3", "delete_object", Bucket=state.bucket, Key=lock_key(state))
     except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise _no_bucket(state) from None
         raise describe_failure("s3", "DeleteObject", exc) from None
 
 
@@ -193,7 +202,7 @@ def versions(aws: Aws, state: S3State) -> list[dict[str, Any]]:
             response = aws.call("s3", "list_object_versions", **kwargs)
         except ClientError as exc:
             if error_code(exc) == "NoSuchBucket":
-                raise BadInput(f"bucket {state.bucket} does not exist: run `ecs-release bootstrap`") from None
+                raise _no_bucket(state) from None
             raise describe_failure("s3", "ListObjectVersions", exc) from None
         for item in response.get("Versions", []):
             if item["Key"] == state.key:
@@ -223,6 +232,8 @@ def restore(aws: Aws, state: S3State, version_id: str) -> str:
             CopySource={"Bucket": state.bucket, "Key": state.key, "VersionId": version_id},
         )
     except ClientError as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise _no_bucket(state) from None
         if error_code(exc) in ("NoSuchVersion", "InvalidArgument", "NoSuchKey"):
             raise BadInput(
                 f"version {version_id!r} of {state.key} does not exist (see `state-versions`)"

@@ -376,3 +376,26 @@ def test_this_runs_own_lock_is_not_a_wait(deploy: Any, emu: Emulator, tmp_path: 
     assert done.exit_code == 0, done.stdout + done.stderr
     assert done.json["lock_waits"] == []
     assert "waiting for the state lock" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("unlock", "st"),
+        ("unlock", "st", "--force"),
+        ("state-versions", "st"),
+        ("state-restore", "st"),
+        ("state-restore", "st", "--version-id", "v1"),
+    ],
+)
+def test_state_commands_before_the_bucket_exists_are_bad_input(
+    emu: Emulator, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    # GIVEN an environment whose state bucket was never bootstrapped
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.replace(f'bucket = "{BUCKET}"', 'bucket = "msg-never-bootstrapped"'))
+    # WHEN a state command runs THEN it is bad input (exit 2, as the README's table says), naming the fix
+    run = run_cli(config, emu.endpoint, *args)
+    assert run.exit_code == errors.BAD_INPUT, run.stdout + run.stderr
+    assert run.json["error"] == "bucket msg-never-bootstrapped does not exist: run `ecs-release bootstrap`"
+    no_traceback(run)

@@ -58,6 +58,17 @@ def _both(*mutations: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, A
     return apply
 
 
+def _copy_environment(name: str, new: str, *, state_key: str) -> Callable[[dict[str, Any]], None]:
+    """Another environment like ``name`` (not split), on its own state."""
+
+    def apply(raw: dict[str, Any]) -> None:
+        source = raw["environments"][name]
+        state = source["state"] | {"key": state_key}
+        raw["environments"][new] = source | {"stack_per_service": False, "state": state}
+
+    return apply
+
+
 def problems_of(raw: dict[str, Any], **kwargs: Any) -> tuple[str, ...]:
     with pytest.raises(ConfigError) as caught:
         settings_from_dict(raw, file=FILE, **kwargs)
@@ -229,11 +240,7 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
     "a split environment's service stack named like another environment": (
         _both(
             _set("environments.dev.stack_per_service", True),
-            lambda raw: raw["environments"].__setitem__(
-                "dev-api",
-                raw["environments"]["dev"]
-                | {"stack_per_service": False, "state": raw["environments"]["dev"]["state"] | {"key": "x.tfstate"}},
-            ),
+            _copy_environment("dev", "dev-api", state_key="shop/dev-api.tfstate"),
         ),
         "environments.dev.stack_per_service = true: the stack of its service api would be named 'dev-api'",
         "each stack needs its own name",

@@ -12,9 +12,11 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
+    ReadTimeoutError,
 )
 
 from release.errors import AwsFailure
@@ -24,6 +26,12 @@ from release.errors import AwsFailure
 MAX_ATTEMPTS = 6
 EXTRA_RETRY_CODES = frozenset({"TooManyUpdates"})
 EMULATOR_KEY = "emulator"
+# Control-plane calls answer in well under a second; an endpoint that accepts and never answers
+# fails after TIMEOUT_ATTEMPTS * (READ_TIMEOUT + backoff), about 21 s, instead of 6 * 30 s.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 10.0
+TIMEOUT_ATTEMPTS = 2
+_TIMEOUTS = (ConnectTimeoutError, ReadTimeoutError)
 
 
 @dataclass
@@ -46,6 +54,10 @@ class Aws:
     max_attempts: int = MAX_ATTEMPTS
     retry_log: RetryLog = field(default_factory=RetryLog)
     sleep: Callable[[float], None] = time.sleep
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    # Told each retry after a timeout, as a progress line: a slow endpoint is not silent.
+    on_retry: Callable[[str], None] | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
@@ -57,8 +69,8 @@ class Aws:
                 "config": Config(
                     # total_max_attempts counts the first call; "max_attempts" would count retries only.
                     retries={"mode": "standard", "total_max_attempts": self.max_attempts},
-                    connect_timeout=5,
-                    read_timeout=30,
+                    connect_timeout=self.connect_timeout,
+                    read_timeout=self.read_timeout,
                 ),
             }
             if self.endpoint is not None:
@@ -67,8 +79,26 @@ class Aws:
                     aws_access_key_id=EMULATOR_KEY,
                     aws_secret_access_key=EMULATOR_KEY,
                 )
-            self._clients[service] = boto3.client(service, **kwargs)
+            client = boto3.client(service, **kwargs)
+            event = client.meta.service_model.service_id.hyphenize()
+            # First of the needs-retry handlers: False ends the retries, None leaves the decision
+            # (and the backoff) to botocore's standard mode.
+            client.meta.events.register_first(f"needs-retry.{event}", self._timeout_retries)
+            self._clients[service] = client
         return self._clients[service]
+
+    def _timeout_retries(
+        self, attempts: int, caught_exception: Exception | None = None, operation: Any = None, **_: Any
+    ) -> bool | None:
+        if not isinstance(caught_exception, _TIMEOUTS):
+            return None
+        if attempts >= min(TIMEOUT_ATTEMPTS, self.max_attempts):
+            return False
+        if self.on_retry is not None:
+            api = f"{operation.service_model.service_name} {operation.name}"
+            waited = _timeout_text(caught_exception, self)
+            self.on_retry(f"AWS {api}: {waited} (attempt {attempts}), retrying")
+        return None
 
     def call(self, api: str, operation: str, /, **kwargs: Any) -> dict[str, Any]:
         """Call ``api.operation(**kwargs)``; retries are logged, failures become AwsFailure."""
@@ -95,6 +125,14 @@ class Aws:
                     f"cannot reach AWS {service} at {exc.kwargs.get('endpoint_url', '?')}: "
                     "check the network, the region, or that the emulator is running"
                 ) from None
+            except _TIMEOUTS as exc:
+                attempts = min(TIMEOUT_ATTEMPTS, self.max_attempts)
+                api_name = self.client(service).meta.method_to_api_mapping.get(operation, operation)
+                raise AwsFailure(
+                    f"AWS {service} {api_name} failed: {_timeout_text(exc, self)}, "
+                    f"{attempts} attempt{'s' if attempts > 1 else ''}: check the network and the endpoint, "
+                    "or raise --connect-timeout / --read-timeout"
+                ) from None
             except NoCredentialsError:
                 raise AwsFailure(
                     "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
@@ -106,6 +144,13 @@ class Aws:
             retries = int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + extra_retries
             self.retry_log.add(f"{service}:{operation}", retries, "throttled or transient error")
             return response
+
+
+def _timeout_text(exc: Exception, aws: Aws) -> str:
+    where = str(getattr(exc, "kwargs", {}).get("endpoint_url", "?")).rstrip("/")
+    if isinstance(exc, ConnectTimeoutError):
+        return f"no connection to {where} within {aws.connect_timeout:g} s"
+    return f"no answer from {where} within {aws.read_timeout:g} s"
 
 
 def error_code(exc: ClientError) -> str:

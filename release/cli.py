@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from core.aws_formats import ecr_location
 from release import errors
 from release import state as state_ops
-from release.aws import MAX_ATTEMPTS, Aws, describe_failure
+from release.aws import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, TIMEOUT_ATTEMPTS, Aws, describe_failure
 from release.errors import (
     BadInput,
     DeployFailed,
@@ -70,9 +70,17 @@ ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothi
 class Runtime:
     """Per-invocation state: the settings, the output, and every AWS session (for retry reports)."""
 
-    def __init__(self, config: Path, json_mode: bool, max_attempts: int) -> None:
+    def __init__(
+        self,
+        config: Path,
+        json_mode: bool,
+        max_attempts: int,
+        *,
+        timeouts: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+    ) -> None:
         self.config = config
         self.max_attempts = max_attempts
+        self.connect_timeout, self.read_timeout = timeouts
         self.out = Output(json_mode=json_mode)
         self._settings: Settings | None = None
         self._sessions: list[Aws] = []
@@ -90,6 +98,9 @@ class Runtime:
             region=region or env.region,
             endpoint=env.emulator_endpoint,
             max_attempts=max_attempts or self.max_attempts,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            on_retry=self.out.say,
         )
         self._sessions.append(session)
         return session
@@ -138,6 +149,18 @@ def command(fn: F) -> Callable[..., None]:
     return wrapper
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds within bounds: nan passes a FloatRange (every comparison with it is false)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if not math.isfinite(seconds):
+            self.fail(f"{value!r} is not a number of seconds from {self.min:g} to {self.max:g}", param, ctx)
+        return seconds
+
+
 @click.group(epilog=EXIT_CODES)
 @click.option(
     "--config",
@@ -156,10 +179,34 @@ def command(fn: F) -> Callable[..., None]:
     show_default=True,
     help="Attempts per AWS call, retries with backoff included (env ECS_RELEASE_MAX_ATTEMPTS).",
 )
+@click.option(
+    "--connect-timeout",
+    type=Seconds(min=1, max=300),
+    envvar="ECS_RELEASE_CONNECT_TIMEOUT",
+    default=CONNECT_TIMEOUT,
+    show_default=True,
+    help="Seconds to connect to AWS, per attempt (env ECS_RELEASE_CONNECT_TIMEOUT).",
+)
+@click.option(
+    "--read-timeout",
+    type=Seconds(min=1, max=300),
+    envvar="ECS_RELEASE_READ_TIMEOUT",
+    default=READ_TIMEOUT,
+    show_default=True,
+    help=f"Seconds to wait for AWS's answer, per attempt; a call that timed out is tried "
+    f"{TIMEOUT_ATTEMPTS} times at most (env ECS_RELEASE_READ_TIMEOUT).",
+)
 @click.pass_context
-def cli(ctx: click.Context, config: Path, json_mode: bool, max_attempts: int) -> None:
+def cli(
+    ctx: click.Context,
+    config: Path,
+    json_mode: bool,
+    max_attempts: int,
+    connect_timeout: float,
+    read_timeout: float,
+) -> None:
     """Release image versions to ECS services: tags in SSM, deploys, rollouts."""
-    ctx.obj = Runtime(config, json_mode, max_attempts)
+    ctx.obj = Runtime(config, json_mode, max_attempts, timeouts=(connect_timeout, read_timeout))
 
 
 # --- tags ---------------------------------------------------------------------------
@@ -392,18 +439,6 @@ def _follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: fl
         for event in result.events:
             rt.out.say(f"  event: {event}")
     return result
-
-
-class Seconds(click.FloatRange):
-    """A number of seconds within bounds: nan passes a FloatRange (every comparison with it is false)."""
-
-    name = "seconds"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        seconds = super().convert(value, param, ctx)
-        if not math.isfinite(seconds):
-            self.fail(f"{value!r} is not a number of seconds from {self.min:g} to {self.max:g}", param, ctx)
-        return seconds
 
 
 _wait_options = [

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import names
-from release.aws import Aws
 from release.errors import BadInput
 from stacks.settings import ConfigError, EnvironmentSettings, ServiceSettings, Settings, load_settings
 
@@ -56,9 +55,6 @@ class Target:
     def repository(self) -> str:
         return self.service.repository
 
-    def aws(self) -> Aws:
-        return aws_for(self.environment)
-
 
 def target(settings: Settings, env_name: str, service_name: str) -> Target:
     env = environment(settings, env_name)
@@ -76,7 +72,3 @@ def targets(settings: Settings, env_name: str, service_name: str | None) -> list
         return [target(settings, env_name, service_name)]
     env = environment(settings, env_name)
     return [Target(settings.project, env, s) for s in env.services]
-
-
-def aws_for(env: EnvironmentSettings) -> Aws:
-    return Aws(region=env.region, endpoint=env.emulator_endpoint)

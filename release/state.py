@@ -31,92 +31,217 @@ def lock_key(state: S3State, key: str | None = None) -> str:
     return f"{key or state.key}.tflock"
 
 
-def tls_only_policy(bucket: str) -> dict[str, Any]:
+TLS_SIDS = ("DenyInsecureTransport", "DenyTlsBelow12")
+# Terraform writes and reads the state and the lock; older TLS is refused like plain HTTP.
+MIN_TLS_VERSION = "1.2"
+
+
+def tls_statements(bucket: str) -> list[dict[str, Any]]:
+    """Deny plain HTTP and TLS below 1.2, to every principal (these statements only deny)."""
+    resources = [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": resources}
+    return [
+        {"Sid": TLS_SIDS[0], **deny, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": TLS_SIDS[1], **deny, "Condition": {"NumericLessThan": {"s3:TlsVersion": MIN_TLS_VERSION}}},
+    ]
+
+
+def merged_policy(existing: dict[str, Any] | None, bucket: str) -> dict[str, Any]:
+    """``existing`` with this tool's statements (by Sid) replaced or added; the rest kept as is."""
+    statements = (existing or {}).get("Statement", [])
+    if isinstance(statements, dict):  # a policy may hold one statement as an object
+        statements = [statements]
+    kept = [s for s in statements if not (isinstance(s, dict) and s.get("Sid") in TLS_SIDS)]
     return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
+        "Version": (existing or {}).get("Version", "2012-10-17"),
+        "Statement": [*kept, *tls_statements(bucket)],
+    }
+
+
+def lifecycle_rule(state: S3State) -> dict[str, Any]:
+    """Expire replaced state versions after ``noncurrent_version_days``, for this environment's
+    keys only (its state, its lock and, when split, its services' states share the prefix)."""
+    prefix = state.key[: -len(".tfstate")] if state.key.endswith(".tfstate") else state.key
+    return {
+        "ID": f"ecs-cd-noncurrent-versions-{prefix}"[:255],
+        "Status": "Enabled",
+        "Filter": {"Prefix": prefix},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": state.noncurrent_version_days},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
     }
 
 
 def bootstrap(aws: Aws, state: S3State, *, tls_only: bool = True) -> list[str]:
-    """Create the state bucket if needed and (re)apply its settings; returns what was done.
+    """Create the state bucket if needed and bring its settings to this tool's floor, keeping
+    what the bucket has beyond it (other policy statements, KMS encryption, other lifecycle
+    rules); returns what was done, one line each.
 
-    ``tls_only`` (default True) adds the policy that denies plain-HTTP access; an emulator
-    reached over plain HTTP would then refuse Terraform itself, so the caller turns it off there."""
+    ``tls_only`` (default True) adds the statements that deny plain HTTP and TLS below 1.2; an
+    emulator reached over plain HTTP would then refuse Terraform itself, so the caller turns it
+    off there."""
     done = []
+    bucket = state.bucket
     # HeadBucket first: in us-east-1, CreateBucket on a bucket you own answers 200, not an error.
     try:
-        aws.call("s3", "head_bucket", Bucket=state.bucket)
+        aws.call("s3", "head_bucket", Bucket=bucket)
         exists = True
     except ClientError as exc:
         if error_code(exc) in ("403", "Forbidden"):
             raise BadInput(
-                f"bucket {state.bucket} exists and belongs to another account: choose another name"
+                f"bucket {bucket} exists and belongs to another account: choose another name"
             ) from None
         if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
             raise describe_failure("s3", "HeadBucket", exc) from None
         exists = False
     if exists:
-        done.append(f"bucket {state.bucket} exists (yours)")
+        done.append(f"bucket {bucket} exists (yours)")
     else:
-        kwargs: dict[str, Any] = {"Bucket": state.bucket}
+        kwargs: dict[str, Any] = {"Bucket": bucket}
         if state.region != "us-east-1":
             kwargs["CreateBucketConfiguration"] = {"LocationConstraint": state.region}
-        try:
-            aws.call("s3", "create_bucket", **kwargs)
-        except ClientError as exc:
-            raise describe_failure("s3", "CreateBucket", exc) from None
-        done.append(f"created bucket {state.bucket} in {state.region}")
-    steps: list[tuple[str, dict[str, Any], str]] = [
-        ("put_bucket_versioning", {"VersioningConfiguration": {"Status": "Enabled"}}, "versioning on"),
-        (
-            "put_bucket_encryption",
-            {
-                "ServerSideEncryptionConfiguration": {
-                    "Rules": [
-                        {
-                            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
-                            "BucketKeyEnabled": True,
-                        }
-                    ]
-                }
-            },
-            "default encryption AES256",
-        ),
-        (
-            "put_public_access_block",
-            {
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "IgnorePublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "RestrictPublicBuckets": True,
-                }
-            },
-            "public access blocked",
-        ),
-    ]
+        _put(aws, "create_bucket", "CreateBucket", **kwargs)
+        done.append(f"created bucket {bucket} in {state.region}")
+
+    _put(
+        aws,
+        "put_bucket_versioning",
+        "PutBucketVersioning",
+        Bucket=bucket,
+        VersioningConfiguration={"Status": "Enabled"},
+    )
+    done.append("versioning on")
+    done.append(_encryption(aws, bucket))
+    _put(
+        aws,
+        "put_public_access_block",
+        "PutPublicAccessBlock",
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    done.append("public access blocked")
+    done.append(_ownership(aws, bucket))
+    done.append(_lifecycle(aws, state))
     if tls_only:
-        policy = json.dumps(tls_only_policy(state.bucket))
-        steps.append(("put_bucket_policy", {"Policy": policy}, "TLS-only bucket policy"))
-    for operation, kwargs, label in steps:
-        try:
-            aws.call("s3", operation, Bucket=state.bucket, **kwargs)
-        except ClientError as exc:
-            raise describe_failure("s3", operation, exc) from None
-        done.append(label)
-    if not tls_only:
+        done.append(_policy(aws, bucket))
+    else:
         done.append("TLS-only bucket policy NOT applied (plain-HTTP emulator endpoint)")
     return done
+
+
+def _put(aws: Aws, operation: str, api: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return aws.call("s3", operation, **kwargs)
+    except ClientError as exc:
+        raise describe_failure("s3", api, exc) from None
+
+
+def _get(aws: Aws, operation: str, api: str, bucket: str, absent: str) -> dict[str, Any] | None:
+    """``operation`` on the bucket, or None when AWS answers ``absent`` (nothing configured)."""
+    try:
+        return aws.call("s3", operation, Bucket=bucket)
+    except ClientError as exc:
+        if error_code(exc) == absent:
+            return None
+        raise describe_failure("s3", api, exc) from None
+
+
+def _encryption(aws: Aws, bucket: str) -> str:
+    found = _get(
+        aws,
+        "get_bucket_encryption",
+        "GetBucketEncryption",
+        bucket,
+        "ServerSideEncryptionConfigurationNotFoundError",
+    )
+    rules = (found or {}).get("ServerSideEncryptionConfiguration", {}).get("Rules", [])
+    default = rules[0].get("ApplyServerSideEncryptionByDefault", {}) if rules else {}
+    algorithm = default.get("SSEAlgorithm")
+    if algorithm in ("aws:kms", "aws:kms:dsse"):
+        # Stronger than the floor, and readers already have the key: keep it.
+        return f"default encryption {algorithm} kept (key {default.get('KMSMasterKeyID', 'aws/s3')})"
+    if algorithm == "AES256":
+        return "default encryption AES256 (already)"
+    _put(
+        aws,
+        "put_bucket_encryption",
+        "PutBucketEncryption",
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    return "default encryption AES256 set"
+
+
+def _ownership(aws: Aws, bucket: str) -> str:
+    found = _get(
+        aws,
+        "get_bucket_ownership_controls",
+        "GetBucketOwnershipControls",
+        bucket,
+        "OwnershipControlsNotFoundError",
+    )
+    rules = (found or {}).get("OwnershipControls", {}).get("Rules", [])
+    if [r.get("ObjectOwnership") for r in rules] == ["BucketOwnerEnforced"]:
+        return "object ownership BucketOwnerEnforced (already)"
+    _put(
+        aws,
+        "put_bucket_ownership_controls",
+        "PutBucketOwnershipControls",
+        Bucket=bucket,
+        OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    )
+    return "object ownership BucketOwnerEnforced set (ACLs disabled)"
+
+
+def _lifecycle(aws: Aws, state: S3State) -> str:
+    found = _get(
+        aws,
+        "get_bucket_lifecycle_configuration",
+        "GetBucketLifecycleConfiguration",
+        state.bucket,
+        "NoSuchLifecycleConfiguration",
+    )
+    rules = list((found or {}).get("Rules", []))
+    ours = lifecycle_rule(state)
+    kept = [r for r in rules if r.get("ID") != ours["ID"]]
+    others = f"; {len(kept)} other lifecycle rule(s) kept" if kept else ""
+    wanted = kept if state.noncurrent_version_days == 0 else [*kept, ours]
+    if wanted != rules:
+        if wanted:
+            _put(
+                aws,
+                "put_bucket_lifecycle_configuration",
+                "PutBucketLifecycleConfiguration",
+                Bucket=state.bucket,
+                LifecycleConfiguration={"Rules": wanted},
+            )
+        else:
+            _put(aws, "delete_bucket_lifecycle", "DeleteBucketLifecycle", Bucket=state.bucket)
+    if state.noncurrent_version_days == 0:
+        removed = "rule removed" if len(kept) < len(rules) else "no rule"
+        return f"old state versions kept forever (noncurrent_version_days = 0; {removed}){others}"
+    return (
+        f"old state versions expire {state.noncurrent_version_days} days after they are replaced "
+        f"(prefix {ours['Filter']['Prefix']!r}; rule {'set' if wanted != rules else 'unchanged'}){others}"
+    )
+
+
+def _policy(aws: Aws, bucket: str) -> str:
+    found = _get(aws, "get_bucket_policy", "GetBucketPolicy", bucket, "NoSuchBucketPolicy")
+    existing = json.loads(found["Policy"]) if found else None
+    policy = merged_policy(existing, bucket)
+    kept = len(policy["Statement"]) - len(TLS_SIDS)
+    others = f"; {kept} other statement(s) kept" if kept else ""
+    if existing == policy:
+        return f"bucket policy denies plain HTTP and TLS below {MIN_TLS_VERSION} (already){others}"
+    _put(aws, "put_bucket_policy", "PutBucketPolicy", Bucket=bucket, Policy=json.dumps(policy))
+    return f"bucket policy denies plain HTTP and TLS below {MIN_TLS_VERSION} (set){others}"
 
 
 @dataclass(frozen=True)

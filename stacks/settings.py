@@ -384,6 +384,9 @@ class S3State(_Model):
     use_lockfile: StrictBool = True
     # How long a second pipeline waits for the lock before failing (0: fail at once).
     lock_timeout_seconds: LockTimeout = 300
+    # `ecs-release bootstrap`: replaced state versions expire after this many days (0: never);
+    # state-restore can go back this far.
+    noncurrent_version_days: Annotated[StrictInt, Field(ge=0, le=36_500)] = 90
 
 
 class _EnvironmentFile(_Model):

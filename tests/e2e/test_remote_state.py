@@ -184,9 +184,10 @@ def test_tls_only_policy_denies_plain_http(lab: Lab) -> None:
     result = lab.release("bootstrap", "tls", "--tls-only")
     assert result.returncode == 0, result.stderr
     s3 = lab.emulator.client("s3")
-    (statement,) = json.loads(s3.get_bucket_policy(Bucket="st-tls")["Policy"])["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    statements = json.loads(s3.get_bucket_policy(Bucket="st-tls")["Policy"])["Statement"]
+    insecure = {s["Sid"]: s for s in statements}["DenyInsecureTransport"]
+    assert insecure["Effect"] == "Deny"
+    assert insecure["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     # THEN the emulator, reached over plain HTTP, refuses writes to it
     with pytest.raises(s3.exceptions.ClientError) as denied:
         s3.put_object(Bucket="st-tls", Key="probe", Body=b"x")

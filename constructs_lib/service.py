@@ -31,6 +31,7 @@ from constructs_lib.props import ConstructProps
 from constructs_lib.security_group import add_task_security_group, admit_load_balancer
 from constructs_lib.service_props import Autoscaling, Deployment
 from constructs_lib.task_definition import TaskDefinition
+from constructs_lib.terraform_text import literal
 from core.names import scaling_resource_id
 
 
@@ -186,7 +187,10 @@ class Service(Construct):
                 enable=deployment.circuit_breaker, rollback=deployment.rollback and deployment.circuit_breaker
             ),
             alarms=EcsServiceAlarms(
-                alarm_names=list(deployment.alarm_names), enable=True, rollback=deployment.rollback
+                # Names are free text: "${" in one must reach CloudWatch as written, not as a template.
+                alarm_names=[literal(name) for name in deployment.alarm_names],
+                enable=True,
+                rollback=deployment.rollback,
             )
             if deployment.alarm_names
             else None,

@@ -293,3 +293,22 @@ def test_an_existing_load_balancers_group_is_left_alone(built: Built) -> None:
     assert egress and all(r["security_group_id"] != LB_GROUP for r in egress)
     (ingress,) = built.resources("aws_vpc_security_group_ingress_rule", "other")
     assert (ingress["referenced_security_group_id"], ingress["from_port"]) == (LB_GROUP, 9090)
+
+
+def test_alarm_names_reach_terraform_as_text_not_templates() -> None:
+    from tests.terraform_text import render_template
+
+    # GIVEN alarm names that look like Terraform template syntax (CloudWatch allows both)
+    names = ["api-${path.cwd}", "db-%{ if true }x%{ endif }"]
+    stack = TerraformStack(Testing.app(), "test")
+    _service(
+        stack,
+        "api",
+        container=ContainerProps(name="api", image=IMAGE, container_port=8080),
+        deployment=Deployment(alarm_names=names),
+    )
+    # WHEN synthesized
+    (ecs,) = json.loads(Testing.synth(stack))["resource"]["aws_ecs_service"].values()
+    # THEN each is escaped, so Terraform reads exactly the name given
+    assert ecs["alarms"]["alarm_names"] == ["api-$${path.cwd}", "db-%%{ if true }x%%{ endif }"]
+    assert [render_template(name) for name in ecs["alarms"]["alarm_names"]] == names

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,51 @@ class TerraformRecorder:
 # --- what cdktf printed ----------------------------------------------------------------------
 
 _LOCK_FIELD = re.compile(r"^(ID|Path|Operation|Who|Version|Created|Info):\s*(.*)$")
+# The AWS provider's "creating <what> (<name>): … ResourceAlreadyExistsException: …".
+_CREATING = re.compile(r"^Error: creating (?P<what>.+?) \((?P<name>[^()]+)\): (?P<why>.*)$")
+_ALREADY = re.compile(r"already exists|AlreadyExists|\.Duplicate\b|DuplicateName", re.IGNORECASE)
+_WITH = re.compile(r"^with (?P<address>[A-Za-z0-9_]+\.[A-Za-z0-9_-]+)\b")
+# Resource types whose import ID is the name in the provider's error; the others need an ID
+# the error does not show (an ARN, a generated id), which the hint names instead.
+_IMPORT_ID_IS_NAME = frozenset(
+    {
+        "aws_cloudwatch_log_group",
+        "aws_iam_role",
+        "aws_ecs_cluster",
+        "aws_ssm_parameter",
+        "aws_ecr_repository",
+        "aws_cloudwatch_metric_alarm",
+    }
+)
+_IMPORT_ID_OF = {
+    "aws_ecs_service": "<cluster name>/{name}",
+    "aws_security_group": "<security group id, sg-…, of {name}>",
+    "aws_lb_target_group": "<ARN of target group {name}>",
+    "aws_lb": "<ARN of load balancer {name}>",
+    "aws_iam_policy": "<ARN of policy {name}>",
+}
+
+
+@dataclass(frozen=True)
+class AlreadyExists:
+    """A resource Terraform tried to create that AWS already has (absent from the state)."""
+
+    stack: str
+    what: str  # as the provider names it: "CloudWatch Logs Log Group"
+    name: str
+    address: str = ""
+
+    def import_id(self) -> str:
+        kind = self.address.partition(".")[0]
+        if kind in _IMPORT_ID_IS_NAME:
+            return self.name
+        return _IMPORT_ID_OF.get(kind, "<its import ID: see the provider's docs for {kind}>").format(
+            name=self.name, kind=kind
+        )
+
+    def import_command(self, stacks_dir: Path) -> str:
+        where = shlex.quote(str(stacks_dir / self.stack))
+        return f"terraform -chdir={where} import {shlex.quote(self.address)} {shlex.quote(self.import_id())}"
 
 
 class CdktfOutput:
@@ -145,6 +190,7 @@ class CdktfOutput:
         self.acquiring: list[str] = []
         self.lock_errors: dict[str, dict[str, str]] = {}
         self.synth_error = False
+        self.already_exists: list[AlreadyExists] = []
         self._lock_info_of: str | None = None
 
     def _text(self, line: str) -> str:
@@ -162,6 +208,13 @@ class CdktfOutput:
         text = self._text(line)
         if "encountered an error while synthesizing" in text:
             self.synth_error = True
+        creating = _CREATING.match(text)
+        if creating and _ALREADY.search(creating["why"]):
+            self.already_exists.append(AlreadyExists(self.current or "?", creating["what"], creating["name"]))
+        elif self.already_exists and not self.already_exists[-1].address:
+            with_ = _WITH.match(text)
+            if with_:
+                self.already_exists[-1] = replace(self.already_exists[-1], address=with_["address"])
         if "Error acquiring the state lock" in text:
             self.lock_errors.setdefault(self.current or "?", {})
         elif text.startswith("Lock Info:") and self.lock_errors:
@@ -621,6 +674,27 @@ def failure(
         )
     details["nothing_applied"] = False
     ran = f" (apply started for {', '.join(applied)})" if applied else ""
+    existing = [e for e in result.output.already_exists if e.address]
+    if existing:
+        details["already_exists"] = [
+            {
+                "stack": e.stack,
+                "address": e.address,
+                "name": e.name,
+                "import": e.import_command(result.stacks_dir),
+            }
+            for e in existing
+        ]
+        found = "; ".join(f"{e.what} {e.name} ({e.address})" for e in existing)
+        commands = "; ".join(e.import_command(result.stacks_dir) for e in existing)
+        return DeployFailed(
+            f"cdktf deploy {env}: already in AWS but not in the Terraform state: {found}. An earlier "
+            f"apply that was killed, or another stack, created it; Terraform may have applied part of "
+            f"the plan before failing{ran}. If it is this stack's, import it into the state, then "
+            f"deploy again: "
+            f"{commands}",
+            details=details,
+        )
     return DeployFailed(
         f"cdktf deploy {env} exited with {result.returncode} after Terraform started{ran}; "
         f"Terraform may have applied part of the plan before failing: check `ecs-release status {env}` "

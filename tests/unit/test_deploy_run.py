@@ -504,3 +504,50 @@ def test_a_wait_still_going_on_when_the_run_ends_is_not_released() -> None:
     watch.stop()
     assert watch.waits[0]["released"] is False and watch.waits[0]["waited_seconds"] == 300.0
     assert len(scene.said) == 1
+
+
+# What cdktf relayed when Terraform found the log group a killed apply had left (recorded from
+# a deploy on the emulator, colours and box included); tests/e2e/test_already_exists.py runs it.
+ALREADY_EXISTS = (Path(__file__).parents[1] / "fixtures" / "terraform_already_exists.txt").read_text()
+
+
+def test_already_exists_names_the_resource_and_the_import_command() -> None:
+    # GIVEN an apply that failed on a log group AWS already had
+    commands = [version(), in_stack("local", "init"), in_stack("local", "apply", "-auto-approve")]
+    error = failure("local", result(1, commands, ALREADY_EXISTS), lock_timeout=0)
+    # THEN the error names it and gives the import command for its stack directory
+    assert isinstance(error, DeployFailed) and error.exit_code == 5
+    address = "aws_cloudwatch_log_group.api_fargate_logs_E6C6CB1A"
+    command = f"terraform -chdir=/out/stacks/local import {address} /ecs/demo/local/api"
+    assert str(error) == (
+        "cdktf deploy local: already in AWS but not in the Terraform state: CloudWatch Logs Log Group "
+        f"/ecs/demo/local/api ({address}). An earlier apply that was killed, or another stack, "
+        "created it; Terraform may have applied part of the plan before failing (apply started for "
+        f"local). If it is this stack's, import it into the state, then deploy again: {command}"
+    )
+    assert error.details["already_exists"] == [
+        {"stack": "local", "address": address, "name": "/ecs/demo/local/api", "import": command}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("address", "name", "import_id"),
+    [
+        ("aws_iam_role.api_execution_ABC", "demo-local-api-execution", "demo-local-api-execution"),
+        ("aws_ecs_service.api_service_ABC", "api", "'<cluster name>/api'"),
+        ("aws_security_group.api_sg_ABC", "demo-local-api", "'<security group id, sg-…, of demo-local-api>'"),
+        (
+            "aws_vpc_endpoint.x_ABC",
+            "x",
+            "'<its import ID: see the provider'\"'\"'s docs for aws_vpc_endpoint>'",
+        ),
+    ],
+)
+def test_the_import_id_is_the_name_only_where_it_is(address: str, name: str, import_id: str) -> None:
+    from release.deploy_run import AlreadyExists
+
+    found = AlreadyExists("dev", "thing", name, address)
+    assert (
+        found.import_command(Path("/o/stacks"))
+        == f"terraform -chdir=/o/stacks/dev import {address} {import_id}"
+    )

@@ -22,7 +22,7 @@ import click
 from botocore.exceptions import ClientError
 
 from core.aws_formats import ecr_location
-from release import errors
+from release import errors, signals
 from release import state as state_ops
 from release.aws import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, TIMEOUT_ATTEMPTS, Aws, describe_failure
 from release.errors import (
@@ -63,7 +63,9 @@ service, invalid configuration); {errors.AWS_ERROR} AWS error (after retries) or
 {errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
 {errors.DEPLOY_FAILED} cdktf deploy failed after Terraform started (the message says whether
 anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform
-ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothing was applied.
+ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothing was applied;
+{errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
+whether anything was applied).
 """
 
 
@@ -492,15 +494,67 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     default=None,
     help="In an environment split per service: deploy only this service's stack (ENV-SERVICE).",
 )
+@click.option(
+    "--finish-timeout",
+    type=Seconds(min=0, max=3_600),
+    default=60,
+    show_default=True,
+    help="After SIGINT/SIGTERM: seconds the running Terraform command may finish before it is "
+    "interrupted (a second signal interrupts it at once).",
+)
 @wait_options
 @command
 def deploy(
-    rt: Runtime, env: str, outdir: Path, only: str | None, wait: bool, timeout: float, poll: float
+    rt: Runtime,
+    env: str,
+    outdir: Path,
+    only: str | None,
+    finish_timeout: float,
+    wait: bool,
+    timeout: float,
+    poll: float,
 ) -> dict[str, Any]:
     """Run `cdktf deploy ENV --auto-approve`, then (with --wait) follow each service's new deployment.
 
     Says when Terraform waits for a state lock another run holds (who, since when, how long);
     a failure says whether Terraform ran and whether anything may have been applied."""
+    stage = ["before"]
+    try:
+        return _deploy(rt, env, outdir, only, finish_timeout, wait, timeout, poll, stage)
+    except errors.Interrupted as exc:
+        if exc.details:  # the run's own report, from what Terraform did
+            raise
+        signal_name = signals.name(exc.signal_number)
+        if stage[0] == "before":
+            message = (
+                f"cdktf deploy {env} interrupted by {signal_name} before Terraform applied anything: "
+                "nothing was applied"
+            )
+        elif stage[0] == "ran":
+            message = (
+                f"cdktf deploy {env} interrupted by {signal_name} after Terraform ran, before its outcome "
+                f"was read: it may have applied part of the plan: check `ecs-release status {env}`"
+            )
+        else:
+            message = (
+                f"deploy {env} interrupted by {signal_name} after Terraform's apply had finished, while "
+                f"following the rollout: the deployment goes on in ECS: check `ecs-release status {env}`"
+            )
+        details: dict[str, object] = {"signal": signal_name, "nothing_applied": stage[0] == "before"}
+        raise errors.Interrupted(message, signal_number=exc.signal_number, details=details) from None
+
+
+def _deploy(
+    rt: Runtime,
+    env: str,
+    outdir: Path,
+    only: str | None,
+    finish_timeout: float,
+    wait: bool,
+    timeout: float,
+    poll: float,
+    stage: list[str],
+) -> dict[str, Any]:
     from core.names import service_stack_name
     from release.deploy_run import (
         LockSpot,
@@ -508,6 +562,7 @@ def deploy(
         TerraformRecorder,
         failure,
         find_terraform,
+        interruption,
         lock_spots,
         prepare_output,
         run_cdktf,
@@ -591,6 +646,7 @@ def deploy(
                 say=say,
                 timeout_seconds=lock_timeout,
             )
+        stage[0] = "ran"
         ran = run_cdktf(
             argv,
             cwd=PROJECT_DIR,
@@ -600,11 +656,16 @@ def deploy(
             recorder=recorder,
             raw=raw,
             watch=watch,
+            say=say,
+            finish_seconds=finish_timeout,
         )
+    if ran.stopping.signal_number is not None:
+        raise interruption(env, ran, locks_held=_locks_held(rt, env_settings, spots, outdir, stacks))
     lock_waits = watch.waits if watch is not None else []
     failed = failure(env, ran, lock_timeout=lock_timeout, lock_waits=lock_waits)
     if failed is not None:
         raise failed
+    stage[0] = "after"
     payload: dict[str, Any] = {
         "environment": env,
         "stacks": stacks,
@@ -633,6 +694,20 @@ def deploy(
     if failures:
         raise RolloutFailed("; ".join(failures), details=payload)
     return payload
+
+
+def _locks_held(
+    rt: Runtime, env_settings: EnvironmentSettings, spots: list[Any], outdir: Path, stacks: list[str]
+) -> list[str]:
+    """The stacks whose state lock is still taken after an interrupted run."""
+    if spots:
+        aws = rt.aws(env_settings, spots[0].state.region, max_attempts=2)
+        try:
+            return [s.stack for s in spots if state_ops.read_lock(aws, s.state, s.key) is not None]
+        except ReleaseError:
+            return [f"{s.stack} (unknown: the lock object could not be read)" for s in spots]
+    # The local backend locks with a file next to the state, in the stack's directory.
+    return [s for s in stacks if (outdir / "stacks" / s / ".terraform.tfstate.lock.info").exists()]
 
 
 @contextlib.contextmanager
@@ -746,9 +821,13 @@ def state_restore(rt: Runtime, env: str, version_id: str | None) -> dict[str, An
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=args, prog_name="ecs-release", standalone_mode=False)
+        with signals.raising():
+            cli.main(args=args, prog_name="ecs-release", standalone_mode=False)
     except SystemExit as exc:  # every command ends with sys.exit(code)
         return int(exc.code or 0)
+    except errors.Interrupted as exc:  # outside a command's own reporting (parsing, printing)
+        Output(json_mode="--json" in args).error(str(exc), exit_code=exc.exit_code)
+        return exc.exit_code
     except click.UsageError as exc:
         # Missing or unknown arguments are bad input too: one line (JSON with --json), exit 2.
         Output(json_mode="--json" in args).error(exc.format_message(), exit_code=errors.BAD_INPUT)

@@ -19,9 +19,12 @@ who held the state lock while it waited.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -33,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from core import names
-from release.errors import DeployFailed, DeployNotStarted, ReleaseError
+from release import signals
+from release.errors import DeployFailed, DeployNotStarted, Interrupted, ReleaseError
 from release.state import Lock, lock_key
 from stacks.settings import EnvironmentSettings, S3State
 from toolchain.errors import ToolError
@@ -97,6 +101,7 @@ class TerraformCommand:
 
     directory: Path
     args: tuple[str, ...]
+    pid: int | None = None  # the wrapper execs Terraform, so its pid is Terraform's
 
     @property
     def subcommand(self) -> str:
@@ -109,11 +114,17 @@ class TerraformRecorder:
     def __init__(self, workdir: Path, terraform: str) -> None:
         self.log = workdir / "terraform-commands.log"
         self.wrapper = workdir / "terraform"
+        # Once it exists (a signal came), no further Terraform command starts.
+        self.stop_file = workdir / "stop"
         self.log.write_text("")
         self.wrapper.write_text(
             "#!/bin/sh\n"
             "# Written by ecs-release deploy: note the command, then run Terraform itself.\n"
-            f'printf \'%s\\t%s\\n\' "$(pwd -P)" "$*" >> {shlex.quote(str(self.log))}\n'
+            f'printf \'%s\\t%s\\t%s\\n\' "$$" "$(pwd -P)" "$*" >> {shlex.quote(str(self.log))}\n'
+            f"if [ -e {shlex.quote(str(self.stop_file))} ]; then\n"
+            '  echo "ecs-release: stopping (signal received): terraform $1 not started" >&2\n'
+            "  exit 1\n"
+            "fi\n"
             f'exec {shlex.quote(terraform)} "$@"\n'
         )
         self.wrapper.chmod(0o755)
@@ -122,11 +133,17 @@ class TerraformRecorder:
     def environment(self) -> dict[str, str]:
         return {"TERRAFORM_BINARY_NAME": str(self.wrapper)}
 
+    def stop(self) -> None:
+        self.stop_file.touch()
+
     def commands(self) -> list[TerraformCommand]:
         found = []
         for line in self.log.read_text(errors="replace").splitlines():
-            directory, _, args = line.partition("\t")
-            found.append(TerraformCommand(Path(directory), tuple(args.split())))
+            pid, _, rest = line.partition("\t")
+            directory, _, args = rest.partition("\t")
+            found.append(
+                TerraformCommand(Path(directory), tuple(args.split()), int(pid) if pid.isdigit() else None)
+            )
         return found
 
 
@@ -191,6 +208,7 @@ class CdktfOutput:
         self.lock_errors: dict[str, dict[str, str]] = {}
         self.synth_error = False
         self.already_exists: list[AlreadyExists] = []
+        self.apply_completed: set[str] = set()  # stacks whose Terraform said "Apply complete!"
         self._lock_info_of: str | None = None
 
     def _text(self, line: str) -> str:
@@ -208,6 +226,8 @@ class CdktfOutput:
         text = self._text(line)
         if "encountered an error while synthesizing" in text:
             self.synth_error = True
+        if text.startswith("Apply complete!"):
+            self.apply_completed.add(self.current or "?")
         creating = _CREATING.match(text)
         if creating and _ALREADY.search(creating["why"]):
             self.already_exists.append(AlreadyExists(self.current or "?", creating["what"], creating["name"]))
@@ -492,6 +512,7 @@ class RunResult:
     stacks_dir: Path
     output: CdktfOutput
     log: Path | None = None
+    stopping: Stopping = field(default_factory=lambda: Stopping())
 
     def _stack_of(self, command: TerraformCommand) -> str | None:
         return command.directory.name if command.directory.parent == self.stacks_dir else None
@@ -532,6 +553,23 @@ def started_on(recorder: TerraformRecorder, stacks_dir: Path) -> Callable[[str],
     return started
 
 
+# After a signal, how long the running Terraform command may go on (an apply interrupted in
+# the middle can leave resources it was creating in AWS but not in its state), then how long
+# Terraform's own graceful stop may take before the group is killed.
+FINISH_SECONDS = 60.0
+INTERRUPT_SECONDS = 60.0
+
+
+@dataclass
+class Stopping:
+    """A signal came while cdktf ran: which, and how far the stop had to go."""
+
+    signal_number: int | None = None
+    interrupted: bool = False  # Terraform was sent SIGINT (a second signal, or the finish bound)
+    killed: bool = False  # the group was SIGKILLed (Terraform's stop took too long)
+    notes: list[str] = field(default_factory=list)
+
+
 def run_cdktf(
     argv: Sequence[str],
     *,
@@ -542,16 +580,30 @@ def run_cdktf(
     recorder: TerraformRecorder,
     raw: Callable[[str], None],
     watch: LockWatch | None,
+    say: Callable[[str], None] | None = None,
+    finish_seconds: float = FINISH_SECONDS,
+    interrupt_seconds: float = INTERRUPT_SECONDS,
 ) -> RunResult:
-    """Run cdktf; its output is passed to ``raw`` once Terraform has started, held back before."""
+    """Run cdktf; its output is passed to ``raw`` once Terraform has started, held back before.
+
+    SIGINT or SIGTERM meanwhile stops the run without losing track of resources: no further
+    Terraform command starts, and the running one may finish for ``finish_seconds`` (so an apply
+    records what it created). A second signal, or the end of that bound, sends Terraform one
+    SIGINT: its own graceful stop (state written, lock released; resources it was creating may
+    be left out of the state). After ``interrupt_seconds`` more the group is killed. cdktf runs
+    in its own session, so a Ctrl-C to the terminal's process group reaches it only this way."""
     output = CdktfOutput(stacks)
     stacks_dir = outdir / "stacks"
     held: list[str] = []
     streaming = False
+    stopping = Stopping()
 
     def terraform_started() -> bool:
         return any(c.directory.parent == stacks_dir for c in recorder.commands())
 
+    process: subprocess.Popen[str] | None = None
+    early = signals.forwarding(lambda number: on_signal(number))
+    early.__enter__()  # before cdktf starts: a signal now must not leave it running unseen
     try:
         process = subprocess.Popen(
             list(argv),
@@ -561,15 +613,76 @@ def run_cdktf(
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            start_new_session=True,
         )
     except OSError as exc:
+        early.__exit__(None, None, None)
         raise DeployNotStarted(f"cannot run {argv[0]} ({exc.strerror or exc}); nothing was applied") from None
+
+    def running() -> list[int]:
+        return [c.pid for c in recorder.commands() if c.pid is not None and _alive(c.pid)]
+
+    def kill_group() -> None:
+        if process.poll() is None:
+            stopping.killed = True
+            stopping.notes.append(f"Terraform did not stop within {interrupt_seconds:g} s: killed")
+            _signal_group(process.pid, signal.SIGKILL)
+
+    interrupting = threading.Lock()  # the finish timer and a second signal may race
+
+    def interrupt(why: str) -> None:
+        with interrupting:
+            if stopping.interrupted or process.poll() is not None:
+                return
+            stopping.interrupted = True
+        pids = running()
+        for pid in pids:
+            _signal_pid(pid, signal.SIGINT)
+        if pids:
+            stopping.notes.append(
+                f"{why}: interrupting Terraform (it writes its state and releases its lock)"
+            )
+        timers.append(threading.Timer(interrupt_seconds, kill_group))
+        timers[-1].daemon = True
+        timers[-1].start()
+
+    timers: list[threading.Timer] = []
+
+    def on_signal(number: int) -> None:
+        # Runs in the main thread between two lines of output: no printing here (the printing
+        # lock may be held); the loop says what happened.
+        if stopping.signal_number is not None:
+            interrupt(f"received {_signal_name(number)} again")
+            return
+        stopping.signal_number = number
+        recorder.stop()
+        if process is None:  # cdktf is being started: stopped right after (below)
+            return
+        if not running():  # before Terraform, or between two of its commands: stop cdktf now
+            _signal_group(process.pid, signal.SIGTERM)
+            stopping.interrupted = True
+            return
+        stopping.notes.append(
+            f"received {_signal_name(number)}: no further Terraform command starts; the running one "
+            f"may finish for {finish_seconds:g} s, then it is interrupted (signal again to interrupt now)"
+        )
+        timers.append(threading.Timer(finish_seconds, interrupt, args=(f"after {finish_seconds:g} s",)))
+        timers[-1].daemon = True
+        timers[-1].start()
+
+    def note() -> None:
+        while stopping.notes and say is not None:
+            say(stopping.notes.pop(0))
+
+    if stopping.signal_number is not None:  # came while cdktf was being started
+        _signal_group(process.pid, signal.SIGTERM)
     if watch is not None:
         watch.start()
     try:
         with process:
             assert process.stdout is not None
             for line in process.stdout:
+                note()
                 stack = output.feed(line)
                 if not streaming and terraform_started():
                     streaming = True
@@ -582,16 +695,43 @@ def run_cdktf(
                     held.append(line)
                 if stack is not None and watch is not None:
                     watch.acquiring(stack)
+            note()
     finally:
+        early.__exit__(None, None, None)
+        for timer in timers:
+            timer.cancel()
         if watch is not None:
             watch.stop()
-    result = RunResult(process.returncode, recorder.commands(), stacks_dir, output)
-    if held and process.returncode != 0 and result.stopped_before_terraform:
+    result = RunResult(process.returncode, recorder.commands(), stacks_dir, output, stopping=stopping)
+    failed_early = process.returncode != 0 and result.stopped_before_terraform
+    if held and failed_early and stopping.signal_number is None:
         result.log = _write_log(outdir, held)  # one line says why; the whole output is kept here
     else:
         for line in held:
             raw(line)
     return result
+
+
+def _signal_name(number: int) -> str:
+    return signal.Signals(number).name
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _signal_pid(pid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, number)
+
+
+def _signal_group(pgid: int, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, number)
 
 
 def _write_log(outdir: Path, lines: Sequence[str]) -> Path | None:
@@ -627,12 +767,78 @@ def _holder_of(info: Mapping[str, str]) -> str:
     )
 
 
+def interruption(env: str, result: RunResult, *, locks_held: Sequence[str]) -> Interrupted:
+    """What a signal during the run did, claiming only what the recorded commands and
+    Terraform's own output show."""
+    stopping = result.stopping
+    number = stopping.signal_number
+    assert number is not None
+    applied = result.stacks_with(frozenset({"apply"}))
+    unfinished = [s for s in applied if s not in result.output.apply_completed]
+    details: dict[str, object] = {
+        "signal": _signal_name(number),
+        "terraform_ran": result.terraform_ran,
+        "nothing_applied": not applied,
+        "applies_finished": [s for s in applied if s not in unfinished],
+        "applies_interrupted": unfinished,
+        "terraform_killed": stopping.killed,
+        "locks_held": list(locks_held),
+    }
+    head = f"cdktf deploy {env} interrupted by {_signal_name(number)}"
+    if not applied:
+        return Interrupted(
+            f"{head} before Terraform applied anything: nothing was applied",
+            signal_number=number,
+            details=details,
+        )
+    if locks_held:
+        lock = (
+            f"the state lock of {', '.join(locks_held)} is still held: once no run is active, "
+            f"`ecs-release unlock {env} --force`"
+        )
+    else:
+        lock = "the state lock was released"
+    if not unfinished:
+        return Interrupted(
+            f"{head} after Terraform finished the apply of {', '.join(applied)}: the plan was applied "
+            f"and the state written ({lock}); the rollout was not followed: check "
+            f"`ecs-release status {env}`",
+            signal_number=number,
+            details=details,
+        )
+    how = "was killed" if stopping.killed else "was interrupted"
+    return Interrupted(
+        f"{head}: Terraform {how} during the apply of {', '.join(unfinished)}; it may have applied "
+        f"part of the plan, and resources it was creating may exist in AWS without being in the "
+        f"state (the next deploy names them, with the import command) ({lock}): check "
+        f"`ecs-release status {env}` and deploy again",
+        signal_number=number,
+        details=details,
+    )
+
+
+def _unfinished_apply(env: str, result: RunResult) -> DeployFailed | None:
+    """cdktf exits 0 when Terraform is killed mid-apply (seen with SIGKILL): an apply that never
+    said "Apply complete!" did not finish, whatever the exit code."""
+    applied = result.stacks_with(frozenset({"apply"}))
+    unfinished = [s for s in applied if s not in result.output.apply_completed]
+    if not unfinished or "?" in result.output.apply_completed:
+        return None
+    return DeployFailed(
+        f"cdktf deploy {env} exited 0, but Terraform's apply of {', '.join(unfinished)} never said "
+        "'Apply complete!': it was killed or stopped mid-apply and may have applied part of the plan, "
+        f"and left its state lock: check `ecs-release unlock {env}` and `ecs-release status {env}`, "
+        "then deploy again",
+        details={"terraform_ran": True, "nothing_applied": False, "unfinished": unfinished},
+    )
+
+
 def failure(
     env: str, result: RunResult, *, lock_timeout: int, lock_waits: Sequence[dict[str, Any]] = ()
 ) -> ReleaseError | None:
     """The error for a failed cdktf deploy, claiming only what the recorded commands show."""
     if result.returncode == 0:
-        return None
+        return _unfinished_apply(env, result)
     applied = result.stacks_with(APPLYING_COMMANDS)
     details: dict[str, object] = {"terraform_ran": result.terraform_ran, "lock_waits": list(lock_waits)}
     if result.stopped_before_terraform:

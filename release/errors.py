@@ -10,6 +10,9 @@ AWS_ERROR = 3
 VERIFICATION_FAILED = 4
 DEPLOY_FAILED = 5
 DEPLOY_NOT_STARTED = 6
+# 128 + the signal's number, as a shell reports a command a signal ended.
+INTERRUPTED_SIGINT = 130
+INTERRUPTED_SIGTERM = 143
 
 
 class ReleaseError(Exception):
@@ -56,3 +59,12 @@ class DeployNotStarted(ReleaseError):
     """`deploy` stopped before Terraform ran: nothing was applied."""
 
     exit_code = DEPLOY_NOT_STARTED
+
+
+class Interrupted(ReleaseError):
+    """SIGINT or SIGTERM stopped the command (the message says whether anything was applied)."""
+
+    def __init__(self, message: str, *, signal_number: int, details: dict[str, object] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.signal_number = signal_number
+        self.exit_code = 128 + signal_number

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 
 class Output:
@@ -27,12 +27,11 @@ class Output:
         if self._console is not None:
             self._console.print(text, style=style, markup=False)
         else:
-            print(text, file=self._human, flush=True)
+            _write(self._human, text + "\n")
 
     def raw(self, text: str) -> None:
         """Another program's output, passed through as it is (ANSI colours included)."""
-        self._human.write(text)
-        self._human.flush()
+        _write(self._human, text)
 
     def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if self._console is not None:
@@ -53,12 +52,12 @@ class Output:
 
     def result(self, payload: dict[str, Any]) -> None:
         if self.json_mode:
-            print(json.dumps(payload, default=str, sort_keys=True), flush=True)
+            _write(sys.stdout, json.dumps(payload, default=str, sort_keys=True) + "\n")
 
     def error(self, message: str, *, exit_code: int, details: dict[str, Any] | None = None) -> None:
         if self.json_mode:
             payload = {"ok": False, "error": message, "exit_code": exit_code, **(details or {})}
-            print(json.dumps(payload, default=str, sort_keys=True), flush=True)
+            _write(sys.stdout, json.dumps(payload, default=str, sort_keys=True) + "\n")
         if self._console is not None and not self.json_mode:
             from rich.console import Console
 
@@ -66,4 +65,16 @@ class Output:
                 f"error: {message}", style="bold red", markup=False
             )
         else:
-            print(f"error: {message}", file=sys.stderr, flush=True)
+            _write(sys.stderr, f"error: {message}\n")
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """Write and flush; a reader that went away (Ctrl-C to a pipeline) silences the stream
+    instead of raising BrokenPipeError in the middle of a deploy."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)

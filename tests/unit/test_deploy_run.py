@@ -192,8 +192,36 @@ def test_an_unreadable_creation_time_is_none() -> None:
 # --- what a failure claims ------------------------------------------------------------------
 
 
+APPLIED = "local  Apply complete! Resources: 1 added, 0 changed, 0 destroyed.\n"
+KILLED_MID_APPLY = (
+    "local  aws_ecs_service.api_fargate_service_3F1A2B4C: Modifying... [id=arn:aws:ecs:…:service/c/api]\n"
+    "local  aws_ecs_service.api_fargate_service_3F1A2B4C: Still modifying... [10s elapsed]\n"
+)
+
+
 def test_a_successful_run_is_no_failure() -> None:
-    assert failure("local", result(0, [version(), in_stack("local", "apply")]), lock_timeout=0) is None
+    run = result(0, [version(), in_stack("local", "apply")], APPLIED)
+    assert failure("local", run, lock_timeout=0) is None
+
+
+def test_an_apply_killed_while_cdktf_exits_0_is_a_failure() -> None:
+    # GIVEN cdktf exited 0, but its Terraform apply never said "Apply complete!" (SIGKILLed)
+    run = result(0, [version(), in_stack("local", "init"), in_stack("local", "apply")], KILLED_MID_APPLY)
+    # THEN the deploy fails (exit 5), may have applied something, and points at the lock
+    error = failure("local", run, lock_timeout=0)
+    assert isinstance(error, DeployFailed) and error.exit_code == 5
+    assert str(error).startswith(
+        "cdktf deploy local exited 0, but Terraform's apply of local never said 'Apply complete!'"
+    )
+    assert "ecs-release unlock local" in str(error)
+    assert error.details["nothing_applied"] is False and error.details["unfinished"] == ["local"]
+
+
+def test_each_stack_of_a_split_deploy_must_complete_its_apply() -> None:
+    commands = [version(), in_stack("dev", "apply"), in_stack("dev-api", "apply")]
+    run = result(0, commands, "dev  Apply complete! Resources: 0 added.\n", stacks="dev,dev-api")
+    error = failure("dev", run, lock_timeout=0)
+    assert isinstance(error, DeployFailed) and error.details["unfinished"] == ["dev-api"]
 
 
 def test_synthesis_failure_says_nothing_was_applied_in_one_line_without_the_traceback() -> None:
@@ -551,3 +579,41 @@ def test_the_import_id_is_the_name_only_where_it_is(address: str, name: str, imp
         found.import_command(Path("/o/stacks"))
         == f"terraform -chdir=/o/stacks/dev import {address} {import_id}"
     )
+
+
+# --- interrupted runs (tests/e2e/test_signals.py sends the real signals) -----------------------
+
+
+def _stopped(text: str, *, killed: bool = False, number: int = 15) -> RunResult:
+    from release.deploy_run import Stopping
+
+    run = result(1, [version(), in_stack("local", "init"), in_stack("local", "apply")], text)
+    run.stopping = Stopping(signal_number=number, interrupted=True, killed=killed)
+    return run
+
+
+def test_an_interrupted_apply_says_what_may_be_left_and_the_lock() -> None:
+    from release.deploy_run import interruption
+
+    error = interruption("local", _stopped(KILLED_MID_APPLY), locks_held=[])
+    assert error.exit_code == 143 and error.details["applies_interrupted"] == ["local"]
+    assert str(error).startswith(
+        "cdktf deploy local interrupted by SIGTERM: Terraform was interrupted during the apply of local"
+    )
+    assert "(the state lock was released)" in str(error)
+    killed = interruption("local", _stopped(KILLED_MID_APPLY, killed=True, number=2), locks_held=["local"])
+    assert killed.exit_code == 130 and "Terraform was killed during the apply of local" in str(killed)
+    assert (
+        "the state lock of local is still held: once no run is active, `ecs-release unlock local --force`"
+        in (str(killed))
+    )
+
+
+def test_a_finished_apply_before_the_stop_says_the_plan_was_applied() -> None:
+    from release.deploy_run import interruption
+
+    error = interruption("local", _stopped(APPLIED), locks_held=[])
+    assert str(error).startswith(
+        "cdktf deploy local interrupted by SIGTERM after Terraform finished the apply"
+    )
+    assert error.details["applies_finished"] == ["local"] and error.details["nothing_applied"] is False

@@ -226,3 +226,47 @@ def test_ctrl_c_to_the_process_group_before_terraform_applied_nothing(
     while survivors(outdir) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert survivors(outdir) == []
+
+
+def _terraform_applying_in(stack: Path) -> int | None:
+    """The pid of a Terraform apply running in ``stack``, found through /proc."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(proc / "cwd")
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cwd == str(stack) and b"apply" in argv and Path(argv[0].decode()).name.startswith("terraform"):
+            return int(proc.name)
+    return None
+
+
+def test_terraform_killed_mid_apply_is_a_failure_not_a_success(
+    config: Path, emulator: Emulator, tmp_path: Path
+) -> None:
+    # GIVEN a new environment's deploy whose Terraform is creating resources
+    outdir = tmp_path / "cdktf.out"
+    fresh = tmp_path / "killed.toml"
+    fresh.write_text(CONFIG.replace('name = "sig"', 'name = "sig3"'))
+    killed: list[int] = []
+
+    def kill_terraform(_pid: int) -> None:
+        found = _terraform_applying_in(outdir / "stacks" / "local")
+        assert found is not None, "no terraform apply was running"
+        os.kill(found, signal.SIGKILL)
+        killed.append(found)
+
+    # WHEN Terraform itself is SIGKILLed (an OOM killer, a runner killing a process)
+    run = deploy_and_signal(fresh, emulator, outdir, _applying, kill_terraform)
+    # THEN the deploy fails with exit 5 and says the plan may be partly applied, never "ok"
+    assert killed and run.returncode == 5, run.stdout + run.stderr[-4000:]
+    document = run.document
+    assert document["ok"] is False and document["nothing_applied"] is False
+    # cdktf itself exits 0 here: only Terraform's missing "Apply complete!" tells
+    assert document["error"].startswith(
+        "cdktf deploy local exited 0, but Terraform's apply of local never said 'Apply complete!': it "
+        "was killed or stopped mid-apply and may have applied part of the plan"
+    )
+    assert document["unfinished"] == ["local"]

@@ -76,9 +76,23 @@ def _environment(config: Path, emulator: Emulator) -> dict[str, str]:
 def deploy_and_signal(
     config: Path, emulator: Emulator, outdir: Path, when: Callable[[str], bool], send: Callable[[int], None]
 ) -> Signalled:
-    """Start `ecs-release --json deploy local`; at the first stderr line ``when`` accepts, ``send``."""
+    """Start `ecs-release --json deploy local`; at the first stderr line ``when`` accepts, ``send``.
+
+    A generous --finish-timeout: a loaded machine must not turn "Terraform finished" into
+    "Terraform was interrupted"; the second-signal test interrupts on purpose."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "release", "--json", "deploy", "local", "--output", str(outdir)],
+        [
+            sys.executable,
+            "-m",
+            "release",
+            "--json",
+            "deploy",
+            "local",
+            "--output",
+            str(outdir),
+            "--finish-timeout",
+            "600",
+        ],
         cwd=PROJECT_DIR,
         env=_environment(config, emulator),
         stdout=subprocess.PIPE,

@@ -61,6 +61,11 @@ def target(settings: Settings, env_name: str, service_name: str) -> Target:
     for service in env.services:
         if service.name == service_name:
             return Target(settings.project, env, service)
+    if service_name in env.disabled_services:
+        raise BadInput(
+            f"service {service_name!r} is not deployed to environment {env_name!r} "
+            f"(enabled = false in {settings.source})"
+        )
     raise BadInput(
         f"unknown service {service_name!r} in environment {env_name!r} "
         f"(known: {', '.join(s.name for s in env.services)})"

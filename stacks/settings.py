@@ -443,6 +443,8 @@ class EnvironmentSettings(_Model):
     log_kms_key_arn: str | None = None
     load_balancer: LoadBalancerSettings | None = None
     services: tuple[ServiceSettings, ...]
+    # Services defined for the project but left out of this environment (enabled = false).
+    disabled_services: tuple[str, ...] = ()
 
     def service(self, name: str) -> ServiceSettings:
         for service in self.services:
@@ -462,6 +464,7 @@ class Settings(_Model):
 
 _OVERRIDABLE = frozenset(
     {
+        "enabled",
         "repository",
         "cpu",
         "memory",
@@ -496,6 +499,49 @@ _MERGED_TABLES = ("environment", "secrets", "log_options", "log_secret_options")
 
 # Keys of a [services.<name>.containers.<container>] table that say where its image comes from.
 _IMAGE_KEYS = ("image", "repository", "image_tag_parameter")
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDERS = ("project", "service", "env")
+
+
+def fill_placeholders(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with ``{project}``, ``{service}`` and ``{env}`` replaced; ValueError names
+    any other placeholder (the result is validated as the field's format afterwards)."""
+
+    def value(found: re.Match[str]) -> str:
+        key = found.group(1)
+        if key not in values:
+            allowed = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+            raise ValueError(f"unknown placeholder {{{key}}}: the placeholders are {allowed}")
+        return values[key]
+
+    return _PLACEHOLDER.sub(value, template)
+
+
+def _parameter_placeholders(
+    merged: dict[str, Any], values: Mapping[str, str]
+) -> list[tuple[list[str | int], Any, str]]:
+    """Fill the placeholders of the service's and its containers' image_tag_parameter in place;
+    the problems as (path below the service, value, message)."""
+    problems: list[tuple[list[str | int], Any, str]] = []
+    tables: list[tuple[list[str | int], Any]] = [([], merged)]
+    containers = merged.get("containers")
+    if isinstance(containers, Mapping):
+        merged["containers"] = containers = dict(containers)
+        for name, body in containers.items():
+            if isinstance(body, Mapping):
+                containers[name] = dict(body)
+                tables.append((["containers", name], containers[name]))
+    for path, table in tables:
+        template = table.get("image_tag_parameter")
+        if not isinstance(template, str) or "{" not in template:
+            continue
+        try:
+            table["image_tag_parameter"] = fill_placeholders(template, values)
+        except ValueError as exc:
+            problems.append(([*path, "image_tag_parameter"], template, str(exc)))
+    return problems
 
 
 def _merge_service(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -954,6 +1000,7 @@ def settings_from_dict(
             )
 
         resolved: list[ServiceSettings] = []
+        disabled: list[str] = []
         for svc_name, svc_body in services.items():
             if not isinstance(svc_body, Mapping):
                 continue
@@ -965,6 +1012,26 @@ def settings_from_dict(
                     f"environment (allowed: {', '.join(sorted(_OVERRIDABLE))})"
                 )
             merged = _merge_service(svc_body, {k: v for k, v in override.items() if k not in bad})
+            enabled = merged.pop("enabled", True)
+            if not isinstance(enabled, bool):
+                where = (f"{env_where}." if "enabled" in override else "") + f"services.{svc_name}"
+                problems.append(f"{file}: {where}.enabled = {_show(enabled)}: must be true or false")
+                continue
+            if not enabled:
+                disabled.append(svc_name)
+                continue
+            placeholder_problems = _parameter_placeholders(
+                merged, {"project": str(project_name), "service": svc_name, "env": env_name}
+            )
+            for path, value, message in placeholder_problems:
+                base = (
+                    ["environments", env_name, "services", svc_name]
+                    if _from_override(path, override)
+                    else ["services", svc_name]
+                )
+                problems.append(f"{file}: {_where([*base, *path])} = {_show(value)}: {message}")
+            if placeholder_problems:
+                continue
             merged["containers"], image_problems = _container_images(
                 svc_name, merged.get("containers", {}), merged.get("image_strategy", "timestamp")
             )
@@ -1131,6 +1198,7 @@ def settings_from_dict(
             log_kms_key_arn=env_file.log_kms_key_arn,
             load_balancer=env_file.load_balancer,
             services=tuple(resolved),
+            disabled_services=tuple(disabled),
         )
 
     if project_ok:

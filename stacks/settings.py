@@ -1021,7 +1021,13 @@ def settings_from_dict(
                 disabled.append(svc_name)
                 continue
             placeholder_problems = _parameter_placeholders(
-                merged, {"project": str(project_name), "service": svc_name, "env": env_name}
+                # a project name that is not a string is reported at project.name
+                merged,
+                {
+                    "project": project_name if isinstance(project_name, str) else "",
+                    "service": svc_name,
+                    "env": env_name,
+                },
             )
             for path, value, message in placeholder_problems:
                 base = (

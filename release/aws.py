@@ -16,6 +16,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
+    ProfileNotFound,
     ReadTimeoutError,
 )
 
@@ -58,6 +59,8 @@ class Aws:
     read_timeout: float = READ_TIMEOUT
     # Told each retry after a timeout, as a progress line: a slow endpoint is not silent.
     on_retry: Callable[[str], None] | None = None
+    # The AWS CLI/SDK profile of the environment (real AWS only; the emulator has its own keys).
+    profile: str | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
@@ -79,7 +82,15 @@ class Aws:
                     aws_access_key_id=EMULATOR_KEY,
                     aws_secret_access_key=EMULATOR_KEY,
                 )
-            client = boto3.client(service, **kwargs)
+            if self.profile is not None and self.endpoint is None:
+                try:
+                    client = boto3.Session(profile_name=self.profile).client(service, **kwargs)
+                except ProfileNotFound:
+                    raise AwsFailure(
+                        f"AWS profile {self.profile!r} is not in the AWS config files (aws.profile)"
+                    ) from None
+            else:
+                client = boto3.client(service, **kwargs)
             event = client.meta.service_model.service_id.hyphenize()
             # First of the needs-retry handlers: False ends the retries, None leaves the decision
             # (and the backoff) to botocore's standard mode.
@@ -144,6 +155,12 @@ class Aws:
             retries = int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + extra_retries
             self.retry_log.add(f"{service}:{operation}", retries, "throttled or transient error")
             return response
+
+
+def caller_account(aws: Aws) -> tuple[str, str]:
+    """(account id, ARN) of the credentials ``aws`` calls with (STS GetCallerIdentity)."""
+    identity = aws.call("sts", "get_caller_identity")
+    return str(identity["Account"]), str(identity.get("Arn", "?"))
 
 
 def _timeout_text(exc: Exception, aws: Aws) -> str:

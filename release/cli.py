@@ -24,7 +24,15 @@ from botocore.exceptions import ClientError
 from core.aws_formats import ecr_location
 from release import errors, signals
 from release import state as state_ops
-from release.aws import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, TIMEOUT_ATTEMPTS, Aws, describe_failure
+from release.aws import (
+    CONNECT_TIMEOUT,
+    MAX_ATTEMPTS,
+    READ_TIMEOUT,
+    TIMEOUT_ATTEMPTS,
+    Aws,
+    caller_account,
+    describe_failure,
+)
 from release.errors import (
     BadInput,
     DeployFailed,
@@ -86,6 +94,7 @@ class Runtime:
         self.out = Output(json_mode=json_mode)
         self._settings: Settings | None = None
         self._sessions: list[Aws] = []
+        self._accounts_checked: set[str] = set()
 
     @property
     def settings(self) -> Settings:
@@ -103,8 +112,19 @@ class Runtime:
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             on_retry=self.out.say,
+            profile=env.aws.profile,
         )
         self._sessions.append(session)
+        expected = env.aws.account_id
+        if expected is not None and env.name not in self._accounts_checked:
+            # Before the command's first call: nothing is read or written in the wrong account.
+            actual, arn = caller_account(session)
+            if actual != expected:
+                raise BadInput(
+                    f"environment {env.name} is in AWS account {expected} (aws.account_id), but the "
+                    f"credentials are for account {actual} ({arn}): nothing was written"
+                )
+            self._accounts_checked.add(env.name)
         return session
 
     def retries(self) -> list[dict[str, Any]]:
@@ -573,6 +593,7 @@ def _deploy(
     from toolchain.terraform_offline import terraform_setup
 
     env_settings = environment(rt.settings, env)
+    rt.aws(env_settings)  # the account guard, before anything else talks to AWS or Terraform
     if only is not None and not env_settings.stack_per_service:
         raise BadInput(
             f"environment {env} is one stack (stack_per_service = false): deploy it without --service"

@@ -48,11 +48,14 @@ def _providers_and_backend(
     service: str | None,
     emulator: EmulatorProfile | None,
 ) -> None:
+    # The account guard: Terraform refuses credentials of any other account.
+    allowed = [env.aws.account_id] if env.aws.account_id is not None else None
     if emulator is not None:
         AwsProvider(
             stack,
             "aws",
             region=env.region,
+            allowed_account_ids=allowed,
             access_key=emulator.access_key,
             secret_key=emulator.secret_key,
             skip_credentials_validation=True,
@@ -63,7 +66,7 @@ def _providers_and_backend(
             endpoints=[AwsProviderEndpoints(**{name: emulator.endpoint for name in emulator.services})],
         )
     else:
-        AwsProvider(stack, "aws", region=env.region)
+        AwsProvider(stack, "aws", region=env.region, allowed_account_ids=allowed, profile=env.aws.profile)
     NullProvider(stack, "null")
     stack.add_override("terraform.required_providers.null.version", null_provider_version)
 
@@ -88,11 +91,19 @@ def _providers_and_backend(
         key=env.state.key if service is None else names.service_state_key(env.state.key, service),
         region=env.state.region,
         encrypt=env.state.encrypt,
+        profile=env.aws.profile,
         **emulator_backend,
     )
     if env.state.use_lockfile:
         # cdktf 0.21's S3Backend predates use_lockfile; the override writes it as is.
         stack.add_override("terraform.backend.s3.use_lockfile", True)
+
+
+def _redeploy_environment(env: EnvironmentSettings, emulator: EmulatorProfile | None) -> dict[str, str]:
+    """What the redeploy command's ``aws`` needs to reach the environment's account."""
+    if emulator is not None:
+        return emulator.redeploy_environment(env.region)
+    return {"AWS_PROFILE": env.aws.profile} if env.aws.profile is not None else {}
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,7 @@ def _service(
     if service.image_strategy == "timestamp":
         redeploy = Redeploy(
             command=env.redeploy_command,
-            environment=emulator.redeploy_environment(env.region) if emulator is not None else {},
+            environment=_redeploy_environment(env, emulator),
         )
     task = TaskDefinitionProps(
         family=names.task_family(project, env.name, service.name),

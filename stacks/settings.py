@@ -389,9 +389,24 @@ class S3State(_Model):
     noncurrent_version_days: Annotated[StrictInt, Field(ge=0, le=36_500)] = 90
 
 
+class AwsAccess(_Model):
+    """How an environment reaches its AWS account (all optional).
+
+    - ``account_id``: the account the environment's resources live in. Terraform's provider
+      refuses any other (``allowed_account_ids``), and ``ecs-release`` checks the credentials'
+      account (STS GetCallerIdentity) before any call: the wrong account is exit 2, nothing
+      written.
+    - ``profile``: the AWS CLI/SDK profile for the provider, the S3 backend, the redeploy
+      command and ``ecs-release``."""
+
+    account_id: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
+    profile: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.+@=,-]{1,64}$")] | None = None
+
+
 class _EnvironmentFile(_Model):
     region: Region
     emulator_endpoint: Endpoint | None = None
+    aws: AwsAccess = Field(default_factory=AwsAccess)
     network: NetworkSettings
     state: Annotated[LocalState | S3State, Field(discriminator="backend")]
     log_retention_days: Literal[
@@ -445,6 +460,7 @@ class EnvironmentSettings(_Model):
     services: tuple[ServiceSettings, ...]
     # Services defined for the project but left out of this environment (enabled = false).
     disabled_services: tuple[str, ...] = ()
+    aws: AwsAccess = Field(default_factory=AwsAccess)
 
     def service(self, name: str) -> ServiceSettings:
         for service in self.services:
@@ -983,6 +999,11 @@ def settings_from_dict(
             continue
 
         problems += _region_problems(file, env_where, env_file)
+        if env_file.aws.profile is not None and env_file.emulator_endpoint is not None:
+            problems.append(
+                f"{file}: {env_where}.aws.profile = {_show(env_file.aws.profile)}: an environment on "
+                "the emulator (emulator_endpoint) uses the emulator's keys: remove the profile"
+            )
 
         redeploy = image_strategies.DEFAULT_REDEPLOY_COMMAND
         if env_file.redeploy_command is not None:
@@ -1205,6 +1226,7 @@ def settings_from_dict(
             load_balancer=env_file.load_balancer,
             services=tuple(resolved),
             disabled_services=tuple(disabled),
+            aws=env_file.aws,
         )
 
     if project_ok:

@@ -14,7 +14,7 @@ from pydantic import Field, StrictStr
 from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
 from constructs_lib.props import ConstructProps, Props
-from constructs_lib.redeploy import TimestampRedeploy
+from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
 from constructs_lib.service import Service, ServiceOptions, ServiceProps
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.task_definition_props import TaskDefinitionProps
@@ -30,6 +30,8 @@ class Redeploy(Props):
 
     command: tuple[StrictStr, ...] = DEFAULT_REDEPLOY_COMMAND
     environment: Mapping[StrictStr, StrictStr] = Field(default_factory=dict)
+    # The role the command acts with (an environment in another account), default none.
+    assume_role: AssumeRole | None = None
 
 
 class AppServiceProps(ConstructProps):
@@ -83,6 +85,7 @@ class AppService(Construct):
                 environment=props.redeploy.environment or None,
                 depends_on=[self._service.service],
                 task_definition=self._task_definition.arn,
+                assume_role=props.redeploy.assume_role,
             )
 
     @property

@@ -61,12 +61,15 @@ class Aws:
     on_retry: Callable[[str], None] | None = None
     # The AWS CLI/SDK profile of the environment (real AWS only; the emulator has its own keys).
     profile: str | None = None
+    # A role to act with (an environment in another account): assumed once, before any call.
+    role_arn: str | None = None
+    session_name: str = "ecs-release"
+    external_id: str | None = None
     _clients: dict[str, Any] = field(default_factory=dict)
+    _credentials: dict[str, str] | None = None
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            import boto3
-
             kwargs: dict[str, Any] = {
                 "region_name": self.region,
                 "config": Config(
@@ -82,21 +85,51 @@ class Aws:
                     aws_access_key_id=EMULATOR_KEY,
                     aws_secret_access_key=EMULATOR_KEY,
                 )
-            if self.profile is not None and self.endpoint is None:
-                try:
-                    client = boto3.Session(profile_name=self.profile).client(service, **kwargs)
-                except ProfileNotFound:
-                    raise AwsFailure(
-                        f"AWS profile {self.profile!r} is not in the AWS config files (aws.profile)"
-                    ) from None
-            else:
-                client = boto3.client(service, **kwargs)
+            if self.role_arn is not None:
+                kwargs.update(self._assumed(kwargs))
+            client = self._session().client(service, **kwargs)
             event = client.meta.service_model.service_id.hyphenize()
             # First of the needs-retry handlers: False ends the retries, None leaves the decision
             # (and the backoff) to botocore's standard mode.
             client.meta.events.register_first(f"needs-retry.{event}", self._timeout_retries)
             self._clients[service] = client
         return self._clients[service]
+
+    def _session(self) -> Any:
+        import boto3
+
+        if self.profile is None or self.endpoint is not None:
+            return boto3.session.Session()
+        try:
+            return boto3.session.Session(profile_name=self.profile)
+        except ProfileNotFound:
+            raise AwsFailure(
+                f"AWS profile {self.profile!r} is not in the AWS config files (aws.profile)"
+            ) from None
+
+    def _assumed(self, base: dict[str, Any]) -> dict[str, str]:
+        """Credentials of ``role_arn``, assumed with the base credentials (once per session)."""
+        if self._credentials is None:
+            sts = self._session().client("sts", **base)
+            kwargs: dict[str, Any] = {"RoleArn": self.role_arn, "RoleSessionName": self.session_name}
+            if self.external_id is not None:
+                kwargs["ExternalId"] = self.external_id
+            try:
+                found = sts.assume_role(**kwargs)["Credentials"]
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                raise AwsFailure(
+                    f"cannot assume role {self.role_arn} (aws.role_arn): {error.get('Code', '?')}: "
+                    f"{error.get('Message', '')}"
+                ) from None
+            except BotoCoreError as exc:
+                raise AwsFailure(f"cannot assume role {self.role_arn} (aws.role_arn): {exc}") from None
+            self._credentials = {
+                "aws_access_key_id": found["AccessKeyId"],
+                "aws_secret_access_key": found["SecretAccessKey"],
+                "aws_session_token": found["SessionToken"],
+            }
+        return self._credentials
 
     def _timeout_retries(
         self, attempts: int, caught_exception: Exception | None = None, operation: Any = None, **_: Any

@@ -113,6 +113,9 @@ class Runtime:
             read_timeout=self.read_timeout,
             on_retry=self.out.say,
             profile=env.aws.profile,
+            role_arn=env.aws.role_arn,
+            session_name=env.aws.role_session_name(env.name),
+            external_id=env.aws.external_id,
         )
         self._sessions.append(session)
         expected = env.aws.account_id

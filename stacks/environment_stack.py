@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import LocalBackend, S3Backend, S3BackendEndpointConfig, TerraformStack
+from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, S3BackendEndpointConfig, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets, DataAwsSubnetsFilter
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderEndpoints
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderEndpoints
 from cdktf_cdktf_provider_null.provider import NullProvider
 from constructs import Construct
 
@@ -23,6 +23,7 @@ from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
 from constructs_lib.images import EcrDigest, ImageSource, SsmTag
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
 from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
+from constructs_lib.redeploy import AssumeRole
 from constructs_lib.service import ServiceOptions
 from constructs_lib.service_props import ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps
@@ -50,12 +51,20 @@ def _providers_and_backend(
 ) -> None:
     # The account guard: Terraform refuses credentials of any other account.
     allowed = [env.aws.account_id] if env.aws.account_id is not None else None
+    role = env.aws.role_arn
+    session = env.aws.role_session_name(env.name)
+    assume_role = (
+        [AwsProviderAssumeRole(role_arn=role, session_name=session, external_id=env.aws.external_id)]
+        if role is not None
+        else None
+    )
     if emulator is not None:
         AwsProvider(
             stack,
             "aws",
             region=env.region,
             allowed_account_ids=allowed,
+            assume_role=assume_role,
             access_key=emulator.access_key,
             secret_key=emulator.secret_key,
             skip_credentials_validation=True,
@@ -66,7 +75,14 @@ def _providers_and_backend(
             endpoints=[AwsProviderEndpoints(**{name: emulator.endpoint for name in emulator.services})],
         )
     else:
-        AwsProvider(stack, "aws", region=env.region, allowed_account_ids=allowed, profile=env.aws.profile)
+        AwsProvider(
+            stack,
+            "aws",
+            region=env.region,
+            allowed_account_ids=allowed,
+            assume_role=assume_role,
+            profile=env.aws.profile,
+        )
     NullProvider(stack, "null")
     stack.add_override("terraform.required_providers.null.version", null_provider_version)
 
@@ -76,7 +92,10 @@ def _providers_and_backend(
     emulator_backend: dict[str, Any] = {}
     if emulator is not None:
         emulator_backend = {
-            "endpoints": S3BackendEndpointConfig(s3=emulator.endpoint),
+            # with a role to assume, sts too: the role is assumed at the emulator
+            "endpoints": S3BackendEndpointConfig(
+                s3=emulator.endpoint, sts=emulator.endpoint if role is not None else None
+            ),
             "use_path_style": True,
             "access_key": emulator.access_key,
             "secret_key": emulator.secret_key,
@@ -92,6 +111,11 @@ def _providers_and_backend(
         region=env.state.region,
         encrypt=env.state.encrypt,
         profile=env.aws.profile,
+        assume_role=S3BackendAssumeRoleConfig(
+            role_arn=role, session_name=session, external_id=env.aws.external_id
+        )
+        if role is not None
+        else None,
         **emulator_backend,
     )
     if env.state.use_lockfile:
@@ -199,6 +223,13 @@ def _service(
         redeploy = Redeploy(
             command=env.redeploy_command,
             environment=_redeploy_environment(env, emulator),
+            assume_role=AssumeRole(
+                role_arn=env.aws.role_arn,
+                session_name=env.aws.role_session_name(env.name),
+                external_id=env.aws.external_id,
+            )
+            if env.aws.role_arn is not None
+            else None,
         )
     task = TaskDefinitionProps(
         family=names.task_family(project, env.name, service.name),

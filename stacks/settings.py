@@ -401,6 +401,31 @@ class AwsAccess(_Model):
 
     account_id: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
     profile: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.+@=,-]{1,64}$")] | None = None
+    role_arn: (
+        Annotated[
+            StrictStr,
+            Field(pattern=r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"),
+        ]
+        | None
+    ) = None
+    external_id: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")] | None = None
+    session_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{2,64}$")] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AwsAccess:
+        if self.role_arn is None and (self.external_id is not None or self.session_name is not None):
+            raise ValueError("external_id and session_name go with role_arn (the role to assume)")
+        role_account = self.role_arn.split(":")[4] if self.role_arn is not None else None
+        if role_account is not None and self.account_id is not None and role_account != self.account_id:
+            raise ValueError(
+                f"role_arn is a role of account {role_account}, but account_id is {self.account_id}: "
+                "the role to assume lives in the environment's account"
+            )
+        return self
+
+    def role_session_name(self, environment: str) -> str:
+        """The session name the role is assumed with (CloudTrail shows it): default ecs-cd-<env>."""
+        return self.session_name or f"ecs-cd-{environment}"[:64]
 
 
 class _EnvironmentFile(_Model):

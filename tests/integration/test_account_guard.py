@@ -136,3 +136,91 @@ def test_aws_mistakes_are_one_line(old: str, new: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from_dict(raw, file="ecs-cd.toml")
     assert any(line.startswith(expected) for line in caught.value.problems), caught.value.problems
+
+
+# --- a role per environment ------------------------------------------------------------------
+
+SECOND_ACCOUNT = "222222222222"
+ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/deployer"
+
+
+def role_config(tmp_path: Path, *, external_id: str = "") -> Path:
+    extra = f', external_id = "{external_id}"' if external_id else ""
+    text = CONFIG.format(account=SECOND_ACCOUNT).replace(
+        f'aws = {{ account_id = "{SECOND_ACCOUNT}" }}',
+        f'aws = {{ account_id = "{SECOND_ACCOUNT}", role_arn = "{ROLE}"{extra} }}',
+    )
+    path = tmp_path / "ecs-cd.toml"
+    path.write_text(text)
+    return path
+
+
+def in_account(emu: Emulator, service: str, role: str = ROLE) -> Any:
+    """A client acting in the role's account, as the tool's session does."""
+    creds = emu.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    import boto3
+
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=emu.endpoint,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def test_ecs_release_acts_in_the_roles_account(emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN an environment whose role lives in a second account (and names that account)
+    config = role_config(tmp_path, external_id="shop-ci")
+    # WHEN CI writes a tag there
+    run = run_cli(config, emu.endpoint, "set-tag", "st", "api", "2.0.0")
+    # THEN the account guard passed (the assumed credentials are the second account's) and the
+    # parameter is in the second account, not in the credentials' own
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert in_account(emu, "ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"] == "2.0.0"
+    own = emu.client("ssm").describe_parameters()["Parameters"]
+    assert all(p.get("Value") != "2.0.0" for p in own)
+    if any(p["Name"] == PARAMETER for p in own):  # set by another test in the own account
+        assert emu.client("ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"] != "2.0.0"
+
+
+def test_terraform_and_the_redeploy_command_assume_the_role() -> None:
+    text = CONFIG.format(account=EMULATOR_ACCOUNT).replace(
+        'aws = { account_id = "111111111111", profile = "acct-prod" }',
+        f'aws = {{ role_arn = "{ROLE}", external_id = "shop-ci", session_name = "ci-42" }}',
+    )
+    settings = settings_from_dict(tomllib.loads(text), file="ecs-cd.toml")
+    prod: dict[str, Any] = json.loads(Testing.synth(add_stacks(Testing.app(), settings)["prod"]))
+    role = {"role_arn": ROLE, "external_id": "shop-ci", "session_name": "ci-42"}
+    assert prod["provider"]["aws"][0]["assume_role"] == [role]
+    assert prod["terraform"]["backend"]["s3"]["assume_role"] == role
+    (redeploy,) = prod["resource"]["null_resource"].values()
+    command = redeploy["provisioner"][0]["local-exec"]["command"]
+    assert command.startswith(
+        "creds=$(aws sts assume-role --region eu-west-1 --role-arn "
+        f"{ROLE} --role-session-name ci-42 --external-id shop-ci "
+        "--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text) && set -- $creds && "
+        'AWS_ACCESS_KEY_ID="$1" AWS_SECRET_ACCESS_KEY="$2" AWS_SESSION_TOKEN="$3" aws ecs update-service '
+    )
+
+
+@pytest.mark.parametrize(
+    ("aws", "expected"),
+    [
+        ('{ external_id = "x-1" }', "external_id and session_name go with role_arn"),
+        (
+            f'{{ account_id = "111111111111", role_arn = "{ROLE}" }}',
+            f"role_arn is a role of account {SECOND_ACCOUNT}, but account_id is 111111111111",
+        ),
+        ('{ role_arn = "arn:aws:iam::2222:role/x" }', "environments.prod.aws.role_arn = "),
+    ],
+)
+def test_role_mistakes_are_one_line(aws: str, expected: str) -> None:
+    text = CONFIG.format(account=EMULATOR_ACCOUNT)
+    old = 'aws = { account_id = "111111111111", profile = "acct-prod" }'
+    assert text.count(old) == 1
+    raw = tomllib.loads(text.replace(old, f"aws = {aws}"))
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict(raw, file="ecs-cd.toml")
+    assert any(expected in line for line in caught.value.problems), caught.value.problems

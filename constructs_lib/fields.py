@@ -35,6 +35,8 @@ ContainerPath = Annotated[StrictStr, _check(aws_formats.validate_container_path)
 ContainerUser = Annotated[StrictStr, _check(aws_formats.validate_container_user)]
 PathPattern = Annotated[StrictStr, _check(aws_formats.validate_path_pattern)]
 HostHeader = Annotated[StrictStr, _check(aws_formats.validate_host_header)]
+TagKey = Annotated[StrictStr, _check(aws_formats.validate_tag_key)]
+TagValue = Annotated[StrictStr, _check(aws_formats.validate_tag_value)]
 SecurityGroupId = Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
 SecurityGroupName = Annotated[StrictStr, _check(aws_formats.validate_security_group_name)]
 LoadBalancerName = Annotated[StrictStr, _check(aws_formats.validate_load_balancer_name)]

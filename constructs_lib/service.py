@@ -195,6 +195,8 @@ class Service(Construct):
             if deployment.alarm_names
             else None,
             wait_for_steady_state=props.wait_for_steady_state,
+            # Tasks carry the service's tags (default tags included): cost allocation per task.
+            propagate_tags="SERVICE",
             # The role's policy must exist before the first task pulls its image.
             depends_on=dependencies,  # type: ignore[arg-type]
             lifecycle=TerraformResourceLifecycle(ignore_changes=ignore) if ignore else None,

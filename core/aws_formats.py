@@ -247,6 +247,36 @@ def validate_env_var_name(value: str) -> str:
     return value
 
 
+# Tags: what every service's resources carry (the tool sets them; configuration may not).
+TOOL_TAG_KEYS = ("Project", "Environment", "Service", "ManagedBy")
+MAX_TAGS_PER_RESOURCE = 50
+_TAGS_ARE_PUBLIC = "tags are readable by anyone who may list the resource"
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
+
+
+def validate_tag_key(value: str) -> str:
+    if not 1 <= len(value) <= 128 or not _TAG_TEXT.fullmatch(value) or value != value.strip():
+        raise ValueError(
+            "a tag key must be 1-128 letters, digits, spaces and _ . : / = + - @, without leading or "
+            "trailing spaces"
+        )
+    if value.lower().startswith("aws:"):
+        raise ValueError("a tag key must not start with 'aws:' (reserved by AWS)")
+    if value in TOOL_TAG_KEYS:
+        raise ValueError(f"the keys {', '.join(TOOL_TAG_KEYS)} are set by ecs-cd on every resource")
+    if secret_looking(value.replace(" ", "_").replace("-", "_")):
+        raise ValueError(f"a tag's key names a credential: {_TAGS_ARE_PUBLIC}")
+    return value
+
+
+def validate_tag_value(value: str) -> str:
+    if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
+        raise ValueError("a tag value must be at most 256 letters, digits, spaces and _ . : / = + - @")
+    if _URL_WITH_PASSWORD.search(value):
+        raise ValueError(f"a tag value holds a password: {_TAGS_ARE_PUBLIC}")
+    return value
+
+
 def validate_repository(value: str) -> str:
     """An image repository without tag or digest, e.g. ``<account>.dkr.ecr.<region>.amazonaws.com/api``."""
     if len(value) > 255 or not _REPOSITORY.fullmatch(value):

@@ -15,7 +15,12 @@ from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, S3BackendE
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets, DataAwsSubnetsFilter
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderEndpoints
+from cdktf_cdktf_provider_aws.provider import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+    AwsProviderEndpoints,
+)
 from cdktf_cdktf_provider_null.provider import NullProvider
 from constructs import Construct
 
@@ -26,6 +31,7 @@ from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
 from constructs_lib.redeploy import AssumeRole
 from constructs_lib.service import ServiceOptions
 from constructs_lib.service_props import ListenerRule
+from constructs_lib.tags import tag_resources
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from core import names
 from stacks.emulator_profile import EmulatorProfile
@@ -58,6 +64,7 @@ def _providers_and_backend(
         if role is not None
         else None
     )
+    default_tags = [AwsProviderDefaultTags(tags=dict(env.tags))] if env.tags else None
     if emulator is not None:
         AwsProvider(
             stack,
@@ -65,6 +72,7 @@ def _providers_and_backend(
             region=env.region,
             allowed_account_ids=allowed,
             assume_role=assume_role,
+            default_tags=default_tags,
             access_key=emulator.access_key,
             secret_key=emulator.secret_key,
             skip_credentials_validation=True,
@@ -81,6 +89,7 @@ def _providers_and_backend(
             region=env.region,
             allowed_account_ids=allowed,
             assume_role=assume_role,
+            default_tags=default_tags,
             profile=env.aws.profile,
         )
     NullProvider(stack, "null")
@@ -262,9 +271,12 @@ def _service(
         wait_for_steady_state=env.wait_for_steady_state,
         ignore_changes=emulator.service_ignore_changes if emulator is not None else (),
     )
-    return AppService(
+    built = AppService(
         stack, service.name, props=AppServiceProps(task=task, service=options, redeploy=redeploy)
     )
+    # Beside the provider's default tags (project, environment): which service, and its own.
+    tag_resources(built, {"Service": service.name, **service.tags})
+    return built
 
 
 class EnvironmentStack(TerraformStack):

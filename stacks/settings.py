@@ -29,6 +29,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -62,6 +63,8 @@ from constructs_lib.fields import (
     SecretArn,
     SecurityGroupId,
     SsmName,
+    TagKey,
+    TagValue,
 )
 from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
 from constructs_lib.service_props import Autoscaling, Deployment, ListenerRule
@@ -151,6 +154,8 @@ class ServiceSettings(_Model):
     health_check: HealthCheck | None = None
     image_tag_parameter: SsmName | None = None
     image_strategy: image_strategies.ImageStrategy = "timestamp"
+    # On every resource of the service, beside the project's and the environment's.
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     image_tag: ImageTag | None = None
     # Container secrets: variable name -> SSM parameter or Secrets Manager ARN, resolved
     # by ECS at start; the execution role may read exactly these.
@@ -465,6 +470,8 @@ class _EnvironmentFile(_Model):
     # Customer-managed key for the services' log groups (default: CloudWatch's own encryption).
     log_kms_key_arn: KmsKeyArn | None = None
     load_balancer: LoadBalancerSettings | None = None
+    # On every resource of the environment (with the project's: the provider's default_tags).
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
@@ -486,6 +493,9 @@ class EnvironmentSettings(_Model):
     # Services defined for the project but left out of this environment (enabled = false).
     disabled_services: tuple[str, ...] = ()
     aws: AwsAccess = Field(default_factory=AwsAccess)
+    # The provider's default_tags: the tool's (Project, Environment, ManagedBy), the project's
+    # and the environment's.
+    tags: Mapping[str, str] = Field(default_factory=dict)
 
     def service(self, name: str) -> ServiceSettings:
         for service in self.services:
@@ -506,6 +516,7 @@ class Settings(_Model):
 _OVERRIDABLE = frozenset(
     {
         "enabled",
+        "tags",
         "repository",
         "cpu",
         "memory",
@@ -536,7 +547,7 @@ _OVERRIDABLE = frozenset(
 )
 
 # Tables merged key by key with an environment's override (the rest is replaced whole).
-_MERGED_TABLES = ("environment", "secrets", "log_options", "log_secret_options")
+_MERGED_TABLES = ("environment", "secrets", "log_options", "log_secret_options", "tags")
 
 # Keys of a [services.<name>.containers.<container>] table that say where its image comes from.
 _IMAGE_KEYS = ("image", "repository", "image_tag_parameter")
@@ -719,9 +730,14 @@ def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str
         if len(own) >= 2 and own[-1] == "[key]" and error["type"] != "extra_forbidden":
             del own[-1]
         where = _where([*base, *own])
-        hidden = _secret_field(own) or any(
-            part == "environment" and isinstance(key, str) and aws_formats.secret_looking(key)
-            for part, key in itertools.pairwise(own)
+        hidden = (
+            _secret_field(own)
+            or any(
+                part == "environment" and isinstance(key, str) and aws_formats.secret_looking(key)
+                for part, key in itertools.pairwise(own)
+            )
+            # a tag's value (not its key) that failed may be a password
+            or ("tags" in own and error["input"] != own[-1])
         )
         if error["type"] == "missing" or hidden:
             # A credential-looking variable's value is never shown, whatever its type, nor is
@@ -731,6 +747,8 @@ def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str
             lines.append(f"{file}: {where} = {_show(error['input'])}: {_message(error)}")
     return lines
 
+
+_TAGS: TypeAdapter[dict[str, str]] = TypeAdapter(dict[TagKey, TagValue])
 
 _SECRET_FIELDS = ("secrets", "log_secret_options")
 
@@ -947,13 +965,18 @@ def settings_from_dict(
 
     project = raw.get("project")
     project_name = ""
+    project_tags: dict[str, str] = {}
     project_ok = False
     if not isinstance(project, Mapping) or "name" not in project:
         problems.append(f"{file}: project.name: is required but missing")
     else:
         for key in project:
-            if key != "name":
-                problems.append(f"{file}: project.{key}: is not a known field (allowed: name)")
+            if key not in ("name", "tags"):
+                problems.append(f"{file}: project.{key}: is not a known field (allowed: name, tags)")
+        try:
+            project_tags = _TAGS.validate_python(project.get("tags", {}))
+        except ValidationError as exc:
+            problems += _problems(file, ["project", "tags"], exc.errors())
         project_name = project["name"]
         if not isinstance(project_name, str):
             problems.append(f"{file}: project.name = {_show(project_name)}: must be a string")
@@ -1252,7 +1275,22 @@ def settings_from_dict(
             services=tuple(resolved),
             disabled_services=tuple(disabled),
             aws=env_file.aws,
+            tags={
+                "Project": project_name if isinstance(project_name, str) else "",
+                "Environment": env_name,
+                "ManagedBy": "ecs-cd",
+                **project_tags,
+                **env_file.tags,
+            },
         )
+        for service in resolved:
+            count = len(environments[env_name].tags) + 1 + len(service.tags)
+            if count > aws_formats.MAX_TAGS_PER_RESOURCE:
+                problems.append(
+                    f"{file}: {env_where}: service {service.name}'s resources would carry {count} tags "
+                    f"(4 of the tool's, the project's, the environment's and the service's): AWS allows "
+                    f"{aws_formats.MAX_TAGS_PER_RESOURCE} per resource"
+                )
 
     if project_ok:
         problems += _derived_name_problems(file, str(project_name), environments)

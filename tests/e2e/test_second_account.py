@@ -1,10 +1,12 @@
 """An environment in another AWS account, reached through a role (issue 13), end to end on the
 emulator: moto keeps one set of resources per account and answers AssumeRole with credentials
 of the role's account. Terraform's provider assumes the role, the timestamp redeploy's `aws`
-command assumes it too, and `ecs-release` acts there, behind the account guard."""
+command assumes it too, and `ecs-release` acts there, behind the account guard. The same
+deploy carries the project's, the environment's and the service's tags (one deploy, two tests)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -12,7 +14,7 @@ import pytest
 
 from core import names
 from devkit.emulator import Emulator
-from tests.release_helpers import run_release_process
+from tests.release_helpers import ProcessRun, run_release_process
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +23,12 @@ ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/deployer"
 CONFIG = f"""
 [project]
 name = "acct"
+tags = {{ CostCenter = "4711" }}
 
 [services.api]
 repository = "{SECOND_ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/acct-api"
 container_port = 8080
+tags = {{ Team = "payments" }}
 
 [environments.local]
 region = "us-east-1"
@@ -33,7 +37,17 @@ log_retention_days = 1
 network = {{ use_default_vpc = true, assign_public_ip = true }}
 state = {{ backend = "local", path = "terraform.acct.tfstate" }}
 aws = {{ account_id = "{SECOND_ACCOUNT}", role_arn = "{ROLE}", session_name = "ci-7" }}
+tags = {{ Stage = "local" }}
 """
+EXPECTED_TAGS = {
+    "Project": "acct",
+    "Environment": "local",
+    "ManagedBy": "ecs-cd",
+    "CostCenter": "4711",
+    "Stage": "local",
+    "Service": "api",
+    "Team": "payments",
+}
 
 
 def in_second_account(emulator: Emulator, service: str) -> Any:
@@ -48,23 +62,60 @@ def in_second_account(emulator: Emulator, service: str) -> Any:
     )
 
 
-def test_the_environment_deploys_into_the_roles_account(emulator: Emulator, tmp_path: Any) -> None:
+@dataclass(frozen=True)
+class Deployed:
+    run: ProcessRun
+    emulator: Emulator
+
+    def client(self, service: str) -> Any:
+        return in_second_account(self.emulator, service)
+
+
+@pytest.fixture(scope="module")
+def deployed(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Deployed:
     # GIVEN CI wrote the tag in the environment's account, through ecs-release and the role
-    config = tmp_path / "ecs-cd.toml"
+    work = tmp_path_factory.mktemp("second-account")
+    config = work / "ecs-cd.toml"
     config.write_text(CONFIG)
     env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": emulator.endpoint}
     tagged = run_release_process(env, "set-tag", "local", "api", "1.0.0")
     assert tagged.returncode == 0, tagged.stdout + tagged.stderr
     # WHEN the environment deploys and the rollout is followed
     run = run_release_process(
-        env, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(tmp_path / "out")
+        env, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(work / "out")
     )
-    # THEN Terraform, the redeploy command and the rollout check all worked in that account
     assert run.returncode == 0, run.stdout + run.stderr[-6000:]
+    return Deployed(run, emulator)
+
+
+def test_the_environment_deploys_into_the_roles_account(deployed: Deployed) -> None:
+    # THEN Terraform, the redeploy command and the rollout check all worked in that account
     cluster = names.cluster_name("acct", "local")
-    ecs = in_second_account(emulator, "ecs")
-    (service,) = ecs.describe_services(cluster=cluster, services=["api"])["services"]
+    (service,) = deployed.client("ecs").describe_services(cluster=cluster, services=["api"])["services"]
     assert service["taskDefinition"].split(":")[4] == SECOND_ACCOUNT
-    assert "null_resource" in run.stderr and "Creation complete" in run.stderr
+    assert "null_resource" in deployed.run.stderr and "Creation complete" in deployed.run.stderr
     # AND nothing was created in the credentials' own account
-    assert emulator.client("ecs").list_clusters()["clusterArns"] == []
+    assert deployed.emulator.client("ecs").list_clusters()["clusterArns"] == []
+
+
+def test_every_resource_carries_the_tags(deployed: Deployed) -> None:
+    ecs, logs = deployed.client("ecs"), deployed.client("logs")
+    cluster = names.cluster_name("acct", "local")
+
+    def ecs_tags(arn: str) -> dict[str, str]:
+        return {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
+
+    (service,) = ecs.describe_services(cluster=cluster, services=["api"], include=["TAGS"])["services"]
+    cluster_arn = ecs.describe_clusters(clusters=[cluster])["clusters"][0]["clusterArn"]
+    # THEN the service, its task definition and its log group carry all of them
+    assert ecs_tags(service["serviceArn"]) == EXPECTED_TAGS
+    assert ecs_tags(service["taskDefinition"]) == EXPECTED_TAGS
+    group = logs.describe_log_groups(logGroupNamePrefix=names.log_group_name("acct", "local", "api"))
+    assert (
+        logs.list_tags_for_resource(resourceArn=group["logGroups"][0]["arn"].removesuffix(":*"))["tags"]
+        == EXPECTED_TAGS
+    )
+    # AND the cluster, shared by the services, the project's and the environment's
+    assert ecs_tags(cluster_arn) == {k: v for k, v in EXPECTED_TAGS.items() if k not in ("Service", "Team")}
+    # AND tasks get the service's tags
+    assert service["propagateTags"] == "SERVICE"

@@ -262,7 +262,11 @@ def test_only_the_emulator_environment_gets_endpoints_and_fake_keys(
     assert environment["local-exec"]["environment"]["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
     for env in ("dev", "staging", "prod"):
         (aws,) = synthesized[env].json["provider"]["aws"]
-        assert set(aws) == {"region"}
+        # a real environment's provider: its region and the default tags, nothing of the emulator
+        assert set(aws) == {"region", "default_tags"}
+        assert aws["default_tags"] == [
+            {"tags": {"Project": "shop", "Environment": env, "ManagedBy": "ecs-cd"}}
+        ]
         trigger = synthesized[env].one("null_resource", "api/redeploy/trigger")
         assert "environment" not in trigger["provisioner"][0]["local-exec"]
 

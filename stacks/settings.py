@@ -517,6 +517,7 @@ _OVERRIDABLE = frozenset(
     {
         "enabled",
         "tags",
+        "container_port",
         "repository",
         "cpu",
         "memory",

@@ -1878,10 +1878,16 @@ ENVIRONMENT_FIELDS = frozenset(
         "log_kms_key_arn",
         "load_balancer",
         "services",
+        "aws",
+        "tags",
     }
 )
+# Every field of a service (issue 13), and enabled.
 OVERRIDABLE = frozenset(
     {
+        "enabled",
+        "tags",
+        "container_port",
         "repository",
         "cpu",
         "memory",
@@ -1928,10 +1934,10 @@ CONTAINER_TABLES: list[Path] = [
 UNKNOWN = "is not a known"
 FIXED_TABLES: list[tuple[Path, frozenset[str], str]] = [
     ((), frozenset({"project", "terraform", "services", "environments"}), UNKNOWN),
-    (("project",), frozenset({"name"}), UNKNOWN),
+    (("project",), frozenset({"name", "tags"}), UNKNOWN),
     (("terraform",), frozenset({"null_provider_version"}), UNKNOWN),
-    (("services", "api"), fields(ServiceSettings) - {"name"}, UNKNOWN),
-    (("services", "worker"), fields(ServiceSettings) - {"name"}, UNKNOWN),
+    (("services", "api"), fields(ServiceSettings) - {"name"} | {"enabled"}, UNKNOWN),
+    (("services", "worker"), fields(ServiceSettings) - {"name"} | {"enabled"}, UNKNOWN),
     (("services", "api", "health_check"), fields(HealthCheckSettings), UNKNOWN),
     (("services", "api", "deployment"), fields(DeploymentSettings), UNKNOWN),
     (("services", "api", "load_balancer"), fields(ServiceLoadBalancerSettings), UNKNOWN),

@@ -133,3 +133,10 @@ def test_the_release_command_line_says_the_service_is_not_in_that_environment(
     assert json.loads(capsys.readouterr().out)["error"] == (
         f"service 'worker' is not deployed to environment 'prod' (enabled = false in {config})"
     )
+
+
+def test_the_container_port_may_differ_per_environment() -> None:
+    text = CONFIG + "\n[environments.prod.services.api]\ncontainer_port = 9090\n"
+    settings = load(text)
+    assert settings.environments["dev"].service("api").container_port == 8080
+    assert settings.environments["prod"].service("api").container_port == 9090

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import Postcondition, TerraformResourceLifecycle, Token
+from cdktf import Postcondition, TerraformProvider, TerraformResourceLifecycle, TerraformStack, Token
 from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from constructs import Construct
@@ -77,6 +77,17 @@ class SsmTaggedImage(Construct):
         return f"{self._repository}:{self.tag}"
 
 
+def regional_provider_id(region: str) -> str:
+    """The id under which a stack keeps its AWS provider for ``region`` (beside its default)."""
+    return f"aws-{region}"
+
+
+def regional_provider(scope: Construct, region: str) -> TerraformProvider | None:
+    """The stack's AWS provider for ``region``, or None (the default provider) if it has none."""
+    found = TerraformStack.of(scope).node.try_find_child(regional_provider_id(region))
+    return found if isinstance(found, TerraformProvider) else None
+
+
 class EcrDigestImage(Construct):
     """``<repository>@sha256:…``: a tag (literal or token) resolved to its digest in ECR at plan time.
 
@@ -96,10 +107,16 @@ class EcrDigestImage(Construct):
             )
         if not Token.is_unresolved(tag):
             validate_image_tag(tag)
-        account, _, name = location
+        account, region, name = location
         self._repository = repository
         self._lookup = DataAwsEcrImage(
-            self, "lookup", repository_name=name, registry_id=account, image_tag=tag
+            self,
+            "lookup",
+            repository_name=name,
+            registry_id=account,
+            image_tag=tag,
+            # ECR answers in the repository's region: the stack's provider for it, if it has one
+            provider=regional_provider(self, region),
         )
 
     @property

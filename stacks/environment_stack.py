@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_null.provider import NullProvider
 from constructs import Construct
 
 from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
+from constructs_lib.image_lookup import regional_provider_id
 from constructs_lib.images import EcrDigest, ImageSource, SsmTag
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
 from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
@@ -34,6 +35,7 @@ from constructs_lib.service_props import ListenerRule
 from constructs_lib.tags import tag_resources
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from core import names
+from core.aws_formats import ecr_location
 from stacks.emulator_profile import EmulatorProfile
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 
@@ -46,6 +48,20 @@ def _app_image(service: ServiceSettings) -> ImageSource:
         return EcrDigest(repository=service.repository, tag_parameter=service.image_tag_parameter)
     assert service.image_tag_parameter is not None  # the loader derives it
     return SsmTag(repository=service.repository, parameter_name=service.image_tag_parameter)
+
+
+def _ecr_regions(env: EnvironmentSettings, service: str | None) -> list[str]:
+    """Regions other than the environment's of the ECR repositories its digest lookups query."""
+    regions: set[str] = set()
+    for svc in env.services:
+        if service is not None and svc.name != service:
+            continue
+        images = [_app_image(svc), *(c.image for c in svc.sidecars)]
+        for image in images:
+            location = ecr_location(image.repository) if isinstance(image, EcrDigest) else None
+            if location is not None and location[1] != env.region:
+                regions.add(location[1])
+    return sorted(regions)
 
 
 def _providers_and_backend(
@@ -65,14 +81,13 @@ def _providers_and_backend(
         else None
     )
     default_tags = [AwsProviderDefaultTags(tags=dict(env.tags))] if env.tags else None
+    settings: dict[str, Any] = {
+        "allowed_account_ids": allowed,
+        "assume_role": assume_role,
+        "default_tags": default_tags,
+    }
     if emulator is not None:
-        AwsProvider(
-            stack,
-            "aws",
-            region=env.region,
-            allowed_account_ids=allowed,
-            assume_role=assume_role,
-            default_tags=default_tags,
+        settings.update(
             access_key=emulator.access_key,
             secret_key=emulator.secret_key,
             skip_credentials_validation=True,
@@ -83,14 +98,16 @@ def _providers_and_backend(
             endpoints=[AwsProviderEndpoints(**{name: emulator.endpoint for name in emulator.services})],
         )
     else:
+        settings["profile"] = env.aws.profile
+    AwsProvider(stack, "aws", region=env.region, **settings)
+    # ECR repositories in other regions: a provider each, found by the digest lookups.
+    for region in _ecr_regions(env, service):
         AwsProvider(
             stack,
-            "aws",
-            region=env.region,
-            allowed_account_ids=allowed,
-            assume_role=assume_role,
-            default_tags=default_tags,
-            profile=env.aws.profile,
+            regional_provider_id(region),
+            alias=regional_provider_id(region).replace("-", "_"),
+            region=region,
+            **settings,
         )
     NullProvider(stack, "null")
     stack.add_override("terraform.required_providers.null.version", null_provider_version)

@@ -140,3 +140,25 @@ def test_the_container_port_may_differ_per_environment() -> None:
     settings = load(text)
     assert settings.environments["dev"].service("api").container_port == 8080
     assert settings.environments["prod"].service("api").container_port == 9090
+
+
+def test_a_digest_lookup_in_another_region_gets_a_provider_for_it() -> None:
+    # GIVEN a digest service whose repository is in us-west-2 (another account), in a us-east-1
+    # environment, with a sidecar whose repository is in us-east-1
+    old_repository = 'repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop-api"'
+    text = CONFIG.replace(
+        old_repository,
+        'repository = "210987654321.dkr.ecr.us-west-2.amazonaws.com/shop-api"\nimage_strategy = "digest"',
+    )
+    stacks = add_stacks(Testing.app(), load(text))
+    dev: dict[str, Any] = json.loads(Testing.synth(stacks["dev"]))
+    # THEN the stack has a provider for us-west-2 with the environment's settings
+    providers = {p.get("alias", "default"): p for p in dev["provider"]["aws"]}
+    assert sorted(providers) == ["aws_us_west_2", "default"]
+    assert providers["aws_us_west_2"]["region"] == "us-west-2"
+    assert providers["aws_us_west_2"]["default_tags"] == providers["default"]["default_tags"]
+    # AND the app's lookup asks ECR there, in the repository's account; the sidecar's at home
+    lookups = {body["repository_name"]: body for body in dev["data"]["aws_ecr_image"].values()}
+    assert lookups["shop-api"]["provider"] == "aws.aws_us_west_2"
+    assert lookups["shop-api"]["registry_id"] == "210987654321"
+    assert "provider" not in lookups["agent"]

@@ -171,11 +171,11 @@ INVALID = {
         "",
         "defined: api, worker",
     ),
-    "override of a fixed field": (
-        _set("environments.dev.services.api.container_port", 9090),
-        "environments.dev.services.api.container_port",
+    "override of a field that is no service field": (
+        _set("environments.dev.services.api.name", "web"),
+        "environments.dev.services.api.name",
         "",
-        "allowed: autoscaling, command, containers, cpu, depends_on, deployment, desired_count",
+        "allowed: autoscaling, command, container_port, containers, cpu, depends_on, deployment",
     ),
     "redeploy placeholder": (
         _set("environments.prod.redeploy_command", ["aws", "{account}"]),

@@ -103,7 +103,12 @@ class Runtime:
         return self._settings
 
     def aws(
-        self, env: EnvironmentSettings, region: str | None = None, *, max_attempts: int | None = None
+        self,
+        env: EnvironmentSettings,
+        region: str | None = None,
+        *,
+        max_attempts: int | None = None,
+        check_account: bool = True,
     ) -> Aws:
         session = Aws(
             region=region or env.region,
@@ -119,7 +124,7 @@ class Runtime:
         )
         self._sessions.append(session)
         expected = env.aws.account_id
-        if expected is not None and env.name not in self._accounts_checked:
+        if check_account and expected is not None and env.name not in self._accounts_checked:
             # Before the command's first call: nothing is read or written in the wrong account.
             actual, arn = caller_account(session)
             if actual != expected:
@@ -778,6 +783,38 @@ def bootstrap(rt: Runtime, env: str, tls_only: bool | None) -> dict[str, Any]:
     for line in done:
         rt.out.say(f"{state.bucket}: {line}")
     return {"environment": env, "bucket": state.bucket, "region": state.region, "done": done}
+
+
+@cli.command("verify", epilog=EXIT_CODES)
+@click.argument("env")
+@click.argument("service", required=False)
+@command
+def verify_command(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
+    """Check what a deploy of ENV needs, writing nothing: the credentials' account, the state
+    bucket (exists, versioned, encrypted), the listener, each service's tag parameter and its
+    image in ECR (in the repository's region), and every secret's ARN. Exit 4 on any problem."""
+    from release.verify import verify_environment
+
+    env_settings = environment(rt.settings, env)
+    ts = targets(rt.settings, env, service)
+    report = verify_environment(
+        env_settings,
+        [t.service for t in ts],
+        lambda region: rt.aws(env_settings, region, check_account=False),
+    )
+    for line in report.passed:
+        rt.out.say(f"ok: {line}")
+    for line in report.problems:
+        rt.out.say(f"problem: {line}", style="red")
+    result: dict[str, Any] = {"environment": env, "passed": report.passed, "problems": report.problems}
+    if report.problems:
+        count = len(report.problems)
+        raise VerificationFailed(
+            f"{env}: {count} problem{'s' if count > 1 else ''}: {report.problems[0]}"
+            + (f" (and {count - 1} more, listed above)" if count > 1 else ""),
+            details=result,
+        )
+    return result
 
 
 @cli.command(epilog=EXIT_CODES)

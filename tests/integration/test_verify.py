@@ -1,0 +1,102 @@
+"""`ecs-release verify` on the emulator (issue 13): each seeded problem is one line, exit 4, and a
+complete environment passes. Nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devkit.emulator import Emulator
+from devkit.fake_ci import push_image, write_tag
+from release import errors
+from tests.release_helpers import Run, run_cli
+
+SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/vf/db-password"
+MISSING_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:vf/api-key-AbCdEf"
+CONFIG = f"""
+[project]
+name = "vf"
+
+[services.api]
+repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/vf-api"
+secrets = {{ DB_PASSWORD = "{SECRET}" }}
+
+[services.worker]
+repository = "123456789012.dkr.ecr.us-west-2.amazonaws.com/vf-worker"
+
+[environments.st]
+region = "us-east-1"
+emulator_endpoint = "http://127.0.0.1:1"
+network = {{ use_default_vpc = true }}
+state = {{ backend = "s3", bucket = "vf-state", key = "vf/st.tfstate", region = "us-east-1" }}
+"""
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with Emulator(running_count=1, log_path=tmp_path_factory.mktemp("moto") / "moto.log") as running:
+        yield running
+
+
+def verify(emu: Emulator, tmp_path: Path, text: str = CONFIG) -> Run:
+    config = tmp_path / "ecs-cd.toml"
+    config.write_text(text)
+    return run_cli(config, emu.endpoint, "verify", "st")
+
+
+def test_each_problem_is_one_line_and_the_whole_is_exit_4(emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN an environment nothing was prepared for, but one tag
+    write_tag(emu.client("ssm"), "/worker/st/docker-image-tag", "2.0.0")
+    # WHEN it is verified
+    run = verify(emu, tmp_path, CONFIG.replace(f'"{SECRET}"', f'"{MISSING_SECRET}"'))
+    # THEN every problem is named, with what to do, and nothing passes silently
+    assert run.exit_code == errors.VERIFICATION_FAILED, run.stdout + run.stderr
+    assert run.json["problems"] == [
+        "state bucket vf-state does not exist: run `ecs-release bootstrap st`",
+        "api: SSM parameter /api/st/docker-image-tag does not exist: CI writes it "
+        "(`ecs-release set-tag st api TAG`)",
+        f"api: secret {MISSING_SECRET} does not exist",
+        "worker: image 123456789012.dkr.ecr.us-west-2.amazonaws.com/vf-worker:2.0.0 is not in ECR "
+        "(us-west-2): push it first",
+    ]
+    assert run.json["error"].startswith("st: 4 problems: state bucket vf-state does not exist")
+    assert run.stderr.count("problem: ") == 4
+
+
+def test_a_prepared_environment_passes(emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN the bucket bootstrapped, the images pushed (the worker's in us-west-2), tags and secret
+    bootstrap = run_cli(_config(tmp_path), emu.endpoint, "bootstrap", "st")
+    assert bootstrap.exit_code == 0, bootstrap.stderr
+    push_image(emu.client("ecr"), "vf-api", "1.0.0")
+    push_image(emu.client("ecr", region="us-west-2"), "vf-worker", "2.0.0")
+    write_tag(emu.client("ssm"), "/api/st/docker-image-tag", "1.0.0")
+    write_tag(emu.client("ssm"), "/worker/st/docker-image-tag", "2.0.0")
+    emu.client("ssm").put_parameter(Name="/vf/db-password", Value="x", Type="SecureString", Overwrite=True)
+    # WHEN it is verified THEN everything passes, exit 0
+    run = verify(emu, tmp_path)
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.json["problems"] == []
+    assert (
+        "worker: 123456789012.dkr.ecr.us-west-2.amazonaws.com/vf-worker:2.0.0 is in ECR (us-west-2)"
+        in (run.json["passed"])
+    )
+    assert f"api: secret {SECRET} exists" in run.json["passed"]
+
+
+def test_the_wrong_account_is_a_problem_and_stops_the_checks(emu: Emulator, tmp_path: Path) -> None:
+    text = CONFIG.replace(
+        'emulator_endpoint = "http://127.0.0.1:1"',
+        'emulator_endpoint = "http://127.0.0.1:1"\naws = { account_id = "999999999999" }',
+    )
+    run = verify(emu, tmp_path, text)
+    assert run.exit_code == errors.VERIFICATION_FAILED
+    (problem,) = run.json["problems"]
+    assert problem.startswith("the credentials are for account 123456789012") and "999999999999" in problem
+
+
+def _config(tmp_path: Path) -> Path:
+    path = tmp_path / "bootstrap.toml"
+    path.write_text(CONFIG)
+    return path

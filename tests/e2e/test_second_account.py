@@ -7,6 +7,7 @@ deploy carries the project's, the environment's and the service's tags (one depl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,6 +16,8 @@ import pytest
 from core import names
 from devkit.emulator import Emulator
 from tests.release_helpers import ProcessRun, run_release_process
+from toolchain.cdktf_cli import deploy, tool_environment
+from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 
@@ -119,3 +122,26 @@ def test_every_resource_carries_the_tags(deployed: Deployed) -> None:
     assert ecs_tags(cluster_arn) == {k: v for k, v in EXPECTED_TAGS.items() if k not in ("Service", "Team")}
     # AND tasks get the service's tags
     assert service["propagateTags"] == "SERVICE"
+
+
+def test_terraform_itself_refuses_the_wrong_account(
+    emulator: Emulator, tf_setup: TerraformSetup, tmp_path: Path
+) -> None:
+    # GIVEN an environment that names an account the credentials are not for, deployed with
+    # the cdktf CLI directly (as `cdktf deploy local` by hand, without ecs-release's guard)
+    config = tmp_path / "ecs-cd.toml"
+    config.write_text(
+        CONFIG.replace(f', role_arn = "{ROLE}", session_name = "ci-7"', "").replace(
+            f'account_id = "{SECOND_ACCOUNT}"', 'account_id = "999999999999"'
+        )
+    )
+    env = tool_environment(
+        tf_setup, emulator_endpoint=emulator.endpoint, extra={"ECS_CD_CONFIG": str(config)}
+    )
+    # WHEN Terraform plans
+    done = deploy("local", setup=tf_setup, env=env, outdir=tmp_path / "out")
+    # THEN the provider refuses before creating anything
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-4000:]
+    assert "AWS account ID not allowed: 123456789012" in " ".join(output.split()), output[-4000:]
+    assert "Creating..." not in output

@@ -7,7 +7,9 @@
   moto 5.2.5 implements none of them, so they answer HTTP 500; the provider reads a
   scalable target's tags after creating it and retries the 500 forever, so
   ``aws_appautoscaling_target`` never finishes creating on the emulator. The fill keeps
-  tags on moto's own scalable-target objects and refuses unknown ARNs as AWS does.
+  tags on moto's own scalable-target objects and refuses unknown ARNs as AWS does. It also
+  keeps the Tags given to RegisterScalableTarget when it creates a target (AWS applies them
+  on creation only), which moto drops: with default tags every plan would set them again.
 
 - An ECS service's deploymentConfiguration (circuit breaker, alarms, healthy percents) and
   healthCheckGracePeriodSeconds given to CreateService. moto drops them there (UpdateService
@@ -68,6 +70,18 @@ def _untag_resource(self: Any) -> str:
     tags = {k: v for k, v in getattr(target, _TAGS_ATTRIBUTE, {}).items() if k not in remove}
     setattr(target, _TAGS_ATTRIBUTE, tags)
     return "{}"
+
+
+def _tagging_register_scalable_target(register: Any) -> Any:
+    def register_scalable_target_tagging(self: Any) -> str:
+        result: str = register(self)
+        target = _scalable_target(self, json.loads(result)["ScalableTargetARN"])
+        # AWS applies Tags when it creates the target, never to an existing one (TagResource).
+        if not hasattr(target, _TAGS_ATTRIBUTE):
+            setattr(target, _TAGS_ATTRIBUTE, dict(self._get_param("Tags") or {}))
+        return result
+
+    return register_scalable_target_tagging
 
 
 def _rule_description(rule: Any) -> str | None:
@@ -192,6 +206,9 @@ def install() -> None:
     from moto.ecs.responses import EC2ContainerServiceResponse
 
     SecurityGroupRule.description = property(_rule_description)  # type: ignore[method-assign,assignment]
+    ApplicationAutoScalingResponse.register_scalable_target = _tagging_register_scalable_target(  # type: ignore[method-assign]
+        ApplicationAutoScalingResponse.register_scalable_target
+    )
     EC2ContainerServiceResponse.create_service = _keeping_create_service(  # type: ignore[method-assign]
         EC2ContainerServiceResponse.create_service
     )

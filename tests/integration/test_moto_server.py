@@ -145,6 +145,58 @@ def test_scalable_targets_can_be_tagged(emulator: Emulator) -> None:
         scaling.list_tags_for_resource(ResourceARN=arn + "x")
 
 
+def test_stock_moto_drops_the_tags_given_when_a_target_is_registered() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    assert ApplicationAutoScalingResponse.register_scalable_target.__name__ == "register_scalable_target"
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        _service_on(ecs, ec2, "gap", _task_definition(ecs, "gap"))
+        scaling = boto3.client("application-autoscaling", region_name="us-east-1")
+        # WHEN a target is registered with tags THEN moto keeps them nowhere it could answer
+        scaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{CLUSTER}/gap",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=1,
+            MaxCapacity=3,
+            Tags={"Project": "shop"},
+        )
+        from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+        (stored,) = [
+            t
+            for dimensions in applicationautoscaling_backends["123456789012"]["us-east-1"].targets.values()
+            for t in dimensions.values()
+        ]
+        backend = applicationautoscaling_backends["123456789012"]["us-east-1"]
+        kept = [*vars(stored).values(), *vars(backend).values()]
+        assert not any("shop" in repr(value) for value in kept), (
+            "moto keeps RegisterScalableTarget's tags now: drop that part of the fill"
+        )
+
+
+def test_tags_given_at_registration_are_kept_on_creation_only(emulator: Emulator) -> None:
+    # GIVEN a target registered with tags (as the provider does with default tags)
+    _service(emulator, "tagged")
+    scaling = emulator.client("application-autoscaling")
+    target = {
+        "ServiceNamespace": "ecs",
+        "ResourceId": f"service/{CLUSTER}/tagged",
+        "ScalableDimension": "ecs:service:DesiredCount",
+    }
+    arn = scaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=3, Tags={"Project": "shop"})[
+        "ScalableTargetARN"
+    ]
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Project": "shop"}
+    # WHEN it is registered again with other tags THEN, as in AWS, they are not applied
+    scaling.register_scalable_target(**target, MinCapacity=1, MaxCapacity=4, Tags={"Project": "other"})
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Project": "shop"}
+
+
 def test_create_service_keeps_the_rollout_settings(emulator: Emulator) -> None:
     # GIVEN a service created with a circuit breaker, an alarm and a grace period
     deployment = {

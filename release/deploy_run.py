@@ -602,8 +602,9 @@ def run_cdktf(
         return any(c.directory.parent == stacks_dir for c in recorder.commands())
 
     process: subprocess.Popen[str] | None = None
-    early = signals.forwarding(lambda number: on_signal(number))
-    early.__enter__()  # before cdktf starts: a signal now must not leave it running unseen
+    handlers = contextlib.ExitStack()
+    # From before cdktf starts: a signal must not leave it running unseen.
+    handlers.enter_context(signals.forwarding(lambda number: on_signal(number)))
     try:
         process = subprocess.Popen(
             list(argv),
@@ -616,7 +617,7 @@ def run_cdktf(
             start_new_session=True,
         )
     except OSError as exc:
-        early.__exit__(None, None, None)
+        handlers.close()
         raise DeployNotStarted(f"cannot run {argv[0]} ({exc.strerror or exc}); nothing was applied") from None
 
     def running() -> list[int]:
@@ -674,11 +675,12 @@ def run_cdktf(
         while stopping.notes and say is not None:
             say(stopping.notes.pop(0))
 
-    if stopping.signal_number is not None:  # came while cdktf was being started
-        _signal_group(process.pid, signal.SIGTERM)
-    if watch is not None:
-        watch.start()
     try:
+        if stopping.signal_number is not None:  # came while cdktf was being started
+            stopping.interrupted = True
+            _signal_group(process.pid, signal.SIGTERM)
+        if watch is not None:
+            watch.start()
         with process:
             assert process.stdout is not None
             for line in process.stdout:
@@ -697,7 +699,7 @@ def run_cdktf(
                     watch.acquiring(stack)
             note()
     finally:
-        early.__exit__(None, None, None)
+        handlers.close()
         for timer in timers:
             timer.cancel()
         if watch is not None:

@@ -1,11 +1,14 @@
 """What a CI pipeline does after a build, played against the emulator: push an image
-manifest to ECR and write its tag to the environment's SSM parameter."""
+manifest to ECR and write its tag to the environment's SSM parameter. And what an account
+has before its first deploy: the secrets the configuration names."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
+import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from core.aws_formats import validate_image_tag
@@ -59,9 +62,35 @@ def write_tag(ssm: Any, parameter_name: str, tag: str) -> int:
     return int(response["Version"])
 
 
+def create_secrets(ssm_for: Any, arns: Iterable[str]) -> list[tuple[str, bool]]:
+    """Create each SSM SecureString parameter named by ``arns`` that does not exist yet, with a
+    random value (nothing reads it on the emulator); ``ssm_for(region)`` gives the client.
+    Returns (ARN, created) pairs. Secrets Manager ARNs are refused: the emulator gives a
+    secret its own random suffix, so the configured ARN could never be the one created."""
+    done = []
+    for arn in sorted(set(arns)):
+        parts = arn.split(":")
+        if parts[2] != "ssm":
+            raise ValueError(
+                f"{arn} is a Secrets Manager secret: on the emulator it gets its own ARN suffix, "
+                "so create it yourself and configure the ARN it gets"
+            )
+        name = "/" + arn.split(":parameter/", 1)[1]
+        try:
+            ssm_for(parts[3]).put_parameter(
+                Name=name, Value=secrets.token_urlsafe(24), Type="SecureString", Overwrite=False
+            )
+            done.append((arn, True))
+        except ssm_for(parts[3]).exceptions.ParameterAlreadyExists:
+            done.append((arn, False))
+    return done
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m devkit.fake_ci push ENV SERVICE TAG`: push an image for SERVICE's repository
-    to the emulator's ECR (ECS_CD_EMULATOR_ENDPOINT), as a CI build would."""
+    to the emulator's ECR (ECS_CD_EMULATOR_ENDPOINT), as a CI build would.
+    `python -m devkit.fake_ci secrets ENV`: create the SSM secrets ENV's services name, as an
+    account has them before its first deploy (`ecs-release deploy` verifies that they exist)."""
     import argparse
     import os
     import sys
@@ -78,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     push.add_argument("service")
     push.add_argument("tag")
     push.add_argument("--content", default=None, help="what the image holds (different content, new digest)")
+    seed = sub.add_parser("secrets", help="create the SSM secrets the environment's services name")
+    seed.add_argument("env")
     args = parser.parse_args(argv)
     endpoint = os.environ.get("ECS_CD_EMULATOR_ENDPOINT")
     if not endpoint:
@@ -88,9 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = load_settings(config, emulator_endpoint=endpoint)
+        if args.env not in settings.environments:
+            known = ", ".join(settings.environments)
+            raise ValueError(f"{config}: no environment {args.env} (known: {known})")
         env = settings.environments[args.env]
-        service = env.service(args.service)
-        validate_image_tag(args.tag)
+        if args.command == "push":
+            service = env.service(args.service)
+            validate_image_tag(args.tag)
     except ConfigError as exc:
         print("error: " + "; ".join(exc.problems), file=sys.stderr)
         return 2
@@ -100,15 +135,42 @@ def main(argv: list[str] | None = None) -> int:
     if env.emulator_endpoint is None:
         print(f"error: environment {args.env} is not on the emulator", file=sys.stderr)
         return 2
+
+    def client(api: str, region: str) -> Any:
+        return boto3.client(
+            api,
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id="emulator",
+            aws_secret_access_key="emulator",
+        )
+
+    if args.command == "secrets":
+        arns = set()
+        for svc in env.services:
+            arns |= {*svc.secrets.values(), *svc.log_secret_options.values()}
+            for container in svc.sidecars:
+                arns |= {*container.secrets.values(), *container.log_secret_options.values()}
+        clients: dict[str, Any] = {}
+
+        def ssm_for(region: str) -> Any:
+            if region not in clients:
+                clients[region] = client("ssm", region)
+            return clients[region]
+
+        try:
+            done = create_secrets(ssm_for, arns)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for arn, created in done:
+            print(f"{'created' if created else 'exists '} {arn}")
+        if not done:
+            print(f"environment {args.env} names no secrets")
+        return 0
     host, _, name = service.repository.partition("/")
     region = host.split(".")[3] if ".dkr.ecr." in host else env.region
-    ecr = boto3.client(
-        "ecr",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id="emulator",
-        aws_secret_access_key="emulator",
-    )
+    ecr = client("ecr", region)
     digest = push_image(ecr, name, args.tag, content=args.content)
     print(f"pushed {service.repository}:{args.tag} ({digest})")
     return 0

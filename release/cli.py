@@ -16,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from botocore.exceptions import ClientError
@@ -60,6 +60,9 @@ from release.tags import (
 )
 from release.targets import Target, environment, load, target, targets
 from stacks.settings import EnvironmentSettings, S3State, Settings
+
+if TYPE_CHECKING:
+    from release.verify import Report
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
@@ -530,6 +533,13 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     help="After SIGINT/SIGTERM: seconds the running Terraform command may finish before it is "
     "interrupted (a second signal interrupts it at once).",
 )
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="First run the checks of `ecs-release verify ENV` (account, state bucket, listener, tags, "
+    "images, secrets); any problem stops the deploy before Terraform runs (exit 4).",
+)
 @wait_options
 @command
 def deploy(
@@ -538,17 +548,19 @@ def deploy(
     outdir: Path,
     only: str | None,
     finish_timeout: float,
+    verify: bool,
     wait: bool,
     timeout: float,
     poll: float,
 ) -> dict[str, Any]:
-    """Run `cdktf deploy ENV --auto-approve`, then (with --wait) follow each service's new deployment.
+    """Check what the deploy needs (as `verify`), run `cdktf deploy ENV --auto-approve`, then
+    (with --wait) follow each service's new deployment.
 
     Says when Terraform waits for a state lock another run holds (who, since when, how long);
     a failure says whether Terraform ran and whether anything may have been applied."""
     stage = ["before"]
     try:
-        return _deploy(rt, env, outdir, only, finish_timeout, wait, timeout, poll, stage)
+        return _deploy(rt, env, outdir, only, finish_timeout, verify, wait, timeout, poll, stage)
     except errors.Interrupted as exc:
         if exc.details:  # the run's own report, from what Terraform did
             raise
@@ -578,6 +590,7 @@ def _deploy(
     outdir: Path,
     only: str | None,
     finish_timeout: float,
+    verify: bool,
     wait: bool,
     timeout: float,
     poll: float,
@@ -613,6 +626,17 @@ def _deploy(
         stacks = [service_stack_name(env, only)]
     else:
         stacks = [env, *(service_stack_name(env, t.service.name) for t in ts)]
+    verified: dict[str, Any] = {"skipped": True}
+    if verify:
+        report = _verify(rt, env_settings, ts, passed=False)
+        verified = {"passed": report.passed, "problems": report.problems}
+        if report.problems:
+            raise VerificationFailed(
+                f"deploy {env} not started: {_problems(report.problems)}; nothing was applied "
+                "(`--no-verify` deploys anyway)",
+                details={"environment": env, "deployed": False, "verify": verified},
+            )
+        rt.out.say(f"verified: {len(report.passed)} checks passed")
 
     def primary(t: Target) -> tuple[str, str] | None:
         """(PRIMARY deployment id, task definition) of the service, None before its first deploy."""
@@ -701,6 +725,7 @@ def _deploy(
         "deployed": True,
         "rollouts": [],
         "lock_waits": lock_waits,
+        "verify": verified,
     }
     failures = []
     for t in ts:
@@ -793,28 +818,36 @@ def verify_command(rt: Runtime, env: str, service: str | None) -> dict[str, Any]
     """Check what a deploy of ENV needs, writing nothing: the credentials' account, the state
     bucket (exists, versioned, encrypted), the listener, each service's tag parameter and its
     image in ECR (in the repository's region), and every secret's ARN. Exit 4 on any problem."""
+    env_settings = environment(rt.settings, env)
+    report = _verify(rt, env_settings, targets(rt.settings, env, service), passed=True)
+    result: dict[str, Any] = {"environment": env, "passed": report.passed, "problems": report.problems}
+    if report.problems:
+        raise VerificationFailed(f"{env}: {_problems(report.problems)}", details=result)
+    return result
+
+
+def _verify(rt: Runtime, env_settings: EnvironmentSettings, ts: list[Target], *, passed: bool) -> Report:
+    """Run the checks of `verify` and print one line per problem (and per pass if ``passed``)."""
     from release.verify import verify_environment
 
-    env_settings = environment(rt.settings, env)
-    ts = targets(rt.settings, env, service)
     report = verify_environment(
         env_settings,
         [t.service for t in ts],
         lambda region: rt.aws(env_settings, region, check_account=False),
     )
-    for line in report.passed:
-        rt.out.say(f"ok: {line}")
+    if passed:
+        for line in report.passed:
+            rt.out.say(f"ok: {line}")
     for line in report.problems:
         rt.out.say(f"problem: {line}", style="red")
-    result: dict[str, Any] = {"environment": env, "passed": report.passed, "problems": report.problems}
-    if report.problems:
-        count = len(report.problems)
-        raise VerificationFailed(
-            f"{env}: {count} problem{'s' if count > 1 else ''}: {report.problems[0]}"
-            + (f" (and {count - 1} more, listed above)" if count > 1 else ""),
-            details=result,
-        )
-    return result
+    return report
+
+
+def _problems(problems: list[str]) -> str:
+    count = len(problems)
+    return f"{count} problem{'s' if count > 1 else ''}: {problems[0]}" + (
+        f" (and {count - 1} more, listed above)" if count > 1 else ""
+    )
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from devkit.emulator import Emulator
-from devkit.fake_ci import push_image
+from devkit.fake_ci import create_secrets, push_image
 from tests.release_helpers import run_cli
 from toolchain.cdktf_cli import PROJECT_DIR
 
@@ -29,6 +29,9 @@ def _running(emulator: Emulator) -> tuple[str, str, dict[str, Any]]:
 def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_path: Path) -> None:
     outdir = tmp_path / "cdktf.out"
     ecr = emulator.client("ecr")
+    # GIVEN the account has the secret the shipped configuration names (`deploy` verifies it)
+    secret = "arn:aws:ssm:us-east-1:123456789012:parameter/demo/local/api/db-password"
+    create_secrets(lambda region: emulator.client("ssm", region), [secret])
     revisions = []
     for tag in ("5.0.0", "5.0.1"):
         # GIVEN CI pushed the image and set its tag (verified against ECR)

@@ -15,6 +15,7 @@ import pytest
 
 from core import names
 from devkit.emulator import Emulator
+from devkit.fake_ci import push_image
 from tests.release_helpers import ProcessRun, run_release_process
 from toolchain.cdktf_cli import deploy, tool_environment
 from toolchain.terraform_offline import TerraformSetup
@@ -81,6 +82,8 @@ def deployed(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> De
     config = work / "ecs-cd.toml"
     config.write_text(CONFIG)
     env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": emulator.endpoint}
+    # (the image in the account's own ECR: `deploy` verifies it is there)
+    push_image(in_second_account(emulator, "ecr"), "acct-api", "1.0.0")
     tagged = run_release_process(env, "set-tag", "local", "api", "1.0.0")
     assert tagged.returncode == 0, tagged.stdout + tagged.stderr
     # WHEN the environment deploys and the rollout is followed

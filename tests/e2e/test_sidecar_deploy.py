@@ -26,7 +26,7 @@ import pytest
 
 from core import names
 from devkit.emulator import Emulator
-from devkit.fake_ci import push_image, write_tag
+from devkit.fake_ci import create_secrets, push_image, write_tag
 from devkit.terraform import Run, Terraform
 from release.errors import DEPLOY_FAILED
 from tests.release_helpers import ProcessRun, run_release_process
@@ -134,11 +134,11 @@ class Lab:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def deploy(self, label: str, config: Path = EXAMPLE) -> ProcessRun:
+    def deploy(self, label: str, config: Path = EXAMPLE, *extra: str) -> ProcessRun:
         # The endpoint reaches the CLI as it reaches every other e2e run: ECS_CD_EMULATOR_ENDPOINT.
         env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": self.emulator.endpoint}
         run = run_release_process(
-            env, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(self.outdir)
+            env, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(self.outdir), *extra
         )
         self.durations[f"deploy {label}"] = run.ended - run.started
         return run
@@ -177,6 +177,8 @@ class Lab:
 
 @pytest.fixture(scope="module")
 def lab(emulator: Emulator, tf_setup: TerraformSetup, tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    # The account has the Datadog API key the example names (`deploy` verifies that it exists).
+    create_secrets(lambda region: emulator.client("ssm", region), [API["log_secret_options"]["apikey"]])
     return Lab(emulator, tf_setup, tmp_path_factory.mktemp("sidecar"))
 
 
@@ -201,7 +203,9 @@ def injected(lab: Lab, first: Deployed) -> Injected:
     ssm = lab.emulator.client("ssm")
     ssm.put_parameter(Name=PARAMETER, Value=INJECTION, Type="String", Overwrite=True)
     stored = ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]
-    run = lab.deploy("2: injected tag (refused)")
+    # `verify` would refuse the value before Terraform runs; the point here is that the
+    # synthesized configuration itself refuses it, as it does for `cdktf deploy` by hand.
+    run = lab.deploy("2: injected tag (refused)", EXAMPLE, "--no-verify")
     return Injected(stored, run, lab.observe(run), lab.images_ever_registered())
 
 

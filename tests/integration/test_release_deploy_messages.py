@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from devkit.emulator import Emulator
+from devkit.fake_ci import push_image, write_tag
 from release import errors
 from tests.release_helpers import Run, run_cli
 from toolchain.errors import ToolError
@@ -135,7 +136,19 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
                 launchType="FARGATE",
                 networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": []}},
             )
-        running.client("s3").create_bucket(Bucket=BUCKET)
+        # what `deploy` verifies first: the image in ECR, its tag, a versioned and encrypted bucket
+        push_image(running.client("ecr"), "msg-api", "1.0.0")
+        for env in ("local", "st"):
+            write_tag(running.client("ssm"), f"/api/{env}/docker-image-tag", "1.0.0")
+        s3 = running.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_encryption(
+            Bucket=BUCKET,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
         yield running
 
 
@@ -227,12 +240,69 @@ def test_synthesis_failure_is_one_line_saying_nothing_was_applied(deploy: Any, t
     }
 
 
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_a_problem_verify_finds_stops_the_deploy_before_cdktf(
+    deploy: Any, emu: Emulator, tmp_path: Path, json_mode: bool
+) -> None:
+    # GIVEN CI wrote a tag whose image was never pushed
+    ssm = emu.client("ssm")
+    write_tag(ssm, "/api/local/docker-image-tag", "9.9.9")
+    try:
+        # WHEN the environment is deployed
+        outdir = tmp_path / "o"
+        done = deploy("", "local", "--output", str(outdir), json_mode=json_mode)
+    finally:
+        write_tag(ssm, "/api/local/docker-image-tag", "1.0.0")
+    # THEN it stops with verify's exit code, naming the problem, before cdktf or the output directory
+    assert done.exit_code == errors.VERIFICATION_FAILED == 4, done.stdout + done.stderr
+    no_traceback(done)
+    problem = (
+        "api: image 123456789012.dkr.ecr.us-east-1.amazonaws.com/msg-api:9.9.9 is not in ECR (us-east-1): "
+        "push it first"
+    )
+    message = (
+        f"deploy local not started: 1 problem: {problem}; nothing was applied (`--no-verify` deploys anyway)"
+    )
+    if json_mode:
+        assert (done.json["error"], done.json["deployed"]) == (message, False)
+        assert done.json["verify"]["problems"] == [problem]
+        assert "api: /api/local/docker-image-tag holds 9.9.9" in done.json["verify"]["passed"]
+    else:
+        assert error_lines(done) == [f"error: {message}"]
+        assert f"problem: {problem}" in done.stdout
+    assert not outdir.exists()
+
+
+def test_no_verify_deploys_without_the_checks(deploy: Any, emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN the tag parameter is missing, which verify reports
+    ssm = emu.client("ssm")
+    ssm.delete_parameter(Name="/api/local/docker-image-tag")
+    try:
+        # WHEN the environment is deployed with --no-verify
+        outdir = tmp_path / "o"
+        done = deploy("", "local", "--no-verify", "--output", str(outdir))
+    finally:
+        write_tag(ssm, "/api/local/docker-image-tag", "1.0.0")
+    # THEN cdktf ran, and the document says the checks were skipped
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert (outdir / "cdktf-ran").exists()
+    assert done.json["verify"] == {"skipped": True}
+
+
 def test_output_directory_and_its_parents_are_created(deploy: Any, tmp_path: Path) -> None:
     outdir = tmp_path / "not" / "there" / "yet"
     done = deploy("", "local", "--output", str(outdir))
     assert done.exit_code == 0, done.stdout + done.stderr
     assert (outdir / "cdktf-ran").exists() and (outdir / "stacks" / "local").is_dir()
     assert done.json["lock_waits"] == [] and done.json["deployed"] is True
+    # what verify checked first is in the document
+    assert done.json["verify"] == {
+        "passed": [
+            "api: /api/local/docker-image-tag holds 1.0.0",
+            "api: 123456789012.dkr.ecr.us-east-1.amazonaws.com/msg-api:1.0.0 is in ECR (us-east-1)",
+        ],
+        "problems": [],
+    }
 
 
 @pytest.mark.parametrize("json_mode", [False, True])

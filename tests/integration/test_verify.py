@@ -100,3 +100,31 @@ def _config(tmp_path: Path) -> Path:
     path = tmp_path / "bootstrap.toml"
     path.write_text(CONFIG)
     return path
+
+
+def test_fake_ci_creates_the_secrets_the_configuration_names(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from devkit import fake_ci
+
+    # GIVEN an environment whose api names an SSM secret that does not exist yet
+    secret = "arn:aws:ssm:us-east-1:123456789012:parameter/vf/seeded-password"
+    config = tmp_path / "ecs-cd.toml"
+    config.write_text(CONFIG.replace(SECRET, secret))
+    monkeypatch.setenv("ECS_CD_EMULATOR_ENDPOINT", emu.endpoint)
+    monkeypatch.setenv("ECS_CD_CONFIG", str(config))
+    assert (
+        f"api: secret {secret} does not exist" in verify(emu, tmp_path, config.read_text()).json["problems"]
+    )
+    # WHEN the README's `python -m devkit.fake_ci secrets st` runs, twice
+    assert fake_ci.main(["secrets", "st"]) == 0
+    assert fake_ci.main(["secrets", "st"]) == 0
+    # THEN it was created once, as a SecureString, and verify finds it
+    assert capsys.readouterr().out.splitlines() == [f"created {secret}", f"exists  {secret}"]
+    parameter = emu.client("ssm").get_parameter(Name="/vf/seeded-password")["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    assert f"api: secret {secret} exists" in verify(emu, tmp_path, config.read_text()).json["passed"]
+    # AND a Secrets Manager ARN, which the emulator cannot create under that exact ARN, is refused
+    config.write_text(CONFIG.replace(f'"{SECRET}"', f'"{MISSING_SECRET}"'))
+    assert fake_ci.main(["secrets", "st"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {MISSING_SECRET} is a Secrets Manager secret")

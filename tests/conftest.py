@@ -115,6 +115,13 @@ def shipped(shipped_settings: Settings) -> dict[str, Synthesized]:
     return synth_all(shipped_settings)
 
 
+@pytest.fixture(scope="session")
+def examples() -> dict[str, dict[str, Synthesized]]:
+    """Every example configuration (examples/NAME/ecs-cd.toml) by NAME, synthesized once per session."""
+    found = sorted((TESTS_DIR.parent / "examples").glob("*/ecs-cd.toml"))
+    return {path.parent.name: synth_all(load_settings(path)) for path in found}
+
+
 @pytest.fixture(params=ENVIRONMENTS)
 def env_name(request: pytest.FixtureRequest) -> Iterator[str]:
     yield str(request.param)

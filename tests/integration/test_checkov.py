@@ -40,12 +40,17 @@ def canary_stack() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def reports(synthesized: dict[str, Synthesized], shipped: dict[str, Synthesized]) -> dict[str, Report]:
-    """checkov's report per environment ('config/prod', 'fixture/dev', …) and the canary: one run."""
+def reports(
+    synthesized: dict[str, Synthesized],
+    shipped: dict[str, Synthesized],
+    examples: dict[str, dict[str, Synthesized]],
+) -> dict[str, Report]:
+    """checkov's report per environment ('config/prod', 'fixture/dev', 'sidecar/prod', …) and the
+    canary: one run."""
     # The session's stacks (synthesized once for all tests), as the stacks' own JSON:
     # Testing.synth's text drops the "//" keys and the skips in them.
     stacks: dict[str, dict[str, Any]] = {}
-    for label, outputs in (("config", shipped), ("fixture", synthesized)):
+    for label, outputs in (("config", shipped), ("fixture", synthesized), *examples.items()):
         for name, out in outputs.items():
             stacks[f"{label}/{name}"] = out.terraform
     stacks[CANARY] = canary_stack()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from stacks.settings import Settings, load_settings
-from tests.conftest import Synthesized, synth_all
+from tests.conftest import Synthesized
 from tests.terraform_text import parse_definitions
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sidecar" / "ecs-cd.toml"
@@ -33,9 +33,9 @@ def example() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def out(example: Settings) -> dict[str, Synthesized]:
-    """Every environment of the example, synthesized once for this module."""
-    return synth_all(example)
+def out(examples: dict[str, dict[str, Synthesized]]) -> dict[str, Synthesized]:
+    """Every environment of the example, from the session's synthesis of every example."""
+    return examples["sidecar"]
 
 
 def _definitions(synthesized: Synthesized) -> list[dict[str, Any]]:

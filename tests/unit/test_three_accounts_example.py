@@ -3,24 +3,19 @@ identity assuming a role in each; the README walks through it."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-from cdktf import Testing
 
-from main import add_stacks
-from stacks.settings import load_settings
-from toolchain.cdktf_cli import PROJECT_DIR
+from tests.conftest import Synthesized
 
-EXAMPLE = PROJECT_DIR / "examples" / "three-accounts" / "ecs-cd.toml"
 ACCOUNTS = {"dev": "222222222222", "staging": "333333333333", "prod": "444444444444"}
 
 
 @pytest.fixture(scope="module")
-def synthesized() -> dict[str, dict[str, Any]]:
-    stacks = add_stacks(Testing.app(), load_settings(EXAMPLE))
-    return {name: json.loads(Testing.synth(stack)) for name, stack in stacks.items()}
+def synthesized(examples: dict[str, dict[str, Synthesized]]) -> dict[str, dict[str, Any]]:
+    """The example's stacks, from the session's synthesis of every example."""
+    return {name: out.json for name, out in examples["three-accounts"].items()}
 
 
 @pytest.mark.parametrize("env", sorted(ACCOUNTS))

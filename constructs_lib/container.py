@@ -29,6 +29,7 @@ from constructs_lib.fields import (
     HealthCheckCommand,
     Port,
     SecretArn,
+    VolumeName,
 )
 from constructs_lib.images import ImageSource, ResolvedImage
 from constructs_lib.props import Props
@@ -58,13 +59,40 @@ class HealthCheck(Props):
         return self
 
 
-class PortMapping(Props):
-    """A port the container listens on; ``protocol`` default ``tcp``.
+NetworkMode = Literal["awsvpc", "bridge", "host"]
 
-    On awsvpc networking the host port is the container port."""
+
+class PortMapping(Props):
+    """A port the container listens on; ``protocol`` default ``tcp``; ``host_port`` default None:
+    the task's network mode decides (awsvpc and host: the container port; bridge: 0, a dynamic
+    port the instance picks). Another host port is allowed in bridge mode only."""
 
     container_port: Port
     protocol: Literal["tcp", "udp"] = "tcp"
+    host_port: Annotated[StrictInt, Field(ge=0, le=65535)] | None = None
+
+    def host_port_in(self, network_mode: NetworkMode) -> int:
+        """The host port ECS gets in ``network_mode``."""
+        if self.host_port is not None:
+            return self.host_port
+        return 0 if network_mode == "bridge" else self.container_port
+
+
+class MountPoint(Props):
+    """A task volume (``source_volume``, required) mounted at ``container_path`` (required);
+    ``read_only`` default False."""
+
+    source_volume: VolumeName
+    container_path: ContainerPath
+    read_only: StrictBool = False
+
+
+class VolumesFrom(Props):
+    """Mount every volume of another container of the task (``source_container``, required);
+    ``read_only`` default False."""
+
+    source_container: ContainerName
+    read_only: StrictBool = False
 
 
 DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
@@ -104,6 +132,9 @@ class ContainerProps(Props):
     - ``firelens`` (default None): this container is the FireLens log router.
     - ``user`` (default None: the image's; never root), ``readonly_root_filesystem``
       (default True; hardening), ``writable_paths`` (default none: task volumes mounted there).
+    - ``mount_points`` (default none): the task's own volumes mounted here;
+      ``volumes_from`` (default none): another container's volumes;
+      ``links`` (default none; bridge networking only): containers reachable by name.
     """
 
     name: ContainerName
@@ -127,6 +158,9 @@ class ContainerProps(Props):
     user: ContainerUser | None = None
     readonly_root_filesystem: StrictBool = True
     writable_paths: Annotated[tuple[ContainerPath, ...], Field(max_length=10), AfterValidator(_unique)] = ()
+    mount_points: tuple[MountPoint, ...] = ()
+    volumes_from: tuple[VolumesFrom, ...] = ()
+    links: Annotated[tuple[ContainerName, ...], AfterValidator(_unique)] = ()
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> ContainerProps:
@@ -208,6 +242,13 @@ def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:
         )
     if c.name in c.depends_on:
         found.append((f"depends_on.{c.name}", c.depends_on[c.name], "a container cannot depend on itself"))
+    if c.name in c.links:
+        found.append(("links", c.name, "a container cannot link to itself"))
+    if c.name in {v.source_container for v in c.volumes_from}:
+        found.append(("volumes_from", c.name, "a container cannot mount its own volumes"))
+    paths = [*c.writable_paths, *(m.container_path for m in c.mount_points)]
+    for path in sorted({p for p in paths if paths.count(p) > 1}):
+        found.append(("mount_points", path, "two volumes are mounted at this path"))
     if c.memory is not None and c.memory_reservation is not None and c.memory_reservation > c.memory:
         found.append(
             (
@@ -249,10 +290,12 @@ def container_definition(
     log_group: str,
     region: str,
     volumes: Mapping[str, str],
+    network_mode: NetworkMode = "awsvpc",
 ) -> dict[str, Any]:
     """The container definition (ECS's JSON shape) of ``c``; ``image`` is a placeholder or literal.
 
-    ``volumes`` maps each of ``c.writable_paths`` to its task volume."""
+    ``volumes`` maps each of ``c.writable_paths`` to its task volume; ``network_mode`` (default
+    awsvpc) is the task's, which decides the host ports."""
     definition: dict[str, Any] = {
         "name": c.name,
         "image": image,
@@ -282,16 +325,29 @@ def container_definition(
         definition["logConfiguration"] = log
     if c.ports:
         definition["portMappings"] = [
-            {"containerPort": p.container_port, "hostPort": p.container_port, "protocol": p.protocol}
+            {
+                "containerPort": p.container_port,
+                "hostPort": p.host_port_in(network_mode),
+                "protocol": p.protocol,
+            }
             for p in c.ports
         ]
     if c.secrets:
         definition["secrets"] = [{"name": key, "valueFrom": c.secrets[key]} for key in sorted(c.secrets)]
-    if c.writable_paths:
+    if c.writable_paths or c.mount_points:
         definition["mountPoints"] = [
             {"sourceVolume": volumes[path], "containerPath": path, "readOnly": False}
             for path in c.writable_paths
+        ] + [
+            {"sourceVolume": m.source_volume, "containerPath": m.container_path, "readOnly": m.read_only}
+            for m in c.mount_points
         ]
+    if c.volumes_from:
+        definition["volumesFrom"] = [
+            {"sourceContainer": v.source_container, "readOnly": v.read_only} for v in c.volumes_from
+        ]
+    if c.links:
+        definition["links"] = list(c.links)
     if c.user is not None:
         definition["user"] = c.user
     if c.command is not None:

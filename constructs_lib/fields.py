@@ -32,6 +32,8 @@ KmsKeyArn = Annotated[StrictStr, _check(aws_formats.validate_kms_key_arn)]
 ListenerArn = Annotated[StrictStr, _check(aws_formats.validate_listener_arn)]
 AlarmName = Annotated[StrictStr, _check(aws_formats.validate_alarm_name)]
 ContainerPath = Annotated[StrictStr, _check(aws_formats.validate_container_path)]
+# A task volume's name (ECS: up to 255 letters, digits, '-' and '_').
+VolumeName = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
 ContainerUser = Annotated[StrictStr, _check(aws_formats.validate_container_user)]
 PathPattern = Annotated[StrictStr, _check(aws_formats.validate_path_pattern)]
 HostHeader = Annotated[StrictStr, _check(aws_formats.validate_host_header)]

@@ -1,9 +1,13 @@
-"""A Fargate task definition of one or more containers, with its log group and roles."""
+"""A task definition of one or more containers (Fargate or EC2), with its log group and roles."""
 
 from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.ecs_task_definition import EcsTaskDefinition, EcsTaskDefinitionVolume
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionVolume,
+    EcsTaskDefinitionVolumeDockerVolumeConfiguration,
+)
 from constructs import Construct
 
 from constructs_lib.checks import skip_check
@@ -15,7 +19,7 @@ from constructs_lib.container import (
 from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
 from constructs_lib.roles import TaskRoles, add_task_roles, execution_statements, trust_policy
-from constructs_lib.task_definition_props import TaskDefinitionProps, volume_names
+from constructs_lib.task_definition_props import TaskDefinitionProps, Volume, volume_names
 
 
 class TaskDefinition(Construct):
@@ -73,6 +77,7 @@ class TaskDefinition(Construct):
                 log_group=props.log_group_name,
                 region=props.region,
                 volumes={path: volumes[(c.name, path)] for path in c.writable_paths},
+                network_mode=props.network_mode,
             )
             for c in props.containers
         ]
@@ -80,18 +85,20 @@ class TaskDefinition(Construct):
             self,
             "task",
             family=props.family,
-            cpu=str(props.cpu),
-            memory=str(props.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
+            cpu=str(props.cpu) if props.cpu is not None else None,
+            memory=str(props.memory) if props.memory is not None else None,
+            network_mode=props.network_mode,
+            requires_compatibilities=[props.compatibility],
             execution_role_arn=self._roles.execution_role.arn,
             task_role_arn=self._roles.task_role.arn,
             container_definitions=render_definitions(
                 definitions, [self._images[c.name] for c in props.containers]
             ),
             # Task-scoped (Fargate ephemeral storage) volumes: the writable paths of a
-            # read-only root filesystem.
-            volume=[EcsTaskDefinitionVolume(name=name) for name in dict.fromkeys(volumes.values())] or None,
+            # read-only root filesystem; then the task's declared volumes.
+            volume=[EcsTaskDefinitionVolume(name=name) for name in dict.fromkeys(volumes.values())]
+            + [_volume(v) for v in props.volumes]
+            or None,
         )
 
     @property
@@ -135,3 +142,17 @@ class TaskDefinition(Construct):
     def arn(self) -> str:
         """A token for the revision's ARN."""
         return self._task_definition.arn
+
+
+def _volume(volume: Volume) -> EcsTaskDefinitionVolume:
+    docker = None
+    if volume.docker_scope is not None:
+        docker = EcsTaskDefinitionVolumeDockerVolumeConfiguration(
+            scope=volume.docker_scope,
+            driver=volume.docker_driver,
+            # A shared volume is made on first use on each instance; a task one always is.
+            autoprovision=True if volume.docker_scope == "shared" else None,
+        )
+    return EcsTaskDefinitionVolume(
+        name=volume.name, host_path=volume.host_path, docker_volume_configuration=docker
+    )

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
-from constructs_lib.container import NO_VALUE, ContainerProps, container_definition, problem_text, volume_name
-from constructs_lib.fields import EcsName, KmsKeyArn, Region
+from constructs_lib.container import (
+    NO_VALUE,
+    ContainerProps,
+    NetworkMode,
+    container_definition,
+    problem_text,
+    volume_name,
+)
+from constructs_lib.fields import ContainerPath, EcsName, KmsKeyArn, Region, VolumeName
 from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
 from constructs_lib.props import Props
 from core.aws_formats import (
     IMAGE_REFERENCE_MAX,
     IMAGE_TAG_MAX,
     validate_arn_in_region,
+    validate_ec2_task_size,
     validate_fargate_size,
     validate_task_definition_size,
 )
@@ -23,14 +31,41 @@ from core.aws_formats import (
 # ECS's limit of containers per task definition.
 MAX_CONTAINERS = 10
 
+Compatibility = Literal["FARGATE", "EC2"]
+
+
+class Volume(Props):
+    """A task volume that containers mount (``mount_points``): ``name`` (required).
+
+    Default: a task-scoped volume Fargate and EC2 both give (gone with the task). On EC2 only:
+    ``host_path`` (default None), a path of the instance bind-mounted; or ``docker_scope``
+    (default None: no Docker volume) ``task`` or ``shared`` with ``docker_driver`` (default
+    ``local``)."""
+
+    name: VolumeName
+    host_path: ContainerPath | None = None
+    docker_scope: Literal["task", "shared"] | None = None
+    docker_driver: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_./:-]{1,255}$")] = "local"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Volume:
+        if self.host_path is not None and self.docker_scope is not None:
+            raise ValueError(f"volume {self.name}: host_path or docker_scope, not both")
+        return self
+
 
 class TaskDefinitionProps(Props):
-    """A task of ``containers`` (1-10, in order) on Fargate (awsvpc).
+    """A task of ``containers`` (1-10, in order).
 
     - ``family``, ``region``, ``log_group_name``, ``execution_role_name``,
       ``task_role_name`` (required).
-    - ``cpu`` (default 256 units) and ``memory`` (default 512 MiB): a Fargate size; the
-      containers' own cpu and memory must fit in it.
+    - ``compatibility`` (default ``FARGATE``) or ``EC2``; ``network_mode`` (default ``awsvpc``;
+      ``bridge`` and ``host`` on EC2 only).
+    - ``cpu`` (default 256 units) and ``memory`` (default 512 MiB): on Fargate a size of its
+      table; on EC2 optional (None), cpu 128-196608 units; the containers' own cpu and memory
+      must fit in them. On EC2 without task memory, each container needs ``memory`` or
+      ``memory_reservation``.
+    - ``volumes`` (default none): the task volumes the containers' ``mount_points`` name.
     - ``log_retention_days`` (default 30), ``log_kms_key_arn`` (default None: CloudWatch's
       own encryption), ``secrets_kms_key_arn`` (default None: secrets use AWS managed keys);
       keys in ``region``.
@@ -45,8 +80,11 @@ class TaskDefinitionProps(Props):
     log_group_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_./#-]{1,512}$")]
     execution_role_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")]
     task_role_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")]
-    cpu: StrictInt = 256
-    memory: StrictInt = 512
+    compatibility: Compatibility = "FARGATE"
+    network_mode: NetworkMode = "awsvpc"
+    cpu: StrictInt | None = 256
+    memory: StrictInt | None = 512
+    volumes: tuple[Volume, ...] = ()
     log_retention_days: Annotated[StrictInt, Field(ge=1)] = 30
     log_kms_key_arn: KmsKeyArn | None = None
     secrets_kms_key_arn: KmsKeyArn | None = None
@@ -54,7 +92,12 @@ class TaskDefinitionProps(Props):
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskDefinitionProps:
-        validate_fargate_size(self.cpu, self.memory)
+        if self.compatibility == "FARGATE":
+            if self.cpu is None or self.memory is None:
+                raise ValueError("a Fargate task needs cpu and memory (a size of Fargate's table)")
+            validate_fargate_size(self.cpu, self.memory)
+        else:
+            validate_ec2_task_size(self.cpu, self.memory)
         if self.execution_role_name == self.task_role_name:
             raise ValueError("execution_role_name and task_role_name must differ (two roles, two purposes)")
         for name in ("log_kms_key_arn", "secrets_kms_key_arn"):
@@ -65,12 +108,23 @@ class TaskDefinitionProps(Props):
                 except ValueError as exc:
                     raise ValueError(f"{name} {exc}") from None
         problems = task_problems(
-            self.containers, cpu=self.cpu, memory=self.memory, secrets_kms_key_arn=self.secrets_kms_key_arn
+            self.containers,
+            cpu=self.cpu,
+            memory=self.memory,
+            secrets_kms_key_arn=self.secrets_kms_key_arn,
+            compatibility=self.compatibility,
+            network_mode=self.network_mode,
+            volumes=self.volumes,
         )
         if problems:
             raise ValueError(problem_text(problems))
         validate_task_definition_size(
-            definitions_size(self.containers, region=self.region, log_group_name=self.log_group_name)
+            definitions_size(
+                self.containers,
+                region=self.region,
+                log_group_name=self.log_group_name,
+                network_mode=self.network_mode,
+            )
         )
         return self
 
@@ -87,7 +141,13 @@ def _longest_image(image: ImageSource) -> int:
     return IMAGE_REFERENCE_MAX if "${" in image.reference else len(image.reference)
 
 
-def definitions_size(containers: Sequence[ContainerProps], *, region: str, log_group_name: str) -> int:
+def definitions_size(
+    containers: Sequence[ContainerProps],
+    *,
+    region: str,
+    log_group_name: str,
+    network_mode: NetworkMode = "awsvpc",
+) -> int:
     """The bytes of the containers' definitions as compact JSON, images at their longest: at least
     what ECS counts against its 64 KiB per task definition."""
     volumes = volume_names(tuple(containers))
@@ -98,6 +158,7 @@ def definitions_size(containers: Sequence[ContainerProps], *, region: str, log_g
             log_group=log_group_name,
             region=region,
             volumes={path: volumes[(c.name, path)] for path in c.writable_paths},
+            network_mode=network_mode,
         )
         for c in containers
     ]
@@ -106,14 +167,22 @@ def definitions_size(containers: Sequence[ContainerProps], *, region: str, log_g
 
 
 def task_problems(
-    containers: Sequence[ContainerProps], *, cpu: int, memory: int, secrets_kms_key_arn: str | None
+    containers: Sequence[ContainerProps],
+    *,
+    cpu: int | None,
+    memory: int | None,
+    secrets_kms_key_arn: str | None,
+    compatibility: Compatibility = "FARGATE",
+    network_mode: NetworkMode = "awsvpc",
+    volumes: Sequence[Volume] = (),
 ) -> list[tuple[str, Any, str]]:
     """Contradictions between the containers of a task, as (field, value, what is allowed).
 
-    Fields are relative to the task: ``containers.<name>.<field>``. The one home of these
-    rules: the props validate with it, the settings loader reports each at its field."""
-    cpu_limit, memory_limit = cpu, memory
-    found: list[tuple[str, Any, str]] = []
+    Fields are relative to the task: ``containers.<name>.<field>``, ``network_mode``,
+    ``volumes.<name>``. The one home of these rules: the props validate with it, the settings
+    loader reports each at its field."""
+    found: list[tuple[str, Any, str]] = _network_problems(containers, compatibility, network_mode)
+    found += _volume_problems(containers, compatibility, volumes)
     names = [c.name for c in containers]
     for name in sorted({n for n in names if names.count(n) > 1}):
         found.append((f"containers.{name}", name, "two containers have this name: names must be unique"))
@@ -155,23 +224,34 @@ def task_problems(
                     )
                 )
     cpu_total = sum(c.cpu or 0 for c in containers)
-    if cpu_total > cpu_limit:
+    if cpu is not None and cpu_total > cpu:
         found.append(
             (
                 "containers",
                 cpu_total,
-                f"their cpu units add up to {cpu_total}, over the task's cpu ({cpu_limit})",
+                f"their cpu units add up to {cpu_total}, over the task's cpu ({cpu})",
             )
         )
     memory_total = sum(c.memory or c.memory_reservation or 0 for c in containers)
-    if memory_total > memory_limit:
+    if memory is not None and memory_total > memory:
         found.append(
             (
                 "containers",
                 memory_total,
-                f"their memory (MiB) adds up to {memory_total}, over the task's memory ({memory_limit})",
+                f"their memory (MiB) adds up to {memory_total}, over the task's memory ({memory})",
             )
         )
+    if memory is None:
+        for c in containers:
+            if c.memory is None and c.memory_reservation is None:
+                found.append(
+                    (
+                        f"containers.{c.name}.memory_reservation",
+                        NO_VALUE,
+                        "is needed (or memory): the task has no memory of its own, so ECS needs each "
+                        "container's",
+                    )
+                )
     routers = [c.name for c in containers if c.firelens is not None]
     if len(routers) > 1:
         found.append(
@@ -195,6 +275,91 @@ def task_problems(
         found.append(
             ("secrets_kms_key_arn", secrets_kms_key_arn, "is set but there are no secrets to decrypt")
         )
+    return found
+
+
+def _network_problems(
+    containers: Sequence[ContainerProps], compatibility: Compatibility, network_mode: NetworkMode
+) -> list[tuple[str, Any, str]]:
+    found: list[tuple[str, Any, str]] = []
+    if compatibility == "FARGATE" and network_mode != "awsvpc":
+        found.append(("network_mode", network_mode, "Fargate runs awsvpc only: bridge and host need EC2"))
+    names = [c.name for c in containers]
+    for c in containers:
+        for index, mapping in enumerate(c.port_mappings):
+            if (
+                mapping.host_port is not None
+                and network_mode != "bridge"
+                and mapping.host_port != mapping.container_port
+            ):
+                found.append(
+                    (
+                        f"containers.{c.name}.port_mappings.{index}.host_port",
+                        mapping.host_port,
+                        f"must equal container_port ({mapping.container_port}) in {network_mode} networking "
+                        "(another host port, or 0 for a dynamic one, needs bridge)",
+                    )
+                )
+        if c.links and network_mode != "bridge":
+            found.append(
+                (
+                    f"containers.{c.name}.links",
+                    list(c.links),
+                    f"only in bridge networking (not {network_mode})",
+                )
+            )
+        for link in c.links:
+            if link not in names:
+                found.append(
+                    (
+                        f"containers.{c.name}.links",
+                        link,
+                        f"names no container of this task (containers: {', '.join(names)})",
+                    )
+                )
+        for source in c.volumes_from:
+            if source.source_container not in names:
+                found.append(
+                    (
+                        f"containers.{c.name}.volumes_from",
+                        source.source_container,
+                        f"names no container of this task (containers: {', '.join(names)})",
+                    )
+                )
+    return found
+
+
+def _volume_problems(
+    containers: Sequence[ContainerProps], compatibility: Compatibility, volumes: Sequence[Volume]
+) -> list[tuple[str, Any, str]]:
+    found: list[tuple[str, Any, str]] = []
+    declared = [v.name for v in volumes]
+    for name in sorted({n for n in declared if declared.count(n) > 1}):
+        found.append((f"volumes.{name}", name, "two volumes have this name"))
+    own = set(volume_names(tuple(containers)).values())
+    for v in volumes:
+        if v.name in own:
+            found.append(
+                (f"volumes.{v.name}", v.name, "is the name of a writable_paths volume: choose another")
+            )
+        if compatibility == "FARGATE" and (v.host_path is not None or v.docker_scope is not None):
+            found.append(
+                (
+                    f"volumes.{v.name}",
+                    v.host_path or v.docker_scope,
+                    "host_path and docker_scope need EC2 (Fargate has task-scoped volumes only)",
+                )
+            )
+    for c in containers:
+        for m in c.mount_points:
+            if m.source_volume not in declared:
+                found.append(
+                    (
+                        f"containers.{c.name}.mount_points",
+                        m.source_volume,
+                        f"names no volume of the task (volumes: {', '.join(declared) or 'none'})",
+                    )
+                )
     return found
 
 

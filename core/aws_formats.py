@@ -538,6 +538,18 @@ def validate_fargate_size(cpu: int, memory: int) -> None:
         raise ValueError(f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)")
 
 
+# ECS's bounds of a task's cpu units on EC2 (optional there, unlike on Fargate).
+EC2_TASK_CPU = (128, 196608)
+
+
+def validate_ec2_task_size(cpu: int | None, memory: int | None) -> None:
+    low, high = EC2_TASK_CPU
+    if cpu is not None and not low <= cpu <= high:
+        raise ValueError(f"task cpu on EC2 must be between {low} and {high} units (or unset)")
+    if memory is not None and memory < 6:
+        raise ValueError("task memory on EC2 must be at least 6 MiB (or unset)")
+
+
 def _ecr_parts(repository: str) -> tuple[str, str, str, bool] | None:
     """(account, region, repository name, China partition) of an ECR reference, else None."""
     match = _REPOSITORY.fullmatch(repository)

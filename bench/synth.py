@@ -35,6 +35,7 @@ USED_SUBMODULES = (
     "data_aws_subnets",
     "data_aws_vpc",
     "ecs_cluster",
+    "ecs_cluster_capacity_providers",
     "ecs_service",
     "ecs_task_definition",
     "iam_role",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from cdktf_cdktf_provider_aws.data_aws_ecs_cluster import DataAwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as AwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting
+from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
 from constructs import Construct
 
 from core.aws_formats import validate_ecs_name
@@ -25,10 +27,23 @@ class ClusterRef(Protocol):
 class EcsCluster(Construct):
     """An ECS cluster with CloudWatch Container Insights on by default."""
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, container_insights: bool = True) -> None:
-        """``name``: cluster name (required); ``container_insights``: default True."""
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        container_insights: bool = True,
+        capacity_providers: Sequence[str] = (),
+    ) -> None:
+        """``name``: cluster name (required); ``container_insights``: default True;
+        ``capacity_providers`` (default none): the providers services' strategies may name
+        (``FARGATE``, ``FARGATE_SPOT``, EC2 providers made elsewhere), in
+        ``capacity-providers`` (the cluster's whole set: Terraform owns it)."""
         super().__init__(scope, id_)
         validate_ecs_name(name)
+        if len(set(capacity_providers)) != len(capacity_providers):
+            raise ValueError("capacity_providers names a provider twice")
         self._name = name
         self._cluster = AwsEcsCluster(
             self,
@@ -41,6 +56,19 @@ class EcsCluster(Construct):
                 )
             ],
         )
+        self._capacity_providers: EcsClusterCapacityProviders | None = None
+        if capacity_providers:
+            self._capacity_providers = EcsClusterCapacityProviders(
+                self,
+                "capacity-providers",
+                cluster_name=self._cluster.name,
+                capacity_providers=list(capacity_providers),
+            )
+
+    @property
+    def capacity_providers(self) -> EcsClusterCapacityProviders | None:
+        """The ``aws_ecs_cluster_capacity_providers`` (with ``capacity_providers`` only)."""
+        return self._capacity_providers
 
     @property
     def cluster(self) -> AwsEcsCluster:

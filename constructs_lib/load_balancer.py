@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
@@ -63,13 +64,22 @@ class ListenerAttachment:
 
 
 class ServiceTarget(Construct):
-    """A target group of the service's task IPs and the listener rule that forwards to it."""
+    """A target group of the service's tasks and the listener rule that forwards to it."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, attachment: ListenerAttachment, vpc_id: str, port: int
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        attachment: ListenerAttachment,
+        vpc_id: str,
+        port: int,
+        target_type: Literal["ip", "instance"] = "ip",
     ) -> None:
         """``attachment``: listener, rule and health check; ``vpc_id``: the tasks' VPC;
-        ``port``: the container port (no default)."""
+        ``port``: the container port (no default); ``target_type`` (default ``ip``, awsvpc
+        tasks; ``instance`` for bridge and host networking, where ECS registers the instance
+        and the task's host port)."""
         super().__init__(scope, id_)
         if not 1 <= port <= 65535:
             raise ValueError(f"port must be 1-65535, got {port}")
@@ -77,7 +87,7 @@ class ServiceTarget(Construct):
             self,
             "target-group",
             name=attachment.target_group_name,
-            target_type="ip",
+            target_type=target_type,
             port=port,
             protocol="HTTP",
             vpc_id=vpc_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
@@ -63,3 +64,27 @@ def admit_load_balancer(
             to_port=port,
             referenced_security_group_id=tasks_group.id,
         )
+
+
+# The host ports Docker picks for a dynamic mapping ("hostPort": 0) on ECS's instances.
+DYNAMIC_HOST_PORTS = (32768, 65535)
+
+
+def open_load_balancer_to_instances(
+    scope: Construct, *, load_balancer_group_id: str, vpc_id: str, host_port: int, service_name: str
+) -> None:
+    """Add ``lb-egress`` to a load balancer group that is ours: to the VPC's addresses (the
+    container instances, whose group is not ours) on ``host_port``, or on the dynamic range for
+    0. The instances' own group must admit the load balancer there."""
+    low, high = DYNAMIC_HOST_PORTS if host_port == 0 else (host_port, host_port)
+    vpc = DataAwsVpc(scope, "vpc", id=vpc_id)
+    VpcSecurityGroupEgressRule(
+        scope,
+        "lb-egress",
+        security_group_id=load_balancer_group_id,
+        description=f"to the instances running {service_name} on its host ports",
+        ip_protocol="tcp",
+        from_port=low,
+        to_port=high,
+        cidr_ipv4=vpc.cidr_block,
+    )

@@ -1,5 +1,6 @@
-"""An ECS service on Fargate: a task definition on a cluster, its network, deployment safety,
-an optional load balancer target (a container and its port) and optional autoscaling."""
+"""An ECS service: a task definition on a cluster, its compute (Fargate, capacity providers or
+EC2), its network, deployment safety, an optional load balancer target (a container and its
+port) and optional autoscaling."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceAlarms,
+    EcsServiceCapacityProviderStrategy,
     EcsServiceDeploymentCircuitBreaker,
     EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
+    EcsServiceOrderedPlacementStrategy,
+    EcsServicePlacementConstraints,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
@@ -28,8 +32,12 @@ from constructs_lib.fields import (
 )
 from constructs_lib.load_balancer import ListenerAttachment, ServiceTarget
 from constructs_lib.props import ConstructProps
-from constructs_lib.security_group import add_task_security_group, admit_load_balancer
-from constructs_lib.service_props import Autoscaling, Deployment
+from constructs_lib.security_group import (
+    add_task_security_group,
+    admit_load_balancer,
+    open_load_balancer_to_instances,
+)
+from constructs_lib.service_props import Autoscaling, Compute, Deployment
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.terraform_text import literal
 from core.names import scaling_resource_id
@@ -38,8 +46,11 @@ from core.names import scaling_resource_id
 class ServiceOptions(ConstructProps):
     """Everything about a service but its task definition (see ``ServiceProps``).
 
-    - ``cluster_arn``, ``service_name``, ``vpc_id``, ``subnets`` (1-16) and
-      ``security_group_name`` (the tasks' own group; not starting with ``sg-``) are required.
+    - ``cluster_arn``, ``service_name`` and ``vpc_id`` are required; for awsvpc tasks also
+      ``subnets`` (1-16; default none) and ``security_group_name`` (default None; the tasks' own
+      group, not starting with ``sg-``). Bridge and host tasks use their instance's network.
+    - ``compute`` (default ``Compute()``: Fargate): launch type or capacity provider strategy,
+      placement on EC2; it must match the task definition's compatibility.
     - ``desired_count`` (default 1; only the initial count with ``autoscaling``),
       ``security_groups`` (default none: at most 4 extra groups, e.g. a database's; ECS allows 5
       with the tasks' own), ``assign_public_ip`` (default False).
@@ -54,8 +65,9 @@ class ServiceOptions(ConstructProps):
     cluster_arn: StrictStr
     service_name: EcsName
     vpc_id: StrictStr
-    subnets: Annotated[tuple[StrictStr, ...], Field(min_length=1), SERVICE_SUBNETS]
-    security_group_name: SecurityGroupName
+    subnets: Annotated[tuple[StrictStr, ...], SERVICE_SUBNETS] = ()
+    security_group_name: SecurityGroupName | None = None
+    compute: Compute = Field(default_factory=Compute)
     desired_count: Annotated[StrictInt, Field(ge=0)] = 1
     security_groups: Annotated[tuple[StrictStr, ...], EXTRA_SECURITY_GROUPS] = ()
     assign_public_ip: StrictBool = False
@@ -91,6 +103,22 @@ class ServiceProps(ServiceOptions):
 
     @model_validator(mode="after")
     def _target_exists(self) -> ServiceProps:
+        task = self.task_definition.props
+        if self.compute.compatibility != task.compatibility:
+            raise ValueError(
+                f"compute runs tasks on {self.compute.compatibility} but the task definition is for "
+                f"{task.compatibility}"
+            )
+        if task.network_mode == "awsvpc":
+            if not self.subnets or self.security_group_name is None:
+                raise ValueError("awsvpc tasks need subnets and security_group_name (their own network)")
+        elif self.subnets or self.security_groups or self.assign_public_ip:
+            raise ValueError(
+                f"subnets, security_groups and assign_public_ip are for awsvpc tasks; {task.network_mode} "
+                "tasks use their instance's network"
+            )
+        if self.assign_public_ip and task.compatibility == "EC2":
+            raise ValueError("assign_public_ip is for Fargate: ECS refuses it for tasks on EC2")
         if self.load_balancer is not None:
             self.target()
         return self
@@ -125,31 +153,55 @@ class ServiceProps(ServiceOptions):
 
 
 class Service(Construct):
-    """An ``aws_ecs_service`` on Fargate (awsvpc) with its own security group (``security-group``),
-    and with ``lb`` (target group and listener rule) and ``autoscaling`` when configured."""
+    """An ``aws_ecs_service`` with, for awsvpc tasks, its own security group (``security-group``),
+    and with ``lb`` (target group and listener rule) and ``autoscaling`` when configured.
+
+    Bridge and host tasks have no group of their own: they use their instance's, which must
+    admit the load balancer on the host ports (32768-65535 for dynamic ones)."""
 
     def __init__(self, scope: Construct, id_: str, *, props: ServiceProps) -> None:
         super().__init__(scope, id_)
         self._props = props
         task = props.task_definition
-        self._security_group = add_task_security_group(
-            self, name=props.security_group_name, service_name=props.service_name, vpc_id=props.vpc_id
-        )
+        awsvpc = task.props.network_mode == "awsvpc"
+        self._security_group: SecurityGroup | None = None
+        if awsvpc:
+            assert props.security_group_name is not None
+            self._security_group = add_task_security_group(
+                self, name=props.security_group_name, service_name=props.service_name, vpc_id=props.vpc_id
+            )
         self._target: ServiceTarget | None = None
         dependencies: list[object] = [task.roles.execution_policy]
         load_balancers = None
         attachment = props.load_balancer
         if attachment is not None:
             container, port = props.target()
-            admit_load_balancer(
+            if self._security_group is not None:
+                admit_load_balancer(
+                    self,
+                    tasks_group=self._security_group,
+                    load_balancer_group_id=attachment.source_security_group_id,
+                    port=port,
+                    service_name=props.service_name,
+                    open_load_balancer_egress=attachment.open_source_egress,
+                )
+            elif attachment.open_source_egress:
+                mapping = next(m for m in task.container(container).ports if m.container_port == port)
+                open_load_balancer_to_instances(
+                    self,
+                    load_balancer_group_id=attachment.source_security_group_id,
+                    vpc_id=props.vpc_id,
+                    host_port=mapping.host_port_in(task.props.network_mode),
+                    service_name=props.service_name,
+                )
+            self._target = ServiceTarget(
                 self,
-                tasks_group=self._security_group,
-                load_balancer_group_id=attachment.source_security_group_id,
+                "lb",
+                attachment=attachment,
+                vpc_id=props.vpc_id,
                 port=port,
-                service_name=props.service_name,
-                open_load_balancer_egress=attachment.open_source_egress,
+                target_type="ip" if awsvpc else "instance",
             )
-            self._target = ServiceTarget(self, "lb", attachment=attachment, vpc_id=props.vpc_id, port=port)
             # ECS refuses a target group that no listener rule uses yet.
             dependencies.append(self._target.rule)
             load_balancers = [
@@ -164,6 +216,8 @@ class Service(Construct):
             # The scaler owns the count: a deploy must not reset it to the initial value.
             ignore.append("desired_count")
         deployment = props.deployment
+        compute = props.compute
+        strategy = compute.capacity_provider_strategy
         self._service = EcsService(
             self,
             "service",
@@ -171,12 +225,31 @@ class Service(Construct):
             cluster=props.cluster_arn,
             task_definition=task.arn,
             desired_count=props.desired_count,
-            launch_type="FARGATE",
+            launch_type=None if strategy else compute.launch_type or "FARGATE",
+            capacity_provider_strategy=[
+                EcsServiceCapacityProviderStrategy(
+                    capacity_provider=item.capacity_provider, weight=item.weight, base=item.base
+                )
+                for item in strategy
+            ]
+            or None,
+            ordered_placement_strategy=[
+                EcsServiceOrderedPlacementStrategy(type=p.type, field=p.field)
+                for p in compute.placement_strategy
+            ]
+            or None,
+            placement_constraints=[
+                EcsServicePlacementConstraints(type=c.type, expression=c.expression)
+                for c in compute.placement_constraints
+            ]
+            or None,
             network_configuration=EcsServiceNetworkConfiguration(
                 subnets=list(props.subnets),
                 security_groups=[self._security_group.id, *props.security_groups],
                 assign_public_ip=props.assign_public_ip,
-            ),
+            )
+            if self._security_group is not None
+            else None,
             load_balancer=load_balancers,
             health_check_grace_period_seconds=attachment.rule.health_check_grace_period_seconds
             if attachment is not None
@@ -231,8 +304,8 @@ class Service(Construct):
         return self._props.task_definition
 
     @property
-    def security_group(self) -> SecurityGroup:
-        """The tasks' security group."""
+    def security_group(self) -> SecurityGroup | None:
+        """The tasks' security group (awsvpc tasks only)."""
         return self._security_group
 
     @property

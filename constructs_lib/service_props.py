@@ -5,9 +5,9 @@ The constructs take them as props; the settings loader parses the configuration 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from constructs_lib.fields import AlarmName, HostHeader, PathPattern
 from constructs_lib.props import Props
@@ -98,3 +98,128 @@ class Autoscaling(Props):
         if self.cpu_target_percent is None and self.memory_target_percent is None:
             raise ValueError("autoscaling needs cpu_target_percent or memory_target_percent (or both)")
         return self
+
+
+# Fargate's own capacity providers; any other name is an EC2 (Auto Scaling group) provider.
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+CapacityProviderName = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
+
+
+class CapacityProviderItem(Props):
+    """One capacity provider of a strategy: ``capacity_provider`` (required: ``FARGATE``,
+    ``FARGATE_SPOT`` or a cluster's EC2 provider), ``weight`` (default 1: the share of tasks
+    beyond the bases), ``base`` (default 0: tasks placed here first)."""
+
+    capacity_provider: CapacityProviderName
+    weight: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
+    base: Annotated[StrictInt, Field(ge=0, le=100000)] = 0
+
+
+class PlacementStrategy(Props):
+    """How ECS places tasks on EC2 instances: ``type`` (required) ``spread`` over ``field``
+    (``instanceId``, ``host`` or ``attribute:<name>``, e.g. ``attribute:ecs.availability-zone``),
+    ``binpack`` on ``field`` ``cpu`` or ``memory``, or ``random`` (no field)."""
+
+    type: Literal["spread", "binpack", "random"]
+    field: (
+        Annotated[
+            StrictStr, Field(pattern=r"^(?:instanceId|host|cpu|memory|attribute:[A-Za-z0-9_.:-]{1,128})$")
+        ]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _field_fits(self) -> PlacementStrategy:
+        allowed = {
+            "spread": "instanceId, host or attribute:<name>",
+            "binpack": "cpu or memory",
+            "random": "none",
+        }[self.type]
+        ok = {
+            "spread": self.field is not None and self.field not in ("cpu", "memory"),
+            "binpack": self.field in ("cpu", "memory"),
+            "random": self.field is None,
+        }[self.type]
+        if not ok:
+            raise ValueError(
+                f"placement strategy {self.type}: field {self.field!r} is not allowed ({allowed})"
+            )
+        return self
+
+
+class PlacementConstraint(Props):
+    """Where tasks may run on EC2: ``type`` (required) ``distinctInstance`` (one task per
+    instance; no expression) or ``memberOf`` with a cluster query language ``expression``."""
+
+    type: Literal["distinctInstance", "memberOf"]
+    expression: Annotated[StrictStr, Field(min_length=1, max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _expression_fits(self) -> PlacementConstraint:
+        if (self.type == "memberOf") != (self.expression is not None):
+            raise ValueError("placement constraint memberOf needs an expression; distinctInstance takes none")
+        return self
+
+
+class Compute(Props):
+    """Where the tasks run. ``launch_type`` (default None: ``FARGATE`` unless a strategy is
+    given) ``FARGATE`` or ``EC2``; or ``capacity_provider_strategy`` (default none; up to 20
+    providers, all Fargate's or all EC2's, not all of weight 0, at most one with a base).
+    On EC2 only: ``placement_strategy`` (default none, up to 5) and ``placement_constraints``
+    (default none, up to 10)."""
+
+    launch_type: Literal["FARGATE", "EC2"] | None = None
+    capacity_provider_strategy: Annotated[tuple[CapacityProviderItem, ...], Field(max_length=20)] = ()
+    placement_strategy: Annotated[tuple[PlacementStrategy, ...], Field(max_length=5)] = ()
+    placement_constraints: Annotated[tuple[PlacementConstraint, ...], Field(max_length=10)] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Compute:
+        strategy = self.capacity_provider_strategy
+        if self.launch_type is not None and strategy:
+            raise ValueError(
+                f"compute: launch_type = {self.launch_type!r} or capacity_provider_strategy, not both "
+                "(ECS takes one or the other)"
+            )
+        if strategy:
+            names = [item.capacity_provider for item in strategy]
+            if len(set(names)) != len(names):
+                raise ValueError("compute.capacity_provider_strategy names a capacity provider twice")
+            if all(item.weight == 0 for item in strategy):
+                raise ValueError(
+                    "compute.capacity_provider_strategy: every weight is 0, so no task beyond the base "
+                    "could be placed: give one provider a weight of at least 1"
+                )
+            if sum(1 for item in strategy if item.base > 0) > 1:
+                raise ValueError("compute.capacity_provider_strategy: only one provider may have a base")
+            fargate = [n for n in names if n in FARGATE_PROVIDERS]
+            if fargate and len(fargate) != len(names):
+                raise ValueError(
+                    "compute.capacity_provider_strategy mixes Fargate's providers "
+                    f"({', '.join(fargate)}) with EC2 ones: ECS refuses a mix"
+                )
+        if self.compatibility == "FARGATE" and (self.placement_strategy or self.placement_constraints):
+            raise ValueError(
+                "compute: placement_strategy and placement_constraints are for EC2 "
+                "(Fargate places tasks itself)"
+            )
+        return self
+
+    @property
+    def compatibility(self) -> Literal["FARGATE", "EC2"]:
+        """What the task definition must be compatible with."""
+        if self.launch_type is not None:
+            return self.launch_type
+        strategy = self.capacity_provider_strategy
+        if strategy and strategy[0].capacity_provider not in FARGATE_PROVIDERS:
+            return "EC2"
+        return "FARGATE"
+
+    @property
+    def fargate_providers(self) -> tuple[str, ...]:
+        """The Fargate capacity providers the strategy uses (the cluster must have them)."""
+        return tuple(
+            i.capacity_provider
+            for i in self.capacity_provider_strategy
+            if i.capacity_provider in FARGATE_PROVIDERS
+        )

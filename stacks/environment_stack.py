@@ -264,23 +264,29 @@ def _service(
         log_group_name=names.log_group_name(project, env.name, service.name),
         execution_role_name=names.execution_role_name(project, env.name, service.name),
         task_role_name=names.task_role_name(project, env.name, service.name),
+        compatibility=service.compute.compatibility,
+        network_mode=service.network_mode,
         cpu=service.cpu,
         memory=service.memory,
+        volumes=service.volumes,
         log_retention_days=env.log_retention_days,
         log_kms_key_arn=env.log_kms_key_arn,
         secrets_kms_key_arn=service.secrets_kms_key_arn,
         account_id=account_id,
     )
+    awsvpc = service.network_mode == "awsvpc"
     options = ServiceOptions(
         cluster_arn=cluster.arn,
         cluster_name=cluster.name,
         service_name=names.service_name(service.name),
         vpc_id=network.vpc_id,
-        subnets=tuple(network.subnets),
-        security_group_name=names.security_group_name(project, env.name, service.name),
+        # awsvpc tasks get the environment's network; bridge and host tasks their instance's
+        subnets=tuple(network.subnets) if awsvpc else (),
+        security_group_name=names.security_group_name(project, env.name, service.name) if awsvpc else None,
+        compute=service.compute,
         desired_count=service.desired_count,
-        security_groups=tuple(env.network.security_group_ids),
-        assign_public_ip=env.network.assign_public_ip,
+        security_groups=tuple(env.network.security_group_ids) if awsvpc else (),
+        assign_public_ip=env.network.assign_public_ip and awsvpc,
         deployment=service.deployment,
         load_balancer=_attachment(project, env, service, listener),
         target_container=service.target_container if service.load_balancer is not None else None,
@@ -315,7 +321,12 @@ class EnvironmentStack(TerraformStack):
         super().__init__(scope, id_)
         env = environment
         _providers_and_backend(self, env, null_provider_version, service=None, emulator=emulator)
-        self.cluster = EcsCluster(self, "cluster", name=names.cluster_name(project, env.name))
+        self.cluster = EcsCluster(
+            self,
+            "cluster",
+            name=names.cluster_name(project, env.name),
+            capacity_providers=capacity_providers(env),
+        )
         self.services: dict[str, AppService] = {}
         if env.stack_per_service:
             return
@@ -335,6 +346,20 @@ class EnvironmentStack(TerraformStack):
                 emulator=emulator,
                 account_id=account_id,
             )
+            attached = self.cluster.capacity_providers
+            if attached is not None and service.compute.capacity_provider_strategy:
+                # ECS refuses a strategy naming a provider the cluster does not have yet.
+                ecs_service = self.services[service.name].service.service
+                reference = f"{attached.terraform_resource_type}.{attached.friendly_unique_id}"
+                ecs_service.depends_on = [*(ecs_service.depends_on or []), reference]
+
+
+def capacity_providers(env: EnvironmentSettings) -> list[str]:
+    """The capacity providers the environment's services' strategies name, in first-use order."""
+    found = [
+        item.capacity_provider for svc in env.services for item in svc.compute.capacity_provider_strategy
+    ]
+    return list(dict.fromkeys(found))
 
 
 class ServiceStack(TerraformStack):

@@ -41,7 +41,10 @@ from constructs_lib.container import (
     DependencyCondition,
     HealthCheck,
     LogOptionName,
+    MountPoint,
+    NetworkMode,
     PortMapping,
+    VolumesFrom,
     container_problems,
 )
 from constructs_lib.fields import (
@@ -67,8 +70,8 @@ from constructs_lib.fields import (
     TagValue,
 )
 from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
-from constructs_lib.service_props import Autoscaling, Deployment, ListenerRule
-from constructs_lib.task_definition_props import definitions_size, task_problems
+from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
+from constructs_lib.task_definition_props import Volume, definitions_size, task_problems
 from core import aws_formats, image_strategies, names
 
 # The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
@@ -144,8 +147,15 @@ class ServiceSettings(_Model):
 
     name: StrictStr
     repository: Repository
-    cpu: StrictInt = 256
-    memory: StrictInt = 512
+    # The task's size: on Fargate default 256 units and 512 MiB (filled in before validation);
+    # on EC2 default unset (the containers' own limits count).
+    cpu: StrictInt | None = None
+    memory: StrictInt | None = None
+    # Where and how the tasks run: Fargate (default), a capacity provider strategy or EC2;
+    # awsvpc (default), bridge or host networking (EC2 only), and the task's volumes.
+    compute: Compute = Field(default_factory=Compute)
+    network_mode: NetworkMode = "awsvpc"
+    volumes: tuple[Volume, ...] = ()
     desired_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
     container_port: Port | None = None
     environment: dict[EnvVarName, StrictStr] = Field(default_factory=dict)
@@ -175,16 +185,40 @@ class ServiceSettings(_Model):
     log_driver: Literal["awslogs", "awsfirelens"] = "awslogs"
     log_options: dict[LogOptionName, StrictStr] = Field(default_factory=dict)
     log_secret_options: dict[LogOptionName, SecretArn] = Field(default_factory=dict)
+    # The app container's own limits (cpu and memory above size the task), and its volumes
+    # and links (EC2's bridge form of the first article's task definition).
+    container_cpu: Annotated[StrictInt, Field(ge=0, le=196608)] | None = None
+    container_memory: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    memory_reservation: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    mount_points: tuple[MountPoint, ...] = ()
+    volumes_from: tuple[VolumesFrom, ...] = ()
+    links: tuple[ContainerName, ...] = ()
     # The other containers of the task ([services.<name>.containers.<container>]), in file order.
     containers: dict[ContainerName, ContainerProps] = Field(default_factory=dict)
     deployment: Deployment = Field(default_factory=Deployment)
     load_balancer: ServiceLoadBalancerSettings | None = None
     autoscaling: Autoscaling | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fargate_size_by_default(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            try:
+                fargate = Compute.model_validate(data.get("compute", {})).compatibility == "FARGATE"
+            except (ValidationError, TypeError):
+                fargate = True  # the compute error is reported at its field
+            if fargate:
+                data = {"cpu": 256, "memory": 512, **data}
+        return data
+
+    def app_fields(self) -> dict[str, Any]:
+        """The app container's fields (ContainerProps' names) of the flat form."""
+        fields = {name: getattr(self, name) for name in APP_CONTAINER_FIELDS}
+        return {**fields, "cpu": self.container_cpu, "memory": self.container_memory}
+
     def app_container(self, image: ImageSource) -> ContainerProps:
         """The app container (named after the service) of the flat form, with ``image``."""
-        fields = {name: getattr(self, name) for name in APP_CONTAINER_FIELDS}
-        return ContainerProps(name=self.name, image=image, **fields)
+        return ContainerProps(name=self.name, image=image, **self.app_fields())
 
     @property
     def sidecars(self) -> tuple[ContainerProps, ...]:
@@ -206,7 +240,8 @@ class ServiceSettings(_Model):
 
 
 # The fields of the flat form that describe the app container: ContainerProps' own, except
-# cpu and memory, which in the flat form size the task (the app takes what sidecars leave).
+# cpu and memory, which in the flat form size the task (the app's own are container_cpu and
+# container_memory).
 APP_CONTAINER_FIELDS = tuple(
     name
     for name in ContainerProps.model_fields
@@ -214,16 +249,15 @@ APP_CONTAINER_FIELDS = tuple(
 )
 
 
-def _service_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
-    """Contradictions between a service's fields, as (field path, value or _NO_VALUE, message)."""
+def _service_conflicts(
+    service: ServiceSettings, *, public_ip_from: str | None = None
+) -> list[tuple[str, Any, str]]:
+    """Contradictions between a service's fields, as (field path, value or _NO_VALUE, message);
+    ``public_ip_from``: the field that gives the environment's tasks public IPs, if one does."""
     found: list[tuple[str, Any, str]] = []
     # The app container is built unvalidated so each of its problems is reported at its field.
     placeholder = Fixed.model_construct(reference="placeholder")
-    app = ContainerProps.model_construct(
-        name=service.name,
-        image=placeholder,
-        **{name: getattr(service, name) for name in APP_CONTAINER_FIELDS},
-    )
+    app = ContainerProps.model_construct(name=service.name, image=placeholder, **service.app_fields())
     found += container_problems(app)
     for sidecar in service.sidecars:
         found += [
@@ -235,13 +269,30 @@ def _service_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
         cpu=service.cpu,
         memory=service.memory,
         secrets_kms_key_arn=service.secrets_kms_key_arn,
+        compatibility=service.compute.compatibility,
+        network_mode=service.network_mode,
+        volumes=service.volumes,
     ):
         app_prefix = f"containers.{service.name}"
         if where == app_prefix:
             where = "name"
         elif where.startswith(app_prefix + "."):
             where = where[len(app_prefix) + 1 :]
+            where = {"cpu": "container_cpu", "memory": "container_memory"}.get(where, where)
         found.append((where, value, why))
+    if (
+        public_ip_from is not None
+        and service.network_mode == "awsvpc"
+        and service.compute.compatibility == "EC2"
+    ):
+        found.append(
+            (
+                "compute",
+                _NO_VALUE,
+                f"runs on EC2, where ECS refuses a public IP per task, but {public_ip_from} = true "
+                "(Fargate only): use private subnets with a NAT gateway",
+            )
+        )
     if service.load_balancer is not None:
         target = service.target_container
         if target != service.name and target not in service.containers:
@@ -521,6 +572,9 @@ _OVERRIDABLE = frozenset(
         "repository",
         "cpu",
         "memory",
+        "compute",
+        "network_mode",
+        "volumes",
         "desired_count",
         "environment",
         "image_tag_parameter",
@@ -543,6 +597,12 @@ _OVERRIDABLE = frozenset(
         "log_driver",
         "log_options",
         "log_secret_options",
+        "container_cpu",
+        "container_memory",
+        "memory_reservation",
+        "mount_points",
+        "volumes_from",
+        "links",
         "containers",
     }
 )
@@ -801,9 +861,7 @@ def _task_containers(service: ServiceSettings) -> tuple[ContainerProps, ...]:
         image = EcrDigest.model_construct(repository=service.repository, tag=service.image_tag or "x")
     else:
         image = SsmTag.model_construct(repository=service.repository, parameter_name="/x")
-    app = ContainerProps.model_construct(
-        name=service.name, image=image, **{name: getattr(service, name) for name in APP_CONTAINER_FIELDS}
-    )
+    app = ContainerProps.model_construct(name=service.name, image=image, **service.app_fields())
     return (app, *service.sidecars)
 
 
@@ -1144,16 +1202,25 @@ def settings_from_dict(
             if image_problems:
                 continue
             try:
-                aws_formats.validate_fargate_size(service.cpu, service.memory)
+                if service.compute.compatibility == "FARGATE":
+                    assert service.cpu is not None and service.memory is not None  # filled by default
+                    aws_formats.validate_fargate_size(service.cpu, service.memory)
+                else:
+                    aws_formats.validate_ec2_task_size(service.cpu, service.memory)
             except ValueError as exc:
-                field = "cpu" if service.cpu not in aws_formats.FARGATE_CPU_MEMORY else "memory"
+                field = "memory" if str(exc).startswith(("Fargate memory", "task memory")) else "cpu"
                 where = f"{env_where}.services.{svc_name}" if field in override else f"services.{svc_name}"
                 line = f"{file}: {where}.{field} = {_show(getattr(service, field))}: {exc}"
                 if line not in problems:
                     problems.append(line)
                 continue
 
-            for conflict, value, message in _service_conflicts(service):
+            for conflict, value, message in _service_conflicts(
+                service,
+                public_ip_from=f"{env_where}.network.assign_public_ip"
+                if env_file.network.assign_public_ip
+                else None,
+            ):
                 in_override = _conflict_from_override(conflict, message, override)
                 where = f"{env_where}.services.{svc_name}" if in_override else f"services.{svc_name}"
                 shown = "" if value is _NO_VALUE else f" = {_show(value)}"
@@ -1220,6 +1287,7 @@ def settings_from_dict(
                 log_group_name=names.log_group_name(
                     project_name if project_ok else "p" * aws_formats.PROJECT_NAME_MAX, env_name, svc_name
                 ),
+                network_mode=service.network_mode,
             )
             try:
                 aws_formats.validate_task_definition_size(size)

@@ -1,0 +1,409 @@
+"""EC2 capacity, bridge networking and capacity providers (issue 12): the two examples as they
+synthesize, and every contradiction as one line naming file, field, value and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from constructs_lib.service_props import Compute
+from stacks.settings import ConfigError, settings_from_dict
+from tests.conftest import Synthesized
+from tests.terraform_text import parse_definitions
+from toolchain.cdktf_cli import PROJECT_DIR
+
+EC2_BRIDGE = PROJECT_DIR / "examples" / "ec2-bridge" / "ecs-cd.toml"
+FARGATE_SPOT = PROJECT_DIR / "examples" / "fargate-spot" / "ecs-cd.toml"
+FILE = "ecs-cd.toml"
+
+
+def one(out: Synthesized, kind: str) -> dict[str, Any]:
+    (found,) = out.json["resource"][kind].values()
+    return dict(found)
+
+
+@pytest.fixture(scope="module")
+def bridge(examples: dict[str, dict[str, Synthesized]]) -> dict[str, Synthesized]:
+    return examples["ec2-bridge"]
+
+
+@pytest.fixture(scope="module")
+def spot(examples: dict[str, dict[str, Synthesized]]) -> dict[str, Synthesized]:
+    return examples["fargate-spot"]
+
+
+# --- the ec2-bridge example: the first article's task definition --------------------------------
+
+
+def test_the_article_task_definition_is_bridge_on_ec2(bridge: dict[str, Synthesized]) -> None:
+    # GIVEN the example WHEN synthesized THEN the task is EC2's, bridge-networked, sized by its containers
+    task = one(bridge["local"], "aws_ecs_task_definition")
+    assert task["network_mode"] == "bridge"
+    assert task["requires_compatibilities"] == ["EC2"]
+    assert "cpu" not in task and "memory" not in task
+    definitions = {d["name"]: d for d in parse_definitions(task["container_definitions"])}
+    api, cache, tail = definitions["api"], definitions["cache"], definitions["log-tail"]
+    # AND the app's port is dynamic on the host, with the article's 10 cpu units and a reservation
+    assert api["portMappings"] == [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]
+    assert (api["cpu"], api["memoryReservation"]) == (10, 128)
+    assert "memory" not in api
+    # AND links, mount points and volumesFrom reach ECS as written
+    assert api["links"] == ["cache"]
+    assert {"sourceVolume": "app-logs", "containerPath": "/var/log/api", "readOnly": False} in api[
+        "mountPoints"
+    ]
+    assert cache["mountPoints"] == [
+        {"sourceVolume": "cache-data", "containerPath": "/data", "readOnly": False}
+    ]
+    assert tail["volumesFrom"] == [{"sourceContainer": "api", "readOnly": True}]
+    # AND the task's Docker volumes are declared beside the writable path's
+    volumes = {v["name"]: v for v in task["volume"]}
+    assert volumes["app-logs"]["docker_volume_configuration"] == {"driver": "local", "scope": "task"}
+    assert volumes["cache-data"]["docker_volume_configuration"] == {
+        "autoprovision": True,
+        "driver": "local",
+        "scope": "shared",
+    }
+    assert volumes["tmp"] == {"name": "tmp"}
+    # AND the hardening holds in every container
+    assert all(d["readonlyRootFilesystem"] and d["privileged"] is False for d in definitions.values())
+
+
+def test_the_bridge_service_targets_instances_with_no_network_of_its_own(
+    bridge: dict[str, Synthesized],
+) -> None:
+    local = bridge["local"]
+    service = one(local, "aws_ecs_service")
+    # THEN the service runs on EC2 without an awsvpc configuration or a tasks' security group
+    assert service["launch_type"] == "EC2"
+    assert "network_configuration" not in service
+    groups = local.json["resource"]["aws_security_group"]
+    assert [g["name"] for g in groups.values()] == ["article-local-alb"]
+    # AND the target group registers instances (ECS adds each task's host port)
+    assert one(local, "aws_lb_target_group")["target_type"] == "instance"
+    # AND the load balancer's own group may reach the VPC's instances on the dynamic host ports only
+    egress = one(local, "aws_vpc_security_group_egress_rule")
+    assert (egress["from_port"], egress["to_port"], egress["ip_protocol"]) == (32768, 65535, "tcp")
+    assert egress["cidr_ipv4"].startswith("${data.aws_vpc.") and egress["cidr_ipv4"].endswith(".cidr_block}")
+    # AND the timestamp trigger redeploys on every apply
+    redeploy = one(local, "null_resource")
+    assert redeploy["triggers"]["always_run"] == "${timestamp()}"
+
+
+def test_prod_uses_an_ec2_capacity_provider_with_placement(bridge: dict[str, Synthesized]) -> None:
+    prod = bridge["prod"]
+    service = one(prod, "aws_ecs_service")
+    # THEN the strategy names the cluster's EC2 provider, and placement spreads then packs
+    assert "launch_type" not in service
+    assert service["capacity_provider_strategy"] == [
+        {"base": 0, "capacity_provider": "article-ec2", "weight": 1}
+    ]
+    assert service["ordered_placement_strategy"] == [
+        {"field": "attribute:ecs.availability-zone", "type": "spread"},
+        {"field": "memory", "type": "binpack"},
+    ]
+    assert service["placement_constraints"] == [{"type": "distinctInstance"}]
+    # AND the cluster has that provider, before the service asks for it
+    attached = one(prod, "aws_ecs_cluster_capacity_providers")
+    assert attached["capacity_providers"] == ["article-ec2"]
+    (address,) = prod.json["resource"]["aws_ecs_cluster_capacity_providers"]
+    assert f"aws_ecs_cluster_capacity_providers.{address}" in service["depends_on"]
+
+
+# --- the fargate-spot example -----------------------------------------------------------------
+
+
+def test_spot_with_a_fargate_base(spot: dict[str, Synthesized]) -> None:
+    for env in ("local", "prod"):
+        out = spot[env]
+        service = one(out, "aws_ecs_service")
+        # THEN the first task is on FARGATE, every further one on FARGATE_SPOT
+        assert "launch_type" not in service
+        assert service["capacity_provider_strategy"] == [
+            {"base": 1, "capacity_provider": "FARGATE", "weight": 0},
+            {"base": 0, "capacity_provider": "FARGATE_SPOT", "weight": 1},
+        ]
+        assert one(out, "aws_ecs_cluster_capacity_providers")["capacity_providers"] == [
+            "FARGATE",
+            "FARGATE_SPOT",
+        ]
+        # AND the task stays Fargate's, awsvpc, sized by the table
+        task = one(out, "aws_ecs_task_definition")
+        assert (task["requires_compatibilities"], task["network_mode"], task["cpu"]) == (
+            ["FARGATE"],
+            "awsvpc",
+            "256",
+        )
+        assert "network_configuration" in service
+
+
+def test_a_fargate_service_without_a_strategy_keeps_its_shape(shipped: dict[str, Synthesized]) -> None:
+    # GIVEN the shipped configuration (no compute settings) THEN nothing of EC2 appears
+    for out in shipped.values():
+        resources = out.json["resource"]
+        assert "aws_ecs_cluster_capacity_providers" not in resources
+        for service in resources.get("aws_ecs_service", {}).values():
+            assert service["launch_type"] == "FARGATE" and "capacity_provider_strategy" not in service
+
+
+# --- contradictions: one line each -------------------------------------------------------------
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def apply(raw: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = raw
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+
+    return apply
+
+
+def _both(*changes: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def apply(raw: dict[str, Any]) -> None:
+        for change in changes:
+            change(raw)
+
+    return apply
+
+
+# (example, change, field, value shown, what is allowed)
+INVALID: dict[str, tuple[str, Callable[[dict[str, Any]], None], str, str, str]] = {
+    "bridge on Fargate": (
+        "spot",
+        _set("services.worker.network_mode", "bridge"),
+        "services.worker.network_mode",
+        "'bridge'",
+        "Fargate runs awsvpc only",
+    ),
+    "host port other than the container port in awsvpc": (
+        "spot",
+        _set("services.worker.port_mappings", [{"container_port": 8080, "host_port": 80}]),
+        "services.worker.port_mappings.0.host_port",
+        "80",
+        "must equal container_port (8080) in awsvpc networking",
+    ),
+    "links in awsvpc": (
+        "spot",
+        _both(
+            _set("services.worker.links", ["helper"]),
+            _set("services.worker.containers.helper", {"image": "busybox:1.36.1", "essential": False}),
+        ),
+        "services.worker.links",
+        "['helper']",
+        "only in bridge networking (not awsvpc)",
+    ),
+    "FARGATE_SPOT with an EC2 launch type": (
+        "spot",
+        _set(
+            "services.worker.compute",
+            {"launch_type": "EC2", "capacity_provider_strategy": [{"capacity_provider": "FARGATE_SPOT"}]},
+        ),
+        "services.worker.compute",
+        "",
+        "launch_type = 'EC2' or capacity_provider_strategy, not both",
+    ),
+    "all weights 0": (
+        "spot",
+        _set(
+            "services.worker.compute",
+            {"capacity_provider_strategy": [{"capacity_provider": "FARGATE_SPOT", "weight": 0}]},
+        ),
+        "services.worker.compute",
+        "",
+        "every weight is 0",
+    ),
+    "Fargate and EC2 providers mixed": (
+        "spot",
+        _set(
+            "services.worker.compute",
+            {
+                "capacity_provider_strategy": [
+                    {"capacity_provider": "FARGATE"},
+                    {"capacity_provider": "my-asg"},
+                ]
+            },
+        ),
+        "services.worker.compute",
+        "",
+        "mixes Fargate's providers (FARGATE) with EC2 ones",
+    ),
+    "memory below the reservation": (
+        "bridge",
+        _set("services.api.containers.cache.memory", 32),
+        "services.api.containers.cache.memory_reservation",
+        "64",
+        "must not exceed memory (32)",
+    ),
+    "a Fargate-only field on EC2 (a public IP per task)": (
+        "bridge",
+        _both(
+            _set("services.api.network_mode", "awsvpc"),
+            _set("services.api.links", []),
+            _set("environments.local.network.assign_public_ip", True),
+        ),
+        "services.api.compute",
+        "",
+        "where ECS refuses a public IP per task, but environments.local.network.assign_public_ip",
+    ),
+    "placement on Fargate": (
+        "spot",
+        _set("services.worker.compute", {"placement_strategy": [{"type": "binpack", "field": "memory"}]}),
+        "services.worker.compute",
+        "",
+        "placement_strategy and placement_constraints are for EC2",
+    ),
+    "binpack on a zone": (
+        "bridge",
+        _set(
+            "services.api.compute",
+            {"launch_type": "EC2", "placement_strategy": [{"type": "binpack", "field": "instanceId"}]},
+        ),
+        "services.api.compute",
+        "",
+        "field 'instanceId' is not allowed (cpu or memory)",
+    ),
+    "a host path on Fargate": (
+        "spot",
+        _set("services.worker.volumes", [{"name": "data", "host_path": "/var/data"}]),
+        "services.worker.volumes.data",
+        "'/var/data'",
+        "host_path and docker_scope need EC2",
+    ),
+    "a mount of no volume": (
+        "bridge",
+        _set("services.api.mount_points", [{"source_volume": "nope", "container_path": "/x"}]),
+        "services.api.mount_points",
+        "'nope'",
+        "names no volume of the task (volumes: app-logs, cache-data)",
+    ),
+    "an EC2 container without memory": (
+        "bridge",
+        _set("services.api.containers.log-tail.memory_reservation", None),
+        "services.api.containers.log-tail.memory_reservation",
+        "",
+        "is needed (or memory): the task has no memory of its own",
+    ),
+    "an EC2 task cpu below ECS's floor": (
+        "bridge",
+        _set("services.api.cpu", 64),
+        "services.api.cpu",
+        "64",
+        "task cpu on EC2 must be between 128 and 196608 units",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_each_contradiction_is_one_clear_line(case: str) -> None:
+    example, change, field, value, allowed = INVALID[case]
+    raw = tomllib.loads((EC2_BRIDGE if example == "bridge" else FARGATE_SPOT).read_text())
+    raw = copy.deepcopy(raw)
+    change(raw)
+    _drop_none(raw)
+    # WHEN the changed example is loaded THEN one line names the file, the field, the value, the rule
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict(raw, file=FILE)
+    matching = [p for p in caught.value.problems if p.startswith(f"{FILE}: {field}")]
+    assert len(matching) == 1, caught.value.problems
+    (line,) = matching
+    assert value in line and allowed in line, line
+
+
+def _drop_none(node: Any) -> None:
+    """TOML has no null: a None set by a case means the key is left out."""
+    if isinstance(node, dict):
+        for key in [k for k, v in node.items() if v is None]:
+            del node[key]
+        for value in node.values():
+            _drop_none(value)
+
+
+def test_compute_says_which_tasks_it_runs() -> None:
+    assert Compute().compatibility == "FARGATE"
+    assert Compute(launch_type="EC2").compatibility == "EC2"
+    spot = Compute.model_validate({"capacity_provider_strategy": [{"capacity_provider": "FARGATE_SPOT"}]})
+    assert (spot.compatibility, spot.fargate_providers) == ("FARGATE", ("FARGATE_SPOT",))
+    asg = Compute.model_validate({"capacity_provider_strategy": [{"capacity_provider": "my-asg"}]})
+    assert (asg.compatibility, asg.fargate_providers) == ("EC2", ())
+
+
+# --- the constructs used programmatically -------------------------------------------------------
+
+
+def _bridge_task(scope: Any, id_: str) -> Any:
+    from constructs_lib.container import ContainerProps
+    from constructs_lib.images import Fixed
+    from constructs_lib.task_definition import TaskDefinition
+    from constructs_lib.task_definition_props import TaskDefinitionProps
+
+    props = TaskDefinitionProps(
+        family="p-e-api",
+        containers=(
+            ContainerProps(
+                name="api", image=Fixed(reference="nginx:1.27"), container_port=80, memory_reservation=64
+            ),
+        ),
+        region="us-east-1",
+        log_group_name="/ecs/p/e/api",
+        execution_role_name="p-e-api-exec",
+        task_role_name="p-e-api-task",
+        compatibility="EC2",
+        network_mode="bridge",
+        cpu=None,
+        memory=None,
+    )
+    return TaskDefinition(scope, id_, props=props)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "compute runs tasks on FARGATE but the task definition is for EC2"),
+        (
+            {"compute": Compute(launch_type="EC2"), "subnets": ("subnet-0a1b2c3d",)},
+            "subnets, security_groups and assign_public_ip are for awsvpc tasks; bridge tasks use their "
+            "instance's network",
+        ),
+    ],
+)
+def test_service_props_reject_a_task_they_cannot_run(options: dict[str, Any], message: str) -> None:
+    from cdktf import TerraformStack, Testing
+
+    from constructs_lib.service import ServiceOptions, ServiceProps
+
+    # GIVEN an EC2 bridge task definition
+    task = _bridge_task(TerraformStack(Testing.app(), "t"), "task")
+    base = ServiceOptions(
+        cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/c",
+        service_name="api",
+        vpc_id="vpc-0a1b2c3d",
+        **options,
+    )
+    # WHEN a service is given options that contradict it THEN a ValueError says which
+    with pytest.raises(ValueError, match=re.escape(message)):
+        ServiceProps.of(base, task)
+
+
+def test_awsvpc_needs_its_network() -> None:
+    from constructs_lib.container import ContainerProps
+    from constructs_lib.images import Fixed
+    from constructs_lib.task_definition_props import TaskDefinitionProps
+
+    # GIVEN the Fargate defaults WHEN bridge networking is asked for THEN the props refuse it
+    with pytest.raises(ValueError, match="Fargate runs awsvpc only"):
+        TaskDefinitionProps(
+            family="p-e-api",
+            containers=(ContainerProps(name="api", image=Fixed(reference="nginx:1.27")),),
+            region="us-east-1",
+            log_group_name="/ecs/p/e/api",
+            execution_role_name="p-e-api-exec",
+            task_role_name="p-e-api-task",
+            network_mode="bridge",
+        )

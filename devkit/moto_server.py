@@ -14,6 +14,16 @@
 - An ECS service's deploymentConfiguration (circuit breaker, alarms, healthy percents) and
   healthCheckGracePeriodSeconds given to CreateService. moto drops them there (UpdateService
   keeps them), so DescribeServices could not show the rollout guards a deploy asked for.
+- What CreateService is told about where tasks run. (1) A service created without a network
+  configuration (bridge or host networking): moto stores {} and answers
+  ``"networkConfiguration": {}``; ECS omits the field (it exists only for awsvpc), and the AWS
+  provider, finding a configuration without awsvpcConfiguration, crashes (nil pointer in
+  flattenNetworkConfiguration). Here, as in ECS, the field is left out. (2) moto ignores
+  capacityProviderStrategy and reports launchType EC2 (its default) instead; ECS reports the
+  strategy and omits launchType, on the service and its deployments, and when CreateService gets
+  neither it uses the cluster's defaultCapacityProviderStrategy, if there is one (launchType EC2
+  otherwise). Without this every plan would replace such a service. (3) moto drops
+  placementStrategy and placementConstraints (UpdateService keeps them); here they are kept as given.
 - The description of a security group rule that references another group. moto keeps it
   (in the rule's source group) but DescribeSecurityGroupRules reports only the description
   of CIDR rules, so every plan would set the description again.
@@ -94,19 +104,38 @@ def _rule_description(rule: Any) -> str | None:
 _CREATE_SERVICE_KEPT = {
     "deploymentConfiguration": "deployment_configuration",
     "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
+    "placementConstraints": "placement_constraints",
+    "placementStrategy": "placement_strategy",
 }
+
+
+def _use_capacity_providers(service: Any, strategy: list[dict[str, Any]]) -> None:
+    """The service runs on ``strategy``, not a launch type: ECS reports the one, omits the other."""
+    service.capacity_provider_strategy = strategy
+    service.launch_type = None
+    for deployment in service.deployments:
+        deployment["capacityProviderStrategy"] = strategy
+        deployment["launchType"] = None
 
 
 def _keeping_create_service(create_service: Any) -> Any:
     def create_service_keeping_settings(self: Any) -> Any:
+        cluster = self._get_param("cluster", "default")
         result = create_service(self)
-        service = self.ecs_backend._get_service(
-            self._get_param("cluster", "default"), self._get_param("serviceName")
-        )
+        service = self.ecs_backend._get_service(cluster, self._get_param("serviceName"))
         for param, attribute in _CREATE_SERVICE_KEPT.items():
             value = self._get_param(param)
             if value is not None:
                 setattr(service, attribute, value)
+        # moto stores {} for a service created without one, and answers "networkConfiguration": {}.
+        if not service.network_configuration:
+            service.network_configuration = None
+        # moto ignores capacityProviderStrategy and reports launchType EC2 instead.
+        strategy = self._get_param("capacityProviderStrategy")
+        if not strategy and not self._get_param("launchType"):
+            strategy = self.ecs_backend._get_cluster(cluster).default_capacity_provider_strategy
+        if strategy:
+            _use_capacity_providers(service, strategy)
         return result
 
     return create_service_keeping_settings
@@ -130,6 +159,7 @@ def _start_deployment(service: Any) -> None:
         "desiredCount": service.desired_count,
         "id": deployment_id,
         "launchType": service.launch_type,
+        "capacityProviderStrategy": getattr(service, "capacity_provider_strategy", None) or None,
         "pendingCount": service.desired_count,
         "rolloutState": "IN_PROGRESS",
         "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",

@@ -292,3 +292,205 @@ def test_a_deployment_without_running_tasks_stays_in_progress() -> None:
             (new["id"], "PRIMARY", "IN_PROGRESS", second),
             (old, "ACTIVE", "IN_PROGRESS", first),
         ]
+
+
+def _bridge_task_definition(ecs: Any) -> str:
+    """An EC2 task definition with bridge networking (no ENI per task, so no networkConfiguration)."""
+    registered = ecs.register_task_definition(
+        family="bridge",
+        networkMode="bridge",
+        requiresCompatibilities=["EC2"],
+        containerDefinitions=[
+            {
+                "name": "web",
+                "image": "nginx",
+                "memory": 256,
+                "portMappings": [{"containerPort": 80, "hostPort": 0}],
+            }
+        ],
+    )
+    return str(registered["taskDefinition"]["taskDefinitionArn"])
+
+
+PLACEMENT_STRATEGY = [
+    {"type": "spread", "field": "attribute:ecs.availability-zone"},
+    {"type": "binpack", "field": "memory"},
+]
+PLACEMENT_CONSTRAINTS = [{"type": "distinctInstance"}]
+FARGATE_STRATEGY = [
+    {"capacityProvider": "FARGATE_SPOT", "weight": 1},
+    {"capacityProvider": "FARGATE", "base": 1, "weight": 0},
+]
+
+
+def _capacity_cluster(ecs: Any, name: str, default: list[dict[str, Any]] | None = None) -> None:
+    ecs.create_cluster(clusterName=name)
+    ecs.put_cluster_capacity_providers(
+        cluster=name,
+        capacityProviders=["FARGATE", "FARGATE_SPOT"],
+        defaultCapacityProviderStrategy=default or [],
+    )
+
+
+def _fargate_service_on_providers(
+    ecs: Any, ec2: Any, cluster: str, name: str, **settings: Any
+) -> dict[str, Any]:
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    created = ecs.create_service(
+        cluster=cluster,
+        serviceName=name,
+        taskDefinition=_task_definition(ecs, name),
+        desiredCount=1,
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
+        **settings,
+    )
+    return dict(created["service"])
+
+
+def test_stock_moto_answers_an_empty_network_configuration_for_a_bridge_service() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    assert EC2ContainerServiceResponse.create_service.__name__ == "create_service", "install() ran here"
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name="us-east-1")
+        ecs.create_cluster(clusterName=CLUSTER)
+        # WHEN an EC2 service with bridge networking (so without a network configuration) is created
+        ecs.create_service(
+            cluster=CLUSTER,
+            serviceName="gap",
+            taskDefinition=_bridge_task_definition(ecs),
+            desiredCount=1,
+            launchType="EC2",
+        )
+        # THEN moto answers "networkConfiguration": {} where ECS answers nothing; the AWS provider
+        # reads that as a configuration without awsvpcConfiguration and crashes (nil pointer in
+        # flattenNetworkConfiguration). A fixed moto omits it: drop that part of the fill.
+        assert _described(ecs, "gap")["networkConfiguration"] == {}
+
+
+def test_stock_moto_reports_launch_type_ec2_for_a_capacity_provider_strategy() -> None:
+    # GIVEN stock moto, in this process, and a cluster with Fargate's capacity providers
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        _capacity_cluster(ecs, CLUSTER)
+        # WHEN a service is created with a capacity provider strategy and no launch type
+        _fargate_service_on_providers(ecs, ec2, CLUSTER, "gap", capacityProviderStrategy=FARGATE_STRATEGY)
+        # THEN moto drops the strategy and reports launchType EC2 (ECS reports the strategy and
+        # omits launchType), so every plan would replace the service. A fixed moto: drop the fill.
+        service = _described(ecs, "gap")
+        assert "capacityProviderStrategy" not in service
+        assert service["launchType"] == "EC2"
+
+
+def test_stock_moto_drops_the_placement_strategy_and_constraints() -> None:
+    # GIVEN stock moto, in this process
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name="us-east-1")
+        ecs.create_cluster(clusterName=CLUSTER)
+        # WHEN an EC2 service is created with a placement strategy and constraints
+        ecs.create_service(
+            cluster=CLUSTER,
+            serviceName="gap",
+            taskDefinition=_bridge_task_definition(ecs),
+            desiredCount=2,
+            launchType="EC2",
+            placementStrategy=PLACEMENT_STRATEGY,
+            placementConstraints=PLACEMENT_CONSTRAINTS,
+        )
+        # THEN DescribeServices has neither (a fixed moto keeps them: drop that part of the fill)
+        service = _described(ecs, "gap")
+        assert "placementStrategy" not in service and "placementConstraints" not in service
+
+
+def test_a_service_without_a_network_configuration_reports_none(emulator: Emulator) -> None:
+    # GIVEN an EC2 service with bridge networking, created without a network configuration
+    ecs = emulator.client("ecs")
+    ecs.create_cluster(clusterName=CLUSTER)
+    created = ecs.create_service(
+        cluster=CLUSTER,
+        serviceName="bridged",
+        taskDefinition=_bridge_task_definition(ecs),
+        desiredCount=1,
+        launchType="EC2",
+    )["service"]
+    # THEN, as in ECS, neither CreateService nor DescribeServices has a networkConfiguration
+    service = _described(ecs, "bridged")
+    for answer in (created, service):
+        assert "networkConfiguration" not in answer
+        assert answer["launchType"] == "EC2"
+        assert all("networkConfiguration" not in d for d in answer["deployments"])
+    # AND a forced new deployment has none either
+    forced = ecs.update_service(cluster=CLUSTER, service="bridged", forceNewDeployment=True)["service"]
+    assert all("networkConfiguration" not in d for d in forced["deployments"])
+
+
+def test_a_capacity_provider_strategy_is_kept_instead_of_a_launch_type(emulator: Emulator) -> None:
+    # GIVEN a cluster with Fargate's capacity providers
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    _capacity_cluster(ecs, "fills-providers")
+    # WHEN a service is created with a capacity provider strategy
+    created = _fargate_service_on_providers(
+        ecs, ec2, "fills-providers", "spot", capacityProviderStrategy=FARGATE_STRATEGY
+    )
+    (service,) = ecs.describe_services(cluster="fills-providers", services=["spot"])["services"]
+    # THEN the service and its deployment report the strategy, and no launch type
+    for answer in (created, service):
+        assert answer["capacityProviderStrategy"] == FARGATE_STRATEGY
+        assert "launchType" not in answer
+        (deployment,) = answer["deployments"]
+        assert deployment["capacityProviderStrategy"] == FARGATE_STRATEGY
+        assert "launchType" not in deployment
+    # AND a new deployment runs on the service's strategy too
+    forced = ecs.update_service(cluster="fills-providers", service="spot", forceNewDeployment=True)["service"]
+    assert [d["capacityProviderStrategy"] for d in forced["deployments"]] == [FARGATE_STRATEGY] * 2
+    assert not any("launchType" in d for d in forced["deployments"])
+
+
+def test_a_service_without_launch_type_or_strategy_uses_the_clusters_default(emulator: Emulator) -> None:
+    # GIVEN a cluster whose default capacity provider strategy is Fargate Spot
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    default = [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+    _capacity_cluster(ecs, "fills-default", default)
+    # WHEN services are created without a strategy, with and without a launch type
+    _fargate_service_on_providers(ecs, ec2, "fills-default", "defaulted")
+    _fargate_service_on_providers(ecs, ec2, "fills-default", "launched", launchType="FARGATE")
+    defaulted, launched = ecs.describe_services(cluster="fills-default", services=["defaulted", "launched"])[
+        "services"
+    ]
+    # THEN, as CreateService documents, the first runs on the cluster's default strategy
+    assert defaulted["capacityProviderStrategy"] == default and "launchType" not in defaulted
+    # AND a launch type given is kept, without a strategy
+    assert launched["launchType"] == "FARGATE" and "capacityProviderStrategy" not in launched
+
+
+def test_a_services_placement_strategy_and_constraints_are_kept(emulator: Emulator) -> None:
+    # GIVEN an EC2 service created with a placement strategy and constraints
+    ecs = emulator.client("ecs")
+    ecs.create_cluster(clusterName=CLUSTER)
+    created = ecs.create_service(
+        cluster=CLUSTER,
+        serviceName="placed",
+        taskDefinition=_bridge_task_definition(ecs),
+        desiredCount=2,
+        launchType="EC2",
+        placementStrategy=PLACEMENT_STRATEGY,
+        placementConstraints=PLACEMENT_CONSTRAINTS,
+    )["service"]
+    # THEN CreateService and DescribeServices report them as given, in order
+    for answer in (created, _described(ecs, "placed")):
+        assert answer["placementStrategy"] == PLACEMENT_STRATEGY
+        assert answer["placementConstraints"] == PLACEMENT_CONSTRAINTS
+    # AND UpdateService changes them (moto's own update already keeps what it is given)
+    ecs.update_service(
+        cluster=CLUSTER, service="placed", placementStrategy=[{"type": "binpack", "field": "cpu"}]
+    )
+    assert _described(ecs, "placed")["placementStrategy"] == [{"type": "binpack", "field": "cpu"}]

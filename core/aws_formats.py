@@ -538,6 +538,15 @@ def validate_fargate_size(cpu: int, memory: int) -> None:
         raise ValueError(f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)")
 
 
+def partition(region: str) -> str:
+    """The ARN partition of ``region``: ``aws``, ``aws-cn`` or ``aws-us-gov``."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 # ECS's bounds of a task's cpu units on EC2 (optional there, unlike on Fargate).
 EC2_TASK_CPU = (128, 196608)
 

@@ -74,3 +74,8 @@ def service_state_key(key: str, service: str) -> str:
     """``ecs-cd/dev.tfstate`` -> ``ecs-cd/dev/api.tfstate``: one state per service stack."""
     stem = key[: -len(".tfstate")] if key.endswith(".tfstate") else key
     return f"{stem}/{service}.tfstate"
+
+
+def ec2_capacity_name(project: str, environment: str) -> str:
+    """The environment's own EC2 capacity: provider, Auto Scaling group, launch template, role."""
+    return f"{project}-{environment}-ec2"

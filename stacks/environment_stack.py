@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_null.provider import NullProvider
 from constructs import Construct
 
 from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
+from constructs_lib.ec2_capacity import Ec2Capacity
 from constructs_lib.image_lookup import regional_provider_id
 from constructs_lib.images import EcrDigest, ImageSource, SsmTag
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
@@ -321,19 +322,39 @@ class EnvironmentStack(TerraformStack):
         super().__init__(scope, id_)
         env = environment
         _providers_and_backend(self, env, null_provider_version, service=None, emulator=emulator)
-        self.cluster = EcsCluster(
-            self,
-            "cluster",
-            name=names.cluster_name(project, env.name),
-            capacity_providers=capacity_providers(env),
-        )
+        cluster_name = names.cluster_name(project, env.name)
+        network = _network(self, env) if env.ec2_capacity is not None or not env.stack_per_service else None
+        # The account the roles' trust is limited to: the one this stack deploys into.
+        needs_account = env.ec2_capacity is not None or (env.services and not env.stack_per_service)
+        account_id = DataAwsCallerIdentity(self, "account").account_id if needs_account else ""
+        self.ec2_capacity: Ec2Capacity | None = None
+        providers = capacity_providers(env)
+        if env.ec2_capacity is not None:
+            assert network is not None and env.ec2_capacity.name is not None  # named by the loader
+            self.ec2_capacity = Ec2Capacity(
+                self,
+                "ec2-capacity",
+                props=env.ec2_capacity,
+                name=env.ec2_capacity.name,
+                cluster_name=cluster_name,
+                vpc_id=network.vpc_id,
+                subnets=network.subnets,
+                region=env.region,
+                account_id=account_id,
+            )
+            # The attachment names the provider through its resource: created after it.
+            own = self.ec2_capacity.provider.name
+            providers = [own if p == env.ec2_capacity.name else p for p in providers]
+            if own not in providers:
+                providers.append(own)
+        self.cluster = EcsCluster(self, "cluster", name=cluster_name, capacity_providers=providers)
         self.services: dict[str, AppService] = {}
         if env.stack_per_service:
             return
-        network = _network(self, env)
+        assert network is not None
         listener = _load_balancer(self, project=project, env=env, network=network)
-        # The account the roles' trust is limited to: the one this stack deploys into.
-        account_id = DataAwsCallerIdentity(self, "account").account_id if env.services else ""
+        if self.ec2_capacity is not None and listener is not None and listener.ours:
+            self.ec2_capacity.admit(load_balancer_group_id=listener.security_group_id)
         for service in env.services:
             self.services[service.name] = _service(
                 self,

@@ -47,6 +47,7 @@ from constructs_lib.container import (
     VolumesFrom,
     container_problems,
 )
+from constructs_lib.ec2_capacity_props import Ec2CapacityProps, validate_capacity_provider_name
 from constructs_lib.fields import (
     EXTRA_SECURITY_GROUPS,
     SERVICE_SUBNETS,
@@ -521,6 +522,8 @@ class _EnvironmentFile(_Model):
     # Customer-managed key for the services' log groups (default: CloudWatch's own encryption).
     log_kms_key_arn: KmsKeyArn | None = None
     load_balancer: LoadBalancerSettings | None = None
+    # The cluster's own EC2 instances: an Auto Scaling group and its capacity provider.
+    ec2_capacity: Ec2CapacityProps | None = None
     # On every resource of the environment (with the project's: the provider's default_tags).
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -540,6 +543,8 @@ class EnvironmentSettings(_Model):
     wait_for_steady_state: bool = False
     log_kms_key_arn: str | None = None
     load_balancer: LoadBalancerSettings | None = None
+    # The cluster's own EC2 capacity, its name resolved (default <project>-<env>-ec2).
+    ec2_capacity: Ec2CapacityProps | None = None
     services: tuple[ServiceSettings, ...]
     # Services defined for the project but left out of this environment (enabled = false).
     disabled_services: tuple[str, ...] = ()
@@ -1326,6 +1331,17 @@ def settings_from_dict(
                 "listener_arn and security_group_id)"
             )
 
+        capacity = env_file.ec2_capacity
+        if capacity is not None and capacity.name is None:
+            derived = names.ec2_capacity_name(project_name, env_name)
+            try:
+                validate_capacity_provider_name(derived)
+                capacity = capacity.model_copy(update={"name": derived})
+            except ValueError as exc:
+                problems.append(
+                    f"{file}: {env_where}.ec2_capacity.name (derived {derived!r}): {exc}: set name"
+                )
+
         endpoint = env_file.emulator_endpoint
         if endpoint is not None and emulator_endpoint is not None:
             endpoint = emulator_endpoint.rstrip("/")
@@ -1341,6 +1357,7 @@ def settings_from_dict(
             wait_for_steady_state=env_file.wait_for_steady_state,
             log_kms_key_arn=env_file.log_kms_key_arn,
             load_balancer=env_file.load_balancer,
+            ec2_capacity=capacity,
             services=tuple(resolved),
             disabled_services=tuple(disabled),
             aws=env_file.aws,

@@ -4,6 +4,7 @@ synthesize, and every contradiction as one line naming file, field, value and wh
 from __future__ import annotations
 
 import copy
+import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -108,9 +109,10 @@ def test_prod_uses_an_ec2_capacity_provider_with_placement(bridge: dict[str, Syn
         {"field": "memory", "type": "binpack"},
     ]
     assert service["placement_constraints"] == [{"type": "distinctInstance"}]
-    # AND the cluster has that provider, before the service asks for it
+    # AND the cluster has that provider (its own, built in prod), before the service asks for it
     attached = one(prod, "aws_ecs_cluster_capacity_providers")
-    assert attached["capacity_providers"] == ["article-ec2"]
+    (provider,) = prod.json["resource"]["aws_ecs_capacity_provider"]
+    assert attached["capacity_providers"] == [f"${{aws_ecs_capacity_provider.{provider}.name}}"]
     (address,) = prod.json["resource"]["aws_ecs_cluster_capacity_providers"]
     assert f"aws_ecs_cluster_capacity_providers.{address}" in service["depends_on"]
 
@@ -407,3 +409,92 @@ def test_awsvpc_needs_its_network() -> None:
             task_role_name="p-e-api-task",
             network_mode="bridge",
         )
+
+
+# --- the cluster's own EC2 capacity -------------------------------------------------------------
+
+
+def test_prod_builds_its_container_instances(bridge: dict[str, Synthesized]) -> None:
+    import base64
+
+    prod = bridge["prod"].json["resource"]
+    # THEN a capacity provider scales an Auto Scaling group, with termination protection
+    provider = one(bridge["prod"], "aws_ecs_capacity_provider")
+    assert provider["name"] == "article-ec2"
+    group_provider = provider["auto_scaling_group_provider"]
+    assert group_provider["managed_scaling"] == {"status": "ENABLED", "target_capacity": 90}
+    assert group_provider["managed_termination_protection"] == "ENABLED"
+    group = one(bridge["prod"], "aws_autoscaling_group")
+    assert (group["min_size"], group["max_size"], group["protect_from_scale_in"]) == (2, 6, True)
+    assert group["lifecycle"]["ignore_changes"] == ["desired_capacity"]
+    # AND the cluster attaches it through the resource, so it exists first
+    attached = one(bridge["prod"], "aws_ecs_cluster_capacity_providers")
+    (address,) = prod["aws_ecs_capacity_provider"]
+    assert attached["capacity_providers"] == [f"${{aws_ecs_capacity_provider.{address}.name}}"]
+    # AND the instances: the ECS-optimized AMI, IMDSv2 on one hop, an encrypted root, the cluster joined
+    template = one(bridge["prod"], "aws_launch_template")
+    assert template["image_id"].startswith("${data.aws_ssm_parameter.")
+    ami = [
+        d for d in bridge["prod"].json["data"]["aws_ssm_parameter"].values() if "optimized-ami" in d["name"]
+    ]
+    assert [d["name"] for d in ami] == [
+        "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    ]
+    assert template["metadata_options"] == {
+        "http_endpoint": "enabled",
+        "http_put_response_hop_limit": 1,
+        "http_tokens": "required",
+    }
+    assert template["block_device_mappings"][0]["ebs"]["encrypted"] == "true"
+    assert "ECS_CLUSTER=article-prod" in base64.b64decode(template["user_data"]).decode()
+    # AND the instance role may do only what the ECS agent does, on this cluster
+    (policy,) = [
+        json.loads(p["policy"]) for p in prod["aws_iam_role_policy"].values() if p["name"] == "ecs-agent"
+    ]
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    assert resources["AgentEndpoint"] == "*"
+    assert resources["AgentCluster"].endswith(":cluster/article-prod")
+    assert resources["AgentInstances"].endswith(":container-instance/article-prod/*")
+    actions = [a for s in policy["Statement"] for a in s["Action"]]
+    assert all(a.startswith("ecs:") for a in actions)
+
+
+def test_ec2_capacity_settings_are_checked() -> None:
+    raw = tomllib.loads(EC2_BRIDGE.read_text())
+    raw["environments"]["prod"]["ec2_capacity"] = {"instance_type": "t3.medium", "min_size": 5, "max_size": 2}
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict(raw, file=FILE)
+    (line,) = [p for p in caught.value.problems if "ec2_capacity" in p]
+    assert (
+        line.startswith(f"{FILE}: environments.prod.ec2_capacity")
+        and "min_size (5) must not exceed max_size (2)" in line
+    )
+    # AND the default name is the environment's, refused where ECS reserves the prefix
+    raw["project"]["name"] = "ecsdemo"
+    raw["environments"]["prod"]["ec2_capacity"] = {"instance_type": "t3.medium"}
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict(raw, file=FILE)
+    (line,) = [p for p in caught.value.problems if "ec2_capacity" in p]
+    assert "derived 'ecsdemo-prod-ec2'" in line and "must not start with 'aws', 'ecs' or 'fargate'" in line
+
+
+def test_an_existing_provider_is_attached_by_name() -> None:
+    from cdktf import Testing
+
+    from main import add_stacks
+
+    # GIVEN local's service on a provider made elsewhere (no ec2_capacity in local)
+    raw = tomllib.loads(EC2_BRIDGE.read_text())
+    raw["environments"]["local"]["services"] = {
+        "api": {"compute": {"capacity_provider_strategy": [{"capacity_provider": "shared-asg", "weight": 2}]}}
+    }
+    settings = settings_from_dict(raw, file=FILE)
+    # WHEN synthesized THEN the cluster attaches it by its name, and the service uses it
+    stack = add_stacks(Testing.app(), settings)["local"]
+    out = json.loads(Testing.synth(stack))
+    (attached,) = out["resource"]["aws_ecs_cluster_capacity_providers"].values()
+    assert attached["capacity_providers"] == ["shared-asg"]
+    (service,) = out["resource"]["aws_ecs_service"].values()
+    assert service["capacity_provider_strategy"] == [
+        {"base": 0, "capacity_provider": "shared-asg", "weight": 2}
+    ]

@@ -24,6 +24,10 @@
   neither it uses the cluster's defaultCapacityProviderStrategy, if there is one (launchType EC2
   otherwise). Without this every plan would replace such a service. (3) moto drops
   placementStrategy and placementConstraints (UpdateService keeps them); here they are kept as given.
+- A task definition for EC2 whose containers set memoryReservation but not memory, without a
+  task-level memory (the first article's form). ECS accepts it (each container needs memory or
+  memoryReservation, or the task memory); moto refuses it on EC2 unless each container has
+  memory, although its own error message states ECS's rule. Here ECS's rule alone applies.
 - The description of a security group rule that references another group. moto keeps it
   (in the rule's source group) but DescribeSecurityGroupRules reports only the description
   of CIDR rules, so every plan would set the description again.
@@ -228,6 +232,17 @@ def _settling_describe_services(describe_services: Any) -> Any:
     return describe_services_settling
 
 
+def _ecs_memory_rule(validate: Any) -> Any:
+    def validate_container_defs(
+        memory: str | None, container_definitions: list[dict[str, Any]], requires_compatibilities: Any
+    ) -> None:
+        # moto's second check is ECS's rule (memory or memoryReservation, or the task's memory);
+        # its first, for EC2 only, demands memory: leave it out by not naming the compatibility.
+        validate(memory, container_definitions, None)
+
+    return staticmethod(validate_container_defs)
+
+
 def install() -> None:
     """Add the missing operations to moto's response classes (this process only)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
@@ -247,6 +262,9 @@ def install() -> None:
     )
     EC2ContainerServiceBackend.describe_services = _settling_describe_services(  # type: ignore[method-assign]
         EC2ContainerServiceBackend.describe_services
+    )
+    EC2ContainerServiceBackend._validate_container_defs = _ecs_memory_rule(  # type: ignore[method-assign]
+        EC2ContainerServiceBackend._validate_container_defs
     )
 
     fills = {

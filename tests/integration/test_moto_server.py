@@ -494,3 +494,53 @@ def test_a_services_placement_strategy_and_constraints_are_kept(emulator: Emulat
         cluster=CLUSTER, service="placed", placementStrategy=[{"type": "binpack", "field": "cpu"}]
     )
     assert _described(ecs, "placed")["placementStrategy"] == [{"type": "binpack", "field": "cpu"}]
+
+
+def _ec2_task_with_reservations(ecs: Any) -> str:
+    """Register the first article's form: EC2, no task memory, containers with memoryReservation only."""
+    return str(
+        ecs.register_task_definition(
+            family="article",
+            networkMode="bridge",
+            requiresCompatibilities=["EC2"],
+            containerDefinitions=[
+                {
+                    "name": "api",
+                    "image": "nginx:1.27",
+                    "cpu": 10,
+                    "memoryReservation": 128,
+                    "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}],
+                }
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+    )
+
+
+def test_stock_moto_refuses_memory_reservation_alone_on_ec2() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name="us-east-1")
+        # WHEN an EC2 task's container reserves memory without a hard limit THEN moto refuses it
+        with pytest.raises(ClientError, match="At least one of 'memory' or 'memoryReservation'"):
+            _ec2_task_with_reservations(ecs)
+
+
+def test_memory_reservation_alone_is_enough_on_ec2_as_in_ecs(emulator: Emulator) -> None:
+    ecs = emulator.client("ecs")
+    # WHEN the article's task definition is registered THEN it is accepted, as ECS does
+    arn = _ec2_task_with_reservations(ecs)
+    (container,) = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"]
+    assert container["memoryReservation"] == 128 and "memory" not in container
+    # AND a container with neither, in a task without memory, is still refused (ECS's rule)
+    with pytest.raises(
+        ecs.exceptions.ClientException, match="At least one of 'memory' or 'memoryReservation'"
+    ):
+        ecs.register_task_definition(
+            family="article",
+            requiresCompatibilities=["EC2"],
+            containerDefinitions=[{"name": "api", "image": "nginx:1.27"}],
+        )

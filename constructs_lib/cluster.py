@@ -23,6 +23,9 @@ class ClusterRef(Protocol):
     @property
     def arn(self) -> str: ...
 
+    @property
+    def capacity_providers(self) -> EcsClusterCapacityProviders | None: ...
+
 
 class EcsCluster(Construct):
     """An ECS cluster with CloudWatch Container Insights on by default."""
@@ -95,6 +98,11 @@ class ExistingCluster(Construct):
         validate_ecs_name(name)
         self._name = name
         self._lookup = DataAwsEcsCluster(self, "lookup", cluster_name=name)
+
+    @property
+    def capacity_providers(self) -> None:
+        """None: another stack attaches the cluster's providers (and is deployed first)."""
+        return None
 
     @property
     def lookup(self) -> DataAwsEcsCluster:

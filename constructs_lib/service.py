@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceAlarms,
@@ -60,6 +61,9 @@ class ServiceOptions(ConstructProps):
     - ``autoscaling`` (default None; needs ``cluster_name``), ``cluster_name`` (default None).
     - ``wait_for_steady_state`` (default False), ``ignore_changes`` (default none: service
       attributes Terraform should not reconcile).
+    - ``cluster_capacity`` (default None): the cluster's capacity providers
+      (``EcsCluster.capacity_providers``), which a strategy's service is created after: ECS
+      refuses a strategy naming a provider the cluster does not have yet.
     """
 
     cluster_arn: StrictStr
@@ -78,6 +82,7 @@ class ServiceOptions(ConstructProps):
     cluster_name: StrictStr | None = None
     wait_for_steady_state: StrictBool = False
     ignore_changes: tuple[StrictStr, ...] = ()
+    cluster_capacity: EcsClusterCapacityProviders | None = None
 
     @model_validator(mode="after")
     def _options_consistent(self) -> ServiceOptions:
@@ -172,6 +177,8 @@ class Service(Construct):
             )
         self._target: ServiceTarget | None = None
         dependencies: list[object] = [task.roles.execution_policy]
+        if props.cluster_capacity is not None and props.compute.capacity_provider_strategy:
+            dependencies.append(props.cluster_capacity)
         load_balancers = None
         attachment = props.load_balancer
         if attachment is not None:

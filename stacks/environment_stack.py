@@ -294,6 +294,7 @@ def _service(
         autoscaling=service.autoscaling,
         wait_for_steady_state=env.wait_for_steady_state,
         ignore_changes=emulator.service_ignore_changes if emulator is not None else (),
+        cluster_capacity=cluster.capacity_providers,
     )
     built = AppService(
         stack, service.name, props=AppServiceProps(task=task, service=options, redeploy=redeploy)
@@ -367,12 +368,6 @@ class EnvironmentStack(TerraformStack):
                 emulator=emulator,
                 account_id=account_id,
             )
-            attached = self.cluster.capacity_providers
-            if attached is not None and service.compute.capacity_provider_strategy:
-                # ECS refuses a strategy naming a provider the cluster does not have yet.
-                ecs_service = self.services[service.name].service.service
-                reference = f"{attached.terraform_resource_type}.{attached.friendly_unique_id}"
-                ecs_service.depends_on = [*(ecs_service.depends_on or []), reference]
 
 
 def capacity_providers(env: EnvironmentSettings) -> list[str]:

@@ -35,9 +35,22 @@ def test_readme_construct_example_synthesizes() -> None:
     synthesized = json.loads(Testing.synth(stack))
     # THEN both services exist, each task runs the app from SSM and the pinned agent, and the
     # short form added its redeploy trigger
-    services = synthesized["resource"]["aws_ecs_service"]
-    assert sorted(s["name"] for s in services.values()) == ["api", "worker"]
-    for task in synthesized["resource"]["aws_ecs_task_definition"].values():
-        names = [c["name"] for c in parse_definitions(task["container_definitions"])]
+    services = {s["name"]: s for s in synthesized["resource"]["aws_ecs_service"].values()}
+    assert sorted(services) == ["api", "web", "worker"]
+    tasks = {t["family"]: t for t in synthesized["resource"]["aws_ecs_task_definition"].values()}
+    for family in ("shop-dev-api", "shop-dev-worker"):
+        names = [c["name"] for c in parse_definitions(tasks[family]["container_definitions"])]
         assert names == ["api", "agent"]
     assert len(synthesized["resource"]["null_resource"]) == 1
+    # AND the EC2 part: a bridge task with a dynamic host port, on the instances' capacity provider
+    web = tasks["shop-legacy-web"]
+    assert (web["network_mode"], web["requires_compatibilities"]) == ("bridge", ["EC2"])
+    (container,) = parse_definitions(web["container_definitions"])
+    assert container["portMappings"] == [{"containerPort": 80, "hostPort": 0, "protocol": "tcp"}]
+    assert services["web"]["capacity_provider_strategy"] == [
+        {"base": 0, "capacity_provider": "shop-legacy-ec2", "weight": 1}
+    ]
+    assert "network_configuration" not in services["web"]
+    assert any(d.startswith("aws_ecs_cluster_capacity_providers.") for d in services["web"]["depends_on"])
+    (attached,) = synthesized["resource"]["aws_ecs_cluster_capacity_providers"].values()
+    assert attached["capacity_providers"][0].startswith("${aws_ecs_capacity_provider.")

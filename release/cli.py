@@ -421,6 +421,89 @@ def _service_status(rt: Runtime, t: Target) -> dict[str, Any]:
     return status
 
 
+class Duration(click.ParamType[float, Any]):
+    """A duration back from now: ``90``, ``90s``, ``10m``, ``2h``, ``1d``."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from release.logs import parse_duration
+
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("env")
+@click.argument("service")
+@click.option("--container", default=None, help="Only this container's lines (default: every container's).")
+@click.option(
+    "--since", type=Duration(), default="10m", show_default=True, help="How far back: 90s, 10m, 2h, 1d."
+)
+@click.option("--follow", is_flag=True, help="Keep printing new lines until Ctrl-C (exit 0).")
+@click.option(
+    "--poll",
+    type=Seconds(min=0.2, max=60),
+    default=2,
+    show_default=True,
+    help="Seconds between reads with --follow.",
+)
+@command
+def logs(
+    rt: Runtime, env: str, service: str, container: str | None, since: float, follow: bool, poll: float
+) -> dict[str, Any]:
+    """The CloudWatch logs of SERVICE's tasks in ENV (awslogs containers), interleaved by time,
+    each line with its container and task."""
+    import time
+
+    from core.names import log_group_name
+    from release import logs as log_lines
+
+    t = target(rt.settings, env, service)
+    containers = [t.service.name, *(c.name for c in t.service.sidecars)]
+    if container is not None and container not in containers:
+        raise BadInput(
+            f"--container {container}: no container of {service} (containers: {', '.join(containers)})"
+        )
+    shown = [container] if container is not None else None
+    group = log_group_name(rt.settings.project, env, service)
+    aws = rt.aws(t.environment)
+    start_ms = int((time.time() - since) * 1000)
+    events = log_lines.read(aws, group, start_ms=start_ms, containers=shown)
+    for line in events:
+        rt.out.say(line.text())
+    seen = {line.event_id for line in events}
+    followed = False
+    if follow:
+        try:
+            while True:
+                time.sleep(poll)
+                # From the last line's time on (the same millisecond may hold more): new ids only.
+                since_ms = max([start_ms, *(line.timestamp_ms for line in events)])
+                fresh = [
+                    line
+                    for line in log_lines.read(aws, group, start_ms=since_ms, containers=shown)
+                    if line.event_id not in seen
+                ]
+                for line in fresh:
+                    rt.out.say(line.text())
+                    seen.add(line.event_id)
+                events += fresh
+        except errors.Interrupted:
+            followed = True  # Ctrl-C (or a CI runner's SIGTERM) ends a follow: that is its end
+    return {
+        "environment": env,
+        "service": service,
+        "log_group": group,
+        "followed_until_interrupted": followed,
+        "events": [line.as_dict() for line in events],
+    }
+
+
 @cli.command(epilog=EXIT_CODES)
 @click.argument("env")
 @click.argument("service", required=False)

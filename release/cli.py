@@ -421,6 +421,31 @@ def _service_status(rt: Runtime, t: Target) -> dict[str, Any]:
     return status
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    help="An environment to show (repeat for several; default: every one in the configuration).",
+)
+@command
+def overview(rt: Runtime, envs: tuple[str, ...]) -> dict[str, Any]:
+    """Every service in every environment: the SSM tag, the image running, the rollout state,
+    running/desired and when it was deployed; marks drift ('!'): SSM ahead of what runs (not
+    deployed yet), or a revision Terraform did not register (changed outside)."""
+    from release.overview import cell, table
+
+    names = list(envs) or list(rt.settings.environments)
+    cells = []
+    for env in names:
+        env_settings = environment(rt.settings, env)
+        aws = rt.aws(env_settings)
+        cells += [cell(aws, t) for t in targets(rt.settings, env, None)]
+    for line in table(cells, names):
+        rt.out.say(line)
+    return {"environments": names, "services": [c.as_dict() for c in cells]}
+
+
 class Duration(click.ParamType[float, Any]):
     """A duration back from now: ``90``, ``90s``, ``10m``, ``2h``, ``1d``."""
 

@@ -76,7 +76,7 @@ service, invalid configuration); {errors.AWS_ERROR} AWS error (after retries) or
 anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform
 ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothing was applied;
 {errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
-whether anything was applied).
+whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none).
 """
 
 
@@ -173,6 +173,8 @@ def command(fn: F) -> Callable[..., None]:
             )
         if payload is not None:
             payload["retries"] = retries
+            # A command that succeeded may still answer with a code (diff: changes or none).
+            code = int(payload.pop("exit_code", errors.OK))
             rt.out.result(payload)
         else:
             details["retries"] = retries
@@ -419,6 +421,100 @@ def _service_status(rt: Runtime, t: Target) -> dict[str, Any]:
         }
     )
     return status
+
+
+@cli.command("diff", epilog=EXIT_CODES)
+@click.argument("env")
+@click.option(
+    "--output",
+    "outdir",
+    type=click.Path(path_type=Path),
+    envvar="ECS_CD_OUTPUT",
+    default=PROJECT_DIR / "cdktf.out",
+    show_default="cdktf.out",
+    help="cdktf output directory (the one deploy uses: local state lives there; env ECS_CD_OUTPUT).",
+)
+@command
+def diff_command(rt: Runtime, env: str, outdir: Path) -> dict[str, Any]:
+    """What `deploy ENV` would change, per service in words: images old -> new, a new revision,
+    restarts and why, scaling; then every other change, replacements and destroys in capitals.
+    Synthesizes and runs `terraform plan`; applies nothing. Exit 0: no changes; 7: changes."""
+    import json as json_lib
+    import subprocess
+
+    from core.names import service_stack_name
+    from release.deploy_run import find_terraform, prepare_output
+    from release.diff import summarize
+    from toolchain.cdktf_cli import CACHE_DIR, cdktf, tool_environment
+    from toolchain.errors import ToolError
+    from toolchain.terraform_offline import terraform_setup
+
+    env_settings = environment(rt.settings, env)
+    rt.aws(env_settings)  # the account guard, before Terraform reads anything
+    ts = targets(rt.settings, env, None)
+    stacks = [env]
+    if env_settings.stack_per_service:
+        stacks += [service_stack_name(env, t.service.name) for t in ts]
+    outdir = prepare_output(outdir)
+    try:
+        setup = terraform_setup(CACHE_DIR)
+        tool_env = tool_environment(
+            setup,
+            emulator_endpoint=env_settings.emulator_endpoint,
+            extra={"ECS_CD_CONFIG": str(rt.config.resolve())},
+        )
+        terraform = find_terraform(tool_env)
+    except ToolError as exc:
+        raise DeployNotStarted(f"{exc}; nothing was planned") from None
+    synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
+    if synth.returncode != 0:
+        tail = (synth.stdout + synth.stderr).strip().splitlines()
+        detail = f": {tail[-1][:300]}" if tail else ""
+        raise DeployNotStarted(
+            f"diff {env}: synthesis failed (cdktf synth exited with {synth.returncode}){detail}; "
+            "nothing was planned"
+        )
+    resource_changes: list[Any] = []
+    for stack in stacks:
+        directory = outdir / "stacks" / stack
+        for args in (
+            ["init", "-input=false", "-no-color"],
+            ["plan", "-input=false", "-no-color", "-lock=false", "-out=ecs-release-diff.tfplan"],
+        ):
+            ran = subprocess.run(
+                [terraform, *args], cwd=directory, env=tool_env, capture_output=True, text=True, check=False
+            )
+            if ran.returncode != 0:
+                rt.out.raw((ran.stdout + ran.stderr)[-4000:])
+                raise DeployFailed(
+                    f"diff {env}: terraform {args[0]} of stack {stack} failed (its output above)"
+                )
+        shown = subprocess.run(
+            [terraform, "show", "-json", "ecs-release-diff.tfplan"],
+            cwd=directory,
+            env=tool_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        resource_changes += json_lib.loads(shown.stdout).get("resource_changes", [])
+    services, others = summarize({"resource_changes": resource_changes}, [t.service.name for t in ts])
+    for service in services:
+        for line in service.lines():
+            rt.out.say(line)
+    if others:
+        rt.out.say("other changes:")
+        for line in others:
+            rt.out.say(f"  {line}", style="red" if ("REPLACE" in line or "DESTROY" in line) else None)
+    changed = any(s.changed for s in services) or bool(others)
+    rt.out.say(f"{env}: {'changes' if changed else 'no changes'}")
+    return {
+        "environment": env,
+        "changes": changed,
+        "services": [s.as_dict() for s in services],
+        "other_changes": others,
+        "exit_code": errors.PLAN_HAS_CHANGES if changed else errors.OK,
+    }
 
 
 @cli.command(epilog=EXIT_CODES)

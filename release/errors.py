@@ -10,6 +10,7 @@ AWS_ERROR = 3
 VERIFICATION_FAILED = 4
 DEPLOY_FAILED = 5
 DEPLOY_NOT_STARTED = 6
+PLAN_HAS_CHANGES = 7
 # 128 + the signal's number, as a shell reports a command a signal ended.
 INTERRUPTED_SIGINT = 130
 INTERRUPTED_SIGTERM = 143

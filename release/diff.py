@@ -1,0 +1,132 @@
+"""`ecs-release diff`: what a deploy would change, per service in words, from Terraform's plan.
+
+The plan's JSON (``terraform show -json``) lists each resource change with its before and
+after values. A service's resources are found by the construct id the stacks give them (the
+service's name first), so an image change reads as the images of the task definition's
+container definitions, old and new.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ServiceDiff:
+    service: str
+    images: list[dict[str, str | None]] = field(default_factory=list)
+    new_revision: bool = False
+    restart: list[str] = field(default_factory=list)
+    scaling: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.images or self.new_revision or self.restart or self.scaling or self.changes)
+
+    def lines(self) -> list[str]:
+        if not self.changed:
+            return [f"{self.service}: no changes"]
+        out = [f"{self.service}:"]
+        out += [
+            f"  image of {i['container']}: {i['before'] or '(new)'} -> {i['after'] or '(removed)'}"
+            for i in self.images
+        ]
+        if self.new_revision:
+            out.append("  new task definition revision")
+        out += [f"  restart: {why}" for why in self.restart]
+        out += [f"  scaling: {what}" for what in self.scaling]
+        out += [f"  {what}" for what in self.changes]
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "changed": self.changed,
+            "images": self.images,
+            "new_revision": self.new_revision,
+            "restart": self.restart,
+            "scaling": self.scaling,
+            "changes": self.changes,
+        }
+
+
+def action(actions: list[str]) -> str:
+    if actions == ["create"]:
+        return "create"
+    if actions == ["delete"]:
+        return "DESTROY"
+    if sorted(actions) == ["create", "delete"]:
+        return "REPLACE"
+    return "update"
+
+
+def _definitions(values: dict[str, Any] | None) -> dict[str, str | None]:
+    """Container name -> image, from a task definition's values in the plan."""
+    if not values or not isinstance(values.get("container_definitions"), str):
+        return {}
+    try:
+        parsed = json.loads(values["container_definitions"])
+    except ValueError:
+        return {}
+    return {str(c.get("name")): c.get("image") for c in parsed if isinstance(c, dict)}
+
+
+def _changed_attributes(change: dict[str, Any]) -> list[str]:
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    keys = sorted(set(before) | set(after))
+    return [k for k in keys if before.get(k) != after.get(k) or unknown.get(k) is True]
+
+
+def summarize(plan: dict[str, Any], services: list[str]) -> tuple[list[ServiceDiff], list[str]]:
+    """Per service what changes, and every other change (``address: action``)."""
+    diffs = {name: ServiceDiff(name) for name in services}
+    others: list[str] = []
+    # longest names first: a service "api-v2" must not be taken for "api"
+    prefixes = sorted(services, key=len, reverse=True)
+    for rc in plan.get("resource_changes", []):
+        change = rc.get("change", {})
+        actions = list(change.get("actions", []))
+        if actions in (["no-op"], ["read"]):
+            continue
+        kind, name = str(rc.get("type")), str(rc.get("name"))
+        owner = next((s for s in prefixes if name.startswith(f"{s}_")), None)
+        what = action(actions)
+        if owner is None:
+            others.append(f"{rc.get('address')}: {what}")
+            continue
+        diff = diffs[owner]
+        if kind == "aws_ecs_task_definition":
+            before, after = _definitions(change.get("before")), _definitions(change.get("after"))
+            unknown = (change.get("after_unknown") or {}).get("container_definitions") is True
+            for container in sorted(set(before) | set(after)):
+                if before.get(container) != after.get(container):
+                    diff.images.append(
+                        {
+                            "container": container,
+                            "before": before.get(container),
+                            "after": "(known after apply)" if unknown else after.get(container),
+                        }
+                    )
+            diff.new_revision = True
+            diff.restart.append("a new revision rolls the tasks")
+        elif kind == "null_resource":
+            diff.restart.append("the timestamp trigger forces a new deployment (every apply)")
+        elif kind == "aws_ecs_service":
+            attributes = _changed_attributes(change)
+            if what != "update":
+                diff.changes.append(f"the ECS service: {what}")
+            elif attributes == ["task_definition"]:
+                pass  # the new revision, said above
+            elif attributes:
+                diff.changes.append(
+                    f"the ECS service: {', '.join(a for a in attributes if a != 'task_definition')}"
+                )
+        elif kind in ("aws_appautoscaling_target", "aws_appautoscaling_policy"):
+            diff.scaling.append(f"{kind.removeprefix('aws_appautoscaling_')}: {what}")
+        else:
+            diff.changes.append(f"{rc.get('address')}: {what}")
+    return list(diffs.values()), others

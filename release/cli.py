@@ -668,11 +668,24 @@ def _follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: fl
         rt.out.say(f"{t.service.name}: {result.message}", style="green")
     else:
         rt.out.say(f"{t.service.name}: {result.outcome.value}: {result.message}", style="bold red")
+        from core.names import log_group_name
+        from release.logs import last_lines
+
+        group = log_group_name(rt.settings.project, t.environment.name, t.service.name)
+        awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
+        awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
         for task in result.stopped_tasks:
             reasons = "; ".join(
                 f"{c['name']}: exit {c['exit_code']} {c['reason']}".strip() for c in task["containers"]
             )
             rt.out.say(f"  stopped task {task['task']}: {task['stopped_reason']} {reasons}".rstrip())
+            # What the task said last, next to why it stopped.
+            lines = last_lines(
+                rt.aws(t.environment), group, task_id=str(task["task"]).rsplit("/", 1)[-1], containers=awslogs
+            )
+            task["last_lines"] = [line.text() for line in lines]
+            for line in task["last_lines"]:
+                rt.out.say(f"    {line}")
         for event in result.events:
             rt.out.say(f"  event: {event}")
     return result

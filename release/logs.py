@@ -95,3 +95,27 @@ def read(aws: Aws, group: str, *, start_ms: int, containers: Iterable[str] | Non
                 break
             request["nextToken"] = token
     return sorted(lines, key=lambda line: (line.timestamp_ms, line.stream, line.event_id))
+
+
+def last_lines(
+    aws: Aws, group: str, *, task_id: str, containers: Iterable[str], limit: int = 10
+) -> list[LogLine]:
+    """The last ``limit`` lines the task's containers wrote (their awslogs streams), by time;
+    none when the group or the streams are gone."""
+    streams = [f"{c}/{c}/{task_id}" for c in containers]
+    lines: list[LogLine] = []
+    request: dict[str, object] = {"logGroupName": group, "logStreamNames": streams}
+    for _ in range(5):  # a stopped task's last lines are in its first pages; do not read on forever
+        try:
+            page = aws.call("logs", "filter_log_events", **request)
+        except ClientError:
+            return []  # the lines are a courtesy next to the stop reasons
+        lines += [
+            LogLine(int(e["timestamp"]), str(e["logStreamName"]), str(e["message"]), str(e["eventId"]))
+            for e in page.get("events", [])
+        ]
+        token = page.get("nextToken")
+        if not token:
+            break
+        request["nextToken"] = token
+    return sorted(lines, key=lambda line: (line.timestamp_ms, line.stream, line.event_id))[-limit:]

@@ -65,12 +65,18 @@ OLD = deployment("ecs-svc/old", "PRIMARY", "COMPLETED", OLD_TD, running=1)
 
 @pytest.fixture()
 def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
-    client = boto3.client("ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    stubber = Stubber(client)
-    monkeypatch.setattr(Aws, "client", lambda self, service: client)
-    with stubber:
+    """ECS's stubbed client; CloudWatch Logs' (for the stopped tasks' last lines) is its ``logs``."""
+    clients = {
+        name: boto3.client(name, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        for name in ("ecs", "logs")
+    }
+    stubber, logs = Stubber(clients["ecs"]), Stubber(clients["logs"])
+    stubber.logs = logs
+    monkeypatch.setattr(Aws, "client", lambda self, service: clients[service])
+    with stubber, logs:
         yield stubber
     stubber.assert_no_pending_responses()
+    logs.assert_no_pending_responses()
 
 
 def stopped_task(stub: Stubber, deployment_id: str) -> None:
@@ -96,6 +102,28 @@ def stopped_task(stub: Stubber, deployment_id: str) -> None:
             "failures": [],
         },
         {"cluster": CLUSTER, "tasks": [arn]},
+    )
+    # and what the task wrote before it stopped (the awslogs stream of its one container)
+    stream = "api/api/abc"
+    stub.logs.add_response(
+        "filter_log_events",
+        {
+            "events": [
+                {
+                    "logStreamName": stream,
+                    "timestamp": 1_700_000_000_000,
+                    "message": "starting",
+                    "eventId": "1",
+                },
+                {
+                    "logStreamName": stream,
+                    "timestamp": 1_700_000_001_000,
+                    "message": "boom: no DB",
+                    "eventId": "2",
+                },
+            ]
+        },
+        {"logGroupName": "/ecs/rel/local/api", "logStreamNames": [stream]},
     )
 
 
@@ -140,6 +168,12 @@ def test_failed_rollout_exits_1_with_ecs_reasons(stub: Stubber, tmp_path: Path) 
     assert rollout["stopped_tasks"][0]["containers"][0]["reason"] == "CannotPullContainerError: not found"
     assert result.json["error"] == "api: FAILED: ECS deployment circuit breaker: tasks failed to start."
     assert "CannotPullContainerError: not found" in result.stderr
+    # AND next to the reasons, the last lines the task wrote
+    assert rollout["stopped_tasks"][0]["last_lines"] == [
+        "2023-11-14T22:13:20.000Z api/abc starting",
+        "2023-11-14T22:13:21.000Z api/abc boom: no DB",
+    ]
+    assert "    2023-11-14T22:13:21.000Z api/abc boom: no DB" in result.stderr.splitlines()
 
 
 def test_rolled_back_deployment_is_not_reported_as_success(stub: Stubber, tmp_path: Path) -> None:

@@ -28,6 +28,10 @@
   task-level memory (the first article's form). ECS accepts it (each container needs memory or
   memoryReservation, or the task memory); moto refuses it on EC2 unless each container has
   memory, although its own error message states ECS's rule. Here ECS's rule alone applies.
+- RunTask of a task whose containers have no memory of their own (a Fargate task sized at the
+  task level, as every task here is). moto sums the containers' memory to place the task and
+  fails with HTTP 500 (None added to a number); ECS runs it, the task's memory holding them
+  all. Here a container without a limit counts 0 in that sum, as it asks for nothing of its own.
 - The description of a security group rule that references another group. moto keeps it
   (in the rule's source group) but DescribeSecurityGroupRules reports only the description
   of CIDR rules, so every plan would set the description again.
@@ -243,6 +247,25 @@ def _ecs_memory_rule(validate: Any) -> Any:
     return staticmethod(validate_container_defs)
 
 
+_MEMORY_KEYS = ("memory", "memoryReservation", "Memory", "MemoryReservation")
+
+
+def _task_memory_counts(calculate: Any) -> Any:
+    def calculate_task_resource_requirements(task_definition: Any) -> Any:
+        original = task_definition.container_definitions
+        if all(any(key in c for key in _MEMORY_KEYS) for c in original):
+            return calculate(task_definition)
+        task_definition.container_definitions = [
+            c if any(key in c for key in _MEMORY_KEYS) else {**c, "memoryReservation": 0} for c in original
+        ]
+        try:
+            return calculate(task_definition)
+        finally:
+            task_definition.container_definitions = original
+
+    return staticmethod(calculate_task_resource_requirements)
+
+
 def install() -> None:
     """Add the missing operations to moto's response classes (this process only)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
@@ -265,6 +288,9 @@ def install() -> None:
     )
     EC2ContainerServiceBackend._validate_container_defs = _ecs_memory_rule(  # type: ignore[method-assign]
         EC2ContainerServiceBackend._validate_container_defs
+    )
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = _task_memory_counts(  # type: ignore[method-assign]
+        EC2ContainerServiceBackend._calculate_task_resource_requirements
     )
 
     fills = {

@@ -423,6 +423,73 @@ def _service_status(rt: Runtime, t: Target) -> dict[str, Any]:
     return status
 
 
+@cli.command("run", epilog=EXIT_CODES, context_settings={"ignore_unknown_options": True})
+@click.argument("env")
+@click.argument("service")
+@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.option("--container", default=None, help="The container to run CMD in (default: the app's).")
+@click.option(
+    "--timeout", type=Seconds(min=1, max=86_400), default=3600, show_default=True, help="Seconds to wait."
+)
+@click.option("--poll", type=Seconds(min=0.05, max=3_600), default=5, show_default=True, help="Seconds.")
+@command
+def run_command(
+    rt: Runtime,
+    env: str,
+    service: str,
+    cmd: tuple[str, ...],
+    container: str | None,
+    timeout: float,
+    poll: float,
+) -> dict[str, Any]:
+    """Run CMD once in SERVICE's current task definition (ENV), in the service's network and
+    capacity, wait until the task stops, print its last log lines and exit with the container's
+    exit code (1 if it has none, or the task is still running at --timeout). Usage:
+    ecs-release run ENV SERVICE [--container C] -- CMD [ARG...]"""
+    from core.names import log_group_name
+    from release.logs import last_lines
+    from release.one_off import start, wait
+
+    t = target(rt.settings, env, service)
+    containers = {t.service.name: t.service.log_driver, **{c.name: c.log_driver for c in t.service.sidecars}}
+    name = container or t.service.name
+    if name not in containers:
+        raise BadInput(f"--container {name}: no container of {service} (containers: {', '.join(containers)})")
+    aws = rt.aws(t.environment)
+    svc = describe_service(aws, t.cluster, t.service_name)
+    one_off = start(aws, svc, name, cmd)
+    rt.out.say(f"{service}: started task {one_off.task_arn} on {one_off.task_definition}: {' '.join(cmd)}")
+    wait(aws, t.cluster, one_off, timeout=timeout, poll=poll, progress=rt.out.say)
+    if containers[name] == "awslogs":
+        group = log_group_name(rt.settings.project, env, service)
+        one_off.lines = [
+            line.text() for line in last_lines(aws, group, task_id=one_off.task_id, containers=[name])
+        ]
+    for line in one_off.lines:
+        rt.out.say(f"  {line}")
+    if one_off.timed_out:
+        outcome = f"still {one_off.last_status} after {timeout:.0f} s: it goes on in ECS ({one_off.task_arn})"
+        code = errors.ROLLOUT_FAILED
+    elif one_off.exit_code is None:
+        outcome = (
+            f"stopped without an exit code: {one_off.stopped_reason} {one_off.container_reason}".rstrip()
+        )
+        code = errors.ROLLOUT_FAILED
+    else:
+        outcome = f"exited with {one_off.exit_code}"
+        code = one_off.exit_code
+    rt.out.say(f"{service}: task {one_off.task_id} {outcome}", style="green" if code == 0 else "bold red")
+    return {
+        "ok": code == 0,
+        "environment": env,
+        "service": service,
+        "command": list(cmd),
+        "outcome": outcome,
+        **one_off.as_dict(),
+        "exit_code": code,
+    }
+
+
 @cli.command("diff", epilog=EXIT_CODES)
 @click.argument("env")
 @click.option(

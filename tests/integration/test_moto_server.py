@@ -544,3 +544,47 @@ def test_memory_reservation_alone_is_enough_on_ec2_as_in_ecs(emulator: Emulator)
             requiresCompatibilities=["EC2"],
             containerDefinitions=[{"name": "api", "image": "nginx:1.27"}],
         )
+
+
+def _fargate_task_sized_by_the_task(ecs: Any, ec2: Any) -> dict[str, Any]:
+    """RunTask of a Fargate task whose one container has no memory of its own."""
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:1]
+    group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+    ecs.create_cluster(clusterName="one-off")
+    revision = ecs.register_task_definition(
+        family="one-off",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "api", "image": "nginx:1.27", "essential": True}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    return dict(
+        ecs.run_task(
+            cluster="one-off",
+            taskDefinition=revision,
+            launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": [group]}},
+            overrides={"containerOverrides": [{"name": "api", "command": ["echo", "hi"]}]},
+        )
+    )
+
+
+def test_stock_moto_cannot_run_a_task_sized_by_the_task() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        # WHEN a Fargate task without container memory is run THEN moto fails adding None
+        with pytest.raises(TypeError, match="unsupported operand"):
+            _fargate_task_sized_by_the_task(ecs, ec2)
+
+
+def test_a_task_sized_by_the_task_runs_as_in_ecs(emulator: Emulator) -> None:
+    # WHEN the emulator is asked to run it THEN the task starts, with the command override
+    started = _fargate_task_sized_by_the_task(emulator.client("ecs"), emulator.client("ec2"))
+    (task,) = started["tasks"]
+    assert task["overrides"]["containerOverrides"] == [{"name": "api", "command": ["echo", "hi"]}]
+    assert started["failures"] == []

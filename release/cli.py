@@ -722,15 +722,35 @@ def status(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
 
 def _follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: float) -> RolloutResult:
     rt.out.say(f"{t.service.name}: following deployment {deployment_id} (timeout {timeout:.0f} s)")
-    result = watch(
-        rt.aws(t.environment),
-        t.cluster,
-        t.service_name,
-        deployment_id,
-        timeout=timeout,
-        poll_interval=poll,
-        progress=rt.out.say,
-    )
+    if rt.out.live:
+        # On a terminal: one view redrawn at each poll, instead of a line per change.
+        import time
+
+        from release.live import deployments_view
+
+        started = time.monotonic()
+        with rt.out.live_view() as view:
+            result = watch(
+                rt.aws(t.environment),
+                t.cluster,
+                t.service_name,
+                deployment_id,
+                timeout=timeout,
+                poll_interval=poll,
+                observe=lambda svc: view.update(
+                    deployments_view(svc, following=deployment_id, elapsed=time.monotonic() - started)
+                ),
+            )
+    else:
+        result = watch(
+            rt.aws(t.environment),
+            t.cluster,
+            t.service_name,
+            deployment_id,
+            timeout=timeout,
+            poll_interval=poll,
+            progress=rt.out.say,
+        )
     if result.ok:
         rt.out.say(f"{t.service.name}: {result.message}", style="green")
     else:

@@ -29,6 +29,17 @@ class Output:
         else:
             _write(self._human, text + "\n")
 
+    @property
+    def live(self) -> bool:
+        """A terminal a view can be redrawn on (not CI, not piped, not --json)."""
+        return self._console is not None and not self.json_mode
+
+    def live_view(self) -> Any:
+        """A rich ``Live`` on the terminal (only when ``live``)."""
+        from rich.live import Live
+
+        return Live(console=self._console, refresh_per_second=4, transient=False)
+
     def raw(self, text: str) -> None:
         """Another program's output, passed through as it is (ANSI colours included)."""
         _write(self._human, text)

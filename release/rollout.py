@@ -127,11 +127,12 @@ def watch(
     timeout: float,
     poll_interval: float = 5.0,
     progress: Callable[[str], None] = lambda _: None,
+    observe: Callable[[dict[str, Any]], None] = lambda _: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> RolloutResult:
     """Poll until deployment ``deployment_id`` completes, fails, is rolled back or superseded,
-    or ``timeout`` seconds pass."""
+    or ``timeout`` seconds pass; ``observe`` sees the service as each poll described it."""
     deadline = clock() + timeout
     last = ""
 
@@ -150,6 +151,7 @@ def watch(
 
     while True:
         svc = describe_service(aws, cluster, service)
+        observe(svc)
         deployments = svc.get("deployments", [])
         ours = next((d for d in deployments if d.get("id") == deployment_id), None)
         primary = primary_deployment(svc)

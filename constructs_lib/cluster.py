@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cdktf_cdktf_provider_aws.data_aws_ecs_cluster import DataAwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as AwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting
-from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
 from constructs import Construct
 
 from core.aws_formats import validate_ecs_name
+
+if TYPE_CHECKING:
+    from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
 
 
 class ClusterRef(Protocol):
@@ -61,6 +63,9 @@ class EcsCluster(Construct):
         )
         self._capacity_providers: EcsClusterCapacityProviders | None = None
         if capacity_providers:
+            # Loaded only by a cluster that has providers (the fast import path stays small).
+            from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
+
             self._capacity_providers = EcsClusterCapacityProviders(
                 self,
                 "capacity-providers",

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders
+from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceAlarms,
@@ -82,7 +81,7 @@ class ServiceOptions(ConstructProps):
     cluster_name: StrictStr | None = None
     wait_for_steady_state: StrictBool = False
     ignore_changes: tuple[StrictStr, ...] = ()
-    cluster_capacity: EcsClusterCapacityProviders | None = None
+    cluster_capacity: TerraformResource | None = None
 
     @model_validator(mode="after")
     def _options_consistent(self) -> ServiceOptions:

@@ -9,7 +9,7 @@ services never wait for each other's lock.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdktf import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, S3BackendEndpointConfig, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -25,7 +25,6 @@ from cdktf_cdktf_provider_null.provider import NullProvider
 from constructs import Construct
 
 from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
-from constructs_lib.ec2_capacity import Ec2Capacity
 from constructs_lib.image_lookup import regional_provider_id
 from constructs_lib.images import EcrDigest, ImageSource, SsmTag
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
@@ -39,6 +38,9 @@ from core import names
 from core.aws_formats import ecr_location
 from stacks.emulator_profile import EmulatorProfile
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
+
+if TYPE_CHECKING:
+    from constructs_lib.ec2_capacity import Ec2Capacity
 
 
 def _app_image(service: ServiceSettings) -> ImageSource:
@@ -331,6 +333,9 @@ class EnvironmentStack(TerraformStack):
         self.ec2_capacity: Ec2Capacity | None = None
         providers = capacity_providers(env)
         if env.ec2_capacity is not None:
+            # Its provider bindings (Auto Scaling, launch templates) load only where it is used.
+            from constructs_lib.ec2_capacity import Ec2Capacity
+
             assert network is not None and env.ec2_capacity.name is not None  # named by the loader
             self.ec2_capacity = Ec2Capacity(
                 self,

@@ -224,3 +224,53 @@ def test_role_mistakes_are_one_line(aws: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings_from_dict(raw, file="ecs-cd.toml")
     assert any(expected in line for line in caught.value.problems), caught.value.problems
+
+
+# --- bootstrap in the role's account ----------------------------------------------------------
+
+LOCAL_STATE = 'state = { backend = "local" }'
+
+
+def with_s3_state(config: Path, bucket: str) -> Path:
+    """``config`` with st's state in S3 (``bucket``, us-east-1)."""
+    text = config.read_text()
+    assert text.count(LOCAL_STATE) == 1
+    config.write_text(
+        text.replace(
+            LOCAL_STATE,
+            f'state = {{ backend = "s3", bucket = "{bucket}", key = "st.tfstate", region = "us-east-1" }}',
+        )
+    )
+    return config
+
+
+def bucket_names(s3: Any) -> list[str]:
+    return [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_bootstrap_creates_the_state_bucket_in_the_roles_account(emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN an environment whose role lives in a second account, its state in S3
+    config = with_s3_state(role_config(tmp_path, external_id="shop-ci"), "acct-role-state")
+    # WHEN the state bucket is bootstrapped
+    run = run_cli(config, emu.endpoint, "bootstrap", "st")
+    # THEN the account guard passed and the bucket, versioned and encrypted, is the role's account's
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.json["done"][0] == "created bucket acct-role-state in us-east-1"
+    s3 = in_account(emu, "s3")
+    assert "acct-role-state" in bucket_names(s3)
+    assert s3.get_bucket_versioning(Bucket="acct-role-state")["Status"] == "Enabled"
+    assert s3.get_bucket_encryption(Bucket="acct-role-state")["ServerSideEncryptionConfiguration"]["Rules"]
+    # AND not in the credentials' own account
+    assert "acct-role-state" not in bucket_names(emu.client("s3"))
+
+
+def test_bootstrap_in_the_wrong_account_creates_no_bucket(emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN an environment that names another account than the credentials'
+    config = with_s3_state(config_for(tmp_path, "999999999999"), "acct-wrong-state")
+    # WHEN its state bucket is bootstrapped
+    run = run_cli(config, emu.endpoint, "bootstrap", "st")
+    # THEN it is bad input naming both accounts, and no bucket was created
+    assert run.exit_code == errors.BAD_INPUT, run.stdout + run.stderr
+    assert run.json["error"].startswith("environment st is in AWS account 999999999999 (aws.account_id)")
+    assert run.json["error"].endswith("nothing was written")
+    assert "acct-wrong-state" not in bucket_names(emu.client("s3"))

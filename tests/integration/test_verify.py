@@ -128,3 +128,83 @@ def test_fake_ci_creates_the_secrets_the_configuration_names(
     config.write_text(CONFIG.replace(f'"{SECRET}"', f'"{MISSING_SECRET}"'))
     assert fake_ci.main(["secrets", "st"]) == 2
     assert capsys.readouterr().err.startswith(f"error: {MISSING_SECRET} is a Secrets Manager secret")
+
+
+# --- the state bucket's settings and the listener --------------------------------------------
+
+MISSING_LISTENER = (
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/vf/0c1b2c3d4e5f6071/0c1b2c3d4e5f6071"
+)
+
+
+def with_bucket_and_listener(bucket: str, listener_arn: str) -> str:
+    """CONFIG with st's state in ``bucket`` and an existing load balancer's ``listener_arn``."""
+    return CONFIG.replace('bucket = "vf-state"', f'bucket = "{bucket}"').replace(
+        'state = { backend = "s3"',
+        f'load_balancer = {{ listener_arn = "{listener_arn}", security_group_id = "sg-0caa2c3d4e5f60718" }}\n'
+        'state = { backend = "s3"',
+    )
+
+
+def prepare_services(emu: Emulator) -> None:
+    """The images pushed, the tags written and the secret created: only the checks under test fail."""
+    push_image(emu.client("ecr"), "vf-api", "1.0.0")
+    push_image(emu.client("ecr", region="us-west-2"), "vf-worker", "2.0.0")
+    write_tag(emu.client("ssm"), "/api/st/docker-image-tag", "1.0.0")
+    write_tag(emu.client("ssm"), "/worker/st/docker-image-tag", "2.0.0")
+    emu.client("ssm").put_parameter(Name="/vf/db-password", Value="x", Type="SecureString", Overwrite=True)
+
+
+def test_an_unversioned_unencrypted_bucket_and_a_missing_listener_are_one_line_each(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    # GIVEN a state bucket created by hand (no versioning, no default encryption), a listener
+    # ARN that names nothing, and everything else in place
+    emu.client("s3").create_bucket(Bucket="vf-plain-state")
+    prepare_services(emu)
+    # WHEN it is verified
+    run = verify(emu, tmp_path, with_bucket_and_listener("vf-plain-state", MISSING_LISTENER))
+    # THEN each is one problem line saying what to do, exit 4
+    assert run.exit_code == errors.VERIFICATION_FAILED, run.stdout + run.stderr
+    assert run.json["problems"] == [
+        "state bucket vf-plain-state does not keep versions (state-restore needs them): "
+        "run `ecs-release bootstrap st`",
+        "state bucket vf-plain-state has no default encryption: run `ecs-release bootstrap st`",
+        f"listener {MISSING_LISTENER} does not exist (load_balancer.listener_arn)",
+    ]
+    assert run.stderr.count("problem: ") == 3
+
+
+def test_a_bootstrapped_bucket_and_a_listener_that_exists_pass(emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN the bucket bootstrapped by ecs-release and an application load balancer's listener
+    text = with_bucket_and_listener("vf-good-state", MISSING_LISTENER)
+    (tmp_path / "boot.toml").write_text(text)
+    assert run_cli(tmp_path / "boot.toml", emu.endpoint, "bootstrap", "st").exit_code == 0
+    listener = create_listener(emu)
+    prepare_services(emu)
+    # WHEN it is verified
+    run = verify(emu, tmp_path, text.replace(MISSING_LISTENER, listener))
+    # THEN the bucket's and the listener's checks pass, exit 0
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert run.json["problems"] == []
+    assert {
+        "state bucket vf-good-state keeps versions",
+        "state bucket vf-good-state encrypts by default",
+        "the listener exists",
+    } <= set(run.json["passed"])
+    assert "ok: the listener exists" in run.stderr
+
+
+def create_listener(emu: Emulator) -> str:
+    ec2, elbv2 = emu.client("ec2"), emu.client("elbv2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+    balancer = elbv2.create_load_balancer(Name="vf-alb", Subnets=[s["SubnetId"] for s in subnets[:2]])
+    arn = balancer["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=arn,
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+    )
+    return str(listener["Listeners"][0]["ListenerArn"])

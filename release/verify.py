@@ -61,10 +61,17 @@ def _call_ok(aws: Aws, api: str, operation: str, missing: tuple[str, ...], **kwa
     except ClientError as exc:
         if error_code(exc) in missing:
             return False
-        return f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+        return _why(exc)
     except ReleaseError as exc:
         return str(exc)
     return True
+
+
+def _why(exc: ClientError | ReleaseError) -> str:
+    """Why a read failed, for a problem line: the AWS error code and message."""
+    if isinstance(exc, ClientError):
+        return f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+    return str(exc)
 
 
 def _state(report: Report, aws: Aws, state: S3State, env: str) -> None:
@@ -77,12 +84,16 @@ def _state(report: Report, aws: Aws, state: S3State, env: str) -> None:
             else f"{where} cannot be reached: {found}"
         )
         return
-    versioning = aws.call("s3", "get_bucket_versioning", Bucket=state.bucket).get("Status")
-    report.check(
-        versioning == "Enabled",
-        f"{where} keeps versions",
-        f"{where} does not keep versions (state-restore needs them): run `ecs-release bootstrap {env}`",
-    )
+    try:
+        versioning = aws.call("s3", "get_bucket_versioning", Bucket=state.bucket).get("Status")
+    except (ClientError, ReleaseError) as exc:
+        report.problems.append(f"{where}: its versioning cannot be read: {_why(exc)}")
+    else:
+        report.check(
+            versioning == "Enabled",
+            f"{where} keeps versions",
+            f"{where} does not keep versions (state-restore needs them): run `ecs-release bootstrap {env}`",
+        )
     encrypted = _call_ok(
         aws,
         "s3",
@@ -93,7 +104,9 @@ def _state(report: Report, aws: Aws, state: S3State, env: str) -> None:
     report.check(
         encrypted is True,
         f"{where} encrypts by default",
-        f"{where} has no default encryption: run `ecs-release bootstrap {env}`",
+        f"{where} has no default encryption: run `ecs-release bootstrap {env}`"
+        if encrypted is False
+        else f"{where}: its encryption cannot be read: {encrypted}",
     )
 
 
@@ -115,13 +128,14 @@ def _images(report: Report, env: EnvironmentSettings, service: ServiceSettings, 
     if parameter is not None:
         try:
             tag = str(aws_for(env.region).call("ssm", "get_parameter", Name=parameter)["Parameter"]["Value"])
-        except ClientError as exc:
-            if error_code(exc) != "ParameterNotFound":
-                raise
-            report.problems.append(
-                f"{name}: SSM parameter {parameter} does not exist: CI writes it "
-                f"(`ecs-release set-tag {env.name} {name} TAG`)"
-            )
+        except (ClientError, ReleaseError) as exc:
+            if isinstance(exc, ClientError) and error_code(exc) == "ParameterNotFound":
+                report.problems.append(
+                    f"{name}: SSM parameter {parameter} does not exist: CI writes it "
+                    f"(`ecs-release set-tag {env.name} {name} TAG`)"
+                )
+            else:
+                report.problems.append(f"{name}: SSM parameter {parameter} cannot be read: {_why(exc)}")
             return
         try:
             validate_image_tag(tag)
@@ -132,7 +146,13 @@ def _images(report: Report, env: EnvironmentSettings, service: ServiceSettings, 
     location = ecr_location(service.repository)
     if tag is None or location is None:
         return
-    digest = image_digest(aws_for(location[1]), service.repository, tag)
+    try:
+        digest = image_digest(aws_for(location[1]), service.repository, tag)
+    except ReleaseError as exc:
+        report.problems.append(
+            f"{name}: image {service.repository}:{tag} cannot be looked up in ECR ({location[1]}): {exc}"
+        )
+        return
     report.check(
         digest is not None,
         f"{name}: {service.repository}:{tag} is in ECR ({location[1]})",
@@ -159,7 +179,7 @@ def _secrets(report: Report, service: ServiceSettings, aws_for: AwsFor) -> None:
                     )["Parameters"]
                 )
             except (ClientError, ReleaseError) as exc:
-                found = str(exc)
+                found = _why(exc)
         else:
             found = _call_ok(
                 aws, "secretsmanager", "describe_secret", ("ResourceNotFoundException",), SecretId=arn

@@ -90,7 +90,7 @@ class Ec2Capacity(Construct):
 
     The instances: IMDSv2 only, one hop (containers in bridge mode cannot reach the instance's
     credentials), an encrypted root volume, detailed monitoring, a security group with HTTPS
-    out only (``security_group``: admit your load balancer on the host ports there)."""
+    out only; ``admit`` lets a load balancer's group in on the tasks' host ports."""
 
     def __init__(
         self,
@@ -210,19 +210,37 @@ class Ec2Capacity(Construct):
             ),
         )
 
-    def admit(self, *, load_balancer_group_id: str) -> None:
-        """Add ``ingress-from-lb``: the load balancer's group on the dynamic host ports."""
+    def admit(self, *, load_balancer_group_id: str, host_ports: Sequence[int] = (0,)) -> None:
+        """Admit the load balancer's group on the tasks' ``host_ports`` (default ``(0,)``): a 0 (a
+        dynamic host port, bridge) adds ``ingress-from-lb`` on 32768-65535; any other port (host
+        networking, or a fixed bridge port) ``ingress-from-lb-<port>``, unless that range holds it.
+        Call it once, with every port."""
         low, high = DYNAMIC_HOST_PORTS
-        VpcSecurityGroupIngressRule(
-            self,
-            "ingress-from-lb",
-            security_group_id=self._security_group.id,
-            description="the load balancer, on the tasks' dynamic host ports",
-            ip_protocol="tcp",
-            from_port=low,
-            to_port=high,
-            referenced_security_group_id=load_balancer_group_id,
-        )
+        dynamic = 0 in host_ports
+        if dynamic:
+            VpcSecurityGroupIngressRule(
+                self,
+                "ingress-from-lb",
+                security_group_id=self._security_group.id,
+                description="the load balancer, on the tasks' dynamic host ports",
+                ip_protocol="tcp",
+                from_port=low,
+                to_port=high,
+                referenced_security_group_id=load_balancer_group_id,
+            )
+        for port in sorted(set(host_ports)):
+            if port == 0 or (dynamic and low <= port <= high):
+                continue
+            VpcSecurityGroupIngressRule(
+                self,
+                f"ingress-from-lb-{port}",
+                security_group_id=self._security_group.id,
+                description=f"the load balancer, on the tasks' host port {port}",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=load_balancer_group_id,
+            )
 
     @property
     def props(self) -> Ec2CapacityProps:

@@ -186,6 +186,40 @@ class _Listener:
     ours: bool
 
 
+def _existing_listener(env: EnvironmentSettings) -> _Listener | None:
+    """The environment's load balancer when it was made elsewhere (nothing to build), else None."""
+    settings = env.load_balancer
+    if settings is None or settings.create:
+        return None
+    assert settings.listener_arn is not None and settings.security_group_id is not None
+    return _Listener(settings.listener_arn, settings.security_group_id, ours=False)
+
+
+def instance_host_ports(env: EnvironmentSettings) -> list[int]:
+    """The host ports the load balancer reaches the environment's bridge and host tasks on, one
+    per such service behind it, in service order (0: a dynamic port). awsvpc tasks have a group
+    of their own."""
+    ports: list[int] = []
+    for svc in env.services:
+        if svc.load_balancer is None or svc.network_mode == "awsvpc":
+            continue
+        target = svc.target_container
+        port = svc.container_port_of(target)
+        assert port is not None  # the loader requires the target's container_port
+        container = svc.app_container(_app_image(svc)) if target == svc.name else svc.containers[target]
+        mapping = next(m for m in container.ports if m.container_port == port)
+        ports.append(mapping.host_port_in(svc.network_mode))
+    return ports
+
+
+def _admit_load_balancer(capacity: Ec2Capacity, env: EnvironmentSettings, listener: _Listener | None) -> None:
+    """The environment's instances admit its load balancer (created here or not) on the host
+    ports of the bridge and host services behind it."""
+    ports = instance_host_ports(env)
+    if listener is not None and ports:
+        capacity.admit(load_balancer_group_id=listener.security_group_id, host_ports=ports)
+
+
 def _load_balancer(
     stack: TerraformStack, *, project: str, env: EnvironmentSettings, network: _Network
 ) -> _Listener | None:
@@ -193,8 +227,7 @@ def _load_balancer(
     if settings is None:
         return None
     if not settings.create:
-        assert settings.listener_arn is not None and settings.security_group_id is not None
-        return _Listener(settings.listener_arn, settings.security_group_id, ours=False)
+        return _existing_listener(env)
     cidrs = settings.ingress_cidr_blocks
     if cidrs is None:
         if settings.internal:
@@ -356,11 +389,14 @@ class EnvironmentStack(TerraformStack):
         self.cluster = EcsCluster(self, "cluster", name=cluster_name, capacity_providers=providers)
         self.services: dict[str, AppService] = {}
         if env.stack_per_service:
+            # The services' stacks attach to an existing listener (the loader refuses create).
+            if self.ec2_capacity is not None:
+                _admit_load_balancer(self.ec2_capacity, env, _existing_listener(env))
             return
         assert network is not None
         listener = _load_balancer(self, project=project, env=env, network=network)
-        if self.ec2_capacity is not None and listener is not None and listener.ours:
-            self.ec2_capacity.admit(load_balancer_group_id=listener.security_group_id)
+        if self.ec2_capacity is not None:
+            _admit_load_balancer(self.ec2_capacity, env, listener)
         for service in env.services:
             self.services[service.name] = _service(
                 self,

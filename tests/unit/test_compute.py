@@ -459,6 +459,82 @@ def test_prod_builds_its_container_instances(bridge: dict[str, Synthesized]) -> 
     assert all(a.startswith("ecs:") for a in actions)
 
 
+def test_prod_admits_its_existing_load_balancer_on_the_dynamic_host_ports(
+    bridge: dict[str, Synthesized],
+) -> None:
+    # GIVEN prod: its own container instances behind a load balancer made elsewhere
+    prod = bridge["prod"]
+    instances = prod.ref("aws_security_group", "ec2-capacity/security-group", "id")
+    # WHEN synthesized THEN the instances' group admits that load balancer's group (from the
+    # example's security_group_id) on the dynamic host ports, and nothing else
+    ingress = [
+        r
+        for r in prod.resources("aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == instances
+    ]
+    assert [
+        (r["referenced_security_group_id"], r["ip_protocol"], r["from_port"], r["to_port"]) for r in ingress
+    ] == [("sg-0caa2c3d4e5f60718", "tcp", 32768, 65535)]
+    assert all("cidr_ipv4" not in r for r in ingress)
+
+
+def _host_network_variant() -> dict[str, Any]:
+    """The ec2-bridge example with the app on host networking and a host path mounted, its own
+    instances in every environment, and a split copy of prod (its service in its own stack)."""
+    raw = tomllib.loads(EC2_BRIDGE.read_text())
+    api = raw["services"]["api"]
+    api["network_mode"] = "host"
+    del api["links"]  # bridge only
+    api["volumes"].append({"name": "host-data", "host_path": "/var/lib/article"})
+    api["mount_points"].append(
+        {"source_volume": "host-data", "container_path": "/srv/data", "read_only": True}
+    )
+    environments = raw["environments"]
+    environments["local"]["ec2_capacity"] = {"instance_type": "t3.small"}
+    split = copy.deepcopy(environments["prod"])
+    split.update(stack_per_service=True, ec2_capacity={"instance_type": "t3.medium"})
+    split["state"]["key"] = "ecs-cd/split.tfstate"
+    split["services"]["api"]["compute"]["capacity_provider_strategy"] = [
+        {"capacity_provider": "article-split-ec2"}
+    ]
+    environments["split"] = split
+    return raw
+
+
+@pytest.fixture(scope="module")
+def host_network() -> dict[str, Synthesized]:
+    from tests.conftest import synth_all
+
+    return synth_all(settings_from_dict(_host_network_variant(), file=FILE))
+
+
+def test_instances_admit_the_load_balancer_on_a_host_network_services_port(
+    host_network: dict[str, Synthesized],
+) -> None:
+    # GIVEN a host-network service on port 8080 behind a load balancer created here (local),
+    # one made elsewhere (prod) and one made elsewhere with the service in its own stack (split)
+    expected = {
+        "local": host_network["local"].ref("aws_security_group", "alb/security-group", "id"),
+        "prod": "sg-0caa2c3d4e5f60718",
+        "split": "sg-0caa2c3d4e5f60718",
+    }
+    for env, load_balancer_group in expected.items():
+        out = host_network[env]
+        instances = out.ref("aws_security_group", "ec2-capacity/security-group", "id")
+        # WHEN synthesized THEN the environment's instances admit that group on port 8080 only
+        ingress = [
+            r
+            for r in out.resources("aws_vpc_security_group_ingress_rule").values()
+            if r["security_group_id"] == instances
+        ]
+        assert [
+            (r["referenced_security_group_id"], r["ip_protocol"], r["from_port"], r["to_port"])
+            for r in ingress
+        ] == [(load_balancer_group, "tcp", 8080, 8080)], env
+    # AND the split environment's service stack adds no rule of its own to the instances
+    assert "aws_vpc_security_group_ingress_rule" not in host_network["split-api"].json["resource"]
+
+
 def test_ec2_capacity_settings_are_checked() -> None:
     raw = tomllib.loads(EC2_BRIDGE.read_text())
     raw["environments"]["prod"]["ec2_capacity"] = {"instance_type": "t3.medium", "min_size": 5, "max_size": 2}

@@ -535,6 +535,42 @@ def test_instances_admit_the_load_balancer_on_a_host_network_services_port(
     assert "aws_vpc_security_group_ingress_rule" not in host_network["split-api"].json["resource"]
 
 
+def test_a_host_network_service_binds_its_container_port_on_the_instance(
+    host_network: dict[str, Synthesized],
+) -> None:
+    # GIVEN the app on host networking, behind the load balancer
+    for env in ("local", "prod", "split-api"):
+        out = host_network[env]
+        # WHEN synthesized THEN the task is host-networked and the app's host port is its container port
+        task = one(out, "aws_ecs_task_definition")
+        assert (task["network_mode"], task["requires_compatibilities"]) == ("host", ["EC2"]), env
+        definitions = {d["name"]: d for d in parse_definitions(task["container_definitions"])}
+        assert definitions["api"]["portMappings"] == [
+            {"containerPort": 8080, "hostPort": 8080, "protocol": "tcp"}
+        ], env
+        # AND the service has no network configuration of its own (it uses the instance's)
+        service = one(out, "aws_ecs_service")
+        assert "network_configuration" not in service, env
+        assert service["load_balancer"][0]["container_port"] == 8080, env
+        # AND the target group registers instances on that port
+        target_group = one(out, "aws_lb_target_group")
+        assert (target_group["target_type"], target_group["port"]) == ("instance", 8080), env
+    # AND no tasks' security group exists: only the load balancer's (local) and the instances'
+    groups = host_network["local"].resources("aws_security_group").values()
+    assert sorted(g["name"] for g in groups) == ["article-local-alb", "article-local-ec2-instances"]
+
+
+def test_a_host_path_volume_is_bind_mounted(host_network: dict[str, Synthesized]) -> None:
+    # GIVEN a volume with host_path, mounted read-only by the app
+    task = one(host_network["prod"], "aws_ecs_task_definition")
+    # WHEN synthesized THEN the task declares it as a bind mount of the instance's path, not a Docker volume
+    volumes = {v["name"]: v for v in task["volume"]}
+    assert volumes["host-data"] == {"name": "host-data", "host_path": "/var/lib/article"}
+    # AND the app mounts it where it asked
+    (api,) = [d for d in parse_definitions(task["container_definitions"]) if d["name"] == "api"]
+    assert {"sourceVolume": "host-data", "containerPath": "/srv/data", "readOnly": True} in api["mountPoints"]
+
+
 def test_ec2_capacity_settings_are_checked() -> None:
     raw = tomllib.loads(EC2_BRIDGE.read_text())
     raw["environments"]["prod"]["ec2_capacity"] = {"instance_type": "t3.medium", "min_size": 5, "max_size": 2}

@@ -269,7 +269,43 @@ def validate_tag_key(value: str) -> str:
     return value
 
 
+# Credentials by their shape, whatever the key says: (kind, pattern). Each is anchored on a
+# fixed prefix or a bounded run, so a search stays linear in the length of the text.
+_CREDENTIAL_SHAPES = (
+    ("an AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", re.ASCII)),
+    (
+        "a GitHub token",
+        re.compile(r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,})", re.ASCII),
+    ),
+    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}", re.ASCII)),
+    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", re.ASCII)),
+)
+# An AWS secret access key: 40 base64 characters on their own, mixing upper case, lower case and
+# digits (a 40-digit hex git commit id, a common tag value, has no upper case letters).
+_AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", re.ASCII)
+
+
+def credential_shape(value: str) -> str | None:
+    """What kind of credential ``value`` holds by its shape (never the credential), or None."""
+    for kind, pattern in _CREDENTIAL_SHAPES:
+        if pattern.search(value):
+            return kind
+    for match in _AWS_SECRET_KEY.finditer(value):
+        text = match.group()
+        if (
+            any(c.isupper() for c in text)
+            and any(c.islower() for c in text)
+            and any(c.isdigit() for c in text)
+        ):
+            return "an AWS secret access key"
+    return None
+
+
 def validate_tag_value(value: str) -> str:
+    # Before the character rules: a whole PEM key (with line breaks) is named as what it is.
+    kind = credential_shape(value)
+    if kind is not None:
+        raise ValueError(f"a tag value looks like {kind}: {_TAGS_ARE_PUBLIC}")
     if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
         raise ValueError("a tag value must be at most 256 letters, digits, spaces and _ . : / = + - @")
     if _URL_WITH_PASSWORD.search(value):

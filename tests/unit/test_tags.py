@@ -129,3 +129,59 @@ def test_more_tags_than_aws_allows_on_a_resource_are_refused() -> None:
         "service api's resources would carry 52 tags" in line and "AWS allows 50 per resource" in line
         for line in caught.value.problems
     ), caught.value.problems
+
+
+# Credential shapes, built from parts (AWS's documented example keys; tokens that are no one's).
+AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG" + "/bPxRfiCYEXAMPLEKEY"
+GITHUB_TOKEN = "ghp_" + "x1Y2z3W4" * 5
+SLACK_TOKEN = "xoxb-" + "1234567890-abcdEFGHijkl"
+PEM = "-----BEGIN RSA " + "PRIVATE KEY-----"
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (AWS_KEY_ID, "an AWS access key id"),
+        ("ASIA" + "Y34FZKBOKMUTVV7A", "an AWS access key id"),
+        (f"key {AWS_KEY_ID} of ci", "an AWS access key id"),
+        (AWS_SECRET, "an AWS secret access key"),
+        (GITHUB_TOKEN, "a GitHub token"),
+        ("gho_" + "A1b2C3d4" * 5, "a GitHub token"),
+        (SLACK_TOKEN, "a Slack token"),
+        (PEM, "a private key"),
+        # a whole key, line breaks included, is named as a key (not as bad characters)
+        (f"{PEM}\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----", "a private key"),
+    ],
+)
+def test_a_credential_shaped_tag_value_is_refused_without_echoing_it(value: str, kind: str) -> None:
+    # GIVEN a tag whose key says nothing, but whose value has a credential's shape
+    text = CONFIG.replace('Owner = "dev-team"', f'Note = "{value}"')
+    # WHEN the configuration is loaded
+    with pytest.raises(ConfigError) as caught:
+        settings_from_dict(tomllib.loads(text), file=FILE)
+    # THEN one line says what it looks like, and neither the value nor its secret part is in it
+    lines = [line for line in caught.value.problems if f"a tag value looks like {kind}" in line]
+    assert len(lines) == 1, caught.value.problems
+    assert "environments.dev.tags.Note" in lines[0]
+    secret = value.replace("\\n", "\n")
+    for part in (secret, secret[4:24], secret[-12:]):
+        assert all(part not in line for line in caught.value.problems), (part, caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39",  # a git commit id (40 hex digits)
+        "arn:aws:iam::123456789012:role/deployer",
+        "platform/payments/checkout-api/v1.2.3",
+        "AKIAPOLITAN",  # the prefix in a word
+        "ghp_short",
+        "BEGIN PRIVATE KEY",
+        "a" * 40,
+    ],
+)
+def test_tag_values_that_only_resemble_a_credential_pass(value: str) -> None:
+    text = CONFIG.replace('Owner = "dev-team"', f'Note = "{value}"')
+    settings = settings_from_dict(tomllib.loads(text), file=FILE)
+    assert settings.environments["dev"].tags["Note"] == value

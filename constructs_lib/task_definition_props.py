@@ -208,21 +208,7 @@ def task_problems(
         )
     if not any(c.essential for c in containers):
         found.append(("containers", names, "at least one container must be essential (essential = true)"))
-    owners: dict[tuple[int, str], str] = {}
-    for c in containers:
-        for index, mapping in enumerate(c.ports):
-            key = (mapping.container_port, mapping.protocol)
-            other = owners.setdefault(key, c.name)
-            if other != c.name:
-                field = "container_port" if index == 0 and c.container_port is not None else "port_mappings"
-                found.append(
-                    (
-                        f"containers.{c.name}.{field}",
-                        mapping.container_port,
-                        f"{mapping.protocol} port {mapping.container_port} is also {other}'s: the containers "
-                        "of a task share one network namespace",
-                    )
-                )
+    found += _port_problems(containers, network_mode)
     cpu_total = sum(c.cpu or 0 for c in containers)
     if cpu is not None and cpu_total > cpu:
         found.append(
@@ -324,6 +310,57 @@ def _network_problems(
                         f"containers.{c.name}.volumes_from",
                         source.source_container,
                         f"names no container of this task (containers: {', '.join(names)})",
+                    )
+                )
+    return found
+
+
+def _port_problems(
+    containers: Sequence[ContainerProps], network_mode: NetworkMode
+) -> list[tuple[str, Any, str]]:
+    """Two containers that would bind one port. awsvpc and host: the containers share one
+    network (the task's, the instance's), so a container port is one container's. bridge: each
+    container has its own namespace, so only a fixed host port (not 0) can clash."""
+    found: list[tuple[str, Any, str]] = []
+    if network_mode == "bridge":
+        bound: dict[tuple[int, str], str] = {}
+        for c in containers:
+            # container_port has no host port of its own: dynamic (0) in bridge
+            for index, mapping in enumerate(c.port_mappings):
+                port = mapping.host_port_in(network_mode)
+                if port == 0:
+                    continue
+                key = (port, mapping.protocol)
+                if key not in bound:
+                    bound[key] = c.name
+                    continue
+                by = "another of its port mappings" if bound[key] == c.name else bound[key]
+                found.append(
+                    (
+                        f"containers.{c.name}.port_mappings.{index}.host_port",
+                        port,
+                        f"{mapping.protocol} host port {port} is also bound by {by}: an instance's host port "
+                        "takes one mapping (0 lets the instance pick a free one)",
+                    )
+                )
+        return found
+    shared = (
+        "the containers of a task share one network namespace"
+        if network_mode == "awsvpc"
+        else "the containers of a host-network task share the instance's network"
+    )
+    owners: dict[tuple[int, str], str] = {}
+    for c in containers:
+        for index, mapping in enumerate(c.ports):
+            key = (mapping.container_port, mapping.protocol)
+            other = owners.setdefault(key, c.name)
+            if other != c.name:
+                field = "container_port" if index == 0 and c.container_port is not None else "port_mappings"
+                found.append(
+                    (
+                        f"containers.{c.name}.{field}",
+                        mapping.container_port,
+                        f"{mapping.protocol} port {mapping.container_port} is also {other}'s: {shared}",
                     )
                 )
     return found

@@ -201,6 +201,39 @@ INVALID: dict[str, tuple[str, Callable[[dict[str, Any]], None], str, str, str]] 
         "['helper']",
         "only in bridge networking (not awsvpc)",
     ),
+    "two containers on one fixed host port in bridge": (
+        "bridge",
+        _both(
+            _set("services.api.port_mappings", [{"container_port": 9090, "host_port": 9090}]),
+            _set(
+                "services.api.containers.cache.port_mappings", [{"container_port": 6379, "host_port": 9090}]
+            ),
+        ),
+        "services.api.containers.cache.port_mappings.0.host_port",
+        "9090",
+        "tcp host port 9090 is also bound by api: an instance's host port takes one mapping",
+    ),
+    "one fixed host port twice in a bridge container": (
+        "bridge",
+        _set(
+            "services.api.port_mappings",
+            [{"container_port": 9090, "host_port": 9090}, {"container_port": 9091, "host_port": 9090}],
+        ),
+        "services.api.port_mappings.1.host_port",
+        "9090",
+        "is also bound by another of its port mappings",
+    ),
+    "two containers on one container port in host networking": (
+        "bridge",
+        _both(
+            _set("services.api.network_mode", "host"),
+            _set("services.api.links", []),
+            _set("services.api.containers.cache.port_mappings", [{"container_port": 8080}]),
+        ),
+        "services.api.containers.cache.port_mappings",
+        "8080",
+        "tcp port 8080 is also api's: the containers of a host-network task share the instance's network",
+    ),
     "FARGATE_SPOT with an EC2 launch type": (
         "spot",
         _set(
@@ -325,6 +358,17 @@ def _drop_none(node: Any) -> None:
             del node[key]
         for value in node.values():
             _drop_none(value)
+
+
+def test_two_bridge_containers_may_listen_on_one_container_port() -> None:
+    # GIVEN the ec2-bridge example with the cache also listening on the app's port 8080, both
+    # on dynamic host ports (each bridge container has its own network namespace)
+    raw = tomllib.loads(EC2_BRIDGE.read_text())
+    raw["services"]["api"]["containers"]["cache"]["port_mappings"] = [{"container_port": 8080}]
+    # WHEN loaded THEN it is accepted, each port mapped to a dynamic host port
+    api = settings_from_dict(raw, file=FILE).environments["local"].service("api")
+    (cache,) = [c for c in api.sidecars if c.name == "cache"]
+    assert [(m.container_port, m.host_port_in("bridge")) for m in cache.ports] == [(8080, 0)]
 
 
 def test_compute_says_which_tasks_it_runs() -> None:

@@ -1,11 +1,13 @@
 """An environment in another AWS account, reached through a role (issue 13), end to end on the
 emulator: moto keeps one set of resources per account and answers AssumeRole with credentials
-of the role's account. Terraform's provider assumes the role, the timestamp redeploy's `aws`
-command assumes it too, and `ecs-release` acts there, behind the account guard. The same
-deploy carries the project's, the environment's and the service's tags (one deploy, two tests)."""
+of the role's account. `ecs-release bootstrap` creates the state bucket there, Terraform's
+provider and S3 backend assume the role, the timestamp redeploy's `aws` command assumes it too,
+and `ecs-release` acts there, behind the account guard. The same deploy carries the project's,
+the environment's and the service's tags (one deploy, three tests)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,11 @@ from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 
+
 SECOND_ACCOUNT = "222222222222"
 ROLE = f"arn:aws:iam::{SECOND_ACCOUNT}:role/deployer"
+BUCKET, KEY = "acct-second-state", "acct/local.tfstate"
+STATE = f'state = {{ backend = "s3", bucket = "{BUCKET}", key = "{KEY}", region = "us-east-1" }}'
 CONFIG = f"""
 [project]
 name = "acct"
@@ -39,7 +44,7 @@ region = "us-east-1"
 emulator_endpoint = "http://127.0.0.1:5000"
 log_retention_days = 1
 network = {{ use_default_vpc = true, assign_public_ip = true }}
-state = {{ backend = "local", path = "terraform.acct.tfstate" }}
+{STATE}
 aws = {{ account_id = "{SECOND_ACCOUNT}", role_arn = "{ROLE}", session_name = "ci-7" }}
 tags = {{ Stage = "local" }}
 """
@@ -82,7 +87,10 @@ def deployed(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> De
     config = work / "ecs-cd.toml"
     config.write_text(CONFIG)
     env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": emulator.endpoint}
-    # (the image in the account's own ECR: `deploy` verifies it is there)
+    # (the state bucket bootstrapped in that account, the image in the account's own ECR:
+    # `deploy` verifies both)
+    bootstrapped = run_release_process(env, "bootstrap", "local")
+    assert bootstrapped.returncode == 0, bootstrapped.stdout + bootstrapped.stderr
     push_image(in_second_account(emulator, "ecr"), "acct-api", "1.0.0")
     tagged = run_release_process(env, "set-tag", "local", "api", "1.0.0")
     assert tagged.returncode == 0, tagged.stdout + tagged.stderr
@@ -102,6 +110,19 @@ def test_the_environment_deploys_into_the_roles_account(deployed: Deployed) -> N
     assert "null_resource" in deployed.run.stderr and "Creation complete" in deployed.run.stderr
     # AND nothing was created in the credentials' own account
     assert deployed.emulator.client("ecs").list_clusters()["clusterArns"] == []
+
+
+def test_the_state_is_in_the_roles_account(deployed: Deployed) -> None:
+    # THEN the S3 backend assumed the role: the state object is in the second account's bucket
+    s3 = deployed.client("s3")
+    state = json.loads(s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read())
+    assert {"aws_ecs_service", "aws_ecs_task_definition"} <= {r["type"] for r in state["resources"]}
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    # AND deploy's own verify saw the bucket there
+    assert f"state bucket {BUCKET} keeps versions" in deployed.run.json["verify"]["passed"]
+    # AND the credentials' own account has no such bucket
+    own = [b["Name"] for b in deployed.emulator.client("s3").list_buckets()["Buckets"]]
+    assert BUCKET not in own
 
 
 def test_every_resource_carries_the_tags(deployed: Deployed) -> None:
@@ -133,10 +154,11 @@ def test_terraform_itself_refuses_the_wrong_account(
     # GIVEN an environment that names an account the credentials are not for, deployed with
     # the cdktf CLI directly (as `cdktf deploy local` by hand, without ecs-release's guard)
     config = tmp_path / "ecs-cd.toml"
+    # (and a local state: the own account has no state bucket, and the provider is under test)
     config.write_text(
-        CONFIG.replace(f', role_arn = "{ROLE}", session_name = "ci-7"', "").replace(
-            f'account_id = "{SECOND_ACCOUNT}"', 'account_id = "999999999999"'
-        )
+        CONFIG.replace(f', role_arn = "{ROLE}", session_name = "ci-7"', "")
+        .replace(f'account_id = "{SECOND_ACCOUNT}"', 'account_id = "999999999999"')
+        .replace(STATE, 'state = { backend = "local", path = "terraform.acct.tfstate" }')
     )
     env = tool_environment(
         tf_setup, emulator_endpoint=emulator.endpoint, extra={"ECS_CD_CONFIG": str(config)}

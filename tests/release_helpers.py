@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -75,6 +76,16 @@ def run_release_process(env: Mapping[str, str], *args: str) -> ProcessRun:
         check=False,
     )
     return ProcessRun(done.returncode, done.stdout, done.stderr, started, time.monotonic())
+
+
+def readme_sample(marker: str) -> list[str]:
+    """The lines of README's ```text block between ``marker``'s comments (indented in a list)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = re.search(
+        rf"<!-- {marker}:start -->\n *```text\n(.*?)\n *```\n *<!-- {marker}:end -->", readme, re.S
+    )
+    assert block, f"README.md lost its {marker} markers"
+    return [line.strip() for line in block.group(1).splitlines()]
 
 
 RELEASE_CONFIG = """

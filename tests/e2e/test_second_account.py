@@ -3,7 +3,7 @@ emulator: moto keeps one set of resources per account and answers AssumeRole wit
 of the role's account. `ecs-release bootstrap` creates the state bucket there, Terraform's
 provider and S3 backend assume the role, the timestamp redeploy's `aws` command assumes it too,
 and `ecs-release` acts there, behind the account guard. The same deploy carries the project's,
-the environment's and the service's tags (one deploy, three tests)."""
+the environment's and the service's tags (one deploy, four tests)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
-from tests.release_helpers import ProcessRun, run_release_process
+from tests.release_helpers import ProcessRun, readme_sample, run_release_process
 from toolchain.cdktf_cli import deploy, tool_environment
 from toolchain.terraform_offline import TerraformSetup
 
@@ -75,6 +75,7 @@ def in_second_account(emulator: Emulator, service: str) -> Any:
 class Deployed:
     run: ProcessRun
     emulator: Emulator
+    config: Path
 
     def client(self, service: str) -> Any:
         return in_second_account(self.emulator, service)
@@ -99,7 +100,7 @@ def deployed(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> De
         env, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(work / "out")
     )
     assert run.returncode == 0, run.stdout + run.stderr[-6000:]
-    return Deployed(run, emulator)
+    return Deployed(run, emulator, config)
 
 
 def test_the_environment_deploys_into_the_roles_account(deployed: Deployed) -> None:
@@ -123,6 +124,16 @@ def test_the_state_is_in_the_roles_account(deployed: Deployed) -> None:
     # AND the credentials' own account has no such bucket
     own = [b["Name"] for b in deployed.emulator.client("s3").list_buckets()["Buckets"]]
     assert BUCKET not in own
+
+
+def test_verify_passes_in_the_roles_account_as_the_readme_shows(deployed: Deployed) -> None:
+    # WHEN the deployed environment is verified
+    env = {"ECS_CD_CONFIG": str(deployed.config), "ECS_CD_EMULATOR_ENDPOINT": deployed.emulator.endpoint}
+    run = run_release_process(env, "verify", "local")
+    # THEN every check passed in the second account, and README's sample is this run's output
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.json["problems"] == []
+    assert run.stderr.splitlines() == readme_sample("verify-sample")
 
 
 def test_every_resource_carries_the_tags(deployed: Deployed) -> None:

@@ -11,7 +11,7 @@ import pytest
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from release import errors
-from tests.release_helpers import Run, run_cli
+from tests.release_helpers import Run, readme_sample, run_cli
 
 SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/vf/db-password"
 MISSING_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:vf/api-key-AbCdEf"
@@ -173,6 +173,8 @@ def test_an_unversioned_unencrypted_bucket_and_a_missing_listener_are_one_line_e
         f"listener {MISSING_LISTENER} does not exist (load_balancer.listener_arn)",
     ]
     assert run.stderr.count("problem: ") == 3
+    # AND README shows this run's output as its sample of problems
+    assert run.stderr.splitlines() == readme_sample("verify-problems-sample"), run.stderr
 
 
 def test_a_bootstrapped_bucket_and_a_listener_that_exists_pass(emu: Emulator, tmp_path: Path) -> None:

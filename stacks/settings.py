@@ -143,6 +143,26 @@ class ServiceLoadBalancerSettings(ListenerRule):
     container: ContainerName | None = None
 
 
+def _overrides_fit(command: list[str]) -> list[str]:
+    # RunTask refuses container overrides above 8192 characters in all.
+    if sum(len(part) for part in command) > 8000:
+        raise ValueError("must be at most 8000 characters in all (RunTask's overrides limit)")
+    return command
+
+
+class PreDeploy(_Model):
+    """A one-off task `ecs-release deploy` runs on a service's new revision before the service
+    rolls to it (a database migration): the rollout goes on only if it exits 0."""
+
+    # The command, run in ``container`` (default: the app container, named after the service).
+    command: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1)]], Field(min_length=1), AfterValidator(_overrides_fit)
+    ]
+    container: ContainerName | None = None
+    # How long the task may take, from RunTask to STOPPED (default 15 minutes).
+    timeout_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 900
+
+
 class ServiceSettings(_Model):
     """One service as it runs in one environment (defaults merged with overrides)."""
 
@@ -199,6 +219,8 @@ class ServiceSettings(_Model):
     deployment: Deployment = Field(default_factory=Deployment)
     load_balancer: ServiceLoadBalancerSettings | None = None
     autoscaling: Autoscaling | None = None
+    # A task run on the new revision before each rollout (ecs-release deploy): default none.
+    pre_deploy: PreDeploy | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -310,6 +332,17 @@ def _service_conflicts(
             shown = _NO_VALUE if target == service.name else target
             what = "container_port" if target == service.name else f"containers.{target}.container_port"
             found.append((where, shown, f"needs {what} (the port the target group sends to)"))
+    pre_deploy = service.pre_deploy
+    container = pre_deploy.container if pre_deploy is not None else None
+    if container is not None and container != service.name and container not in service.containers:
+        found.append(
+            (
+                "pre_deploy.container",
+                container,
+                f"names no container of the service (containers: "
+                f"{', '.join([service.name, *service.containers])})",
+            )
+        )
     scaling = service.autoscaling
     if scaling is not None and not scaling.min_capacity <= service.desired_count <= scaling.max_capacity:
         found.append(
@@ -590,6 +623,7 @@ _OVERRIDABLE = frozenset(
         "deployment",
         "load_balancer",
         "autoscaling",
+        "pre_deploy",
         # the app container's fields and the other containers (merged container by container)
         "command",
         "entry_point",

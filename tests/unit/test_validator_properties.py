@@ -1901,6 +1901,7 @@ OVERRIDABLE = frozenset(
         "deployment",
         "load_balancer",
         "autoscaling",
+        "pre_deploy",
         # the app container's fields and the other containers
         "command",
         "entry_point",

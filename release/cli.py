@@ -952,11 +952,14 @@ def _deploy(
         return (str(found["id"]), str(svc.get("taskDefinition", ""))) if found else None
 
     outdir = prepare_output(outdir)
+    gated = [t for t in ts if t.service.pre_deploy is not None]
     try:
         setup = terraform_setup(CACHE_DIR)
         # A service stack depends on the environment's (cluster) stack; deploying it alone
         # is the point of the split, so cdktf must not insist on deploying the cluster too.
         extra = ["--ignore-missing-stack-dependencies"] if only is not None else []
+        if gated:
+            extra.append("--skip-synth")  # the gate synthesized, and gated exactly that
         argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
         lock_timeout = env_settings.state.lock_timeout_seconds
         tool_env = tool_environment(
@@ -969,6 +972,10 @@ def _deploy(
     except ToolError as exc:
         raise DeployNotStarted(f"{exc}; nothing was applied") from None
     before = {t.service.name: primary(t) for t in ts}
+    gates: list[dict[str, Any]] = []
+    if gated:
+        stage[0] = "ran"
+        gates = _pre_deploy(rt, env_settings, gated, stacks, outdir, tool_env, terraform, poll)
     rt.out.say("running: " + " ".join(argv[1:]))
     printing = threading.Lock()
 
@@ -1030,6 +1037,7 @@ def _deploy(
         "rollouts": [],
         "lock_waits": lock_waits,
         "verify": verified,
+        "pre_deploy": gates,
     }
     failures = []
     for t in ts:
@@ -1052,6 +1060,121 @@ def _deploy(
     if failures:
         raise RolloutFailed("; ".join(failures), details=payload)
     return payload
+
+
+def _pre_deploy(
+    rt: Runtime,
+    env_settings: EnvironmentSettings,
+    gated: list[Target],
+    stacks: list[str],
+    outdir: Path,
+    tool_env: dict[str, str],
+    terraform: str,
+    poll: float,
+) -> list[dict[str, Any]]:
+    """Synthesize, then per gated service register its new revision and run its pre-deploy task
+    on it (release/pre_deploy.py); a task that does not exit 0 stops the deploy (exit 1)."""
+    from core.names import log_group_name, service_stack_name
+    from release.logs import last_lines
+    from release.pre_deploy import Gate, run_gate
+    from release.pre_deploy import terraform as run_terraform
+    from toolchain.cdktf_cli import cdktf
+
+    env = env_settings.name
+    synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
+    if synth.returncode != 0:
+        tail = (synth.stdout + synth.stderr).strip().splitlines()
+        detail = f": {tail[-1][:300]}" if tail else ""
+        raise DeployNotStarted(
+            f"deploy {env} stopped before Terraform ran, synthesis failed (cdktf synth exited with "
+            f"{synth.returncode}){detail}; nothing was applied"
+        )
+    split = env_settings.stack_per_service
+    if split and env in stacks:
+        # The service stacks read the cluster from the environment's stack: it goes first, whole
+        # (it holds no service, so nothing rolls), as cdktf deploy would order it.
+        directory = outdir / "stacks" / env
+        for args in (
+            ["init", "-input=false", "-no-color"],
+            ["apply", "-input=false", "-no-color", "-auto-approve"],
+        ):
+            ran = run_terraform(
+                terraform,
+                args,
+                cwd=directory,
+                env=tool_env,
+                show=rt.out.raw,
+                what=f"terraform {args[0]} of {env}",
+            )
+            if ran.returncode != 0:
+                said = "may have applied part of its plan" if args[0] == "apply" else "applied nothing"
+                raise DeployFailed(
+                    f"terraform {args[0]} of stack {env}, before the pre-deploy tasks, failed (output "
+                    f"above): it {said}; no service was rolled out"
+                )
+    all_services = tuple(t.service.name for t in targets(rt.settings, env, None))
+    outcomes: list[dict[str, Any]] = []
+    for t in gated:
+        pre = t.service.pre_deploy
+        assert pre is not None
+        stack = service_stack_name(env, t.service.name) if split else env
+        gate = Gate(
+            service=t.service.name,
+            command=tuple(pre.command),
+            container=pre.container or t.service.name,
+            timeout_seconds=pre.timeout_seconds,
+            stack=stack,
+            stack_dir=outdir / "stacks" / stack,
+            stack_services=(t.service.name,) if split else all_services,
+        )
+        aws = rt.aws(t.environment)
+        awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
+        awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
+        group = log_group_name(rt.settings.project, env, t.service.name)
+
+        def running(target: Target = t, aws: Aws = aws) -> str | None:
+            try:
+                return str(describe_service(aws, target.cluster, target.service_name)["taskDefinition"])
+            except BadInput:
+                return None
+
+        def lines(
+            task: Any, aws: Aws = aws, group: str = group, containers: list[str] = awslogs
+        ) -> list[str]:
+            if task.container not in containers:
+                return []
+            return [
+                line.text()
+                for line in last_lines(aws, group, task_id=task.task_id, containers=[task.container])
+            ]
+
+        outcome = run_gate(
+            gate,
+            terraform_binary=terraform,
+            env=tool_env,
+            aws=aws,
+            running_revision=running,
+            poll=poll,
+            say=rt.out.say,
+            show=rt.out.raw,
+            log_lines=lines,
+        )
+        outcomes.append(outcome.as_dict())
+        if outcome.ran:
+            rt.out.say(
+                f"{t.service.name}: pre-deploy task {outcome.outcome()}",
+                style="green" if outcome.passed else "bold red",
+            )
+        if not outcome.passed:
+            current = running()
+            stays = f"the service stays on {current}" if current else "the service was not created"
+            raise RolloutFailed(
+                f"deploy {env} stopped: the pre-deploy task of {t.service.name} ({' '.join(pre.command)}) "
+                f"{outcome.outcome()}; {stays}: the new revision {outcome.revision} is registered, "
+                "not rolled out" + (f" (Terraform: {outcome.applied})" if outcome.applied else ""),
+                details={"environment": env, "deployed": False, "pre_deploy": outcomes},
+            )
+    return outcomes
 
 
 def _locks_held(

@@ -45,13 +45,15 @@ class OneOff:
         }
 
 
-def run_request(service: dict[str, Any], container: str, command: Sequence[str]) -> dict[str, Any]:
+def run_request(
+    service: dict[str, Any], container: str, command: Sequence[str], *, started_by: str = STARTED_BY
+) -> dict[str, Any]:
     """RunTask's request: the service's revision, capacity and network, ``command`` in ``container``."""
     request: dict[str, Any] = {
         "cluster": service["clusterArn"],
         "taskDefinition": service["taskDefinition"],
         "count": 1,
-        "startedBy": STARTED_BY,
+        "startedBy": started_by,
         "overrides": {"containerOverrides": [{"name": container, "command": list(command)}]},
         "propagateTags": "TASK_DEFINITION",
     }
@@ -64,8 +66,10 @@ def run_request(service: dict[str, Any], container: str, command: Sequence[str])
     return request
 
 
-def start(aws: Aws, service: dict[str, Any], container: str, command: Sequence[str]) -> OneOff:
-    response = aws.call("ecs", "run_task", **run_request(service, container, command))
+def start(
+    aws: Aws, service: dict[str, Any], container: str, command: Sequence[str], *, started_by: str = STARTED_BY
+) -> OneOff:
+    response = aws.call("ecs", "run_task", **run_request(service, container, command, started_by=started_by))
     tasks = response.get("tasks", [])
     if not tasks:
         failures = "; ".join(

@@ -144,7 +144,8 @@ def terraform(
     show: Callable[[str], None] | None,
     what: str,
 ) -> TerraformRun:
-    """Run one Terraform command in its own session; ``show`` gets each output line.
+    """Run one Terraform command in its own session; ``show`` gets each output line (with its
+    line break).
 
     A SIGINT or SIGTERM to ecs-release is passed to Terraform as SIGINT, its graceful stop (it
     writes its state and releases its lock); once it has ended, ``Interrupted`` says so."""
@@ -171,7 +172,7 @@ def terraform(
         for line in process.stdout:
             lines.append(line)
             if show is not None:
-                show(line.rstrip("\n"))
+                show(line)
         code = process.wait()
     output = "".join(lines)
     applied = "Apply complete!" in output
@@ -201,7 +202,7 @@ _APPLYING = re.compile(r": (Creating|Modifying|Destroying)\.\.\.")
 
 
 def _failed(stack: str, what: str, ran: TerraformRun, show: Callable[[str], None]) -> DeployFailed:
-    show(ran.output[-4000:].rstrip())
+    show(ran.output[-4000:])
     if what == "apply" and _APPLYING.search(ran.output):
         outcome = "Terraform may have applied part of these targets; the service was not rolled out"
     else:

@@ -10,6 +10,7 @@ rollout's, the log lines') goes to the emulator."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
 from release.aws import Aws
 from release.pre_deploy import STARTED_BY
-from tests.release_helpers import Run, run_cli
+from tests.release_helpers import Run, readme_sample, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -199,6 +200,10 @@ def failing_migration(
     stubber.deactivate()
 
 
+def _timeless(line: str) -> str:
+    return re.sub(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z", "<time>", line.strip())
+
+
 def test_a_failing_migration_leaves_the_service_on_its_old_revision(
     lab: Lab, first: Run, failing_migration: list[tuple[str, dict[str, Any]]]
 ) -> None:
@@ -216,6 +221,10 @@ def test_a_failing_migration_leaves_the_service_on_its_old_revision(
     assert "pre-deploy task of api (./manage.py migrate) exited with 3" in error
     assert f"the service stays on {before['taskDefinition']}" in error
     assert "IntegrityError: duplicate key value violates unique constraint" in failed.stderr
+    # AND the README's sample is this run's own output (Terraform's lines and the times aside)
+    ours = re.compile(r"^(api: pre-deploy|task |  [0-9]{4}-|error: )")
+    said = [_timeless(line) for line in failed.stderr.splitlines() if ours.match(line)]
+    assert said == [_timeless(line) for line in readme_sample("pre-deploy-sample")]
     # AND the task ran the new revision, which Terraform registered, with the command
     (run_task,) = [kwargs for name, kwargs in failing_migration if name == "run_task"]
     new_revision = run_task["taskDefinition"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,10 +17,12 @@ import pytest
 
 from devkit.emulator import Emulator
 from release import errors
-from tests.release_helpers import run_cli
+from tests.release_helpers import readme_sample, run_cli
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 GROUP = "/ecs/lg/local/api"
+# Two tasks of the service, with ids as ECS gives them.
+ONE, TWO = "4f1c9e2a7b3d4e5f8a6b0c1d2e3f4a5b", "9b8a7c6d5e4f40312a1b2c3d4e5f6a7b"
 CONFIG = """
 [project]
 name = "lg"
@@ -52,9 +55,9 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         logs.create_log_group(logGroupName=GROUP)
         # What the awslogs driver writes: <prefix = container>/<container>/<task id>, per task
         written = {
-            "api/api/task-one": [(-300, "one: started"), (-100, "one: GET /health 200")],
-            "api/api/task-two": [(-200, "two: started"), (-30, "two: GET /orders 500")],
-            "agent/agent/task-one": [(-250, "agent ready")],
+            f"api/api/{ONE}": [(-300, "listening on :8080"), (-100, "GET /health 200")],
+            f"api/api/{TWO}": [(-200, "listening on :8080"), (-30, "GET /orders 500")],
+            f"agent/agent/{ONE}": [(-250, "agent ready")],
         }
         for stream, events in written.items():
             logs.create_log_stream(logGroupName=GROUP, logStreamName=stream)
@@ -80,12 +83,20 @@ def test_every_containers_lines_interleaved_by_time(emu: Emulator, config: Path)
     assert run.exit_code == 0, run.stderr
     shown = [line.split(" ", 1)[1] for line in run.stdout.splitlines()]
     assert shown == [
-        "api/task-one one: started",
-        "agent/task-one agent ready",
-        "api/task-two two: started",
-        "api/task-one one: GET /health 200",
-        "api/task-two two: GET /orders 500",
+        f"api/{ONE} listening on :8080",
+        f"agent/{ONE} agent ready",
+        f"api/{TWO} listening on :8080",
+        f"api/{ONE} GET /health 200",
+        f"api/{TWO} GET /orders 500",
     ]
+    # AND the README's sample is this output (the times aside)
+    assert [_timeless(line) for line in run.stdout.splitlines()] == [
+        _timeless(line) for line in readme_sample("logs-sample")
+    ]
+
+
+def _timeless(line: str) -> str:
+    return re.sub(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z ", "<time> ", line.strip())
 
 
 def test_one_container_and_a_shorter_window(emu: Emulator, config: Path) -> None:
@@ -95,8 +106,8 @@ def test_one_container_and_a_shorter_window(emu: Emulator, config: Path) -> None
     # THEN the two newest app lines, each with its time, container and task
     events = run.json["events"]
     assert [(e["container"], e["task"], e["message"]) for e in events] == [
-        ("api", "task-one", "one: GET /health 200"),
-        ("api", "task-two", "two: GET /orders 500"),
+        ("api", ONE, "GET /health 200"),
+        ("api", TWO, "GET /orders 500"),
     ]
     assert events[0]["timestamp_ms"] < events[1]["timestamp_ms"]
     assert run.json["log_group"] == GROUP
@@ -163,15 +174,15 @@ def test_follow_prints_new_lines_until_ctrl_c(emu: Emulator, config: Path) -> No
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert first.endswith("api/task-two two: GET /orders 500\n"), first
+        assert first.endswith(f"api/{TWO} GET /orders 500\n"), first
         # WHEN a task writes a new line
         emu.client("logs").put_log_events(
             logGroupName=GROUP,
-            logStreamName="api/api/task-two",
-            logEvents=[{"timestamp": now_ms(), "message": "two: GET /orders 200"}],
+            logStreamName=f"api/api/{TWO}",
+            logEvents=[{"timestamp": now_ms(), "message": "GET /orders 200"}],
         )
         # THEN it is printed, once
-        assert process.stdout.readline().endswith("api/task-two two: GET /orders 200\n")
+        assert process.stdout.readline().endswith(f"api/{TWO} GET /orders 200\n")
         # AND Ctrl-C ends the follow with exit 0 and no traceback
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=30)

@@ -501,8 +501,14 @@ def run_command(
     show_default="cdktf.out",
     help="cdktf output directory (the one deploy uses: local state lives there; env ECS_CD_OUTPUT).",
 )
+@click.option(
+    "--service",
+    "only",
+    default=None,
+    help="Only this service (and the changes of no service); in a split environment only its stack.",
+)
 @command
-def diff_command(rt: Runtime, env: str, outdir: Path) -> dict[str, Any]:
+def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[str, Any]:
     """What `deploy ENV` would change, per service in words: images old -> new, a new revision,
     restarts and why, scaling; then every other change, replacements and destroys in capitals.
     Synthesizes and runs `terraform plan`; applies nothing. Exit 0: no changes; 7: changes."""
@@ -518,10 +524,12 @@ def diff_command(rt: Runtime, env: str, outdir: Path) -> dict[str, Any]:
 
     env_settings = environment(rt.settings, env)
     rt.aws(env_settings)  # the account guard, before Terraform reads anything
-    ts = targets(rt.settings, env, None)
+    every = [t.service.name for t in targets(rt.settings, env, None)]
+    ts = targets(rt.settings, env, only)
     stacks = [env]
     if env_settings.stack_per_service:
-        stacks += [service_stack_name(env, t.service.name) for t in ts]
+        service_stacks = [service_stack_name(env, t.service.name) for t in ts]
+        stacks = service_stacks if only is not None else [env, *service_stacks]
     outdir = prepare_output(outdir)
     try:
         setup = terraform_setup(CACHE_DIR)
@@ -565,7 +573,9 @@ def diff_command(rt: Runtime, env: str, outdir: Path) -> dict[str, Any]:
             check=True,
         )
         resource_changes += json_lib.loads(shown.stdout).get("resource_changes", [])
-    services, others = summarize({"resource_changes": resource_changes}, [t.service.name for t in ts])
+    # Every service's resources are told apart, so that --service leaves out the others' changes.
+    services, others = summarize({"resource_changes": resource_changes}, every)
+    services = [s for s in services if s.service in {t.service.name for t in ts}]
     for service in services:
         for line in service.lines():
             rt.out.say(line)

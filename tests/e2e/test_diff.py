@@ -41,6 +41,7 @@ state = {{ backend = "local", path = "terraform.df.tfstate" }}
 class Diffs:
     clean: ProcessRun
     after_tag: ProcessRun
+    worker_only: ProcessRun  # --service worker after api's new tag
     revisions: tuple[int, int]  # the api family's revisions before and after the second diff
 
 
@@ -69,8 +70,9 @@ def diffs(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Diffs
     ecs = emulator.client("ecs")
     before = len(ecs.list_task_definitions(familyPrefix="df-local-api")["taskDefinitionArns"])
     after_tag = release("diff", "local", "--output", output)
+    worker_only = release("diff", "local", "--service", "worker", "--output", output)
     after = len(ecs.list_task_definitions(familyPrefix="df-local-api")["taskDefinitionArns"])
-    return Diffs(clean, after_tag, (before, after))
+    return Diffs(clean, after_tag, worker_only, (before, after))
 
 
 def test_no_changes_after_a_deploy(diffs: Diffs) -> None:
@@ -103,3 +105,12 @@ def test_the_words_a_reader_sees(diffs: Diffs) -> None:
     lines = diffs.after_tag.stderr.splitlines()
     assert f"  image of api: {REPOSITORY}:1.0.0 -> {REPOSITORY}:1.1.0" in lines
     assert "worker: no changes" in lines and "local: changes" in lines
+
+
+def test_one_service_is_asked_about_alone(diffs: Diffs) -> None:
+    # GIVEN api has a new tag; WHEN only the worker is asked about
+    run = diffs.worker_only
+    # THEN the worker has no changes, api is not reported, and the exit code says "no changes"
+    assert run.returncode == errors.OK, run.stdout + run.stderr[-4000:]
+    assert [s["service"] for s in run.json["services"]] == ["worker"]
+    assert run.json["changes"] is False and run.json["other_changes"] == []

@@ -613,7 +613,17 @@ def overview(rt: Runtime, envs: tuple[str, ...]) -> dict[str, Any]:
     for env in names:
         env_settings = environment(rt.settings, env)
         aws = rt.aws(env_settings)
-        cells += [cell(aws, t) for t in targets(rt.settings, env, None)]
+        sessions: dict[str, Aws] = {env_settings.region: aws}
+
+        def ecr(
+            region: str, env_settings: EnvironmentSettings = env_settings, sessions: dict[str, Aws] = sessions
+        ) -> Aws:
+            # The repository's own region (it may be elsewhere), with the environment's role.
+            if region not in sessions:
+                sessions[region] = rt.aws(env_settings, region)
+            return sessions[region]
+
+        cells += [cell(aws, t, ecr) for t in targets(rt.settings, env, None)]
     for line in table(cells, names):
         rt.out.say(line)
     return {"environments": names, "services": [c.as_dict() for c in cells]}

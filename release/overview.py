@@ -3,12 +3,16 @@ the pipeline or Terraform would have it run (drift)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from core.aws_formats import ecr_location
 from release.aws import Aws
-from release.errors import BadInput
+from release.errors import BadInput, ReleaseError
 from release.rollout import describe_service, primary_deployment
 from release.tags import read_tag
 from release.targets import Target
@@ -26,6 +30,9 @@ class Cell:
     tag: str | None = None  # what SSM (or the configuration) says should run
     deployed: bool = False
     image: str | None = None  # the app container's image the service runs
+    # The running image's digest, and its tags in ECR (an image pinned by digest names no tag).
+    digest: str | None = None
+    ecr_tags: list[str] = field(default_factory=list)
     revision: str | None = None
     rollout_state: str | None = None
     running: int = 0
@@ -35,10 +42,16 @@ class Cell:
 
     @property
     def running_tag(self) -> str | None:
-        if self.image is None or "@" in self.image:
+        """The tag of the image that runs: the image's own, else (pinned by digest) the tag SSM
+        names if ECR has that tag on this digest, else ECR's first tag of it."""
+        if self.image is None:
             return None
-        tail = self.image.rsplit("/", 1)[-1]
-        return tail.rsplit(":", 1)[1] if ":" in tail else None
+        tail = self.image.split("@", 1)[0].rsplit("/", 1)[-1]
+        if ":" in tail:
+            return tail.rsplit(":", 1)[1]
+        if self.tag in self.ecr_tags:
+            return self.tag
+        return self.ecr_tags[0] if self.ecr_tags else None
 
     def short(self) -> str:
         if not self.deployed:
@@ -55,6 +68,7 @@ class Cell:
             "deployed": self.deployed,
             "image": self.image,
             "running_tag": self.running_tag,
+            "digest": self.digest,
             "task_definition": self.revision,
             "rollout_state": self.rollout_state,
             "running": self.running,
@@ -64,8 +78,26 @@ class Cell:
         }
 
 
-def cell(aws: Aws, t: Target) -> Cell:
-    """What runs, what should, and the drift between them, for one target."""
+def _ecr_image(ecr: Callable[[str], Aws], repository: str, image_id: dict[str, str]) -> dict[str, Any] | None:
+    """ECR's details of one image of ``repository`` (in its own region and account), or None:
+    not in ECR, or ECR cannot be read (the overview still shows what it has)."""
+    location = ecr_location(repository)
+    if location is None:
+        return None
+    account, region, name = location
+    try:
+        found = ecr(region).call(
+            "ecr", "describe_images", registryId=account, repositoryName=name, imageIds=[image_id]
+        )
+    except (ClientError, ReleaseError):
+        return None
+    details = found.get("imageDetails", [])
+    return dict(details[0]) if details else None
+
+
+def cell(aws: Aws, t: Target, ecr: Callable[[str], Aws] | None = None) -> Cell:
+    """What runs, what should, and the drift between them, for one target; ``ecr``: a session
+    for a region, to read the images' digests and tags from ECR (None: not read)."""
     fixed = t.service.image_tag
     found = Cell(t.environment.name, t.service.name)
     if fixed is not None:
@@ -91,11 +123,41 @@ def cell(aws: Aws, t: Target) -> Cell:
         (c for c in containers if c.get("name") == t.service.name), containers[0] if containers else {}
     )
     found.image = app.get("image")
+    pinned = False
+    if found.image and ecr is not None:
+        repository, _, digest = str(found.image).partition("@")
+        pinned = bool(digest)
+        tail = repository.rsplit("/", 1)[-1]
+        if ":" in tail and not pinned:
+            repository, tag = repository.rsplit(":", 1)
+            image_id = {"imageTag": tag}
+        else:
+            repository = repository.rsplit(":", 1)[0] if ":" in tail else repository
+            image_id = {"imageDigest": digest}
+        details = _ecr_image(ecr, repository, image_id)
+        found.digest = digest or (str(details["imageDigest"]) if details else None)
+        found.ecr_tags = [str(x) for x in (details or {}).get("imageTags", [])]
+        if pinned and found.tag is not None and found.tag not in found.ecr_tags:
+            # SSM names another image than the pinned one runs (digest strategy): which one?
+            wanted = _ecr_image(ecr, repository, {"imageTag": found.tag})
+            if wanted is None:
+                found.drift.append(f"SSM says {found.tag}, which ECR does not have")
+            elif wanted.get("imageDigest") != digest:
+                runs = found.running_tag or digest.removeprefix("sha256:")[:12]
+                found.drift.append(
+                    f"SSM says {found.tag} ({str(wanted['imageDigest']).removeprefix('sha256:')[:12]}), "
+                    f"{runs} runs (not deployed yet)"
+                )
     tags = {x.get("key"): x.get("value") for x in task.get("tags", [])}
     if tags.get(MANAGED_BY[0]) != MANAGED_BY[1]:
         number = found.revision.rsplit(":", 1)[-1]
         found.drift.append(f"runs revision {number}, which Terraform did not register (changed outside)")
-    if found.tag is not None and found.running_tag is not None and found.tag != found.running_tag:
+    if (
+        not pinned
+        and found.tag is not None
+        and found.running_tag is not None
+        and found.tag != found.running_tag
+    ):
         found.drift.append(f"SSM says {found.tag}, {found.running_tag} runs (not deployed yet)")
     return found
 

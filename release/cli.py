@@ -22,7 +22,7 @@ import click
 from botocore.exceptions import ClientError
 
 from core.aws_formats import ecr_location
-from release import errors, signals
+from release import errors, signals, synth_cache
 from release import state as state_ops
 from release.aws import (
     CONNECT_TIMEOUT,
@@ -978,9 +978,6 @@ def _deploy(
         # A service stack depends on the environment's (cluster) stack; deploying it alone
         # is the point of the split, so cdktf must not insist on deploying the cluster too.
         extra = ["--ignore-missing-stack-dependencies"] if only is not None else []
-        if gated:
-            extra.append("--skip-synth")  # the gate synthesized, and gated exactly that
-        argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
         lock_timeout = env_settings.state.lock_timeout_seconds
         tool_env = tool_environment(
             setup,
@@ -991,11 +988,28 @@ def _deploy(
         terraform = find_terraform(tool_env)
     except ToolError as exc:
         raise DeployNotStarted(f"{exc}; nothing was applied") from None
+    synth_print = synth_cache.fingerprint(PROJECT_DIR, rt.config, tool_env)
+    synthesis = "reused" if synth_cache.reusable(outdir, synth_print, stacks) else "ran"
+    if synthesis == "reused":
+        rt.out.say(
+            f"synthesis reused: the configuration and the code are those of the synthesis in {outdir} "
+            f"(fingerprint {synth_print[:12]}), and a tag is read at plan time"
+        )
+    else:
+        synth_cache.forget(outdir)  # a synthesis that fails half-way leaves no record behind
+    if gated or synthesis == "reused":
+        extra.append("--skip-synth")  # what was gated (or reused) is what deploys
+    try:
+        argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
+    except ToolError as exc:
+        raise DeployNotStarted(f"{exc}; nothing was applied") from None
     before = {t.service.name: primary(t) for t in ts}
     gates: list[dict[str, Any]] = []
     if gated:
         stage[0] = "ran"
-        gates = _pre_deploy(rt, env_settings, gated, stacks, outdir, tool_env, terraform, poll)
+        gates = _pre_deploy(rt, env_settings, gated, stacks, outdir, tool_env, terraform, poll, synthesis)
+        if synthesis == "ran":
+            synth_cache.record(outdir, synth_print)
     rt.out.say("running: " + " ".join(argv[1:]))
     printing = threading.Lock()
 
@@ -1043,6 +1057,8 @@ def _deploy(
             say=say,
             finish_seconds=finish_timeout,
         )
+    if synthesis == "ran" and not gated and ran.terraform_ran:
+        synth_cache.record(outdir, synth_print)  # Terraform started: the synthesis succeeded
     if ran.stopping.signal_number is not None:
         raise interruption(env, ran, locks_held=_locks_held(rt, env_settings, spots, outdir, stacks))
     lock_waits = watch.waits if watch is not None else []
@@ -1058,6 +1074,7 @@ def _deploy(
         "lock_waits": lock_waits,
         "verify": verified,
         "pre_deploy": gates,
+        "synthesis": synthesis,
     }
     failures = []
     for t in ts:
@@ -1091,6 +1108,7 @@ def _pre_deploy(
     tool_env: dict[str, str],
     terraform: str,
     poll: float,
+    synthesis: str,
 ) -> list[dict[str, Any]]:
     """Synthesize, then per gated service register its new revision and run its pre-deploy task
     on it (release/pre_deploy.py); a task that does not exit 0 stops the deploy (exit 1)."""
@@ -1101,8 +1119,8 @@ def _pre_deploy(
     from toolchain.cdktf_cli import cdktf
 
     env = env_settings.name
-    synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
-    if synth.returncode != 0:
+    synth = cdktf(["synth", "--output", str(outdir)], env=tool_env) if synthesis == "ran" else None
+    if synth is not None and synth.returncode != 0:
         tail = (synth.stdout + synth.stderr).strip().splitlines()
         detail = f": {tail[-1][:300]}" if tail else ""
         raise DeployNotStarted(

@@ -44,6 +44,8 @@ def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_pat
         )
         # THEN the rollout of the deployment it started completed, on the new image
         assert deployed.exit_code == 0, deployed.stdout + deployed.stderr[-4000:]
+        # AND the second release, a new tag only, reused the first one's synthesis
+        assert deployed.json["synthesis"] == ("ran" if tag == "5.0.0" else "reused")
         (rollout,) = deployed.json["rollouts"]
         assert (rollout["service"], rollout["outcome"]) == ("api", "COMPLETED")
         task_definition, image, primary = _running(emulator)

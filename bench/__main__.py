@@ -1,4 +1,4 @@
-"""`make bench`: run the benchmarks and print their tables (`python -m bench [synth] [strategies]`)."""
+"""`make bench`: run the benchmarks and print their tables (`python -m bench [synth|strategies|split]…`)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,17 @@ import os
 import platform
 import sys
 
-from bench import image_strategies, synth
+from bench import image_strategies, split, synth
 
 
 def main(argv: list[str]) -> int:
-    chosen = set(argv) or {"synth", "strategies"}
-    unknown = chosen - {"synth", "strategies"}
+    known = {"synth", "strategies", "split"}
+    chosen = set(argv) or known
+    unknown = chosen - known
     if unknown:
         print(
-            f"unknown benchmark(s): {', '.join(sorted(unknown))} (known: synth, strategies)", file=sys.stderr
+            f"unknown benchmark(s): {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})",
+            file=sys.stderr,
         )
         return 2
     cpu = platform.processor() or platform.machine()
@@ -25,6 +27,9 @@ def main(argv: list[str]) -> int:
     if "strategies" in chosen:
         print("\n## Image strategies (emulator, plain Terraform)\n", flush=True)
         print(image_strategies.table(image_strategies.run()), flush=True)
+    if "split" in chosen:
+        print("\n## First deploy of 20 services: one stack, or split with a bound (emulator)\n", flush=True)
+        print(split.table(split.run()), flush=True)
     return 0
 
 

@@ -51,9 +51,10 @@ def test_service_stacks_deploy_in_parallel_with_separate_states(emulator: Emulat
 
     assert release("bootstrap", "dev")[0] == 0
     # GIVEN the environment's cluster stack deployed
-    code, out, _, _ = release("deploy", "dev", "--output", str(tmp_path / "all"))
+    code, out, _, _ = release("deploy", "dev", "--parallel", "1", "--output", str(tmp_path / "all"))
     assert code == 0, out
     assert json.loads(out)["stacks"] == ["dev", "dev-api", "dev-worker"]
+    assert json.loads(out)["parallel"] == 1  # cdktf was told to deploy one stack at a time
     # (its three stacks took three locks in turn, all its own: no wait is reported)
     assert json.loads(out)["lock_waits"] == []
     # WHEN api's CI released 1.1.0, and each service's pipeline deploys only its own stack,

@@ -26,3 +26,17 @@ def test_generated_configurations_are_valid() -> None:
         settings = settings_from_dict(tomllib.loads(generated_config(services)), file="bench")
         assert sorted(settings.environments) == ["dev", "local", "prod", "staging"]
         assert all(len(env.services) == services for env in settings.environments.values())
+
+
+def test_the_split_benchmark_compares_the_same_services_split_and_not() -> None:
+    import tomllib
+
+    from bench.split import config
+
+    single, split = (
+        settings_from_dict(tomllib.loads(config(20, flag)), file="bench").environments["local"]
+        for flag in (False, True)
+    )
+    assert (single.stack_per_service, split.stack_per_service) == (False, True)
+    assert [s.name for s in single.services] == [s.name for s in split.services]
+    assert len(split.services) == 20

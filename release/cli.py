@@ -1141,92 +1141,121 @@ def _pre_deploy(
             f"deploy {env} stopped before Terraform ran, synthesis failed (cdktf synth exited with "
             f"{synth.returncode}){detail}; nothing was applied"
         )
-    split = env_settings.stack_per_service
-    if split and env in stacks:
-        # The service stacks read the cluster from the environment's stack: it goes first, whole
-        # (it holds no service, so nothing rolls), as cdktf deploy would order it.
-        directory = outdir / "stacks" / env
-        for args in (
-            ["init", "-input=false", "-no-color"],
-            ["apply", "-input=false", "-no-color", "-auto-approve"],
-        ):
-            ran = run_terraform(
-                terraform,
-                args,
-                cwd=directory,
-                env=tool_env,
-                show=rt.out.raw,
-                what=f"terraform {args[0]} of {env}",
-            )
-            if ran.returncode != 0:
-                said = "may have applied part of its plan" if args[0] == "apply" else "applied nothing"
-                raise DeployFailed(
-                    f"terraform {args[0]} of stack {env}, before the pre-deploy tasks, failed (output "
-                    f"above): it {said}; no service was rolled out"
+    done: list[str] = []  # applies that finished: the environment's stack, earlier gates
+    started: list[str] = []  # applies that started (the current gate's too)
+
+    def gates() -> list[dict[str, Any]]:
+        split = env_settings.stack_per_service
+        if split and env in stacks:
+            # The service stacks read the cluster from the environment's stack: it goes first, whole
+            # (it holds no service, so nothing rolls), as cdktf deploy would order it.
+            directory = outdir / "stacks" / env
+            for args in (
+                ["init", "-input=false", "-no-color"],
+                ["apply", "-input=false", "-no-color", "-auto-approve"],
+            ):
+                if args[0] == "apply":
+                    started.append(f"the environment's stack {env}")
+                ran = run_terraform(
+                    terraform,
+                    args,
+                    cwd=directory,
+                    env=tool_env,
+                    show=rt.out.raw,
+                    what=f"terraform {args[0]} of {env}",
                 )
-    all_services = tuple(t.service.name for t in targets(rt.settings, env, None))
-    outcomes: list[dict[str, Any]] = []
-    for t in gated:
-        pre = t.service.pre_deploy
-        assert pre is not None
-        stack = service_stack_name(env, t.service.name) if split else env
-        gate = Gate(
-            service=t.service.name,
-            command=tuple(pre.command),
-            container=pre.container or t.service.name,
-            timeout_seconds=pre.timeout_seconds,
-            stack=stack,
-            stack_dir=outdir / "stacks" / stack,
-            stack_services=(t.service.name,) if split else all_services,
-        )
-        aws = rt.aws(t.environment)
-        awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
-        awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
-        group = log_group_name(rt.settings.project, env, t.service.name)
-
-        def running(target: Target = t, aws: Aws = aws) -> str | None:
-            try:
-                return str(describe_service(aws, target.cluster, target.service_name)["taskDefinition"])
-            except BadInput:
-                return None
-
-        def lines(
-            task: Any, aws: Aws = aws, group: str = group, containers: list[str] = awslogs
-        ) -> list[str]:
-            if task.container not in containers:
-                return []
-            return [
-                line.text()
-                for line in last_lines(aws, group, task_id=task.task_id, containers=[task.container])
-            ]
-
-        outcome = run_gate(
-            gate,
-            terraform_binary=terraform,
-            env=tool_env,
-            aws=aws,
-            running_revision=running,
-            poll=poll,
-            say=rt.out.say,
-            show=rt.out.raw,
-            log_lines=lines,
-        )
-        outcomes.append(outcome.as_dict())
-        if outcome.ran:
-            rt.out.say(
-                f"{t.service.name}: pre-deploy task {outcome.outcome()}",
-                style="green" if outcome.passed else "bold red",
+                if ran.returncode != 0:
+                    said = "may have applied part of its plan" if args[0] == "apply" else "applied nothing"
+                    raise DeployFailed(
+                        f"terraform {args[0]} of stack {env}, before the pre-deploy tasks, failed (output "
+                        f"above): it {said}; no service was rolled out"
+                    )
+            done.append(f"the environment's stack {env}")
+        all_services = tuple(t.service.name for t in targets(rt.settings, env, None))
+        outcomes: list[dict[str, Any]] = []
+        for t in gated:
+            pre = t.service.pre_deploy
+            assert pre is not None
+            stack = service_stack_name(env, t.service.name) if split else env
+            gate = Gate(
+                service=t.service.name,
+                command=tuple(pre.command),
+                container=pre.container or t.service.name,
+                timeout_seconds=pre.timeout_seconds,
+                stack=stack,
+                stack_dir=outdir / "stacks" / stack,
+                stack_services=(t.service.name,) if split else all_services,
             )
-        if not outcome.passed:
-            current = running()
-            stays = f"the service stays on {current}" if current else "the service was not created"
-            raise RolloutFailed(
-                f"deploy {env} stopped: the pre-deploy task of {t.service.name} ({' '.join(pre.command)}) "
-                f"{outcome.outcome()}; {stays}: the new revision {outcome.revision} is registered, "
-                "not rolled out" + (f" (Terraform: {outcome.applied})" if outcome.applied else ""),
-                details={"environment": env, "deployed": False, "pre_deploy": outcomes},
+            aws = rt.aws(t.environment)
+            awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
+            awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
+            group = log_group_name(rt.settings.project, env, t.service.name)
+
+            def running(target: Target = t, aws: Aws = aws) -> str | None:
+                try:
+                    return str(describe_service(aws, target.cluster, target.service_name)["taskDefinition"])
+                except BadInput:
+                    return None
+
+            def lines(
+                task: Any, aws: Aws = aws, group: str = group, containers: list[str] = awslogs
+            ) -> list[str]:
+                if task.container not in containers:
+                    return []
+                return [
+                    line.text()
+                    for line in last_lines(aws, group, task_id=task.task_id, containers=[task.container])
+                ]
+
+            outcome = run_gate(
+                gate,
+                terraform_binary=terraform,
+                env=tool_env,
+                aws=aws,
+                running_revision=running,
+                poll=poll,
+                say=rt.out.say,
+                show=rt.out.raw,
+                log_lines=lines,
+                applying=functools.partial(started.append, f"the new revision of {t.service.name}"),
             )
-    return outcomes
+            outcomes.append(outcome.as_dict())
+            if outcome.ran:
+                rt.out.say(
+                    f"{t.service.name}: pre-deploy task {outcome.outcome()}",
+                    style="green" if outcome.passed else "bold red",
+                )
+            if not outcome.passed:
+                current = running()
+                stays = f"the service stays on {current}" if current else "the service was not created"
+                raise RolloutFailed(
+                    f"deploy {env} stopped: the pre-deploy task of {t.service.name} "
+                    f"({' '.join(pre.command)}) "
+                    f"{outcome.outcome()}; {stays}: the new revision {outcome.revision} is registered, "
+                    "not rolled out" + (f" (Terraform: {outcome.applied})" if outcome.applied else ""),
+                    details={"environment": env, "deployed": False, "pre_deploy": outcomes},
+                )
+            done.append(f"the new revision of {t.service.name}")
+        return outcomes
+
+    try:
+        return gates()
+    except (DeployFailed, RolloutFailed) as exc:
+        if not done:
+            raise
+        raise type(exc)(
+            f"{exc}; before it, this deploy applied {', '.join(done)} (no service was rolled out)",
+            details=exc.details,
+        ) from None
+    except errors.Interrupted as exc:
+        if not started:
+            raise
+        details = {**exc.details, "nothing_applied": False}
+        raise errors.Interrupted(
+            f"{exc}; this deploy had applied {', '.join(started)}",
+            signal_number=exc.signal_number,
+            details=details,
+        ) from None
 
 
 def _locks_held(

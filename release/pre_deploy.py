@@ -201,14 +201,24 @@ def summary_of_apply(output: str) -> str:
 _APPLYING = re.compile(r": (Creating|Modifying|Destroying)\.\.\.")
 
 
-def _failed(stack: str, what: str, ran: TerraformRun, show: Callable[[str], None]) -> DeployFailed:
+def _failed(
+    stack: str, what: str, ran: TerraformRun, show: Callable[[str], None], applied: str | None
+) -> DeployFailed:
+    """``applied``: what this gate's targeted apply did, if it ran before the failing command."""
     show(ran.output[-4000:])
-    if what == "apply" and _APPLYING.search(ran.output):
-        outcome = "Terraform may have applied part of these targets; the service was not rolled out"
+    if what == "apply":
+        outcome = (
+            "Terraform may have applied part of these targets"
+            if _APPLYING.search(ran.output)
+            else "this step applied nothing"
+        )
+    elif applied is not None:
+        outcome = f"its targeted apply had registered the new revision ({applied or 'no change'})"
     else:
-        outcome = "nothing was applied"
+        outcome = "this step applied nothing"
     return DeployFailed(
-        f"the pre-deploy step's terraform {what} of stack {stack} failed (its output above): {outcome}"
+        f"the pre-deploy step's terraform {what} of stack {stack} failed (its output above): {outcome}; "
+        "the service was not rolled out"
     )
 
 
@@ -274,11 +284,14 @@ def run_gate(
     say: Callable[[str], None],
     show: Callable[[str], None],
     log_lines: Callable[[OneOff], list[str]],
+    applying: Callable[[], None] = lambda: None,
 ) -> GateOutcome:
     """Register the service's new revision without rolling it out, then run the pre-deploy task
     on it unless the service already runs it (see the module's docstring)."""
     stack_json = json.loads((gate.stack_dir / "cdk.tf.json").read_text())
     where = addresses(stack_json, gate.service, gate.stack_services)
+
+    applied: list[str] = []  # Terraform's summary, once the targeted apply succeeded
 
     def tf(args: list[str], what: str, shown: Callable[[str], None] | None) -> TerraformRun:
         ran = terraform(
@@ -290,16 +303,21 @@ def run_gate(
             what=f"terraform {what} of {gate.stack}",
         )
         if ran.returncode != 0:
-            raise _failed(gate.stack, what, ran, show)
+            raise _failed(gate.stack, what, ran, show, applied[0] if applied else None)
         return ran
 
     tf(["init", "-input=false", "-no-color"], "init", None)
     targets = [f"-target={address}" for address in where.prerequisites]
     say(
         f"{gate.service}: pre-deploy: terraform apply of what the service needs "
-        f"({len(where.prerequisites)} targets: its revision first), not the service itself"
+        f"({len(where.prerequisites)} targets, its task definition among them), not the service itself"
     )
-    applied = tf(["apply", "-input=false", "-no-color", "-auto-approve", *targets], "apply", show)
+    applying()
+    applied.append(
+        summary_of_apply(
+            tf(["apply", "-input=false", "-no-color", "-auto-approve", *targets], "apply", show).output
+        )
+    )
     tf(["plan", "-input=false", "-no-color", f"-target={where.service}", f"-out={PLAN_FILE}"], "plan", None)
     shown = subprocess.run(
         [terraform_binary, "show", "-json", PLAN_FILE],
@@ -314,9 +332,7 @@ def run_gate(
             f"terraform show of the pre-deploy plan of {gate.stack} failed: {shown.stderr.strip()[-300:]}"
         )
     service = run_request_service(json.loads(shown.stdout), where)
-    outcome = GateOutcome(
-        gate.service, str(service["taskDefinition"]), ran=False, applied=summary_of_apply(applied.output)
-    )
+    outcome = GateOutcome(gate.service, str(service["taskDefinition"]), ran=False, applied=applied[0])
     if running_revision() == outcome.revision:
         say(f"{gate.service}: pre-deploy: the service already runs {outcome.revision}: no pre-deploy task")
         return outcome

@@ -223,3 +223,28 @@ def test_the_apply_summary_is_terraforms_own_line() -> None:
     )
     assert summary_of_apply(output) == "Resources: 1 added, 0 changed, 1 destroyed"
     assert summary_of_apply("Error: nothing") == ""
+
+
+def test_a_failure_says_what_the_gate_had_applied_before_it() -> None:
+    from release.pre_deploy import TerraformRun, _failed
+
+    shown: list[str] = []
+    # GIVEN the targeted apply registered the revision; WHEN the plan after it fails
+    after_apply = _failed(
+        "local", "plan", TerraformRun(1, "Error: boom\n", False), shown.append, "Resources: 1 added"
+    )
+    # THEN the message says the revision was registered, never that nothing was applied
+    assert "had registered the new revision (Resources: 1 added)" in str(after_apply)
+    assert "applied nothing" not in str(after_apply) and shown == ["Error: boom\n"]
+    # AND an init that fails before any apply says this step applied nothing
+    before = _failed("local", "init", TerraformRun(1, "Error\n", False), shown.append, None)
+    assert "this step applied nothing; the service was not rolled out" in str(before)
+    # AND an apply that started creating says it may have applied part of its targets
+    partial = _failed(
+        "local",
+        "apply",
+        TerraformRun(1, "aws_ecs_task_definition.x: Creating...\nError\n", False),
+        shown.append,
+        None,
+    )
+    assert "may have applied part of these targets" in str(partial)

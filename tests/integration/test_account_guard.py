@@ -84,6 +84,23 @@ def test_the_right_account_passes(emu: Emulator, tmp_path: Path) -> None:
     assert emu.client("ssm").get_parameter(Name=PARAMETER)["Parameter"]["Value"] == "1.0.0"
 
 
+def test_the_wrong_account_leaves_an_existing_tag_as_it_was(emu: Emulator, tmp_path: Path) -> None:
+    # GIVEN the parameter holds a tag (written in the right account)
+    ssm = emu.client("ssm")
+    ssm.put_parameter(Name=PARAMETER, Value="0.9.0", Type="String", Overwrite=True)
+    before = ssm.get_parameter(Name=PARAMETER)["Parameter"]
+    # WHEN a pipeline whose configuration names another account writes a new tag
+    run = run_cli(config_for(tmp_path, "999999999999"), emu.endpoint, "set-tag", "st", "api", "2.0.0")
+    # THEN it is refused, and the parameter keeps its value and its version
+    assert run.exit_code == errors.BAD_INPUT, run.stdout + run.stderr
+    after = ssm.get_parameter(Name=PARAMETER)["Parameter"]
+    assert (
+        (after["Value"], after["Version"])
+        == (before["Value"], before["Version"])
+        == ("0.9.0", before["Version"])
+    )
+
+
 def test_a_profile_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
     # GIVEN AWS config files without the environment's profile
     empty = tmp_path / "aws-config"

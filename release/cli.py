@@ -517,7 +517,8 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
 
     from core.names import service_stack_name
     from release.deploy_run import find_terraform, prepare_output
-    from release.diff import summarize
+    from release.diff import name_images, summarize
+    from release.tags import ecr_image
     from toolchain.cdktf_cli import CACHE_DIR, cdktf, tool_environment
     from toolchain.errors import ToolError
     from toolchain.terraform_offline import terraform_setup
@@ -576,6 +577,15 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
     # Every service's resources are told apart, so that --service leaves out the others' changes.
     services, others = summarize({"resource_changes": resource_changes}, every)
     services = [s for s in services if s.service in {t.service.name for t in ts}]
+    sessions: dict[str, Aws] = {}
+
+    def ecr(region: str) -> Aws:
+        # The repository's own region (it may be elsewhere), with the environment's role.
+        if region not in sessions:
+            sessions[region] = rt.aws(env_settings, region)
+        return sessions[region]
+
+    name_images(services, lambda repository, image_id: ecr_image(ecr, repository, image_id))
     for service in services:
         for line in service.lines():
             rt.out.say(line)

@@ -9,6 +9,7 @@ container definitions, old and new.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from typing import Any
 @dataclass
 class ServiceDiff:
     service: str
-    images: list[dict[str, str | None]] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
     new_revision: bool = False
     restart: list[str] = field(default_factory=list)
     scaling: list[str] = field(default_factory=list)
@@ -32,6 +33,7 @@ class ServiceDiff:
         out = [f"{self.service}:"]
         out += [
             f"  image of {i['container']}: {i['before'] or '(new)'} -> {i['after'] or '(removed)'}"
+            + _other_names(i)
             for i in self.images
         ]
         if self.new_revision:
@@ -51,6 +53,44 @@ class ServiceDiff:
             "scaling": self.scaling,
             "changes": self.changes,
         }
+
+
+def _short(digest: str | None) -> str:
+    return f"sha256:{digest.removeprefix('sha256:')[:12]}" if digest else "?"
+
+
+def _other_names(image: dict[str, Any]) -> str:
+    """The side of an image change its references do not show: the digests of images named by
+    tag, the tags of images pinned by digest (as ECR has them)."""
+    if image.get("before_digest") or image.get("after_digest"):
+        return f" ({_short(image.get('before_digest'))} -> {_short(image.get('after_digest'))})"
+    if image.get("before_tags") or image.get("after_tags"):
+        before, after = (", ".join(image.get(f"{side}_tags") or ["?"]) for side in ("before", "after"))
+        return f" (tags {before} -> {after})"
+    return ""
+
+
+def name_images(
+    services: list[ServiceDiff], lookup: Callable[[str, dict[str, str]], dict[str, Any] | None]
+) -> None:
+    """Add to each image change the digests (images named by tag) or the tags (pinned by digest)
+    that ECR has for them; ``lookup(repository, image id)``: ECR's image details, or None."""
+    for service in services:
+        for image in service.images:
+            for side in ("before", "after"):
+                reference = image.get(side)
+                if not isinstance(reference, str) or reference.startswith("("):
+                    continue
+                repository, _, digest = reference.partition("@")
+                tail = repository.rsplit("/", 1)[-1]
+                if digest:
+                    repository = repository.rsplit(":", 1)[0] if ":" in tail else repository
+                    details = lookup(repository, {"imageDigest": digest})
+                    image[f"{side}_tags"] = [str(t) for t in (details or {}).get("imageTags", [])]
+                elif ":" in tail:
+                    repository, tag = repository.rsplit(":", 1)
+                    details = lookup(repository, {"imageTag": tag})
+                    image[f"{side}_digest"] = str(details["imageDigest"]) if details else None
 
 
 def action(actions: list[str]) -> str:

@@ -8,13 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from core.aws_formats import ecr_location
 from release.aws import Aws
-from release.errors import BadInput, ReleaseError
+from release.errors import BadInput
 from release.rollout import describe_service, primary_deployment
-from release.tags import read_tag
+from release.tags import ecr_image, read_tag
 from release.targets import Target
 
 # The tag the provider's default_tags put on everything Terraform creates here.
@@ -78,23 +75,6 @@ class Cell:
         }
 
 
-def _ecr_image(ecr: Callable[[str], Aws], repository: str, image_id: dict[str, str]) -> dict[str, Any] | None:
-    """ECR's details of one image of ``repository`` (in its own region and account), or None:
-    not in ECR, or ECR cannot be read (the overview still shows what it has)."""
-    location = ecr_location(repository)
-    if location is None:
-        return None
-    account, region, name = location
-    try:
-        found = ecr(region).call(
-            "ecr", "describe_images", registryId=account, repositoryName=name, imageIds=[image_id]
-        )
-    except (ClientError, ReleaseError):
-        return None
-    details = found.get("imageDetails", [])
-    return dict(details[0]) if details else None
-
-
 def cell(aws: Aws, t: Target, ecr: Callable[[str], Aws] | None = None) -> Cell:
     """What runs, what should, and the drift between them, for one target; ``ecr``: a session
     for a region, to read the images' digests and tags from ECR (None: not read)."""
@@ -134,12 +114,12 @@ def cell(aws: Aws, t: Target, ecr: Callable[[str], Aws] | None = None) -> Cell:
         else:
             repository = repository.rsplit(":", 1)[0] if ":" in tail else repository
             image_id = {"imageDigest": digest}
-        details = _ecr_image(ecr, repository, image_id)
+        details = ecr_image(ecr, repository, image_id)
         found.digest = digest or (str(details["imageDigest"]) if details else None)
         found.ecr_tags = [str(x) for x in (details or {}).get("imageTags", [])]
         if pinned and found.tag is not None and found.tag not in found.ecr_tags:
             # SSM names another image than the pinned one runs (digest strategy): which one?
-            wanted = _ecr_image(ecr, repository, {"imageTag": found.tag})
+            wanted = ecr_image(ecr, repository, {"imageTag": found.tag})
             if wanted is None:
                 found.drift.append(f"SSM says {found.tag}, which ECR does not have")
             elif wanted.get("imageDigest") != digest:

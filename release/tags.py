@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from botocore.exceptions import ClientError
 from core import aws_formats
 from core.aws_formats import ecr_location
 from release.aws import Aws, describe_failure, error_code
-from release.errors import BadInput
+from release.errors import BadInput, ReleaseError
 
 
 def validate_tag(tag: str) -> str:
@@ -145,3 +146,20 @@ def _date(value: Any) -> str:
     if value is None:
         return ""
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def ecr_image(ecr: Callable[[str], Aws], repository: str, image_id: dict[str, str]) -> dict[str, Any] | None:
+    """ECR's details of one image of ``repository`` (in its own region and account), or None:
+    not in ECR, or ECR cannot be read (the overview still shows what it has)."""
+    location = ecr_location(repository)
+    if location is None:
+        return None
+    account, region, name = location
+    try:
+        found = ecr(region).call(
+            "ecr", "describe_images", registryId=account, repositoryName=name, imageIds=[image_id]
+        )
+    except (ClientError, ReleaseError):
+        return None
+    details = found.get("imageDetails", [])
+    return dict(details[0]) if details else None

@@ -11,7 +11,7 @@ import pytest
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
 from release import errors
-from tests.release_helpers import ProcessRun, run_release_process
+from tests.release_helpers import ProcessRun, readme_sample, run_release_process
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +42,7 @@ class Diffs:
     clean: ProcessRun
     after_tag: ProcessRun
     worker_only: ProcessRun  # --service worker after api's new tag
+    digests: dict[str, str]  # api's image digests in ECR, by tag
     revisions: tuple[int, int]  # the api family's revisions before and after the second diff
 
 
@@ -57,22 +58,23 @@ def diffs(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Diffs
         return run_release_process(env, *args)
 
     # GIVEN both services deployed on 1.0.0
+    digests = {}
     for service in ("api", "worker"):
-        push_image(emulator.client("ecr"), f"df-{service}", "1.0.0")
+        digests[service] = push_image(emulator.client("ecr"), f"df-{service}", "1.0.0")
         assert release("set-tag", "local", service, "1.0.0").returncode == 0
     deployed = release("deploy", "local", "--output", output)
     assert deployed.returncode == 0, deployed.stderr[-6000:]
     # WHEN nothing changed
     clean = release("diff", "local", "--output", output)
     # AND CI released api 1.1.0
-    push_image(emulator.client("ecr"), "df-api", "1.1.0")
+    api_digests = {"1.0.0": digests["api"], "1.1.0": push_image(emulator.client("ecr"), "df-api", "1.1.0")}
     assert release("set-tag", "local", "api", "1.1.0").returncode == 0
     ecs = emulator.client("ecs")
     before = len(ecs.list_task_definitions(familyPrefix="df-local-api")["taskDefinitionArns"])
     after_tag = release("diff", "local", "--output", output)
     worker_only = release("diff", "local", "--service", "worker", "--output", output)
     after = len(ecs.list_task_definitions(familyPrefix="df-local-api")["taskDefinitionArns"])
-    return Diffs(clean, after_tag, worker_only, (before, after))
+    return Diffs(clean, after_tag, worker_only, api_digests, (before, after))
 
 
 def test_no_changes_after_a_deploy(diffs: Diffs) -> None:
@@ -90,7 +92,14 @@ def test_a_new_tag_is_exactly_that_services_image_change(diffs: Diffs) -> None:
     api, worker = run.json["services"]
     # AND api's image goes from the old tag to the new, on a new revision that rolls the tasks
     assert api["images"] == [
-        {"container": "api", "before": f"{REPOSITORY}:1.0.0", "after": f"{REPOSITORY}:1.1.0"}
+        {
+            "container": "api",
+            "before": f"{REPOSITORY}:1.0.0",
+            "after": f"{REPOSITORY}:1.1.0",
+            # AND the digests ECR has for those tags
+            "before_digest": diffs.digests["1.0.0"],
+            "after_digest": diffs.digests["1.1.0"],
+        }
     ]
     assert api["new_revision"] is True and api["restart"] == ["a new revision rolls the tasks"]
     assert api["scaling"] == [] and api["changes"] == []
@@ -103,8 +112,15 @@ def test_a_new_tag_is_exactly_that_services_image_change(diffs: Diffs) -> None:
 def test_the_words_a_reader_sees(diffs: Diffs) -> None:
     # The human lines went to stderr with --json; the document is on stdout
     lines = diffs.after_tag.stderr.splitlines()
-    assert f"  image of api: {REPOSITORY}:1.0.0 -> {REPOSITORY}:1.1.0" in lines
+    short = [d.removeprefix("sha256:")[:12] for d in (diffs.digests["1.0.0"], diffs.digests["1.1.0"])]
+    assert (
+        f"  image of api: {REPOSITORY}:1.0.0 -> {REPOSITORY}:1.1.0 (sha256:{short[0]} -> sha256:{short[1]})"
+        in lines
+    )
     assert "worker: no changes" in lines and "local: changes" in lines
+    # AND the README's sample is this run's output
+    sample = readme_sample("diff-sample")
+    assert all(any(line.strip() == expected for line in lines) for expected in sample), (sample, lines)
 
 
 def test_one_service_is_asked_about_alone(diffs: Diffs) -> None:

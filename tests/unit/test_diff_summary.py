@@ -84,3 +84,39 @@ def test_a_service_setting_change_is_named() -> None:
     (api,), others = summarize(plan, ["api"])
     assert api.changes == ["the ECS service: desired_count"] and not api.restart and others == []
     assert api.lines() == ["api:", "  the ECS service: desired_count"]
+
+
+def test_images_are_named_by_tag_and_digest_as_ecr_has_them() -> None:
+    from release.diff import ServiceDiff, name_images
+
+    repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api"
+    old, new = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    ecr = {("imageTag", "1.0.0"): old, ("imageTag", "1.1.0"): new}
+    tags = {old: ["1.0.0"], new: ["1.1.0", "latest"]}
+
+    def lookup(repository: str, image_id: dict[str, str]) -> dict[str, object] | None:
+        assert repository == repo
+        ((kind, value),) = image_id.items()
+        if kind == "imageDigest":
+            return {"imageDigest": value, "imageTags": tags[value]} if value in tags else None
+        digest = ecr.get((kind, value))
+        return {"imageDigest": digest} if digest else None
+
+    # GIVEN one change by tag, one pinned by digest, one whose new tag ECR does not have
+    by_tag = ServiceDiff(
+        "a", images=[{"container": "a", "before": f"{repo}:1.0.0", "after": f"{repo}:1.1.0"}]
+    )
+    pinned = ServiceDiff(
+        "b", images=[{"container": "b", "before": f"{repo}@{old}", "after": f"{repo}@{new}"}]
+    )
+    missing = ServiceDiff("c", images=[{"container": "c", "before": None, "after": f"{repo}:9.9.9"}])
+    # WHEN they are named
+    name_images([by_tag, pinned, missing], lookup)
+    # THEN a tag's digest and a digest's tags are shown, and nothing is made up where ECR has nothing
+    assert (
+        by_tag.lines()[1]
+        == f"  image of a: {repo}:1.0.0 -> {repo}:1.1.0 (sha256:aaaaaaaaaaaa -> sha256:bbbbbbbbbbbb)"
+    )
+    assert pinned.lines()[1] == f"  image of b: {repo}@{old} -> {repo}@{new} (tags 1.0.0 -> 1.1.0, latest)"
+    assert missing.lines()[1] == f"  image of c: (new) -> {repo}:9.9.9"
+    assert missing.images[0]["after_digest"] is None

@@ -137,6 +137,10 @@ class Lab:
     def deploy(self, label: str, config: Path = EXAMPLE, *extra: str) -> ProcessRun:
         # The endpoint reaches the CLI as it reaches every other e2e run: ECS_CD_EMULATOR_ENDPOINT.
         env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": self.emulator.endpoint}
+        # Terraform's debug log of the deploy: this module's first deploy has failed in two full
+        # runs (PriorityInUse from a single CreateRule, on a fresh emulator) and never alone; if it
+        # fails again, `observe` shows which AWS calls the provider made and what they answered.
+        env |= {"TF_LOG": "DEBUG", "TF_LOG_PATH": str(self.workdir / "terraform-debug.log")}
         run = run_release_process(
             env, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(self.outdir), *extra
         )
@@ -159,12 +163,29 @@ class Lab:
         # A deploy that left no service fails here with what the deploy itself said.
         assert len(described["services"]) == 1, (
             f"no service api in {CLUSTER} after a deploy that exited {after.returncode}: "
-            f"{described.get('failures')}\n{(after.stdout + after.stderr)[-8000:]}"
+            f"{described.get('failures')}\n{(after.stdout + after.stderr)[-8000:]}\n"
+            f"the provider's AWS calls and answers:\n{self.aws_calls()}"
         )
         (service,) = described["services"]
         task = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
         revisions = ecs.list_task_definitions(familyPrefix=FAMILY)["taskDefinitionArns"]
         return Observed(dict(service), dict(task), tuple(revisions))
+
+    def aws_calls(self) -> str:
+        """One line per AWS request and response in Terraform's debug log (method, status, error)."""
+        log = self.workdir / "terraform-debug.log"
+        if not log.exists():
+            return "(no Terraform debug log)"
+        wanted = re.compile(
+            r"rpc\.method=\w+|http\.status_code=\d+|http\.request\.header\.amz_sdk_request=\"[^\"]*\"|<Code>\w+</Code>"
+        )
+        lines = []
+        for line in log.read_text(errors="replace").splitlines():
+            if "HTTP Request Sent" in line or "HTTP Response Received" in line or "<Code>" in line:
+                found = wanted.findall(line)
+                if found:
+                    lines.append(f"{line[:24]} {' '.join(dict.fromkeys(found))}")
+        return "\n".join(lines[-300:])
 
     def images_ever_registered(self) -> set[str]:
         ecs = self.emulator.client("ecs")

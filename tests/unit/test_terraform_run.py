@@ -1,0 +1,232 @@
+"""release/terraform_run.py, the direct deploy path: which Terraform commands it runs, in which
+order, how many at once, and what it reports of each stack.
+
+Terraform is replaced here by a small script that notes each command (directory, arguments,
+start and end time) and fails where a test asks it to: these tests are about the runner's own
+decisions. The real Terraform runs the same path in tests/e2e/test_direct_deploy.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from release import terraform_run
+
+FAKE_TERRAFORM = """
+import json, os, sys, time
+here = os.path.basename(os.getcwd())
+started = time.time()
+command = sys.argv[1]
+if command == "init":
+    os.makedirs(".terraform/providers", exist_ok=True)
+    open(".terraform.lock.hcl", "w").close()
+time.sleep(float(os.environ.get("FAKE_SECONDS", "0")))
+fail = os.environ.get("FAKE_FAIL", "")
+code = 1 if fail == f"{here}:{command}" else 0
+print(f"{command} in {here}")
+if command == "apply" and not code:
+    print("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.")
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(json.dumps({"dir": here, "args": sys.argv[1:], "start": started, "end": time.time()}) + "\\n")
+sys.exit(code)
+"""
+
+
+def synthesized(stacks_dir: Path, name: str, *, backend: str = "a.tfstate") -> None:
+    directory = stacks_dir / name
+    directory.mkdir(parents=True, exist_ok=True)
+    document = {
+        "terraform": {
+            "backend": {"local": {"path": backend}},
+            "required_providers": {"aws": {"source": "aws", "version": "5.100.0"}},
+        },
+        "resource": {},
+    }
+    (directory / "cdk.tf.json").write_text(json.dumps(document))
+
+
+@pytest.fixture()
+def lab(tmp_path: Path) -> Any:
+    terraform = tmp_path / "terraform"
+    terraform.write_text(f"#!{sys.executable}\n{FAKE_TERRAFORM}")
+    terraform.chmod(0o755)
+    log = tmp_path / "commands.log"
+    stacks_dir = tmp_path / "stacks"
+    stacks_dir.mkdir()
+
+    class Lab:
+        def __init__(self) -> None:
+            self.stacks_dir = stacks_dir
+            self.report = tmp_path / "report.json"
+
+        def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+            log.write_text("")
+            return subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "release.terraform_run",
+                    "--stacks-dir",
+                    str(stacks_dir),
+                    "--report",
+                    str(self.report),
+                    *args,
+                ],
+                env={"PATH": "/usr/bin:/bin", "TERRAFORM_BINARY_NAME": str(terraform), "FAKE_LOG": str(log)}
+                | (env or {}),
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=Path(terraform_run.__file__).resolve().parent.parent,
+            )
+
+        def commands(self) -> list[dict[str, Any]]:
+            return [json.loads(line) for line in log.read_text().splitlines()]
+
+        def outcomes(self) -> dict[str, dict[str, Any]]:
+            return {o["stack"]: o for o in json.loads(self.report.read_text())}
+
+    return Lab()
+
+
+def test_init_runs_once_then_only_when_providers_or_backend_change(lab: Any) -> None:
+    # GIVEN a synthesized stack never initialised
+    synthesized(lab.stacks_dir, "local")
+    # WHEN it is deployed twice
+    first = lab.run("local")
+    first_commands = [c["args"] for c in lab.commands()]
+    second = lab.run("local")
+    second_commands = [c["args"] for c in lab.commands()]
+    # THEN init ran the first time only; apply both times, without prompts or colours
+    assert first.returncode == second.returncode == 0, first.stdout + second.stdout
+    assert first_commands == [
+        ["init", "-input=false", "-no-color"],
+        ["apply", "-auto-approve", "-input=false", "-no-color"],
+    ]
+    assert second_commands == [["apply", "-auto-approve", "-input=false", "-no-color"]]
+    assert lab.outcomes()["local"]["init"] == "skipped"
+    # WHEN the backend changes (a new state path)
+    synthesized(lab.stacks_dir, "local", backend="b.tfstate")
+    lab.run("local")
+    # THEN init runs again, without -upgrade (the providers are the same)
+    assert [c["args"][0] for c in lab.commands()] == ["init", "apply"]
+    assert "-upgrade" not in lab.commands()[0]["args"]
+    # WHEN the provider constraints change
+    document = json.loads((lab.stacks_dir / "local" / "cdk.tf.json").read_text())
+    document["terraform"]["required_providers"]["aws"]["version"] = "5.99.0"
+    (lab.stacks_dir / "local" / "cdk.tf.json").write_text(json.dumps(document))
+    lab.run("local")
+    # THEN init upgrades, as cdktf does when the locked versions may no longer fit
+    assert lab.commands()[0]["args"] == ["init", "-upgrade", "-input=false", "-no-color"]
+
+
+def test_a_failed_init_is_retried_next_time(lab: Any) -> None:
+    synthesized(lab.stacks_dir, "local")
+    failed = lab.run("local", env={"FAKE_FAIL": "local:init"})
+    assert failed.returncode == 1
+    assert lab.outcomes()["local"] == {
+        "stack": "local",
+        "init": "failed",
+        "apply": "not started",
+        "exit_code": 1,
+        "reason": "terraform init exited with 1",
+        "seconds": lab.outcomes()["local"]["seconds"],
+    }
+    assert [c["args"][0] for c in lab.commands()] == ["init"]
+    lab.run("local")
+    assert [c["args"][0] for c in lab.commands()] == ["init", "apply"]
+
+
+def test_output_lines_carry_their_stack_and_the_summary_is_reported(lab: Any) -> None:
+    synthesized(lab.stacks_dir, "local")
+    done = lab.run("local")
+    assert "local  init in local\n" in done.stdout
+    assert "local  Apply complete! Resources: 1 added, 0 changed, 0 destroyed.\n" in done.stdout
+    outcome = lab.outcomes()["local"]
+    assert (outcome["apply"], outcome["init"], outcome["summary"]) == (
+        "applied",
+        "ran",
+        "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.",
+    )
+
+
+def test_the_cluster_stack_goes_first_then_services_at_most_n_at_once(lab: Any) -> None:
+    # GIVEN a split environment: its stack and four service stacks
+    services = [f"st-s{i}" for i in range(4)]
+    for name in ["st", *services]:
+        synthesized(lab.stacks_dir, name)
+    # WHEN it is deployed with --parallel 2, each Terraform command taking a moment
+    done = lab.run("--first", "st", "--parallel", "2", "st", *services, env={"FAKE_SECONDS": "0.4"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    commands = lab.commands()
+    # THEN every service command starts after the cluster stack's apply ended
+    cluster_end = max(c["end"] for c in commands if c["dir"] == "st")
+    assert all(c["start"] >= cluster_end for c in commands if c["dir"] != "st")
+    # AND never more than two Terraform commands ran at once, and two did
+    moments = sorted({c["start"] for c in commands} | {c["end"] for c in commands})
+    overlap = max(sum(1 for c in commands if c["start"] <= m < c["end"]) for m in moments)
+    assert overlap == 2
+    assert set(lab.outcomes()) == {"st", *services}
+
+
+def test_one_failed_service_stack_does_not_hide_or_stop_the_others(lab: Any) -> None:
+    for name in ["st", "st-a", "st-b", "st-c"]:
+        synthesized(lab.stacks_dir, name)
+    done = lab.run(
+        "--first", "st", "--parallel", "1", "st", "st-a", "st-b", "st-c", env={"FAKE_FAIL": "st-a:apply"}
+    )
+    assert done.returncode == 1
+    outcomes = lab.outcomes()
+    assert {s: o["apply"] for s, o in outcomes.items()} == {
+        "st": "applied",
+        "st-a": "failed",
+        "st-b": "applied",
+        "st-c": "applied",
+    }
+    assert outcomes["st-a"]["reason"] == "terraform apply exited with 1"
+
+
+def test_services_do_not_start_when_the_cluster_stack_fails(lab: Any) -> None:
+    for name in ["st", "st-a", "st-b"]:
+        synthesized(lab.stacks_dir, name)
+    done = lab.run("--first", "st", "st", "st-a", "st-b", env={"FAKE_FAIL": "st:apply"})
+    assert done.returncode == 1
+    assert {c["dir"] for c in lab.commands()} == {"st"}
+    outcomes = lab.outcomes()
+    assert outcomes["st-a"] == {
+        "stack": "st-a",
+        "init": "skipped",
+        "apply": "not started",
+        "reason": "st (the cluster these services run on) was not applied",
+    }
+
+
+def test_a_stack_that_was_not_synthesized_is_named(lab: Any) -> None:
+    done = lab.run("ghost")
+    assert done.returncode == 1
+    assert "ghost  ecs-release: " in done.stdout and "cdk.tf.json is missing" in done.stdout
+    assert lab.commands() == []
+    assert lab.outcomes()["ghost"]["reason"] == "not synthesized"
+
+
+def test_the_runner_imports_nothing_but_the_standard_library() -> None:
+    # It starts on every deploy: no provider bindings, no boto3, no cdktf.
+    code = (
+        "import sys, release.terraform_run as r; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'cdktf','boto3','botocore','click','pydantic','jsii','constructs','stacks','core'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(terraform_run.__file__).resolve().parent.parent,
+    )
+    assert done.stdout.strip() == "[]"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import math
 import os
 import shutil
@@ -542,7 +543,10 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
         terraform = find_terraform(tool_env)
     except ToolError as exc:
         raise DeployNotStarted(f"{exc}; nothing was planned") from None
-    synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
+    try:
+        synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
+    except ToolError as exc:
+        raise DeployNotStarted(f"{exc}; nothing was applied") from None
     if synth.returncode != 0:
         tail = (synth.stdout + synth.stderr).strip().splitlines()
         detail = f": {tail[-1][:300]}" if tail else ""
@@ -875,6 +879,16 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     help="In an environment split per service: how many stacks cdktf deploys at once.",
 )
 @click.option(
+    "--via",
+    type=click.Choice(["terraform", "cdktf"]),
+    default="terraform",
+    show_default=True,
+    help="terraform: synthesize (or reuse the synthesis), then run `terraform apply` in each stack "
+    "directly: init only when providers or backend changed, no version checks or output reads, "
+    "a split environment's cluster stack first, each stack's outcome reported. cdktf: run "
+    "`cdktf deploy` as by hand. Both leave the same state.",
+)
+@click.option(
     "--verify/--no-verify",
     default=True,
     show_default=True,
@@ -890,31 +904,35 @@ def deploy(
     only: str | None,
     finish_timeout: float,
     parallel: int,
+    via: str,
     verify: bool,
     wait: bool,
     timeout: float,
     poll: float,
 ) -> dict[str, Any]:
-    """Check what the deploy needs (as `verify`), run `cdktf deploy ENV --auto-approve`, then
-    (with --wait) follow each service's new deployment.
+    """Check what the deploy needs (as `verify`), synthesize and apply ENV's stacks with
+    Terraform (or `cdktf deploy ENV --auto-approve` with --via cdktf), then (with --wait)
+    follow each service's new deployment.
 
     Says when Terraform waits for a state lock another run holds (who, since when, how long);
     a failure says whether Terraform ran and whether anything may have been applied."""
     stage = ["before"]
     try:
-        return _deploy(rt, env, outdir, only, finish_timeout, parallel, verify, wait, timeout, poll, stage)
+        return _deploy(
+            rt, env, outdir, only, finish_timeout, parallel, via, verify, wait, timeout, poll, stage
+        )
     except errors.Interrupted as exc:
         if exc.details:  # the run's own report, from what Terraform did
             raise
         signal_name = signals.name(exc.signal_number)
+        label = f"deploy {env}" if via == "terraform" else f"cdktf deploy {env}"
         if stage[0] == "before":
             message = (
-                f"cdktf deploy {env} interrupted by {signal_name} before Terraform applied anything: "
-                "nothing was applied"
+                f"{label} interrupted by {signal_name} before Terraform applied anything: nothing was applied"
             )
         elif stage[0] == "ran":
             message = (
-                f"cdktf deploy {env} interrupted by {signal_name} after Terraform ran, before its outcome "
+                f"{label} interrupted by {signal_name} after Terraform ran, before its outcome "
                 f"was read: it may have applied part of the plan: check `ecs-release status {env}`"
             )
         else:
@@ -933,6 +951,7 @@ def _deploy(
     only: str | None,
     finish_timeout: float,
     parallel: int,
+    via: str,
     verify: bool,
     wait: bool,
     timeout: float,
@@ -1022,8 +1041,32 @@ def _deploy(
         synth_cache.forget(outdir)  # a synthesis that fails half-way leaves no record behind
     if gated or synthesis == "reused":
         extra.append("--skip-synth")  # what was gated (or reused) is what deploys
+    direct = via == "terraform"
+    label = f"deploy {env}" if direct else f"cdktf deploy {env}"
     try:
-        argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
+        if direct:
+            if synthesis == "ran" and not gated:  # a gate synthesizes first itself
+                _synthesize(env, outdir, tool_env)
+                synth_cache.record(outdir, synth_print)
+            stack_report = outdir / "ecs-release-stacks.json"
+            stack_report.unlink(missing_ok=True)
+            split_whole = env_settings.stack_per_service and only is None
+            argv = [
+                sys.executable,
+                "-m",
+                "release.terraform_run",
+                "--stacks-dir",
+                str(outdir / "stacks"),
+                "--parallel",
+                str(parallel),
+                "--report",
+                str(stack_report),
+                *(["--first", env] if split_whole else []),
+                *(["--color"] if rt.out.live else []),
+                *stacks,
+            ]
+        else:
+            argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
     except ToolError as exc:
         raise DeployNotStarted(f"{exc}; nothing was applied") from None
     before = {t.service.name: primary(t) for t in ts}
@@ -1033,7 +1076,13 @@ def _deploy(
         gates = _pre_deploy(rt, env_settings, gated, stacks, outdir, tool_env, terraform, poll, synthesis)
         if synthesis == "ran":
             synth_cache.record(outdir, synth_print)
-    rt.out.say("running: " + " ".join(argv[1:]))
+    if direct:
+        rt.out.say(
+            f"running: terraform apply in {', '.join(stacks)}"
+            + (f" (after {env}, at most {parallel} at once)" if len(stacks) > 2 else "")
+        )
+    else:
+        rt.out.say("running: " + " ".join(argv[1:]))
     printing = threading.Lock()
 
     def say(text: str) -> None:
@@ -1079,8 +1128,12 @@ def _deploy(
             watch=watch,
             say=say,
             finish_seconds=finish_timeout,
+            label=label,
+            direct=direct,
         )
-    if synthesis == "ran" and not gated and ran.terraform_ran:
+        if direct:
+            ran.outcomes = _stack_outcomes(stack_report)
+    if synthesis == "ran" and not gated and ran.terraform_ran and not direct:
         synth_cache.record(outdir, synth_print)  # Terraform started: the synthesis succeeded
     if ran.stopping.signal_number is not None:
         raise interruption(env, ran, locks_held=_locks_held(rt, env_settings, spots, outdir, stacks))
@@ -1099,7 +1152,12 @@ def _deploy(
         "pre_deploy": gates,
         "synthesis": synthesis,
         "parallel": parallel if len(stacks) > 1 else None,
+        "via": via,
+        "stack_outcomes": ran.outcomes,
     }
+    for o in ran.outcomes:
+        init = "init ran" if o["init"] == "ran" else "init skipped (providers and backend unchanged)"
+        rt.out.say(f"{o['stack']}: {o.get('summary') or o['apply']} ({init}, {o.get('seconds', 0)} s)")
     failures = []
     for t in ts:
         after = primary(t)
@@ -1123,6 +1181,29 @@ def _deploy(
     return payload
 
 
+def _synthesize(env: str, outdir: Path, tool_env: dict[str, str]) -> None:
+    """`cdktf synth` into ``outdir``; a failure stops the deploy before Terraform runs."""
+    from release.deploy_run import synthesis_failure
+    from toolchain.cdktf_cli import cdktf
+    from toolchain.errors import ToolError
+
+    try:
+        synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
+    except ToolError as exc:
+        raise DeployNotStarted(f"{exc}; nothing was applied") from None
+    if synth.returncode != 0:
+        raise synthesis_failure(env, outdir, synth.returncode, synth.stdout + synth.stderr)
+
+
+def _stack_outcomes(report: Path) -> list[dict[str, Any]]:
+    """What release/terraform_run.py wrote of each stack (nothing if it was stopped hard)."""
+    try:
+        found = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return []
+    return found if isinstance(found, list) else []
+
+
 def _pre_deploy(
     rt: Runtime,
     env_settings: EnvironmentSettings,
@@ -1140,17 +1221,10 @@ def _pre_deploy(
     from release.logs import last_lines
     from release.pre_deploy import Gate, run_gate
     from release.pre_deploy import terraform as run_terraform
-    from toolchain.cdktf_cli import cdktf
 
     env = env_settings.name
-    synth = cdktf(["synth", "--output", str(outdir)], env=tool_env) if synthesis == "ran" else None
-    if synth is not None and synth.returncode != 0:
-        tail = (synth.stdout + synth.stderr).strip().splitlines()
-        detail = f": {tail[-1][:300]}" if tail else ""
-        raise DeployNotStarted(
-            f"deploy {env} stopped before Terraform ran, synthesis failed (cdktf synth exited with "
-            f"{synth.returncode}){detail}; nothing was applied"
-        )
+    if synthesis == "ran":
+        _synthesize(env, outdir, tool_env)
     done: list[str] = []  # applies that finished: the environment's stack, earlier gates
     started: list[str] = []  # applies that started (the current gate's too)
 

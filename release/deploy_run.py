@@ -390,7 +390,11 @@ class LockWatch:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        for name in self._stacks:
+        for name, watch in self._stacks.items():
+            # One last read: a lock released since the last poll was a wait that ended so,
+            # not one Terraform gave up on (Terraform may exit within a poll of getting it).
+            if watch.waiting is not None and watch.spot is not None and not watch.broken:
+                self.check(name)
             self._end_wait(name, released=False)
 
     def _loop(self) -> None:
@@ -513,6 +517,12 @@ class RunResult:
     output: CdktfOutput
     log: Path | None = None
     stopping: Stopping = field(default_factory=lambda: Stopping())
+    # What ran, as messages name it: "cdktf deploy ENV", or "deploy ENV" (Terraform run directly).
+    label: str = ""
+    # Terraform run directly (release/terraform_run.py): no `terraform version` before the stacks,
+    # and one record per stack of what happened to it.
+    direct: bool = False
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
     def _stack_of(self, command: TerraformCommand) -> str | None:
         return command.directory.name if command.directory.parent == self.stacks_dir else None
@@ -538,7 +548,19 @@ class RunResult:
     @property
     def stopped_before_terraform(self) -> bool:
         """Known for sure: Terraform never ran in a stack directory."""
+        if self.direct:  # the wrapper notes every command the runner starts
+            return not self.terraform_ran
         return not self.terraform_ran and (self.recorded or self.output.synth_error)
+
+    def outcome_text(self) -> str:
+        """Each stack's outcome, when several were deployed: "; a: applied; b: failed (…)"."""
+        if len(self.outcomes) < 2:
+            return ""
+        parts = []
+        for o in self.outcomes:
+            why = f" ({o['reason']})" if o.get("reason") and o["apply"] != "applied" else ""
+            parts.append(f"{o['stack']}: {o['apply']}{why}")
+        return "; stacks: " + ", ".join(parts)
 
 
 def started_on(recorder: TerraformRecorder, stacks_dir: Path) -> Callable[[str], bool]:
@@ -583,6 +605,8 @@ def run_cdktf(
     say: Callable[[str], None] | None = None,
     finish_seconds: float = FINISH_SECONDS,
     interrupt_seconds: float = INTERRUPT_SECONDS,
+    label: str = "",
+    direct: bool = False,
 ) -> RunResult:
     """Run cdktf; its output is passed to ``raw`` once Terraform has started, held back before.
 
@@ -704,7 +728,15 @@ def run_cdktf(
             timer.cancel()
         if watch is not None:
             watch.stop()
-    result = RunResult(process.returncode, recorder.commands(), stacks_dir, output, stopping=stopping)
+    result = RunResult(
+        process.returncode,
+        recorder.commands(),
+        stacks_dir,
+        output,
+        stopping=stopping,
+        label=label,
+        direct=direct,
+    )
     failed_early = process.returncode != 0 and result.stopped_before_terraform
     if held and failed_early and stopping.signal_number is None:
         result.log = _write_log(outdir, held)  # one line says why; the whole output is kept here
@@ -756,6 +788,10 @@ def _write_log(outdir: Path, lines: Sequence[str]) -> Path | None:
 # --- what to say about a failed run ------------------------------------------------------
 
 
+def _head(env: str, result: RunResult) -> str:
+    return result.label or f"cdktf deploy {env}"
+
+
 def _holder_of(info: Mapping[str, str]) -> str:
     if not info.get("Who"):
         return ""
@@ -786,7 +822,7 @@ def interruption(env: str, result: RunResult, *, locks_held: Sequence[str]) -> I
         "terraform_killed": stopping.killed,
         "locks_held": list(locks_held),
     }
-    head = f"cdktf deploy {env} interrupted by {_signal_name(number)}"
+    head = f"{_head(env, result)} interrupted by {_signal_name(number)}"
     if not applied:
         return Interrupted(
             f"{head} before Terraform applied anything: nothing was applied",
@@ -827,11 +863,32 @@ def _unfinished_apply(env: str, result: RunResult) -> DeployFailed | None:
     if not unfinished or "?" in result.output.apply_completed:
         return None
     return DeployFailed(
-        f"cdktf deploy {env} exited 0, but Terraform's apply of {', '.join(unfinished)} never said "
+        f"{_head(env, result)} exited 0, but Terraform's apply of {', '.join(unfinished)} never said "
         "'Apply complete!': it was killed or stopped mid-apply and may have applied part of the plan, "
         f"and left its state lock: check `ecs-release unlock {env}` and `ecs-release status {env}`, "
         "then deploy again",
         details={"terraform_ran": True, "nothing_applied": False, "unfinished": unfinished},
+    )
+
+
+def _killed_applies(env: str, result: RunResult) -> DeployFailed | None:
+    """Run directly, Terraform's exit is seen: an apply killed by a signal did not finish."""
+    killed = [o for o in result.outcomes if o.get("apply") == "failed" and (o.get("exit_code") or 0) < 0]
+    if not killed:
+        return None
+    stacks = [o["stack"] for o in killed]
+    how = ", ".join(sorted({_signal_name(-int(o["exit_code"])) for o in killed}))
+    return DeployFailed(
+        f"{_head(env, result)}: Terraform's apply of {', '.join(stacks)} was killed ({how}) and never said "
+        "'Apply complete!': it may have applied part of the plan, and left its state lock: check "
+        f"`ecs-release unlock {env}` and `ecs-release status {env}`, then deploy again"
+        f"{result.outcome_text()}",
+        details={
+            "terraform_ran": True,
+            "nothing_applied": False,
+            "unfinished": stacks,
+            "stack_outcomes": result.outcomes,
+        },
     )
 
 
@@ -841,14 +898,22 @@ def failure(
     """The error for a failed cdktf deploy, claiming only what the recorded commands show."""
     if result.returncode == 0:
         return _unfinished_apply(env, result)
+    killed = _killed_applies(env, result)
+    if killed is not None:
+        return killed
     applied = result.stacks_with(APPLYING_COMMANDS)
     details: dict[str, object] = {"terraform_ran": result.terraform_ran, "lock_waits": list(lock_waits)}
+    if result.outcomes:
+        details["stack_outcomes"] = result.outcomes
     if result.stopped_before_terraform:
-        stage = "synthesis failed" if result.output.synth_error else "cdktf failed"
+        if result.output.synth_error:
+            stage = "synthesis failed"
+        else:
+            stage = "no stack could be started" if result.direct else "cdktf failed"
         log = f" (cdktf's output: {result.log})" if result.log else ""
         details.update({"nothing_applied": True, "log": str(result.log) if result.log else None})
         return DeployNotStarted(
-            f"cdktf deploy {env} stopped before Terraform ran, {stage}: "
+            f"{_head(env, result)} stopped before Terraform ran, {stage}: "
             f"{result.output.failure_reason()}; nothing was applied{log}",
             details=details,
         )
@@ -865,7 +930,7 @@ def failure(
             outcome = "nothing was applied"
         details.update({"nothing_applied": not before, "lock": result.output.lock_errors})
         return DeployFailed(
-            f"cdktf deploy {env}: the state is locked by another run{holder} and stayed locked for "
+            f"{_head(env, result)}: the state is locked by another run{holder} and stayed locked for "
             f"lock_timeout_seconds = {lock_timeout}; {outcome}. "
             f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force",
             details=details,
@@ -876,8 +941,8 @@ def failure(
         where = f" of stack {last.directory.name}" if result.terraform_ran else ""
         details["nothing_applied"] = True
         return DeployFailed(
-            f"cdktf deploy {env} failed before Terraform applied anything ({step}{where} failed, "
-            f"see its output above); nothing was applied",
+            f"{_head(env, result)} failed before Terraform applied anything ({step}{where} failed, "
+            f"see its output above); nothing was applied{result.outcome_text()}",
             details=details,
         )
     details["nothing_applied"] = False
@@ -896,16 +961,41 @@ def failure(
         found = "; ".join(f"{e.what} {e.name} ({e.address})" for e in existing)
         commands = "; ".join(e.import_command(result.stacks_dir) for e in existing)
         return DeployFailed(
-            f"cdktf deploy {env}: already in AWS but not in the Terraform state: {found}. An earlier "
+            f"{_head(env, result)}: already in AWS but not in the Terraform state: {found}. An earlier "
             f"apply that was killed, or another stack, created it; Terraform may have applied part of "
             f"the plan before failing{ran}. If it is this stack's, import it into the state, then "
             f"deploy again: "
             f"{commands}",
             details=details,
         )
+    how = "failed" if result.direct else f"exited with {result.returncode}"
     return DeployFailed(
-        f"cdktf deploy {env} exited with {result.returncode} after Terraform started{ran}; "
+        f"{_head(env, result)} {how} after Terraform started{ran}; "
         f"Terraform may have applied part of the plan before failing: check `ecs-release status {env}` "
-        "and deploy again",
+        f"and deploy again{result.outcome_text()}",
         details=details,
+    )
+
+
+# --- synthesis before a direct run --------------------------------------------------------------
+
+
+def synthesis_failure(env: str, outdir: Path, returncode: int, text: str) -> DeployNotStarted:
+    """The error for a failed `cdktf synth`: the app's own message in one line, the whole
+    output kept in a log file that the line names."""
+    lines = text.splitlines(keepends=True)
+    output = CdktfOutput([])
+    for line in lines:
+        output.feed(line)
+    log = _write_log(outdir, lines)
+    kept = f" (cdktf's output: {log})" if log else ""
+    return DeployNotStarted(
+        f"deploy {env} stopped before Terraform ran, synthesis failed (cdktf synth exited with "
+        f"{returncode}): {output.failure_reason()}; nothing was applied{kept}",
+        details={
+            "terraform_ran": False,
+            "nothing_applied": True,
+            "log": str(log) if log else None,
+            "lock_waits": [],
+        },
     )

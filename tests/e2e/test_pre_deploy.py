@@ -115,12 +115,12 @@ def test_the_first_deploy_runs_the_migration_before_the_service_exists(lab: Lab,
     assert task["overrides"]["containerOverrides"] == [{"name": "api", "command": ["./manage.py", "migrate"]}]
     # AND in the service's network and launch type
     assert task["launchType"] == "FARGATE"
-    # AND it passed (moto's task stops with 0: it runs nothing) before cdktf deploy started
-    passed, cdktf_started = (
+    # AND it passed (moto's task stops with 0: it runs nothing) before the service's apply started
+    passed, apply_started = (
         first.stderr.index("api: pre-deploy task exited with 0"),
-        first.stderr.index("cdktf deploy local --auto-approve"),
+        first.stderr.index("running: terraform apply in local"),
     )
-    assert passed < cdktf_started
+    assert passed < apply_started
     assert first.json["rollouts"][0]["outcome"] == "COMPLETED"
 
 

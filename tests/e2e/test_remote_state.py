@@ -324,7 +324,9 @@ def test_a_synthesis_failure_is_one_line_and_nothing_is_applied(lab: Lab) -> Non
     # THEN exit 6 and one line: synthesis failed, nothing was applied; no traceback shown
     assert run.returncode == 6, run.stdout + run.stderr[-3000:]
     error = run.json["error"]
-    assert error.startswith("cdktf deploy two stopped before Terraform ran, synthesis failed: ")
+    assert error.startswith(
+        "deploy two stopped before Terraform ran, synthesis failed (cdktf synth exited with "
+    )
     assert "EISDIR" in error and "; nothing was applied (cdktf's output: " in error
     assert (run.json["terraform_ran"], run.json["nothing_applied"]) == (False, True)
     assert "Traceback" not in run.stdout + run.stderr and "may have applied" not in run.stdout + run.stderr

@@ -167,7 +167,7 @@ def test_sigterm_during_the_apply_lets_terraform_finish_then_stops(
         [],
     )
     assert document["error"] == (
-        "cdktf deploy local interrupted by SIGTERM after Terraform finished the apply of local: the plan "
+        "deploy local interrupted by SIGTERM after Terraform finished the apply of local: the plan "
         "was applied and the state written (the state lock was released); the rollout was not "
         "followed: check `ecs-release status local`"
     )
@@ -204,7 +204,7 @@ def test_a_second_signal_interrupts_terraform_which_writes_its_state_and_release
     document = run.document
     assert document["applies_interrupted"] == ["local"] and document["nothing_applied"] is False
     assert document["error"].startswith(
-        "cdktf deploy local interrupted by SIGTERM: Terraform was interrupted during the apply of "
+        "deploy local interrupted by SIGTERM: Terraform was interrupted during the apply of "
         "local; it may have applied part of the plan, and resources it was creating may exist in AWS "
         "without being in the state"
     )
@@ -232,7 +232,7 @@ def test_ctrl_c_to_the_process_group_before_terraform_applied_nothing(
     # THEN it exits 130 saying nothing was applied, with no traceback and no survivors
     assert run.returncode == INTERRUPTED_SIGINT, run.stdout + run.stderr[-4000:]
     assert run.document["error"] == (
-        "cdktf deploy local interrupted by SIGINT before Terraform applied anything: nothing was applied"
+        "deploy local interrupted by SIGINT before Terraform applied anything: nothing was applied"
     )
     assert run.document["nothing_applied"] is True
     assert "Traceback" not in run.stderr and "BrokenPipeError" not in run.stderr
@@ -278,9 +278,8 @@ def test_terraform_killed_mid_apply_is_a_failure_not_a_success(
     assert killed and run.returncode == 5, run.stdout + run.stderr[-4000:]
     document = run.document
     assert document["ok"] is False and document["nothing_applied"] is False
-    # cdktf itself exits 0 here: only Terraform's missing "Apply complete!" tells
     assert document["error"].startswith(
-        "cdktf deploy local exited 0, but Terraform's apply of local never said 'Apply complete!': it "
-        "was killed or stopped mid-apply and may have applied part of the plan"
+        "deploy local: Terraform's apply of local was killed (SIGKILL) and never said 'Apply complete!': "
+        "it may have applied part of the plan, and left its state lock"
     )
     assert document["unfinished"] == ["local"]

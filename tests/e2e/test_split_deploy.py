@@ -54,7 +54,14 @@ def test_service_stacks_deploy_in_parallel_with_separate_states(emulator: Emulat
     code, out, _, _ = release("deploy", "dev", "--parallel", "1", "--output", str(tmp_path / "all"))
     assert code == 0, out
     assert json.loads(out)["stacks"] == ["dev", "dev-api", "dev-worker"]
-    assert json.loads(out)["parallel"] == 1  # cdktf was told to deploy one stack at a time
+    assert json.loads(out)["parallel"] == 1  # one stack at a time
+    # the cluster stack first, then each service's, each applied and reported
+    outcomes = json.loads(out)["stack_outcomes"]
+    assert [(o["stack"], o["init"], o["apply"]) for o in outcomes] == [
+        ("dev", "ran", "applied"),
+        ("dev-api", "ran", "applied"),
+        ("dev-worker", "ran", "applied"),
+    ]
     # (its three stacks took three locks in turn, all its own: no wait is reported)
     assert json.loads(out)["lock_waits"] == []
     # WHEN api's CI released 1.1.0, and each service's pipeline deploys only its own stack,

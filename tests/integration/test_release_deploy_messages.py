@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -51,12 +52,26 @@ lock_timeout_seconds = 30 }}
 # `cdktf deploy STACK… --auto-approve --output DIR`: asks Terraform for its version (as cdktf
 # does at start), then either fails synthesizing or runs init and apply in each stack directory.
 FAKE_CDKTF = """
-import os, subprocess, sys
+import json, os, subprocess, sys
 args = sys.argv[1:]
 out = args[args.index("--output") + 1]
+open(os.path.join(out, "cdktf-ran"), "w").close()
+if args[0] == "synth":  # what `ecs-release deploy` runs before it runs Terraform itself
+    if os.environ.get("FAKE_SCENARIO") == "synth-traceback":
+        print("ERROR: cdktf encountered an error while synthesizing", flush=True)
+        print("", flush=True)
+        print("Command output on stderr:", flush=True)
+        print("    Traceback (most recent call last):", flush=True)
+        print('      File "/home/dev/ecs-cd/main.py", line 82, in build_app', flush=True)
+        print("    RuntimeError: ENOENT: no such file or directory, mkdir '/x/y'", flush=True)
+        sys.exit(1)
+    for stack in ("local", "st"):
+        os.makedirs(os.path.join(out, "stacks", stack), exist_ok=True)
+        with open(os.path.join(out, "stacks", stack, "cdk.tf.json"), "w") as f:
+            json.dump({"terraform": {"backend": {"local": {"path": stack}}}}, f)
+    sys.exit(0)
 stacks = [a for a in args[1:args.index("--auto-approve")]]
 terraform = os.environ["TERRAFORM_BINARY_NAME"]
-open(os.path.join(out, "cdktf-ran"), "w").close()
 subprocess.run([terraform, "version", "-json"], capture_output=True, check=True)
 if os.environ.get("FAKE_SCENARIO") == "synth-traceback":
     print("ERROR: cdktf encountered an error while synthesizing", flush=True)
@@ -184,15 +199,31 @@ def deploy(emu: Emulator, tools: Path, tmp_path: Path, monkeypatch: pytest.Monke
             str(outdir),
         ]
 
+    def cdktf(args: list[str], *, env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(tools / "cdktf.py"), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
     monkeypatch.setattr(toolchain.cdktf_cli, "deploy_command", deploy_command)
+    monkeypatch.setattr(toolchain.cdktf_cli, "cdktf", cdktf)
     # Terraform is the scripted one, found on PATH as the real one would be
     path = f"{tools}{os.pathsep}{os.environ['PATH']}"
 
-    def run(scenario: str, *args: str, json_mode: bool = True, env: dict[str, str] | None = None) -> Run:
+    def run(
+        scenario: str,
+        *args: str,
+        json_mode: bool = True,
+        env: dict[str, str] | None = None,
+        via: str = "terraform",
+    ) -> Run:
         extra = {"FAKE_SCENARIO": scenario, "PATH": path, "TERRAFORM_BINARY_NAME": "", **(env or {})}
         started = time.monotonic()
-        done = run_cli(config, emu.endpoint, "deploy", *args, json_mode=json_mode, env=extra)
-        print(f"deploy {scenario} {' '.join(args)}: {time.monotonic() - started:.1f} s")
+        done = run_cli(config, emu.endpoint, "deploy", *args, "--via", via, json_mode=json_mode, env=extra)
+        print(f"deploy {scenario} {' '.join(args)} via {via}: {time.monotonic() - started:.1f} s")
         return done
 
     yield run
@@ -209,15 +240,24 @@ def error_lines(run: Run) -> list[str]:
 # --- before Terraform: nothing applied, exit 6 --------------------------------------------------
 
 
-def test_synthesis_failure_is_one_line_saying_nothing_was_applied(deploy: Any, tmp_path: Path) -> None:
+SYNTH_FAILED = {
+    "terraform": "deploy local stopped before Terraform ran, synthesis failed (cdktf synth exited with 1)",
+    "cdktf": "cdktf deploy local stopped before Terraform ran, synthesis failed",
+}
+
+
+@pytest.mark.parametrize("via", ["terraform", "cdktf"])
+def test_synthesis_failure_is_one_line_saying_nothing_was_applied(
+    deploy: Any, tmp_path: Path, via: str
+) -> None:
     outdir = tmp_path / "out"
     # plain: one error line, no traceback, exit 6
-    plain = deploy("synth-traceback", "local", "--output", str(outdir), json_mode=False)
+    plain = deploy("synth-traceback", "local", "--output", str(outdir), json_mode=False, via=via)
     assert plain.exit_code == errors.DEPLOY_NOT_STARTED == 6
     no_traceback(plain)
     (line,) = error_lines(plain)
     assert line.startswith(
-        "error: cdktf deploy local stopped before Terraform ran, synthesis failed: RuntimeError: ENOENT: "
+        f"error: {SYNTH_FAILED[via]}: RuntimeError: ENOENT: "
         "no such file or directory, mkdir '/x/y'; nothing was applied (cdktf's output: "
     )
     assert "may have applied" not in plain.stdout + plain.stderr
@@ -225,7 +265,7 @@ def test_synthesis_failure_is_one_line_saying_nothing_was_applied(deploy: Any, t
     log = outdir.resolve() / "ecs-release-deploy.log"
     assert "Traceback (most recent call last)" in log.read_text()
     # --json: one document on stdout with the same message
-    js = deploy("synth-traceback", "local", "--output", str(outdir))
+    js = deploy("synth-traceback", "local", "--output", str(outdir), via=via)
     assert js.exit_code == 6
     no_traceback(js)
     assert js.json == {
@@ -337,36 +377,44 @@ def test_a_missing_cdktf_cli_or_terraform_says_nothing_was_applied(
     def missing(*args: object, **kwargs: object) -> list[str]:
         raise ToolError("the cdktf CLI is not installed: run `npm ci` (make demo and make test do)")
 
+    # (ecs-release synthesizes with it; --via cdktf deploys with it)
     monkeypatch.setattr(toolchain.cdktf_cli, "deploy_command", missing)
-    no_cli = deploy("", "local", "--output", str(tmp_path / "o"), json_mode=False)
-    assert no_cli.exit_code == 6
-    assert error_lines(no_cli) == [
-        "error: the cdktf CLI is not installed: run `npm ci` (make demo and make test do); "
-        "nothing was applied"
-    ]
+    monkeypatch.setattr(toolchain.cdktf_cli, "cdktf", missing)
+    for via in ("terraform", "cdktf"):
+        no_cli = deploy("", "local", "--output", str(tmp_path / "o"), json_mode=False, via=via)
+        assert no_cli.exit_code == 6
+        assert error_lines(no_cli) == [
+            "error: the cdktf CLI is not installed: run `npm ci` (make demo and make test do); "
+            "nothing was applied"
+        ]
 
 
 # --- once Terraform ran: exit 5, and the message says what may have happened -----------------
 
 
-def test_terraform_failing_in_init_applied_nothing(deploy: Any, tmp_path: Path) -> None:
-    done = deploy("init-fails", "local", "--output", str(tmp_path / "o"))
+HEAD = {"terraform": "deploy local", "cdktf": "cdktf deploy local"}
+
+
+@pytest.mark.parametrize("via", ["terraform", "cdktf"])
+def test_terraform_failing_in_init_applied_nothing(deploy: Any, tmp_path: Path, via: str) -> None:
+    done = deploy("init-fails", "local", "--output", str(tmp_path / "o"), via=via)
     assert (done.exit_code, done.json["nothing_applied"], done.json["terraform_ran"]) == (5, True, True)
     assert done.json["error"] == (
-        "cdktf deploy local failed before Terraform applied anything (terraform init of stack local "
+        f"{HEAD[via]} failed before Terraform applied anything (terraform init of stack local "
         "failed, see its output above); nothing was applied"
     )
     assert "Initializing the backend..." in done.stderr  # Terraform's output is shown as it came
 
 
-@pytest.mark.parametrize("json_mode", [False, True])
+@pytest.mark.parametrize(("json_mode", "via"), [(False, "terraform"), (True, "terraform"), (True, "cdktf")])
 def test_terraform_failing_in_apply_may_have_applied_part_of_the_plan(
-    deploy: Any, tmp_path: Path, json_mode: bool
+    deploy: Any, tmp_path: Path, json_mode: bool, via: str
 ) -> None:
-    done = deploy("apply-fails", "local", "--output", str(tmp_path / "o"), json_mode=json_mode)
+    done = deploy("apply-fails", "local", "--output", str(tmp_path / "o"), json_mode=json_mode, via=via)
     assert done.exit_code == errors.DEPLOY_FAILED == 5
+    how = "failed" if via == "terraform" else "exited with 1"
     message = (
-        "cdktf deploy local exited with 1 after Terraform started (apply started for local); Terraform "
+        f"{HEAD[via]} {how} after Terraform started (apply started for local); Terraform "
         "may have applied part of the plan before failing: check `ecs-release status local` and deploy again"
     )
     if json_mode:

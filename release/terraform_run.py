@@ -142,7 +142,11 @@ class Runner:
             return done(apply="not started", reason="not synthesized")
         if self.stopping.is_set():
             return done(reason="stopped by a signal before it started")
-        needed, upgrade = init_needed(directory, self.env)
+        try:
+            needed, upgrade = init_needed(directory, self.env)
+        except (OSError, ValueError) as exc:  # a damaged cdk.tf.json: Terraform would refuse it too
+            self.say(stack, f"ecs-release: cannot read {directory / 'cdk.tf.json'}: {exc}")
+            return done(reason="its cdk.tf.json cannot be read")
         if needed:
             code, _ = self._terraform(stack, ["init", *(["-upgrade"] if upgrade else [])])
             if code != 0:

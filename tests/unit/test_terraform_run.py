@@ -230,3 +230,13 @@ def test_the_runner_imports_nothing_but_the_standard_library() -> None:
         cwd=Path(terraform_run.__file__).resolve().parent.parent,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_damaged_stack_file_is_named_and_the_others_still_run(lab: Any) -> None:
+    synthesized(lab.stacks_dir, "st-a")
+    (lab.stacks_dir / "st-b").mkdir()
+    (lab.stacks_dir / "st-b" / "cdk.tf.json").write_text("{not json")
+    done = lab.run("st-a", "st-b")
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "st-b  ecs-release: cannot read " in done.stdout
+    assert {s: o["apply"] for s, o in lab.outcomes().items()} == {"st-a": "applied", "st-b": "not started"}

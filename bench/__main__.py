@@ -1,16 +1,20 @@
-"""`make bench`: run the benchmarks and print their tables (`python -m bench [synth|strategies|split]…`)."""
+"""`make bench`: run the benchmarks and print their tables.
+
+`python -m bench [synth|strategies|split|release|tests]…` runs only those."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
+from pathlib import Path
 
-from bench import image_strategies, split, synth
+from bench import image_strategies, release, split, synth
 
 
 def main(argv: list[str]) -> int:
-    known = {"synth", "strategies", "split"}
+    known = {"synth", "strategies", "split", "release", "tests"}
     chosen = set(argv) or known
     unknown = chosen - known
     if unknown:
@@ -27,10 +31,30 @@ def main(argv: list[str]) -> int:
     if "strategies" in chosen:
         print("\n## Image strategies (emulator, plain Terraform)\n", flush=True)
         print(image_strategies.table(image_strategies.run()), flush=True)
+    if "release" in chosen:
+        print("\n## A release against plain Terraform (emulator, interleaved)\n", flush=True)
+        print(release.table(release.run()), flush=True)
     if "split" in chosen:
         print("\n## First deploy of 20 services: one stack, or split with a bound (emulator)\n", flush=True)
         print(split.table(split.run()), flush=True)
+    if "tests" in chosen:
+        print("\n## The test suite\n", flush=True)
+        print(tests_wall_time(), flush=True)
     return 0
+
+
+def tests_wall_time() -> str:
+    """The last pytest run's wall time, as tests/conftest.py recorded it (`make test` runs all)."""
+    record = Path(__file__).resolve().parent.parent / ".cache" / "test-wall-time.json"
+    try:
+        last = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return "no pytest run recorded on this machine yet: run `make test`, then `python -m bench tests`"
+    selected = " ".join(last["args"]) or "everything (as `make test`)"
+    return (
+        f"last pytest run: {last['tests']} tests ({last['failed']} failed), selection: {selected}, "
+        f"{last['seconds'] / 60:.1f} min wall time on {last['cores']} cores, finished {last['finished']}"
+    )
 
 
 if __name__ == "__main__":

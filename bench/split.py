@@ -70,8 +70,10 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def first_deploy(services: int, *, split: bool, parallel: int | None) -> dict[str, Any]:
-    """A fresh emulator, CI's tags written, then one `ecs-release deploy local`."""
+def first_deploy(services: int, *, split: bool, parallel: int | None, releases: int = 0) -> dict[str, Any]:
+    """A fresh emulator, CI's tags written, then one `ecs-release deploy local`; then
+    ``releases`` times one service's release: CI pushes s00's new image and sets its tag, and
+    its pipeline runs `ecs-release deploy local --wait` (with `--service s00` when split)."""
     with tempfile.TemporaryDirectory() as work_dir, Emulator(running_count=1) as emu:
         work = Path(work_dir)
         (work / "ecs-cd.toml").write_text(config(services, split))
@@ -107,28 +109,79 @@ def first_deploy(services: int, *, split: bool, parallel: int | None) -> dict[st
         sampler.join()
         if process.returncode != 0:
             raise RuntimeError(f"deploy failed ({process.returncode}): {out[-2000:]} {err[-3000:]}")
-        return {"seconds": seconds, "peak_gb": peak[0] / 1e9}
+        release_seconds = []
+        for n in range(releases):
+            tag = f"1.1.{n}"
+            push_image(ecr, "bs-s00", tag)
+            write_tag(ssm, "/s00/local/docker-image-tag", tag)
+            deploy = [sys.executable, "-m", "release", "--json", "deploy", "local", "--wait", "--poll", "0.2"]
+            deploy += ["--output", str(work / "out"), *(["--service", "s00"] if split else [])]
+            began = time.monotonic()
+            done = subprocess.run(
+                deploy, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=False
+            )
+            release_seconds.append(time.monotonic() - began)
+            if done.returncode != 0:
+                raise RuntimeError(f"release failed ({done.returncode}): {done.stderr[-3000:]}")
+        return {"seconds": seconds, "peak_gb": peak[0] / 1e9, "release_seconds": release_seconds}
+
+
+RELEASES = 3
 
 
 def run(
     services: int = 20, bounds: tuple[int | None, ...] = (2, 4, None)
 ) -> list[tuple[str, dict[str, Any]]]:
-    rows = [(f"{services} services, one stack", first_deploy(services, split=False, parallel=None))]
+    rows = [
+        (
+            f"{services} services, one stack",
+            first_deploy(services, split=False, parallel=None, releases=RELEASES),
+        )
+    ]
     for bound in bounds:
         label = f"{services} services, split, --parallel {bound or 'unbounded (64)'}"
-        rows.append((label, first_deploy(services, split=True, parallel=bound or 64)))
+        releases = RELEASES if bound == 2 else 0
+        rows.append((label, first_deploy(services, split=True, parallel=bound or 64, releases=releases)))
+    for few in (1, 5):
+        name = f"{few} service{'s' if few > 1 else ''}"
+        rows.append((f"{name}, one stack", first_deploy(few, split=False, parallel=None, releases=RELEASES)))
+        rows.append(
+            (
+                f"{name}, split, --parallel 2",
+                first_deploy(few, split=True, parallel=2, releases=RELEASES),
+            )
+        )
     return rows
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def table(rows: list[tuple[str, dict[str, Any]]]) -> str:
-    single = rows[0][1]["seconds"]
     lines = [
-        "| first deploy on the emulator | seconds | / one stack | peak memory |",
+        "| first deploy on the emulator | seconds | / one stack of the same services | peak memory |",
         "| --- | --- | --- | --- |",
     ]
+    singles = {label.split(",")[0]: row["seconds"] for label, row in rows if label.endswith("one stack")}
     for label, row in rows:
+        single = singles[label.split(",")[0]]
         lines.append(
             f"| {label} | {row['seconds']:.1f} | {row['seconds'] / single:.2f} | {row['peak_gb']:.2f} GB |"
+        )
+    released = [(label, row["release_seconds"]) for label, row in rows if row["release_seconds"]]
+    one = next((_median(r) for label, r in released if label == "1 service, one stack"), None)
+    lines += [
+        "",
+        f"| one service's release (tag, deploy --wait) | median of {RELEASES} | min | max | / 1 service |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, seconds in released:
+        ratio = f"{_median(seconds) / one:.2f}" if one else "-"
+        lines.append(
+            f"| {label} | {_median(seconds):.1f} s | {min(seconds):.1f} s | {max(seconds):.1f} s | {ratio} |"
         )
     return "\n".join(lines)
 

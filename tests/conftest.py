@@ -6,9 +6,11 @@ tool makes its fixture raise ToolError naming what to install.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +37,26 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _skipped.append(report.nodeid)
 
 
+_session_started = time.time()
+WALL_TIME_RECORD = TESTS_DIR.parent / ".cache" / "test-wall-time.json"
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _skipped:
         print(f"\nFAILED: {len(_skipped)} test(s) were skipped; every test must run: {_skipped}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    # What `make bench` reports as the test suite's wall time: this run's, whatever it selected.
+    record = {
+        "seconds": round(time.time() - _session_started, 1),
+        "tests": session.testscollected,
+        "failed": session.testsfailed,
+        "args": list(session.config.invocation_params.args),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cores": os.cpu_count(),
+    }
+    with contextlib.suppress(OSError):
+        WALL_TIME_RECORD.parent.mkdir(exist_ok=True)
+        WALL_TIME_RECORD.write_text(json.dumps(record))
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ Exit codes: {errors.OK} ok; {errors.ROLLOUT_FAILED} rollout failed, rolled back,
 {errors.BAD_INPUT} bad input (unknown environment or service, malformed tag, missing parameter or
 service, invalid configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
 {errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
-{errors.DEPLOY_FAILED} cdktf deploy failed after Terraform started (the message says whether
+{errors.DEPLOY_FAILED} Terraform (or cdktf deploy) failed after it started (the message says whether
 anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform
 ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothing was applied;
 {errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
@@ -876,7 +876,8 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     type=click.IntRange(1, 64),
     default=lambda: os.cpu_count() or 1,
     show_default="the machine's cores",
-    help="In an environment split per service: how many stacks cdktf deploys at once.",
+    help="In an environment split per service: how many service stacks are applied at once "
+    "(after the environment's own stack).",
 )
 @click.option(
     "--via",

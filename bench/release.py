@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.synth import timing_table
 from devkit.emulator import Emulator
 from devkit.fake_ci import create_secrets, push_image, write_tag
 from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, tool_environment
@@ -191,13 +192,7 @@ def targets(rows: list[tuple[str, dict[str, float]]]) -> list[str]:
 
 
 def table(rows: list[tuple[str, dict[str, float]]]) -> str:
-    lines = ["| what | median | min | max | runs |", "| --- | --- | --- | --- | --- |"]
-    for label, f in rows:
-        lines.append(
-            f"| {label} | {f['median']:.2f} s | {f['min']:.2f} s | {f['max']:.2f} s | {int(f['runs'])} |"
-        )
-    lines += ["", "| target | measured | limit | |", "| --- | --- | --- | --- |", *targets(rows)]
-    return "\n".join(lines)
+    return timing_table(rows, targets(rows))
 
 
 if __name__ == "__main__":

@@ -215,11 +215,16 @@ def targets(rows: list[tuple[str, dict[str, float]]]) -> list[str]:
     ]
 
 
-def table(rows: list[tuple[str, dict[str, float]]]) -> str:
+def timing_table(rows: list[tuple[str, dict[str, float]]], target_lines: list[str]) -> str:
+    """Medians with min and max, then the targets (also bench/release.py's layout)."""
     lines = ["| what | median | min | max | runs |", "| --- | --- | --- | --- | --- |"]
     for label, f in rows:
         lines.append(
             f"| {label} | {f['median']:.2f} s | {f['min']:.2f} s | {f['max']:.2f} s | {int(f['runs'])} |"
         )
-    lines += ["", "| target | measured | limit | |", "| --- | --- | --- | --- |", *targets(rows)]
+    lines += ["", "| target | measured | limit | |", "| --- | --- | --- | --- |", *target_lines]
     return "\n".join(lines)
+
+
+def table(rows: list[tuple[str, dict[str, float]]]) -> str:
+    return timing_table(rows, targets(rows))

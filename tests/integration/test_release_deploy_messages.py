@@ -56,7 +56,7 @@ import json, os, subprocess, sys
 args = sys.argv[1:]
 out = args[args.index("--output") + 1]
 open(os.path.join(out, "cdktf-ran"), "w").close()
-if args[0] == "synth":  # what `ecs-release deploy` runs before it runs Terraform itself
+def synthesize():  # `cdktf synth`, and the first thing `cdktf deploy` does
     if os.environ.get("FAKE_SCENARIO") == "synth-traceback":
         print("ERROR: cdktf encountered an error while synthesizing", flush=True)
         print("", flush=True)
@@ -65,6 +65,8 @@ if args[0] == "synth":  # what `ecs-release deploy` runs before it runs Terrafor
         print('      File "/home/dev/ecs-cd/main.py", line 82, in build_app', flush=True)
         print("    RuntimeError: ENOENT: no such file or directory, mkdir '/x/y'", flush=True)
         sys.exit(1)
+if args[0] == "synth":  # what `ecs-release deploy` runs before it runs Terraform itself
+    synthesize()
     for stack in ("local", "st"):
         os.makedirs(os.path.join(out, "stacks", stack), exist_ok=True)
         with open(os.path.join(out, "stacks", stack, "cdk.tf.json"), "w") as f:
@@ -73,14 +75,7 @@ if args[0] == "synth":  # what `ecs-release deploy` runs before it runs Terrafor
 stacks = [a for a in args[1:args.index("--auto-approve")]]
 terraform = os.environ["TERRAFORM_BINARY_NAME"]
 subprocess.run([terraform, "version", "-json"], capture_output=True, check=True)
-if os.environ.get("FAKE_SCENARIO") == "synth-traceback":
-    print("ERROR: cdktf encountered an error while synthesizing", flush=True)
-    print("", flush=True)
-    print("Command output on stderr:", flush=True)
-    print("    Traceback (most recent call last):", flush=True)
-    print('      File "/home/dev/ecs-cd/main.py", line 82, in build_app', flush=True)
-    print("    RuntimeError: ENOENT: no such file or directory, mkdir '/x/y'", flush=True)
-    sys.exit(1)
+synthesize()
 for stack in stacks:
     directory = os.path.join(out, "stacks", stack)
     os.makedirs(directory, exist_ok=True)

@@ -588,3 +588,30 @@ def test_a_task_sized_by_the_task_runs_as_in_ecs(emulator: Emulator) -> None:
     (task,) = started["tasks"]
     assert task["overrides"]["containerOverrides"] == [{"name": "api", "command": ["echo", "hi"]}]
     assert started["failures"] == []
+
+
+def test_stock_moto_has_no_load_balancer_gap_to_fill() -> None:
+    # Issue 17 asked for a fill so that Terraform's waiter would not sleep a minute on a new
+    # load balancer. There is no gap: stock moto answers "active" at once. The minute is the
+    # AWS provider's own fixed 30 s delay before its first poll, after CreateLoadBalancer and
+    # again after ModifyLoadBalancerAttributes (README, "Speed"), which no emulator can shorten.
+    # If moto ever answers "provisioning" first, this fails, and a fill becomes worth writing.
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        elbv2 = boto3.client("elbv2", region_name="us-east-1")
+        subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+        # WHEN an internal application load balancer is created, as the shipped local environment's
+        created = elbv2.create_load_balancer(
+            Name="gap", Subnets=subnets, Scheme="internal", Type="application"
+        )
+        arn = created["LoadBalancers"][0]["LoadBalancerArn"]
+        # THEN the first poll, and the one after an attribute change, already say "active"
+        (first,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+        elbv2.modify_load_balancer_attributes(
+            LoadBalancerArn=arn, Attributes=[{"Key": "access_logs.s3.enabled", "Value": "false"}]
+        )
+        (second,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
+        assert (first["State"]["Code"], second["State"]["Code"]) == ("active", "active")

@@ -546,7 +546,7 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
     try:
         synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
     except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was applied") from None
+        raise DeployNotStarted(f"{exc}; nothing was planned") from None
     if synth.returncode != 0:
         tail = (synth.stdout + synth.stderr).strip().splitlines()
         detail = f": {tail[-1][:300]}" if tail else ""

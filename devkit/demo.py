@@ -21,6 +21,7 @@ from devkit.fake_ci import push_image, write_tag
 from stacks.settings import ConfigError, ServiceSettings, load_settings
 from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, deploy, tool_environment
 from toolchain.errors import ToolError
+from toolchain.terminal import wants_color
 from toolchain.terraform_offline import terraform_setup
 
 ENVIRONMENT = "local"
@@ -58,7 +59,9 @@ def _service_state(ecs: Any, cluster: str, service: str) -> dict[str, Any]:
 
 def _deploy(setup: Any, env: dict[str, str], outdir: Path) -> float:
     started = time.monotonic()
-    result = deploy(ENVIRONMENT, setup=setup, env=env, outdir=outdir, capture=False)
+    result = deploy(
+        ENVIRONMENT, setup=setup, env=env, outdir=outdir, capture=False, color=wants_color(sys.stdout)
+    )
     if result.returncode != 0:
         raise DemoFailed(f"cdktf deploy {ENVIRONMENT} exited with {result.returncode} (output above)")
     return time.monotonic() - started

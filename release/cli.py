@@ -1067,7 +1067,7 @@ def _deploy(
                 *stacks,
             ]
         else:
-            argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra)
+            argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra, color=rt.out.live)
     except ToolError as exc:
         raise DeployNotStarted(f"{exc}; nothing was applied") from None
     before = {t.service.name: primary(t) for t in ts}

@@ -12,13 +12,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from toolchain.terminal import wants_color
+
 
 class Output:
     def __init__(self, *, json_mode: bool) -> None:
         self.json_mode = json_mode
         self._human = sys.stderr if json_mode else sys.stdout
         self._console: Any = None
-        if self._human.isatty() and not os.environ.get("CI") and not os.environ.get("NO_COLOR"):
+        # rich (colours, the live view) for a person at a terminal that has colours and moves its
+        # cursor; plain lines in CI, in pipes and on TERM=dumb.
+        if wants_color(self._human) and not os.environ.get("CI"):
             from rich.console import Console
 
             self._console = Console(file=self._human, highlight=False)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toolchain.errors import ToolError
+from toolchain.terminal import wants_color
 from toolchain.terraform_offline import TerraformSetup, terraform_setup
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -83,12 +84,29 @@ def cdktf(
 
 
 def deploy_command(
-    stacks: str | Sequence[str], *, setup: TerraformSetup, outdir: Path, extra: Sequence[str] = ()
+    stacks: str | Sequence[str],
+    *,
+    setup: TerraformSetup,
+    outdir: Path,
+    extra: Sequence[str] = (),
+    color: bool = False,
 ) -> list[str]:
-    """The argv of ``npx cdktf deploy STACK… --auto-approve`` into ``outdir`` (plus the offline flags)."""
+    """The argv of ``npx cdktf deploy STACK… --auto-approve`` into ``outdir`` (plus the offline flags).
+
+    ``color`` (default off: the output is captured or logged) lets Terraform colour its output;
+    without it cdktf passes ``-no-color`` to every Terraform command it runs."""
     names = [stacks] if isinstance(stacks, str) else list(stacks)
     return cdktf_command(
-        ["deploy", *names, "--auto-approve", "--output", str(outdir), *setup.cdktf_deploy_flags, *extra]
+        [
+            "deploy",
+            *names,
+            "--auto-approve",
+            "--output",
+            str(outdir),
+            *setup.cdktf_deploy_flags,
+            *(() if color else ("--no-color",)),
+            *extra,
+        ]
     )
 
 
@@ -99,10 +117,11 @@ def deploy(
     env: Mapping[str, str],
     outdir: Path,
     capture: bool = True,
+    color: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``cdktf deploy`` (see ``deploy_command``); never raises for a non-zero exit."""
     return subprocess.run(
-        deploy_command(stack, setup=setup, outdir=outdir),
+        deploy_command(stack, setup=setup, outdir=outdir, color=color),
         cwd=PROJECT_DIR,
         env=dict(env),
         text=True,
@@ -145,7 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = tool_environment(setup)
         if "CI" not in os.environ:
             del env["CI"]  # a person, not a pipeline: cdktf may ask before it applies
-        argv_ = cdktf_command([command, *rest, *(() if command == "synth" else setup.cdktf_deploy_flags)])
+        flags = () if command == "synth" else setup.cdktf_deploy_flags
+        # Terraform colours its output unless told not to: not for a pipe, a log or TERM=dumb.
+        if command != "synth" and "--no-color" not in rest and not wants_color(sys.stdout):
+            flags = (*flags, "--no-color")
+        argv_ = cdktf_command([command, *rest, *flags])
     except ToolError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

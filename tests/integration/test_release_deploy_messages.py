@@ -183,7 +183,7 @@ def deploy(emu: Emulator, tools: Path, tmp_path: Path, monkeypatch: pytest.Monke
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
 
-    def deploy_command(stacks: list[str], *, setup: object, outdir: Path, extra: object = ()) -> list[str]:
+    def deploy_command(stacks: list[str], *, setup: object, outdir: Path, **_: object) -> list[str]:
         return [
             sys.executable,
             str(tools / "cdktf.py"),

@@ -52,14 +52,25 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str,
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", "terraformrc-that-does-not-exist")
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
     return Recorded.calls
+
+
+def at_a_terminal(monkeypatch: pytest.MonkeyPatch, terminal: bool = True) -> None:
+    """Standard output is a terminal (or not). Set in the test itself: pytest's output capture
+    puts its own sys.stdout back between a fixture and the test."""
+    monkeypatch.setattr(sys, "stdout", Terminal() if terminal else io.StringIO())
 
 
 def cdktf_args(argv: list[str]) -> list[str]:
     return argv[argv.index("cdktf") + 1 :]
 
 
-def test_diff_offline_gets_the_offline_config_and_flag(recorded: list[Any]) -> None:
+def test_diff_offline_gets_the_offline_config_and_flag(
+    recorded: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_a_terminal(monkeypatch)
     assert cdktf_cli.main(["diff", "dev"]) == 0
     ((argv, env),) = recorded
     assert cdktf_args(argv) == ["diff", "dev", "--skip-provider-lock"]
@@ -70,7 +81,8 @@ def test_diff_offline_gets_the_offline_config_and_flag(recorded: list[Any]) -> N
     assert "CI" not in env  # a person at a terminal: cdktf may ask
 
 
-def test_deploy_passes_cdktf_options_through(recorded: list[Any]) -> None:
+def test_deploy_passes_cdktf_options_through(recorded: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    at_a_terminal(monkeypatch)
     assert cdktf_cli.main(["deploy", "dev-api", "--auto-approve"]) == 0
     ((argv, _),) = recorded
     assert cdktf_args(argv) == ["deploy", "dev-api", "--auto-approve", "--skip-provider-lock"]
@@ -78,6 +90,7 @@ def test_deploy_passes_cdktf_options_through(recorded: list[Any]) -> None:
 
 def test_with_the_registry_nothing_is_added(recorded: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cdktf_cli, "terraform_setup", lambda cache_dir: TerraformSetup(offline=False))
+    at_a_terminal(monkeypatch)
     assert cdktf_cli.main(["deploy", "dev"]) == 0
     ((argv, env),) = recorded
     assert cdktf_args(argv) == ["deploy", "dev"]
@@ -107,3 +120,46 @@ def test_unknown_command_is_usage(recorded: list[Any], capsys: pytest.CaptureFix
     assert cdktf_cli.main([]) == 2
     assert recorded == []
     assert "usage: python -m toolchain.cdktf_cli {synth|diff|deploy}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("terminal", "term", "no_color", "coloured"),
+    [
+        (True, "xterm-256color", None, True),
+        (False, "xterm-256color", None, False),  # a pipe or a log file
+        (True, "dumb", None, False),  # escape codes would show as text
+        (True, "xterm-256color", "1", False),  # no-color.org
+        (True, "xterm-256color", "", True),  # NO_COLOR set but empty does not count
+    ],
+)
+def test_terraform_colours_only_on_a_terminal_that_shows_them(
+    recorded: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    terminal: bool,
+    term: str,
+    no_color: str | None,
+    coloured: bool,
+) -> None:
+    # GIVEN where the output goes and what the environment says of colours
+    at_a_terminal(monkeypatch, terminal)
+    monkeypatch.setenv("TERM", term)
+    if no_color is not None:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    # WHEN diff and deploy run cdktf (synth runs no Terraform)
+    assert cdktf_cli.main(["diff", "dev"]) == 0
+    assert cdktf_cli.main(["deploy", "dev", "--auto-approve"]) == 0
+    assert cdktf_cli.main(["synth"]) == 0
+    # THEN cdktf is told --no-color (it passes -no-color to Terraform) exactly when colours are unwanted
+    diff, deploy, synth = (cdktf_args(argv) for argv, _ in recorded)
+    assert ("--no-color" not in diff) is coloured
+    assert ("--no-color" not in deploy) is coloured
+    assert "--no-color" not in synth
+
+
+def test_a_deploy_command_for_captured_output_asks_for_no_colour() -> None:
+    # GIVEN the argv ecs-release and the demo build for cdktf deploy
+    plain = cdktf_cli.deploy_command("dev", setup=OFFLINE, outdir=Path("out"))
+    coloured = cdktf_cli.deploy_command("dev", setup=OFFLINE, outdir=Path("out"), color=True)
+    # THEN without a terminal's say-so Terraform is told -no-color (through cdktf), and not with it
+    assert "--no-color" in cdktf_args(plain)
+    assert "--no-color" not in cdktf_args(coloured)

@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # the bootstrap checks that a new login shell finds pipenv without this.
 export PATH := $(shell python3 -m site --user-base 2>/dev/null)/bin:$(PATH)
 
-.PHONY: demo test bench deps lint typecheck unit e2e synth diff deploy clean
+.PHONY: demo test bench fuzz deps lint typecheck unit e2e synth diff deploy clean
 
 # `make diff ENV=dev`: only ENV given on the command line counts (sh uses $$ENV for its own purposes).
 stack = $(if $(filter command line,$(origin ENV)),$(ENV),$(error usage: make $@ ENV=<environment>, e.g. make $@ ENV=dev))
@@ -30,6 +30,10 @@ test: deps lint typecheck
 ## benchmarks (measured, not asserted): prints tables for the README
 bench: deps
 	pipenv run python -m bench
+
+## the property tests with new random examples (make test draws the same ones every run)
+fuzz: deps
+	HYPOTHESIS_PROFILE=explore pipenv run pytest tests/unit/test_validator_properties.py
 
 lint:
 	pipenv run ruff check .

@@ -231,7 +231,8 @@ class ServiceSettings(_Model):
             except (ValidationError, TypeError):
                 fargate = True  # the compute error is reported at its field
             if fargate:
-                data = {"cpu": 256, "memory": 512, **data}
+                # An explicit None (a JSON null from settings_from_dict; TOML has none) is unset too.
+                data = {**data, **{k: v for k, v in (("cpu", 256), ("memory", 512)) if data.get(k) is None}}
         return data
 
     def app_fields(self) -> dict[str, Any]:

@@ -1693,6 +1693,9 @@ def test_the_base_configurations_load() -> None:
 @example(path=("services", "api", "desired_count"), value=Big(1, 16000), minimal=True)
 @example(path=("services", "api", "cpu"), value=Big(-1, 16000), minimal=True)
 @example(path=("environments", "dev", "state", "backend"), value="a\nb", minimal=True)
+# Found by a random run: an explicit null cpu on Fargate once reached an assertion (a traceback).
+@example(path=("services", "api", "cpu"), value=None, minimal=False)
+@example(path=("services", "api", "memory"), value=None, minimal=True)
 def test_any_value_in_any_field_loads_or_is_reported(path: Path, value: Any, minimal: bool) -> None:
     # GIVEN a valid configuration with one leaf replaced by any JSON-like value
     config = minimal_config() if minimal else full_config()

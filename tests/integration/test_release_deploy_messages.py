@@ -436,19 +436,40 @@ def plant_lock(emu: Emulator, who: str = "ci-runner-7@build-42") -> dict[str, st
     return info
 
 
-def release_later(emu: Emulator, seconds: float) -> threading.Timer:
-    timer = threading.Timer(seconds, lambda: emu.client("s3").delete_object(Bucket=BUCKET, Key=LOCK_KEY))
-    timer.start()
-    return timer
+def release_once_seen(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> threading.Thread:
+    """The other run releases its lock once this run's lock watch has read who holds it (and a
+    moment more): an event, not a fixed delay, so a slow machine cannot release it unseen.
+    ``read_lock`` is only observed here; what it reads and returns is unchanged."""
+    import release.state
+
+    seen = threading.Event()
+    read_lock = release.state.read_lock
+
+    def observed(*args: Any, **kwargs: Any) -> Any:
+        found = read_lock(*args, **kwargs)
+        if found is not None:
+            seen.set()
+        return found
+
+    monkeypatch.setattr(release.state, "read_lock", observed)
+
+    def other_run() -> None:
+        if seen.wait(timeout=25):
+            time.sleep(1)
+        emu.client("s3").delete_object(Bucket=BUCKET, Key=LOCK_KEY)
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    return thread
 
 
 @pytest.mark.parametrize("json_mode", [False, True])
 def test_waiting_for_a_lock_says_who_holds_it_since_when_and_for_how_long(
-    deploy: Any, emu: Emulator, tmp_path: Path, json_mode: bool
+    deploy: Any, emu: Emulator, tmp_path: Path, json_mode: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN another run holds the state lock, and releases it a few seconds later
+    # GIVEN another run holds the state lock, and releases it once this run has seen it waiting
     info = plant_lock(emu)
-    timer = release_later(emu, 4)
+    timer = release_once_seen(emu, monkeypatch)
     # WHEN this run deploys
     done = deploy("waits", "st", "--output", str(tmp_path / "o"), json_mode=json_mode)
     timer.join()
@@ -479,7 +500,7 @@ def test_waiting_for_a_lock_says_who_holds_it_since_when_and_for_how_long(
             "waited_seconds": wait["waited_seconds"],
             "released": True,
         }
-        assert 0 < wait["waited_seconds"] < 10
+        assert 0 < wait["waited_seconds"] < 25  # within the scripted Terraform's own bound
 
 
 def test_this_runs_own_lock_is_not_a_wait(deploy: Any, emu: Emulator, tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+NOT_FOUND = {"StatusCode": "404", "ContentType": "text/plain"}
+
 
 @dataclass(frozen=True)
 class ExistingLoadBalancer:
@@ -29,11 +31,12 @@ def existing_load_balancer(ec2: Any, elbv2: Any, name: str) -> ExistingLoadBalan
     whose default action answers 404 (what the services' rules are added in front of)."""
     vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
-    group = ec2.create_security_group(GroupName=f"{name}-alb", Description=f"{name} ALB", VpcId=vpc)["GroupId"]
+    group = ec2.create_security_group(GroupName=f"{name}-alb", Description=f"{name} ALB", VpcId=vpc)
+    group_id = group["GroupId"]
     balancer = elbv2.create_load_balancer(
         Name=name,
         Subnets=[s["SubnetId"] for s in subnets[:2]],
-        SecurityGroups=[group],
+        SecurityGroups=[group_id],
         Scheme="internal",
         Type="application",
     )["LoadBalancers"][0]
@@ -41,11 +44,9 @@ def existing_load_balancer(ec2: Any, elbv2: Any, name: str) -> ExistingLoadBalan
         LoadBalancerArn=balancer["LoadBalancerArn"],
         Protocol="HTTP",
         Port=80,
-        DefaultActions=[
-            {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"}}
-        ],
+        DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": NOT_FOUND}],
     )["Listeners"][0]
-    return ExistingLoadBalancer(balancer["LoadBalancerArn"], listener["ListenerArn"], group)
+    return ExistingLoadBalancer(balancer["LoadBalancerArn"], listener["ListenerArn"], group_id)
 
 
 def attach(config_text: str, environment: str, balancer: ExistingLoadBalancer) -> str:
@@ -60,6 +61,8 @@ def attach(config_text: str, environment: str, balancer: ExistingLoadBalancer) -
         elif table == f"environments.{environment}" and stripped.startswith("load_balancer"):
             found.append(index)
     if len(found) != 1 or "create = true" not in lines[found[0]]:
-        raise ValueError(f"environments.{environment} has no single load_balancer with create = true to replace")
+        raise ValueError(
+            f"environments.{environment} has no single load_balancer with create = true to replace"
+        )
     lines[found[0]] = f"load_balancer = {balancer.setting}\n"
     return "".join(lines)

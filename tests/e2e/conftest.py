@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from devkit.emulator import Emulator
+from devkit.load_balancer import ExistingLoadBalancer, existing_load_balancer
 from toolchain.cdktf_cli import CACHE_DIR
 from toolchain.errors import ToolError
 from toolchain.terraform_offline import TerraformSetup, terraform_setup
@@ -30,3 +31,12 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     with Emulator(running_count=1, log_path=log) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def existing_lb(emulator: Emulator) -> ExistingLoadBalancer:
+    """A load balancer already in the module's emulator, for environments whose tests are not about
+    creating one: attached to it (``devkit.load_balancer.attach``), a first deploy skips the AWS
+    provider's two fixed 30-second waits for a new one. test_plain_shell (the README's walk-through)
+    and test_production_service keep ``create = true`` and check what it creates."""
+    return existing_load_balancer(emulator.client("ec2"), emulator.client("elbv2"), "team-alb")

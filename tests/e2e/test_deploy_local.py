@@ -17,6 +17,7 @@ import pytest
 from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
+from devkit.load_balancer import ExistingLoadBalancer, attach
 from stacks.settings import EnvironmentSettings, Settings, load_settings
 from toolchain.cdktf_cli import PROJECT_DIR, cdktf, deploy, tool_environment
 from toolchain.terraform_offline import TerraformSetup
@@ -81,11 +82,20 @@ class Scenario:
 
 @pytest.fixture(scope="module")
 def scenario(
-    emulator: Emulator, tf_setup: TerraformSetup, tmp_path_factory: pytest.TempPathFactory
+    emulator: Emulator,
+    tf_setup: TerraformSetup,
+    existing_lb: ExistingLoadBalancer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Scenario:
-    settings = load_settings(CONFIG, emulator_endpoint=emulator.endpoint)
-    env = tool_environment(tf_setup, emulator_endpoint=emulator.endpoint, extra=emulator.aws_environment())
-    return Scenario(emulator, settings, env, tmp_path_factory.mktemp("cdktf") / "out", tf_setup)
+    # The shipped configuration, its local environment behind a load balancer that already exists
+    # (nothing here is about creating one; test_plain_shell deploys the shipped file as it is).
+    work = tmp_path_factory.mktemp("cdktf")
+    config = work / "ecs-cd.toml"
+    config.write_text(attach(CONFIG.read_text(encoding="utf-8"), "local", existing_lb), encoding="utf-8")
+    settings = load_settings(config, emulator_endpoint=emulator.endpoint)
+    extra = {**emulator.aws_environment(), "ECS_CD_CONFIG": str(config)}
+    env = tool_environment(tf_setup, emulator_endpoint=emulator.endpoint, extra=extra)
+    return Scenario(emulator, settings, env, work / "out", tf_setup)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +117,7 @@ def third(scenario: Scenario, second: Deployment) -> tuple[Deployment, Deploymen
 
 
 def test_first_deploy_creates_cluster_service_and_task_definition(
-    scenario: Scenario, first: Deployment
+    scenario: Scenario, first: Deployment, existing_lb: ExistingLoadBalancer
 ) -> None:
     # GIVEN CI pushed 1.0.0 and wrote it to /api/local/docker-image-tag
     # WHEN `cdktf deploy local` ran (fixture `first`)
@@ -142,6 +152,11 @@ def test_first_deploy_creates_cluster_service_and_task_definition(
     assert task["taskRoleArn"] != task["executionRoleArn"]
     (attachment,) = service["loadBalancers"]
     assert (attachment["containerName"], attachment["containerPort"]) == ("api", 8080)
+    # (the existing one: its listener now forwards the service's paths to the service's target group)
+    elbv2 = scenario.emulator.client("elbv2", scenario.local.region)
+    rules = elbv2.describe_rules(ListenerArn=existing_lb.listener_arn)["Rules"]
+    forwards = [a["TargetGroupArn"] for r in rules for a in r["Actions"] if a["Type"] == "forward"]
+    assert forwards == [attachment["targetGroupArn"]]
 
 
 def test_new_tag_gives_a_new_revision_that_the_service_runs(first: Deployment, second: Deployment) -> None:

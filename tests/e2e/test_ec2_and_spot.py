@@ -19,6 +19,7 @@ import pytest
 from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
+from devkit.load_balancer import ExistingLoadBalancer, attach
 from devkit.terraform import Terraform
 from tests.release_helpers import ProcessRun, run_release_process
 from toolchain.cdktf_cli import PROJECT_DIR, tool_environment
@@ -78,6 +79,16 @@ def lab(emulator: Emulator, tf_setup: TerraformSetup, tmp_path_factory: pytest.T
     return Lab(emulator, tf_setup, tmp_path_factory.mktemp("ec2"))
 
 
+@pytest.fixture(scope="module")
+def bridge_config(lab: Lab, existing_lb: ExistingLoadBalancer) -> Path:
+    """The ec2-bridge example behind a load balancer that already exists (the instances' security
+    group admits it on the host ports all the same); its name stays the example's (outdir)."""
+    config = lab.work / "configs" / BRIDGE.parent.name / BRIDGE.name
+    config.parent.mkdir(parents=True)
+    config.write_text(attach(BRIDGE.read_text(encoding="utf-8"), "local", existing_lb), encoding="utf-8")
+    return config
+
+
 @dataclass(frozen=True)
 class BridgeRuns:
     first: Seen
@@ -87,17 +98,17 @@ class BridgeRuns:
 
 
 @pytest.fixture(scope="module")
-def bridge(lab: Lab) -> BridgeRuns:
+def bridge(lab: Lab, bridge_config: Path) -> BridgeRuns:
     ecr, ssm = lab.emulator.client("ecr"), lab.emulator.client("ssm")
     parameter = names.image_tag_parameter("api", "local")
     push_image(ecr, "article-api", "1.0.0")
     write_tag(ssm, parameter, "1.0.0")
-    first = lab.deploy(BRIDGE, "article", "api", "first deploy")
-    again = lab.deploy(BRIDGE, "article", "api", "deploy with nothing new")
+    first = lab.deploy(bridge_config, "article", "api", "first deploy")
+    again = lab.deploy(bridge_config, "article", "api", "deploy with nothing new")
     push_image(ecr, "article-api", "1.1.0")
     write_tag(ssm, parameter, "1.1.0")
-    released = lab.deploy(BRIDGE, "article", "api", "deploy of 1.1.0")
-    return BridgeRuns(first, again, released, lab.terraform(BRIDGE).planned_changes())
+    released = lab.deploy(bridge_config, "article", "api", "deploy of 1.1.0")
+    return BridgeRuns(first, again, released, lab.terraform(bridge_config).planned_changes())
 
 
 def test_the_article_task_definition_runs_on_ec2_in_bridge_mode(bridge: BridgeRuns) -> None:

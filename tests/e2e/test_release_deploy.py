@@ -9,11 +9,12 @@ import pytest
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import create_secrets, push_image
+from devkit.load_balancer import ExistingLoadBalancer, attach
 from tests.release_helpers import run_cli
 from toolchain.cdktf_cli import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
-CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
+SHIPPED = PROJECT_DIR / "config" / "ecs-cd.toml"
 REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo-api"
 
 
@@ -26,8 +27,13 @@ def _running(emulator: Emulator) -> tuple[str, str, dict[str, Any]]:
     return service["taskDefinition"], task["containerDefinitions"][0]["image"], primary
 
 
-def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_path: Path) -> None:
+def test_set_tag_then_deploy_wait_runs_the_new_image(
+    emulator: Emulator, existing_lb: ExistingLoadBalancer, tmp_path: Path
+) -> None:
     outdir = tmp_path / "cdktf.out"
+    # The shipped configuration, behind a load balancer that already exists (not this test's subject)
+    config = tmp_path / "ecs-cd.toml"
+    config.write_text(attach(SHIPPED.read_text(encoding="utf-8"), "local", existing_lb), encoding="utf-8")
     ecr = emulator.client("ecr")
     # GIVEN the account has the secret the shipped configuration names (`deploy` verifies it)
     secret = "arn:aws:ssm:us-east-1:123456789012:parameter/demo/local/api/db-password"
@@ -36,11 +42,11 @@ def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_pat
     for tag in ("5.0.0", "5.0.1"):
         # GIVEN CI pushed the image and set its tag (verified against ECR)
         push_image(ecr, "demo-api", tag)
-        written = run_cli(CONFIG, emulator.endpoint, "set-tag", "local", "api", tag, "--verify")
+        written = run_cli(config, emulator.endpoint, "set-tag", "local", "api", tag, "--verify")
         assert written.exit_code == 0, written.stdout + written.stderr
         # WHEN the pipeline deploys and waits
         deployed = run_cli(
-            CONFIG, emulator.endpoint, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(outdir)
+            config, emulator.endpoint, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(outdir)
         )
         # THEN the rollout of the deployment it started completed, on the new image
         assert deployed.exit_code == 0, deployed.stdout + deployed.stderr[-4000:]
@@ -56,7 +62,7 @@ def test_set_tag_then_deploy_wait_runs_the_new_image(emulator: Emulator, tmp_pat
         revisions.append(int(task_definition.rsplit(":", 1)[1]))
         assert "Apply complete!" in deployed.stderr  # Terraform's output went to stderr, not stdout
         # AND `status` shows that deployment, COMPLETED, on the revision the service runs
-        status = run_cli(CONFIG, emulator.endpoint, "status", "local")
+        status = run_cli(config, emulator.endpoint, "status", "local")
         assert status.exit_code == 0, status.stdout + status.stderr
         (api,) = [s for s in status.json["services"] if s["service"] == "api"]
         assert api["task_definition"] == task_definition and api["images"] == [image]

@@ -27,6 +27,7 @@ import pytest
 from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import create_secrets, push_image, write_tag
+from devkit.load_balancer import ExistingLoadBalancer, attach
 from devkit.terraform import Run, Terraform
 from release.errors import DEPLOY_FAILED
 from tests.release_helpers import ProcessRun, run_release_process
@@ -116,6 +117,7 @@ class Lab:
     emulator: Emulator
     setup: TerraformSetup
     workdir: Path
+    example: Path  # the example, its local environment behind a load balancer that already exists
     durations: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -134,7 +136,8 @@ class Lab:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def deploy(self, label: str, config: Path = EXAMPLE, *extra: str) -> ProcessRun:
+    def deploy(self, label: str, config: Path | None = None, *extra: str) -> ProcessRun:
+        config = config or self.example
         # The endpoint reaches the CLI as it reaches every other e2e run: ECS_CD_EMULATOR_ENDPOINT.
         env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": self.emulator.endpoint}
         # Terraform's debug log of the deploy: this module's first deploy has failed in two full
@@ -197,10 +200,19 @@ class Lab:
 
 
 @pytest.fixture(scope="module")
-def lab(emulator: Emulator, tf_setup: TerraformSetup, tmp_path_factory: pytest.TempPathFactory) -> Lab:
+def lab(
+    emulator: Emulator,
+    tf_setup: TerraformSetup,
+    existing_lb: ExistingLoadBalancer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Lab:
     # The account has the Datadog API key the example names (`deploy` verifies that it exists).
     create_secrets(lambda region: emulator.client("ssm", region), [API["log_secret_options"]["apikey"]])
-    return Lab(emulator, tf_setup, tmp_path_factory.mktemp("sidecar"))
+    workdir = tmp_path_factory.mktemp("sidecar")
+    # The load balancer is not this module's subject: the example's rule goes on an existing listener.
+    example = workdir / "example.toml"
+    example.write_text(attach(EXAMPLE.read_text(encoding="utf-8"), "local", existing_lb), encoding="utf-8")
+    return Lab(emulator, tf_setup, workdir, example)
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +238,7 @@ def injected(lab: Lab, first: Deployed) -> Injected:
     stored = ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"]
     # `verify` would refuse the value before Terraform runs; the point here is that the
     # synthesized configuration itself refuses it, as it does for `cdktf deploy` by hand.
-    run = lab.deploy("2: injected tag (refused)", EXAMPLE, "--no-verify")
+    run = lab.deploy("2: injected tag (refused)", lab.example, "--no-verify")
     return Injected(stored, run, lab.observe(run), lab.images_ever_registered())
 
 
@@ -240,7 +252,7 @@ def second(lab: Lab, injected: Injected) -> Deployed:
 
 @pytest.fixture(scope="module")
 def literal(lab: Lab, second: Deployed) -> Deployed:
-    text = EXAMPLE.read_text(encoding="utf-8")
+    text = lab.example.read_text(encoding="utf-8")
     app_environment = "environment = { DD_SERVICE = "
     config = lab.config(
         "literal.toml",
@@ -257,7 +269,7 @@ class DigestDeployed(Deployed):
 
 @pytest.fixture(scope="module")
 def digest(lab: Lab, literal: Deployed) -> DigestDeployed:
-    text = EXAMPLE.read_text(encoding="utf-8")
+    text = lab.example.read_text(encoding="utf-8")
     config = lab.config("digest.toml", _copy(text, 'image_strategy = "ssm-tag"', 'image_strategy = "digest"'))
     # The app repository is ECR's (the example's); the tag in SSM is 1.0.1, pushed by `second`.
     pushed = lab.release("1.0.1")

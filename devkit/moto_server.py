@@ -44,6 +44,33 @@
   desiredCount): then the next DescribeServices reports the PRIMARY COMPLETED and the older
   deployments gone, as ECS does once they have drained; otherwise it stays IN_PROGRESS.
 
+Two fills are about the provider's concurrency, not about an API: Terraform's AWS provider
+creates many resources at once, each request on a new connection (werkzeug's development
+server closes every one), each answered by a thread of its own. Under a loaded machine these
+made deploys fail now and then, each time a request the server had already carried out being
+sent again by the provider's SDK (aws-sdk-go-v2 retries a 5xx or a broken connection):
+
+- Each request's own response options. moto keeps what a request asks to include in its
+  answer (ECS's include=["TAGS"] of DescribeClusters, DescribeServices, DescribeTasks and
+  DescribeTaskSets; EC2's key pairs and peering) in a dict of the response class, shared by
+  all requests, which its serializer goes through for every field it writes. So a DescribeServices
+  with include could answer without the tags (or one without include with them) when another
+  came in at the same time; in ECS the option is the request's own. Worse, on a fresh server the
+  first such request adds a key to that dict while another ECS answer is being written: "dictionary
+  changed size during iteration", HTTP 500 after the action was done; retried by the SDK, a
+  RegisterTaskDefinition registers a second revision. Here every request gets its own copy of
+  the dict.
+- Each response in one send. werkzeug sends a response's status line and headers, then its
+  body; the first send gives up the GIL, and under load the thread waits its turn (up to the
+  interpreter's 5 ms switch interval, or more) before the second. Traced on both ends, the provider
+  now and then gives up such a connection after reading the headers, while the body is still to
+  come, and retries a request the server has carried out: CreateRule then answers PriorityInUse,
+  the revoke of a new group's default egress rule InvalidPermission.NotFound, CreateSecurityGroup
+  InvalidGroup.Duplicate. Why it gives up is inside Go's HTTP client and was not pinned down; it
+  happened only to responses that arrived in two parts. Here the status line and headers are held
+  back and leave with the body, in one send, so a response arrives whole (an HTTP server may
+  send a response in any number of writes; this one is shaped for the one client that matters).
+
 Nothing else about moto changes; each fill is checked by tests/integration/test_moto_server.py.
 """
 
@@ -266,13 +293,69 @@ def _task_memory_counts(calculate: Any) -> Any:
     return staticmethod(calculate_task_resource_requirements)
 
 
+def _own_response_transformers(init: Any) -> Any:
+    def init_with_own_transformers(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        # moto answers a request with a new response object, but keeps what the request asked to
+        # include (ECS include=["TAGS"]) in a dict of the class, shared by every request. A copy
+        # per request: the instance attribute hides the class's, for reading and for writing.
+        self.RESPONSE_KEY_PATH_TO_TRANSFORMER = dict(type(self).RESPONSE_KEY_PATH_TO_TRANSFORMER)
+
+    return init_with_own_transformers
+
+
+class _WholeResponse:
+    """A request handler's socket writer that holds the status line and headers back until the
+    body's first bytes go out with them, in one send (or the response ends without a body)."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.held = b""
+
+    def write(self, data: bytes) -> int:
+        if self.held:
+            data, self.held = self.held + data, b""
+        self._raw.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        if self.held:
+            held, self.held = self.held, b""
+            self._raw.write(held)
+        self._raw.flush()
+
+    def __getattr__(self, name: str) -> Any:  # closed, close: the socket writer's own
+        return getattr(self._raw, name)
+
+
+def _whole_responses(setup: Any) -> Any:
+    def setup_whole_responses(self: Any) -> None:
+        setup(self)
+        self.wfile = _WholeResponse(self.wfile)
+
+    return setup_whole_responses
+
+
+def _hold_headers(self: Any) -> None:
+    """http.server's flush_headers, which sends the status line and headers at once: held instead."""
+    headers = getattr(self, "_headers_buffer", None)
+    if headers:
+        self.wfile.held += b"".join(headers)
+        self._headers_buffer = []
+
+
 def install() -> None:
     """Add the missing operations to moto's response classes (this process only)."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.core.responses import BaseResponse
     from moto.ec2.models.security_groups import SecurityGroupRule
     from moto.ecs.models import EC2ContainerServiceBackend
     from moto.ecs.responses import EC2ContainerServiceResponse
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+    BaseResponse.__init__ = _own_response_transformers(BaseResponse.__init__)  # type: ignore[method-assign]
+    MotoRequestHandler.setup = _whole_responses(MotoRequestHandler.setup)  # type: ignore[method-assign]
+    MotoRequestHandler.flush_headers = _hold_headers  # type: ignore[method-assign]
     SecurityGroupRule.description = property(_rule_description)  # type: ignore[method-assign,assignment]
     ApplicationAutoScalingResponse.register_scalable_target = _tagging_register_scalable_target(  # type: ignore[method-assign]
         ApplicationAutoScalingResponse.register_scalable_target

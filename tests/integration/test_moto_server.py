@@ -6,12 +6,23 @@ makes unnecessary is noticed and removed rather than kept silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devkit.emulator import Emulator
+from devkit.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator, free_port
 
 CLUSTER = "fills"
 
@@ -615,3 +626,187 @@ def test_stock_moto_has_no_load_balancer_gap_to_fill() -> None:
         )
         (second,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
         assert (first["State"]["Code"], second["State"]["Code"]) == ("active", "active")
+
+
+# Races. The AWS provider sends many requests at once, each on a new connection, to a server
+# that answers each in a thread of its own. The servers below run in a subprocess, stock
+# (`moto.server`) or the project's (`devkit.moto_server`), with the interpreter's thread switch
+# interval shrunk from 5 ms to 0.1 ms, so that request threads interleave as they do under a
+# loaded machine, every run rather than now and then.
+STOCK, PROJECT = "moto.server", "devkit.moto_server"
+SWITCH_INTERVAL = 0.0001
+
+
+@contextmanager
+def _threaded_server(module: str) -> Iterator[str]:
+    """``module``'s moto server on 127.0.0.1, on a free port; yields its endpoint."""
+    port = free_port()
+    code = (
+        f"import sys; sys.setswitchinterval({SWITCH_INTERVAL}); "
+        f"from {module} import main; main(['-H', '127.0.0.1', '-p', '{port}'])"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                assert process.poll() is None and time.monotonic() < deadline, f"{module} did not start"
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def stock_server() -> Iterator[str]:
+    with _threaded_server(STOCK) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def project_server() -> Iterator[str]:
+    with _threaded_server(PROJECT) as endpoint:
+        yield endpoint
+
+
+def _client(endpoint: str, service: str) -> Any:
+    """A client of its own (one per thread, as boto3 wants), that does not retry: a 500 is seen."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+def _at_once(work: Callable[[int], None], threads: int) -> None:
+    """``work(0)`` … ``work(threads - 1)``, each in a thread of its own, started together."""
+    start = threading.Barrier(threads)
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        start.wait()
+        try:
+            work(index)
+        except BaseException as exc:  # re-raised below, in the test's thread
+            failures.append(exc)
+
+    workers = [threading.Thread(target=run, args=(index,)) for index in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[0]
+
+
+CLUSTERS = [f"tagged-{index}" for index in range(30)]
+
+
+def _wrong_tag_answers(endpoint: str) -> int:
+    """DescribeClusters of 30 tagged clusters from 4 threads at once, 10 times each: half ask for the
+    tags (include=["TAGS"]), half do not. Returns how many clusters came back with tags their
+    request did not ask for, or without the tags it asked for."""
+    ecs = _client(endpoint, "ecs")
+    for name in CLUSTERS:
+        ecs.create_cluster(clusterName=name, tags=[{"key": "Project", "value": "shop"}])
+    wrong: list[str] = []
+
+    def describe(index: int) -> None:
+        client, with_tags = _client(endpoint, "ecs"), index % 2 == 0
+        for _ in range(10):
+            include = ["TAGS"] if with_tags else []
+            clusters = client.describe_clusters(clusters=CLUSTERS, include=include)["clusters"]
+            wrong.extend(c["clusterName"] for c in clusters if ("tags" in c) != with_tags)
+
+    _at_once(describe, threads=4)
+    return len(wrong)
+
+
+def test_stock_moto_shares_what_one_request_includes_with_the_others(stock_server: str) -> None:
+    # GIVEN stock moto's threaded server
+    # WHEN clusters are described at once with and without include=["TAGS"]
+    # THEN some answers have tags they did not ask for, or lack tags they asked for: moto keeps
+    # the option in a dict of the response class, shared by all requests, until the answer is
+    # written. (The first such request on a fresh server makes that dict change size under
+    # another answer's serializer: an HTTP 500 after the action was done, which the SDK retries,
+    # registering a task definition twice.) A fixed moto: drop the fill.
+    assert _wrong_tag_answers(stock_server) > 0
+
+
+def test_what_a_request_includes_is_for_its_own_answer(project_server: str) -> None:
+    # GIVEN the project's emulator, under the same interleaving
+    # WHEN clusters are described at once with and without include=["TAGS"]
+    # THEN each answer has tags if and only if its request asked for them, as in ECS
+    assert _wrong_tag_answers(project_server) == 0
+
+
+# STS GetCallerIdentity as the provider sends it: any signature passes, the credential scope
+# names the service. Sent on raw sockets, to see how each response arrives.
+_CALLER_IDENTITY = b"Action=GetCallerIdentity&Version=2011-06-15"
+_CALLER_IDENTITY_REQUEST = (
+    b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    b"Authorization: AWS4-HMAC-SHA256 Credential=emulator/20260101/us-east-1/sts/aws4_request, "
+    b"SignedHeaders=host, Signature=0\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_CALLER_IDENTITY), _CALLER_IDENTITY)
+)
+
+
+def _responses_split_after_the_headers(endpoint: str) -> int:
+    """100 requests from 4 threads at once, each on a new connection (as every request is, the
+    server closing each): how many responses first arrived as headers without their body."""
+    port = int(endpoint.rsplit(":", 1)[1])
+    split: list[bytes] = []
+
+    def ask(_: int) -> None:
+        for _request in range(25):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+                connection.sendall(_CALLER_IDENTITY_REQUEST)
+                received = connection.recv(65536)  # what has arrived when the client wakes up
+                head, _blank_line, body = received.partition(b"\r\n\r\n")
+                match = re.search(rb"content-length: *(\d+)", head, re.IGNORECASE)
+                assert head.startswith(b"HTTP/1.1 200") and match, head
+                if len(body) < int(match.group(1)):
+                    split.append(head)
+                while len(body) < int(match.group(1)) and (more := connection.recv(65536)):
+                    body += more
+                assert b"<Arn>" in body
+
+    _at_once(ask, threads=4)
+    return len(split)
+
+
+def test_stock_moto_sends_the_headers_and_the_body_apart(stock_server: str) -> None:
+    # GIVEN stock moto's threaded server, answering requests that arrive at once
+    # WHEN each response is read as soon as its first bytes arrive
+    # THEN many arrive as headers alone: werkzeug sends the headers, then the body, and the
+    # thread, giving up the GIL in the first send, waits its turn for the second. The AWS
+    # provider now and then gives up such a connection after the headers and retries a
+    # request the server has carried out (PriorityInUse on CreateRule, InvalidPermission.NotFound
+    # on the default egress rule's revoke, InvalidGroup.Duplicate on CreateSecurityGroup).
+    assert _responses_split_after_the_headers(stock_server) > 0
+
+
+def test_each_response_arrives_whole(project_server: str) -> None:
+    # GIVEN the project's emulator, under the same interleaving
+    # WHEN each response is read as soon as its first bytes arrive
+    # THEN each arrives whole: headers and body leave the server in one send
+    assert _responses_split_after_the_headers(project_server) == 0

@@ -140,9 +140,10 @@ class Lab:
         config = config or self.example
         # The endpoint reaches the CLI as it reaches every other e2e run: ECS_CD_EMULATOR_ENDPOINT.
         env = {"ECS_CD_CONFIG": str(config), "ECS_CD_EMULATOR_ENDPOINT": self.emulator.endpoint}
-        # Terraform's debug log of the deploy: this module's first deploy has failed in two full
-        # runs (PriorityInUse from a single CreateRule, on a fresh emulator) and never alone; if it
-        # fails again, `observe` shows which AWS calls the provider made and what they answered.
+        # Terraform's debug log of the deploy: this module's first deploy failed now and then
+        # (PriorityInUse, InvalidPermission.NotFound): the provider retried requests the emulator had
+        # carried out, after responses that arrived in two parts (filled in devkit/moto_server.py).
+        # If it fails again, `observe` shows which AWS calls the provider made and their attempts.
         env |= {"TF_LOG": "DEBUG", "TF_LOG_PATH": str(self.workdir / "terraform-debug.log")}
         run = run_release_process(
             env, "deploy", "local", "--wait", "--poll", "0.2", "--output", str(self.outdir), *extra

@@ -22,23 +22,30 @@ SECRET_KEY = "emulator"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Emulator:
     """Starts ``moto_server`` on 127.0.0.1 and stops it on exit.
 
     ``running_count`` (default 1) sets ``MOTO_ECS_SERVICE_RUNNING``: moto runs no real
     tasks, so without it every ECS service reports 0 running tasks and never reaches
-    steady state. ``log_path`` (default: discard) receives the server's output.
+    steady state. ``log_path`` (default: discard) receives the server's output. ``fills``
+    (default True) installs ``devkit.moto_server``'s fills; False runs moto as released, for
+    tests showing that stock moto still has a gap. ``switch_interval`` (default: Python's 5 ms)
+    is the server's thread switch interval: tests of races shrink it so that request threads
+    interleave as on a loaded machine, on every run.
     """
 
-    def __init__(self, *, running_count: int = 1, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        running_count: int = 1,
+        log_path: Path | None = None,
+        fills: bool = True,
+        switch_interval: float | None = None,
+    ) -> None:
         self.running_count = running_count
         self.log_path = log_path
+        self.fills = fills
+        self.switch_interval = switch_interval
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -60,34 +67,46 @@ class Emulator:
         # devkit.moto_server (moto plus the APIs it lacks) must import from any working directory.
         project = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (project, env.get("PYTHONPATH", "")) if p)
-        last_error = ""
-        for _ in range(3):  # another process may take the free port between bind and listen
-            port = free_port()
+        # Bound and listening here, handed to the server: the port cannot be taken by anyone else
+        # between choosing it and serving on it (see devkit.moto_server.serve_on).
+        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listening.bind(("127.0.0.1", 0))
+            listening.listen(128)
+            port = int(listening.getsockname()[1])
+            command = [sys.executable, "-m", "devkit.moto_server", "--listen-fd", str(listening.fileno())]
+            if not self.fills:
+                command.append("--stock")
+            if self.switch_interval is not None:
+                command += ["--switch-interval", str(self.switch_interval)]
             log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
             try:
                 self._process = subprocess.Popen(
-                    [sys.executable, "-m", "devkit.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                    command,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env=env,
+                    pass_fds=(listening.fileno(),),
                 )
             finally:
                 if log is not subprocess.DEVNULL:
                     log.close()  # type: ignore[union-attr]
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if self._process.poll() is not None:
-                    last_error = f"moto_server exited with code {self._process.returncode}"
-                    break
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=2):
-                        self.port = port
-                        return self
-                except (urllib.error.URLError, ConnectionError, TimeoutError):
-                    time.sleep(0.2)
-            else:
-                last_error = f"moto_server did not answer on 127.0.0.1:{port} within {timeout:.0f} s"
-            self.stop()
+        finally:
+            listening.close()  # the server holds its own copy
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                last_error = f"moto_server exited with code {self._process.returncode}"
+                break
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=2):
+                    self.port = port
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        else:
+            last_error = f"moto_server did not answer on 127.0.0.1:{port} within {timeout:.0f} s"
+        self.stop()
         raise ToolError(f"could not start the AWS emulator: {last_error}")
 
     def stop(self) -> None:

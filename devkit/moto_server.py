@@ -1,6 +1,7 @@
 """The moto server, with the APIs it lacks that Terraform's AWS provider calls filled in.
 
-``python -m devkit.moto_server -H 127.0.0.1 -p PORT`` runs moto's own server after
+``python -m devkit.moto_server -H 127.0.0.1 -p PORT`` (or ``--listen-fd FD``, a socket bound by
+the parent, as ``devkit.emulator`` starts it) runs moto's own server after
 ``install()`` has added, in this process only:
 
 - Application Auto Scaling tagging (TagResource, UntagResource, ListTagsForResource).
@@ -387,11 +388,60 @@ def install() -> None:
             setattr(ApplicationAutoScalingResponse, name, fill)
 
 
+def serve_on(fd: int, *, fills: bool = True) -> None:
+    """Serve on a socket the parent has bound and listens on (``--listen-fd FD``); with
+    ``fills=False`` (``--stock``) moto as released, for the tests that show a gap is still there.
+
+    A port chosen free and bound later can be taken in between by another process, even
+    another emulator (parallel test workers start several at once), and a readiness probe
+    would then be answered by that one. A socket bound before this process starts is ours
+    from the first moment; the parent learns the port from it without asking anyone.
+    """
+    import os
+    import signal
+    import socket
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from moto.server import signal_handler
+    from werkzeug.serving import make_server
+
+    if fills:
+        install()
+    listening = socket.socket(fileno=fd)
+    host, port = listening.getsockname()[:2]
+    listening.detach()  # werkzeug adopts the descriptor below
+    # moto writes its own endpoint into what it returns (queue URLs and the like).
+    os.environ.setdefault("MOTO_PORT", str(port))
+    signal.signal(signal.SIGINT, signal_handler)
+    signal.signal(signal.SIGTERM, signal_handler)
+    app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True  # type: ignore[attr-defined]  # as moto's own main sets it
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=fd)
+    server.serve_forever()
+
+
 def main(argv: list[str] | None = None) -> None:
+    args = argv if argv is not None else sys.argv[1:]
+    if args[:1] == ["--listen-fd"]:
+        import argparse
+
+        parser = argparse.ArgumentParser(prog="python -m devkit.moto_server")
+        parser.add_argument("--listen-fd", type=int, required=True)
+        parser.add_argument("--stock", action="store_true", help="moto without this module's fills")
+        parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval (tests of races)")
+        known = parser.parse_args(args)
+        if known.switch_interval is not None:
+            sys.setswitchinterval(known.switch_interval)
+        serve_on(known.listen_fd, fills=not known.stock)
+        return
     install()
     from moto.server import main as moto_main
 
-    moto_main(argv if argv is not None else sys.argv[1:])
+    moto_main(args)
 
 
 if __name__ == "__main__":

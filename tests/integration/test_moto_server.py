@@ -6,23 +6,15 @@ makes unnecessary is noticed and removed rather than kept silently.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devkit.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator, free_port
+from devkit.emulator import ACCESS_KEY, REGION, SECRET_KEY, Emulator
 
 CLUSTER = "fills"
 
@@ -630,56 +622,22 @@ def test_stock_moto_has_no_load_balancer_gap_to_fill() -> None:
 
 # Races. The AWS provider sends many requests at once, each on a new connection, to a server
 # that answers each in a thread of its own. The servers below run in a subprocess, stock
-# (`moto.server`) or the project's (`devkit.moto_server`), with the interpreter's thread switch
+# (`Emulator(fills=False)`) or the project's (`devkit.moto_server`), with the interpreter's thread switch
 # interval shrunk from 5 ms to 0.1 ms, so that request threads interleave as they do under a
 # loaded machine, every run rather than now and then.
-STOCK, PROJECT = "moto.server", "devkit.moto_server"
 SWITCH_INTERVAL = 0.0001
-
-
-@contextmanager
-def _threaded_server(module: str) -> Iterator[str]:
-    """``module``'s moto server on 127.0.0.1, on a free port; yields its endpoint."""
-    port = free_port()
-    code = (
-        f"import sys; sys.setswitchinterval({SWITCH_INTERVAL}); "
-        f"from {module} import main; main(['-H', '127.0.0.1', '-p', '{port}'])"
-    )
-    root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-    process = subprocess.Popen(
-        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                assert process.poll() is None and time.monotonic() < deadline, f"{module} did not start"
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def stock_server() -> Iterator[str]:
-    with _threaded_server(STOCK) as endpoint:
-        yield endpoint
+    with Emulator(running_count=0, fills=False, switch_interval=SWITCH_INTERVAL) as running:
+        yield running.endpoint
 
 
 @pytest.fixture(scope="module")
 def project_server() -> Iterator[str]:
-    with _threaded_server(PROJECT) as endpoint:
-        yield endpoint
+    with Emulator(running_count=0, switch_interval=SWITCH_INTERVAL) as running:
+        yield running.endpoint
 
 
 def _client(endpoint: str, service: str) -> Any:

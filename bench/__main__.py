@@ -53,7 +53,8 @@ def tests_wall_time() -> str:
     selected = " ".join(last["args"]) or "everything (as `make test`)"
     return (
         f"last pytest run: {last['tests']} tests ({last['failed']} failed), selection: {selected}, "
-        f"{last['seconds'] / 60:.1f} min wall time on {last['cores']} cores, finished {last['finished']}"
+        f"{last['seconds'] / 60:.1f} min wall time on {last['cores']} cores "
+        f"({last.get('workers', 1)} pytest worker(s)), finished {last['finished']}"
     )
 
 

@@ -38,9 +38,12 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "determini
 configure_imports()
 
 _skipped: list[str] = []
+_reported: set[str] = set()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Under pytest-xdist the controller sees every worker's reports here too.
+    _reported.add(report.nodeid)
     if report.skipped and not hasattr(report, "wasxfail"):
         _skipped.append(report.nodeid)
 
@@ -49,15 +52,22 @@ _session_started = time.time()
 WALL_TIME_RECORD = TESTS_DIR.parent / ".cache" / "test-wall-time.json"
 
 
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _skipped:
         print(f"\nFAILED: {len(_skipped)} test(s) were skipped; every test must run: {_skipped}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if _is_xdist_worker(session.config):
+        return  # the controller records the run as a whole
     # What `make bench` reports as the test suite's wall time: this run's, whatever it selected.
     record = {
         "seconds": round(time.time() - _session_started, 1),
-        "tests": session.testscollected,
+        "tests": len(_reported),
         "failed": session.testsfailed,
+        "workers": session.config.getoption("numprocesses", None) or 1,
         "args": list(session.config.invocation_params.args),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cores": os.cpu_count(),

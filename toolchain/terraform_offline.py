@@ -142,7 +142,8 @@ def ensure_null_mirror(cache_dir: Path) -> Path:
             source = archive.extractfile(member)
             assert source is not None
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".partial")
+            # Unique per process: two deploys (or test workers) may build the mirror at once.
+            partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
             partial.write_bytes(source.read())
     actual = _sha256(partial)
     if actual != NULL_SHA256:
@@ -191,7 +192,10 @@ provider_installation {{
 }}
 """
     if not config.is_file() or config.read_text() != text:
-        config.write_text(text)
+        # Written aside and renamed: a Terraform started by a concurrent run never reads half a file.
+        partial = config.with_name(f"{config.name}.{os.getpid()}.partial")
+        partial.write_text(text)
+        partial.replace(config)
     return TerraformSetup(
         offline=True,
         cli_config=config,

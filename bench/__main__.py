@@ -51,10 +51,14 @@ def tests_wall_time() -> str:
     except (OSError, ValueError):
         return "no pytest run recorded on this machine yet: run `make test`, then `python -m bench tests`"
     selected = " ".join(last["args"]) or "everything (as `make test`)"
+    slowest = "".join(
+        f"\n  {seconds:7.1f} s  {module}" for module, seconds in last.get("slowest_modules", {}).items()
+    )
     return (
         f"last pytest run: {last['tests']} tests ({last['failed']} failed), selection: {selected}, "
         f"{last['seconds'] / 60:.1f} min wall time on {last['cores']} cores "
         f"({last.get('workers', 1)} pytest worker(s)), finished {last['finished']}"
+        + (f"\nslowest modules (their tests' setup, call and teardown):{slowest}" if slowest else "")
     )
 
 

@@ -39,11 +39,14 @@ configure_imports()
 
 _skipped: list[str] = []
 _reported: set[str] = set()
+_module_seconds: dict[str, float] = {}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     # Under pytest-xdist the controller sees every worker's reports here too.
     _reported.add(report.nodeid)
+    module = report.nodeid.split("::", 1)[0]
+    _module_seconds[module] = _module_seconds.get(module, 0.0) + report.duration
     if report.skipped and not hasattr(report, "wasxfail"):
         _skipped.append(report.nodeid)
 
@@ -71,6 +74,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "args": list(session.config.invocation_params.args),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "cores": os.cpu_count(),
+        # setup + call + teardown of each test, summed per module: where the time goes
+        "slowest_modules": dict(sorted(_module_seconds.items(), key=lambda kv: -kv[1])[:15]),
     }
     with contextlib.suppress(OSError):
         WALL_TIME_RECORD.parent.mkdir(exist_ok=True)

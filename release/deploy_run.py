@@ -625,30 +625,16 @@ def run_cdktf(
     def terraform_started() -> bool:
         return any(c.directory.parent == stacks_dir for c in recorder.commands())
 
+    # Defined before the handler is installed: a signal may come at any moment from then on,
+    # even while cdktf is being started (a Ctrl-C to the process group did, in the tests).
     process: subprocess.Popen[str] | None = None
-    handlers = contextlib.ExitStack()
-    # From before cdktf starts: a signal must not leave it running unseen.
-    handlers.enter_context(signals.forwarding(lambda number: on_signal(number)))
-    try:
-        process = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-    except OSError as exc:
-        handlers.close()
-        raise DeployNotStarted(f"cannot run {argv[0]} ({exc.strerror or exc}); nothing was applied") from None
+    timers: list[threading.Timer] = []
 
     def running() -> list[int]:
         return [c.pid for c in recorder.commands() if c.pid is not None and _alive(c.pid)]
 
     def kill_group() -> None:
-        if process.poll() is None:
+        if process is not None and process.poll() is None:
             stopping.killed = True
             stopping.notes.append(f"Terraform did not stop within {interrupt_seconds:g} s: killed")
             _signal_group(process.pid, signal.SIGKILL)
@@ -657,7 +643,7 @@ def run_cdktf(
 
     def interrupt(why: str) -> None:
         with interrupting:
-            if stopping.interrupted or process.poll() is not None:
+            if stopping.interrupted or process is None or process.poll() is not None:
                 return
             stopping.interrupted = True
         pids = running()
@@ -670,8 +656,6 @@ def run_cdktf(
         timers.append(threading.Timer(interrupt_seconds, kill_group))
         timers[-1].daemon = True
         timers[-1].start()
-
-    timers: list[threading.Timer] = []
 
     def on_signal(number: int) -> None:
         # Runs in the main thread between two lines of output: no printing here (the printing
@@ -694,6 +678,24 @@ def run_cdktf(
         timers.append(threading.Timer(finish_seconds, interrupt, args=(f"after {finish_seconds:g} s",)))
         timers[-1].daemon = True
         timers[-1].start()
+
+    handlers = contextlib.ExitStack()
+    # From before cdktf starts: a signal must not leave it running unseen.
+    handlers.enter_context(signals.forwarding(on_signal))
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+    except OSError as exc:
+        handlers.close()
+        raise DeployNotStarted(f"cannot run {argv[0]} ({exc.strerror or exc}); nothing was applied") from None
 
     def note() -> None:
         while stopping.notes and say is not None:

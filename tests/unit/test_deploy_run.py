@@ -4,6 +4,7 @@ failure before Terraform, and when it says it waits for a state lock (release/de
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tomllib
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from release.deploy_run import (
     failure,
     lock_spots,
     prepare_output,
+    run_cdktf,
 )
 from release.errors import DeployFailed, DeployNotStarted, ReleaseError
 from release.state import Lock, parse_created
@@ -334,6 +336,39 @@ def test_the_wrapper_notes_each_command_and_runs_terraform_in_its_place(tmp_path
     assert (ran.returncode, ran.stdout) == (3, "terraform apply -auto-approve\n")
     (command,) = recorder.commands()
     assert command.directory == stack.resolve() and command.subcommand == "apply"
+
+
+def test_a_signal_while_cdktf_is_being_started_stops_it_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a SIGINT that arrives while the process that runs cdktf is being created (the window
+    # a Ctrl-C to the process group hit in the e2e tests under load: the handler is installed,
+    # the child not yet known); Popen is wrapped to signal this process at exactly that moment
+    real_popen = subprocess.Popen
+
+    def popen_signalled(*args: object, **kwargs: object) -> subprocess.Popen[str]:
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_popen(*args, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    monkeypatch.setattr(subprocess, "Popen", popen_signalled)
+    (tmp_path / "work").mkdir()
+    recorder = TerraformRecorder(tmp_path / "work", "terraform")
+    # WHEN run_cdktf starts a "cdktf" that would otherwise run for a minute
+    result = run_cdktf(
+        ["sh", "-c", "sleep 60"],
+        cwd=tmp_path,
+        env=os.environ,
+        stacks=["dev"],
+        outdir=tmp_path / "out",
+        recorder=recorder,
+        raw=lambda _line: None,
+        watch=None,
+    )
+    # THEN the signal is taken for what it is: the child is stopped at once and nothing ran
+    assert result.stopping.signal_number == signal.SIGINT
+    assert result.stopping.interrupted
+    assert result.returncode == -signal.SIGTERM
+    assert not result.terraform_ran
 
 
 def test_lock_spots_follow_the_state_keys_of_a_split_environment() -> None:

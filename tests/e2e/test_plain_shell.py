@@ -243,6 +243,16 @@ def test_pipenv_and_the_release_command_line(shell: Shell) -> None:
     assert "Usage: ecs-release" in result.stdout
 
 
+def test_one_test_module_runs_as_written(shell: Shell) -> None:
+    # GIVEN the README's way to run one test module
+    (command,) = re.findall(r"`(pipenv run pytest tests/[^`]+)`", README)
+    # WHEN a new login shell runs it as written
+    result = shell.ok(command)
+    # THEN the module's tests pass, in one process (no xdist workers)
+    assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]
+    assert "workers" not in result.stdout and "[gw" not in result.stdout
+
+
 def test_cdktf_synth_as_written(shell: Shell) -> None:
     # WHEN `npx cdktf synth` runs as written (cdktf.json: "pipenv run python main.py")
     shell.ok("npx cdktf synth")

@@ -25,7 +25,7 @@ demo: deps
 
 ## every test: lint, types, unit tests of the synthesized stacks, end to end on the emulator
 test: deps lint typecheck
-	pipenv run pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile --no-loadscope-reorder
+	pipenv run pytest --numprocesses=auto --dist=loadfile --no-loadscope-reorder
 
 ## benchmarks (measured, not asserted): prints tables for the README
 bench: deps

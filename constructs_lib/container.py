@@ -1,8 +1,8 @@
 """One container of a task: its props, the rules between its fields, and its ECS definition.
 
-The definitions of a task are rendered as one JSON text in which every literal is escaped
-for Terraform and every value known only at plan time (an image tag read from SSM) goes
-through ``jsonencode``: no value can add a field, end a string or run a template.
+The definitions of a task are rendered as one JSON text, its strings Terraform text as every
+prop's (``props``), and every value known only at plan time (an image tag read from SSM)
+goes through ``jsonencode``: no value can add a field or end a string.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from constructs_lib.fields import (
 )
 from constructs_lib.images import ImageSource, ResolvedImage
 from constructs_lib.props import Props
-from constructs_lib.terraform_text import literal
 from core.aws_formats import holds_password, secret_looking
 
 
@@ -379,9 +378,9 @@ def container_definition(
 
 
 def render_definitions(definitions: Sequence[Mapping[str, Any]], images: Sequence[ResolvedImage]) -> str:
-    """The ``container_definitions`` text: JSON whose literals are escaped for Terraform's templates
-    and whose images (``images[i]`` for ``definitions[i]``) are literal JSON strings or, when
-    only known at plan time, ``${jsonencode(…)}`` of the token."""
+    """The ``container_definitions`` text: JSON of ``definitions`` (whose strings are Terraform
+    text, see ``terraform_text``) whose images (``images[i]`` for ``definitions[i]``) are JSON
+    strings or, when only known at plan time, ``${jsonencode(…)}`` of the token."""
     from cdktf import Fn, Token
 
     placeholders: dict[str, str] = {}
@@ -394,7 +393,7 @@ def render_definitions(definitions: Sequence[Mapping[str, Any]], images: Sequenc
             documents.append({**definition, "image": marker})
         else:
             documents.append({**definition, "image": image.reference})
-    text = literal(json.dumps(documents))
+    text = json.dumps(documents)
     for quoted, expression in placeholders.items():
         if text.count(quoted) != 1:
             raise ValueError(

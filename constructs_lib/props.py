@@ -7,6 +7,14 @@ the configuration file into the very same models and turns each error's location
 
 A props error's text never repeats the input (``hide_input_in_errors``): a value may be a
 credential, and the messages say what is allowed without it.
+
+String props are Terraform text, as every string attribute of cdktf's provider classes is:
+``${…}`` in one is a reference or an expression (a token is one), ``%{…}`` a directive.
+Literal text must arrive escaped (``terraform_text.literal``, ``literal_values``); the
+stacks escape every value of the configuration once, before any construct sees it. The one
+exception is ``Redeploy``'s ``command``: a literal argv the construct turns into a shell
+line and escapes itself. Rules on a prop's length or format hold for the text as written:
+validate props before escaping them.
 """
 
 from __future__ import annotations

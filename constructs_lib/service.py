@@ -39,7 +39,6 @@ from constructs_lib.security_group import (
 )
 from constructs_lib.service_props import Autoscaling, Compute, Deployment
 from constructs_lib.task_definition import TaskDefinition
-from constructs_lib.terraform_text import literal
 from core.names import scaling_resource_id
 
 
@@ -113,6 +112,9 @@ class ServiceProps(ServiceOptions):
                 f"compute runs tasks on {self.compute.compatibility} but the task definition is for "
                 f"{task.compatibility}"
             )
+        public_ip_problem = self.compute.public_ip_problem()
+        if self.assign_public_ip and public_ip_problem is not None:
+            raise ValueError(f"assign_public_ip is for Fargate: this service {public_ip_problem}")
         if task.network_mode == "awsvpc":
             if not self.subnets or self.security_group_name is None:
                 raise ValueError("awsvpc tasks need subnets and security_group_name (their own network)")
@@ -121,8 +123,6 @@ class ServiceProps(ServiceOptions):
                 f"subnets, security_groups and assign_public_ip are for awsvpc tasks; {task.network_mode} "
                 "tasks use their instance's network"
             )
-        if self.assign_public_ip and task.compatibility == "EC2":
-            raise ValueError("assign_public_ip is for Fargate: ECS refuses it for tasks on EC2")
         if self.load_balancer is not None:
             self.target()
         return self
@@ -266,8 +266,7 @@ class Service(Construct):
                 enable=deployment.circuit_breaker, rollback=deployment.rollback and deployment.circuit_breaker
             ),
             alarms=EcsServiceAlarms(
-                # Names are free text: "${" in one must reach CloudWatch as written, not as a template.
-                alarm_names=[literal(name) for name in deployment.alarm_names],
+                alarm_names=list(deployment.alarm_names),
                 enable=True,
                 rollback=deployment.rollback,
             )

@@ -34,6 +34,7 @@ from constructs_lib.service import ServiceOptions
 from constructs_lib.service_props import ListenerRule
 from constructs_lib.tags import tag_resources
 from constructs_lib.task_definition_props import TaskDefinitionProps
+from constructs_lib.terraform_text import literal_values
 from core import names
 from core.aws_formats import ecr_location
 from stacks.emulator_profile import EmulatorProfile
@@ -41,6 +42,19 @@ from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 
 if TYPE_CHECKING:
     from constructs_lib.ec2_capacity import Ec2Capacity
+
+
+def construct_input(
+    project: str, environment: EnvironmentSettings, emulator: EmulatorProfile | None
+) -> tuple[str, EnvironmentSettings, EmulatorProfile | None]:
+    """What the stacks got from the configuration, as construct input: every string in it made
+    literal Terraform text, here and nowhere else, so no value from the file is ever read as a
+    template (``${file("…")}`` in any field stays those characters).
+
+    The redeploy command is the one exception: it is an argv with its own placeholders
+    (``{cluster}``), which ``Redeploy`` fills and then escapes as one shell line."""
+    env = literal_values(environment).model_copy(update={"redeploy_command": environment.redeploy_command})
+    return literal_values(project), env, literal_values(emulator)
 
 
 def _app_image(service: ServiceSettings) -> ImageSource:
@@ -263,7 +277,8 @@ def _attachment(
         listener_arn=listener.arn,
         source_security_group_id=listener.security_group_id,
         target_group_name=names.target_group_name(project, env.name, service.name),
-        rule=ListenerRule.model_validate({k: getattr(lb, k) for k in ListenerRule.model_fields}),
+        # Validated as written; validating the escaped text again could count `$${` past a limit.
+        rule=ListenerRule.model_construct(**{k: getattr(lb, k) for k in ListenerRule.model_fields}),
         open_source_egress=listener.ours,
     )
 
@@ -356,7 +371,7 @@ class EnvironmentStack(TerraformStack):
         the Terraform constraint for hashicorp/null (replaces the bindings' exact pin);
         ``emulator`` (default None: real AWS): the local emulator the environment runs on."""
         super().__init__(scope, id_)
-        env = environment
+        project, env, emulator = construct_input(project, environment, emulator)
         _providers_and_backend(self, env, null_provider_version, service=None, emulator=emulator)
         cluster_name = names.cluster_name(project, env.name)
         network = _network(self, env) if env.ec2_capacity is not None or not env.stack_per_service else None
@@ -435,7 +450,8 @@ class ServiceStack(TerraformStack):
     ) -> None:
         """``service``: the one service this stack deploys; other props as ``EnvironmentStack``."""
         super().__init__(scope, id_)
-        env = environment
+        project, env, emulator = construct_input(project, environment, emulator)
+        service = env.service(literal_values(service.name))
         if not env.stack_per_service:
             raise ValueError(f"environment {env.name} is not split per service (stack_per_service = false)")
         _providers_and_backend(self, env, null_provider_version, service=service.name, emulator=emulator)

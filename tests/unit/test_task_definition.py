@@ -23,6 +23,7 @@ from constructs_lib.service import ServiceOptions, ServiceProps
 from constructs_lib.service_props import ListenerRule
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.task_definition_props import TaskDefinitionProps
+from constructs_lib.terraform_text import literal_values
 from tests.conftest import Synthesized
 from tests.terraform_text import parse_definitions
 
@@ -157,14 +158,19 @@ def built() -> Built:
         "two-repos": _task("two-repos", _app(), _sidecar(Fixed(reference=f"{AGENT_REPO}:1.0"))),
         "same-repo": _task("same-repo", _app(), _sidecar(Fixed(reference=f"{REPO}:tools"))),
         "public": _task("public", _app(DATADOG), _sidecar(FLUENT_BIT)),
+        # Literal text, escaped the way the stacks escape every value of the configuration.
         "escaping": _task(
             "escaping",
-            _app(
-                environment={"NASTY": NASTY},
-                command=("sh", "-c", NASTY),
-                health_check=HealthCheck(command=("CMD-SHELL", NASTY)),
+            literal_values(
+                _app(
+                    environment={"NASTY": NASTY},
+                    command=("sh", "-c", NASTY),
+                    health_check=HealthCheck(command=("CMD-SHELL", NASTY)),
+                )
             ),
         ),
+        # Props are Terraform text, as cdktf's own attributes: a reference stays a reference.
+        "reference": _task("reference", _app(environment={"CWD": "${path.cwd}"})),
         "shared-tmp": _task(
             "shared-tmp", _app(writable_paths=("/tmp", "/var/cache")), _sidecar(writable_paths=("/tmp",))
         ),
@@ -404,13 +410,21 @@ def test_values_render_to_exactly_the_literal_text(built: Built) -> None:
     assert app["healthCheck"]["command"] == ["CMD-SHELL", NASTY]
 
 
+def test_a_reference_in_a_prop_reaches_terraform_as_a_reference(built: Built) -> None:
+    # GIVEN an environment value passed as Terraform text, not made literal
+    template = built.out.one("aws_ecs_task_definition", "reference/task")["container_definitions"]
+    # THEN Terraform evaluates it: the construct adds no escaping of its own
+    assert '{"name": "CWD", "value": "${path.cwd}"}' in template
+
+
 def test_templates_are_escaped_in_the_synthesized_text(built: Built) -> None:
     text = built.out.text
     # THEN the raw text escapes every interpolation and directive of the values
     assert "$${path.cwd}" in text
     assert "%%{ if true }x%%{ endif }" in text
-    assert re.search(r"(?<!\$)\$\{path\.cwd\}", text) is None
-    assert re.search(r"(?<!%)%\{", text) is None
+    escaping = built.out.one("aws_ecs_task_definition", "escaping/task")["container_definitions"]
+    assert re.search(r"(?<!\$)\$\{path\.cwd\}", escaping) is None
+    assert re.search(r"(?<!%)%\{", escaping) is None
     # AND the image token is a jsonencode of the reference (a value, whatever the tag holds)
     tag = built.out.key("data", "aws_ssm_parameter", "escaping/app-image/tag")
     template = built.out.one("aws_ecs_task_definition", "escaping/task")["container_definitions"]

@@ -43,15 +43,4 @@ class Ec2CapacityProps(Props):
             raise ValueError(
                 f"ec2_capacity.min_size ({self.min_size}) must not exceed max_size ({self.max_size})"
             )
-        if self.name is not None:
-            validate_capacity_provider_name(self.name)
         return self
-
-
-def validate_capacity_provider_name(name: str) -> str:
-    if name.lower().startswith(("aws", "ecs", "fargate")):
-        raise ValueError(
-            f"capacity provider name {name!r} must not start with 'aws', 'ecs' or 'fargate' "
-            "(ECS reserves them)"
-        )
-    return name

@@ -102,7 +102,40 @@ class Autoscaling(Props):
 
 # Fargate's own capacity providers; any other name is an EC2 (Auto Scaling group) provider.
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
-CapacityProviderName = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")]
+# ECS refuses to create a provider whose name begins with these, in any case (CreateCapacityProvider).
+RESERVED_PROVIDER_PREFIXES = ("aws", "ecs", "fargate")
+
+
+def validate_capacity_provider_name(name: str) -> str:
+    """The name of a capacity provider made by a user (an Auto Scaling group's)."""
+    if name.lower().startswith(RESERVED_PROVIDER_PREFIXES):
+        raise ValueError(
+            f"capacity provider name {name!r} must not start with 'aws', 'ecs' or 'fargate' in any case "
+            "(ECS reserves them)"
+        )
+    return name
+
+
+def _strategy_provider(name: str) -> str:
+    # Only the exact spellings are Fargate's: any other name must be one a user can create, so
+    # 'FARGATE-SPOT' or 'fargate_spot' is refused here instead of by ECS at apply.
+    if name in FARGATE_PROVIDERS:
+        return name
+    if name.lower().startswith(RESERVED_PROVIDER_PREFIXES):
+        raise ValueError(
+            "a capacity provider is Fargate's, written exactly FARGATE or FARGATE_SPOT, or an EC2 "
+            "provider, whose name ECS refuses to start with 'aws', 'ecs' or 'fargate' in any case"
+        )
+    return name
+
+
+_PROVIDER_CHARACTERS = Field(pattern=r"^[A-Za-z0-9_-]{1,255}$")
+# A provider a user creates (ec2_capacity.name).
+CapacityProviderName = Annotated[
+    StrictStr, _PROVIDER_CHARACTERS, AfterValidator(validate_capacity_provider_name)
+]
+# A provider a strategy names: Fargate's, or one a user created.
+StrategyProviderName = Annotated[StrictStr, _PROVIDER_CHARACTERS, AfterValidator(_strategy_provider)]
 
 
 class CapacityProviderItem(Props):
@@ -110,7 +143,7 @@ class CapacityProviderItem(Props):
     ``FARGATE_SPOT`` or a cluster's EC2 provider), ``weight`` (default 1: the share of tasks
     beyond the bases), ``base`` (default 0: tasks placed here first)."""
 
-    capacity_provider: CapacityProviderName
+    capacity_provider: StrategyProviderName
     weight: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
     base: Annotated[StrictInt, Field(ge=0, le=100000)] = 0
 
@@ -204,6 +237,13 @@ class Compute(Props):
                 "(Fargate places tasks itself)"
             )
         return self
+
+    def public_ip_problem(self) -> str | None:
+        """Why these tasks cannot have a public IP of their own (``assign_public_ip``), or None."""
+        if self.compatibility == "EC2":
+            # awsvpc on EC2: ECS refuses it; bridge and host: the task has no interface of its own.
+            return "runs on EC2, where ECS refuses a public IP per task"
+        return None
 
     @property
     def compatibility(self) -> Literal["FARGATE", "EC2"]:

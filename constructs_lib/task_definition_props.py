@@ -75,7 +75,8 @@ class TaskDefinitionProps(Props):
     """
 
     family: EcsName
-    containers: Annotated[tuple[ContainerProps, ...], Field(min_length=1, max_length=MAX_CONTAINERS)]
+    # At most MAX_CONTAINERS: a rule of task_problems, which the settings loader reports at its field.
+    containers: Annotated[tuple[ContainerProps, ...], Field(min_length=1)]
     region: Region
     log_group_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_./#-]{1,512}$")]
     execution_role_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")]
@@ -184,6 +185,15 @@ def task_problems(
     found: list[tuple[str, Any, str]] = _network_problems(containers, compatibility, network_mode)
     found += _volume_problems(containers, compatibility, volumes)
     names = [c.name for c in containers]
+    if len(containers) > MAX_CONTAINERS:
+        found.append(
+            (
+                "containers",
+                NO_VALUE,
+                f"the task would have {len(containers)} containers (every one counts, the app's too): "
+                f"ECS allows at most {MAX_CONTAINERS} per task definition",
+            )
+        )
     for name in sorted({n for n in names if names.count(n) > 1}):
         found.append((f"containers.{name}", name, "two containers have this name: names must be unique"))
     known = set(names)
@@ -197,6 +207,7 @@ def task_problems(
                         f"names no container of this task (containers: {', '.join(names)})",
                     )
                 )
+    found += _condition_problems(containers)
     cycle = _dependency_cycle(containers)
     if cycle:
         found.append(
@@ -261,6 +272,39 @@ def task_problems(
         found.append(
             ("secrets_kms_key_arn", secrets_kms_key_arn, "is set but there are no secrets to decrypt")
         )
+    return found
+
+
+def _condition_problems(containers: Sequence[ContainerProps]) -> list[tuple[str, Any, str]]:
+    """A ``depends_on`` condition ECS refuses for the container it waits for."""
+    found: list[tuple[str, Any, str]] = []
+    by_name = {c.name: c for c in containers}
+    for c in containers:
+        for other in sorted(c.depends_on):
+            target = by_name.get(other)
+            if target is None or other == c.name:
+                continue  # reported as an unknown container, or as a dependency on itself
+            condition = c.depends_on[other]
+            where = f"containers.{c.name}.depends_on.{other}"
+            check = target.health_check
+            if condition == "HEALTHY" and (check is None or check.command[0] == "NONE"):
+                found.append(
+                    (
+                        where,
+                        condition,
+                        f"{other} has no health_check, so it never reports HEALTHY: give it one, or "
+                        "wait for START",
+                    )
+                )
+            if condition in ("COMPLETE", "SUCCESS") and target.essential:
+                found.append(
+                    (
+                        where,
+                        condition,
+                        f"{other} is essential, and ECS waits for {condition} only on a container with "
+                        "essential = false (an essential container's exit stops the task)",
+                    )
+                )
     return found
 
 

@@ -239,6 +239,21 @@ def validate_arn_in_region(arn: str, region: str, *, where: str = "the environme
     return arn
 
 
+def validate_arn_partition(arn: str, region: str) -> str:
+    """``arn`` (a role, which has no region) must be in the partition of ``region``: credentials of
+    one partition (aws, aws-cn, aws-us-gov) cannot assume a role of another."""
+    expected = partition(region)
+    match = _ARN.match(arn)
+    found = match.group("partition") if match is not None else None
+    if found != expected:
+        raise ValueError(
+            f"must be in the partition of the environment's region ({region}: {expected}), not "
+            f"{found or 'no partition'}: AWS keeps partitions apart, so a role of one cannot be "
+            "assumed from another"
+        )
+    return arn
+
+
 def validate_env_var_name(value: str) -> str:
     if not _ENV_VAR.fullmatch(value):
         raise ValueError(
@@ -255,6 +270,7 @@ _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
 
 
 def validate_tag_key(value: str) -> str:
+    _refuse_credential_key(value)
     if not 1 <= len(value) <= 128 or not _TAG_TEXT.fullmatch(value) or value != value.strip():
         raise ValueError(
             "a tag key must be 1-128 letters, digits, spaces and _ . : / = + - @, without leading or "
@@ -267,6 +283,13 @@ def validate_tag_key(value: str) -> str:
     if secret_looking(value.replace(" ", "_").replace("-", "_")):
         raise ValueError(f"a tag's key names a credential: {_TAGS_ARE_PUBLIC}")
     return value
+
+
+def _refuse_credential_key(value: str) -> None:
+    # Before the character rules: a key that is a credential is named as such, not as bad text.
+    kind = credential_shape(value)
+    if kind is not None:
+        raise ValueError(f"a tag key looks like {kind}: {_TAGS_ARE_PUBLIC}")
 
 
 # Credentials by their shape, whatever the key says: (kind, pattern). Each is anchored on a
@@ -458,6 +481,37 @@ def holds_password(name: str, value: str) -> bool:
 def redact_passwords(text: str) -> str:
     """``text`` with the password of every URL in it replaced by ``***``."""
     return _URL_WITH_PASSWORD.sub(r"\g<before>***@", text)
+
+
+# A private key with its body: the PEM header, then base64 and line breaks, real or escaped as
+# repr() writes them (a problem line shows values as repr), up to the footer if there is one.
+_PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]|\\[nrt])*"
+    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY-----)?",
+    re.ASCII,
+)
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with every credential of a fixed prefix (an access key id, a token, a private key
+    and its body) replaced by what kind it is. An AWS secret access key has no prefix: its shape
+    also fits valid names, so it is hidden where a field refuses it, not wherever it appears."""
+    text = _PRIVATE_KEY_BLOCK.sub("<a private key, not shown>", text)
+    for kind, pattern in _CREDENTIAL_SHAPES:
+        text = pattern.sub(f"<{kind}, not shown>", text)
+    return text
+
+
+def holds_credential(value: object) -> bool:
+    """Whether ``value`` (a string, or any string in lists and tables of them) has a credential's
+    shape (``credential_shape``), so that no message may show it."""
+    if isinstance(value, str):
+        return credential_shape(value) is not None
+    if isinstance(value, Mapping):
+        return any(holds_credential(k) or holds_credential(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(holds_credential(v) for v in value)
+    return False
 
 
 def validate_s3_bucket_name(value: str) -> str:

@@ -47,7 +47,7 @@ from constructs_lib.container import (
     VolumesFrom,
     container_problems,
 )
-from constructs_lib.ec2_capacity_props import Ec2CapacityProps, validate_capacity_provider_name
+from constructs_lib.ec2_capacity_props import Ec2CapacityProps
 from constructs_lib.fields import (
     EXTRA_SECURITY_GROUPS,
     SERVICE_SUBNETS,
@@ -71,7 +71,13 @@ from constructs_lib.fields import (
     TagValue,
 )
 from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
-from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
+from constructs_lib.service_props import (
+    Autoscaling,
+    Compute,
+    Deployment,
+    ListenerRule,
+    validate_capacity_provider_name,
+)
 from constructs_lib.task_definition_props import Volume, definitions_size, task_problems
 from core import aws_formats, image_strategies, names
 
@@ -93,8 +99,11 @@ class ConfigError(Exception):
 
     def __init__(self, problems: Sequence[str]) -> None:
         # One problem, one line: names and keys typed by the user may hold control characters.
-        # A URL's password is masked in any line, whatever field it was written in.
-        self.problems = tuple(_printable(aws_formats.redact_passwords(p)) for p in problems)
+        # A URL's password, and any credential by its shape, is masked in any line, whatever
+        # field (or table key) it was written in: the lines end up in CI logs.
+        self.problems = tuple(
+            _printable(aws_formats.redact_credentials(aws_formats.redact_passwords(p))) for p in problems
+        )
         super().__init__("\n".join(self.problems))
 
 
@@ -304,17 +313,14 @@ def _service_conflicts(
             where = where[len(app_prefix) + 1 :]
             where = {"cpu": "container_cpu", "memory": "container_memory"}.get(where, where)
         found.append((where, value, why))
-    if (
-        public_ip_from is not None
-        and service.network_mode == "awsvpc"
-        and service.compute.compatibility == "EC2"
-    ):
+    public_ip_problem = service.compute.public_ip_problem()
+    if public_ip_from is not None and public_ip_problem is not None:
         found.append(
             (
                 "compute",
                 _NO_VALUE,
-                f"runs on EC2, where ECS refuses a public IP per task, but {public_ip_from} = true "
-                "(Fargate only): use private subnets with a NAT gateway",
+                f"{public_ip_problem}, but {public_ip_from} = true (Fargate only, whatever the network "
+                "mode): use private subnets with a NAT gateway",
             )
         )
     if service.load_balancer is not None:
@@ -733,8 +739,11 @@ def _conflict_from_override(conflict: str, message: str, override: Mapping[str, 
     A problem of all containers together (their cpu or memory sum) is the override's only
     when the override sets what is summed; any other override of a container is not to blame."""
     if conflict == "containers":
-        what = ("cpu",) if "cpu units" in message else ("memory", "memory_reservation")
         sidecars = override.get("containers")
+        if "per task definition" in message:
+            # Too many containers: the override's when it names containers (it may add some).
+            return isinstance(sidecars, Mapping) and bool(sidecars)
+        what = ("cpu",) if "cpu units" in message else ("memory", "memory_reservation")
         return (what[0] in override) or (
             isinstance(sidecars, Mapping)
             and any(isinstance(body, Mapping) and any(k in body for k in what) for body in sidecars.values())
@@ -824,25 +833,36 @@ def _problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str
     lines = []
     for error in errors:
         own = list(error["loc"])
+        key_failed = own[-1:] == ["[key]"]
         # pydantic adds the discriminated union's tag after "state" and "[key]" after a dict
         # key that failed: the user wrote neither (but may have named a table "state" or "[key]").
         if len(own) >= 2 and own[0] == "state" and own[1] in ("local", "s3"):
             del own[1]
         if len(own) >= 2 and own[-1] == "[key]" and error["type"] != "extra_forbidden":
             del own[-1]
-        where = _where([*base, *own])
+        path = [*base, *own]
+        for index, part in enumerate(path):
+            # A table key refused as a credential (any tag key of that shape is) is named by its
+            # kind: the path would show it, also in the line of its value's problem.
+            refused_key = index == len(path) - 1 and key_failed
+            if isinstance(part, str) and (refused_key or path[index - 1 : index] == ["tags"]):
+                kind = aws_formats.credential_shape(part)
+                path[index] = part if kind is None else f"<{kind}, not shown>"
+        where = _where(path)
         hidden = (
             _secret_field(own)
             or any(
                 part == "environment" and isinstance(key, str) and aws_formats.secret_looking(key)
                 for part, key in itertools.pairwise(own)
             )
-            # a tag's value (not its key) that failed may be a password
-            or ("tags" in own and error["input"] != own[-1])
+            # a tag's value (not its key) that failed may be a password, in any tags table
+            or (len(path) >= 2 and path[-2] == "tags" and not key_failed)
+            or aws_formats.holds_credential(error["input"])
         )
         if error["type"] == "missing" or hidden:
             # A credential-looking variable's value is never shown, whatever its type, nor is
-            # anything written in secrets (a secret's value where its ARN belongs).
+            # anything written in secrets (a secret's value where its ARN belongs), nor a value
+            # of a credential's shape in any field: the field and what is allowed say enough.
             lines.append(f"{file}: {where}: {_message(error)}")
         else:
             lines.append(f"{file}: {where} = {_show(error['input'])}: {_message(error)}")
@@ -885,12 +905,21 @@ def _region_problems(file: str, env_where: str, env: _EnvironmentFile) -> list[s
             (f"load_balancer.{name}", getattr(env.load_balancer, name))
             for name in ("listener_arn", "certificate_arn", "web_acl_arn")
         ]
-    return [
+    lines = [
         line
         for where, arn in arns
         if arn is not None
         for line in _in_region(file, f"{env_where}.{where}", arn, env.region)
     ]
+    role = env.aws.role_arn
+    if role is not None:
+        lines += _validate_name(
+            file,
+            f"{env_where}.aws.role_arn",
+            role,
+            lambda arn: aws_formats.validate_arn_partition(arn, env.region),
+        )
+    return lines
 
 
 def _task_containers(service: ServiceSettings) -> tuple[ContainerProps, ...]:

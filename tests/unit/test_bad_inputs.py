@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from constructs_lib.container import ContainerProps, HealthCheck
+from constructs_lib.ec2_capacity_props import Ec2CapacityProps
 from constructs_lib.images import Fixed
 from constructs_lib.service import ServiceOptions
-from constructs_lib.service_props import ListenerRule
+from constructs_lib.service_props import Compute, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from stacks.settings import ConfigError, load_settings, settings_from_dict
 from tests.conftest import FIXTURE_CONFIG
@@ -140,6 +141,92 @@ def test_no_problem_line_shows_a_password_of_a_url() -> None:
     problems = problems_of(raw)
     assert any(p.startswith(f"{FILE}: services.worker.repository = ") for p in problems), problems
     assert all(PASSWORD not in p for p in problems), problems
+
+
+# Credentials by their shape, built from parts (AWS's documented example key id; a key body of no one).
+AWS_KEY_ID = "AKIA" + "IOSFODNN7EXAMPLE"
+SESSION_KEY_ID = "ASIA" + "Y34FZKBOKMUTVV7A"
+KEY_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"
+PRIVATE_KEY = "-----BEGIN RSA " + f"PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----\n"
+# (kind as the error names it, the value, its secret part: no 8 characters of it may be shown)
+CREDENTIALS = [
+    ("an AWS access key id", AWS_KEY_ID, AWS_KEY_ID[4:]),
+    ("an AWS access key id", SESSION_KEY_ID, SESSION_KEY_ID[4:]),
+    ("a private key", PRIVATE_KEY, KEY_BODY),
+]
+
+
+def assert_never_shown(secret: str, problems: tuple[str, ...]) -> None:
+    for start in range(len(secret) - 7):
+        part = secret[start : start + 8]
+        assert all(part not in p for p in problems), (part, problems)
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["project.tags", "environments.dev.tags", "services.api.tags", "environments.dev.services.api.tags"],
+)
+@pytest.mark.parametrize(("kind", "value", "secret"), CREDENTIALS)
+def test_a_credential_in_a_tag_value_is_named_by_its_kind_and_never_shown(
+    table: str, kind: str, value: str, secret: str
+) -> None:
+    # GIVEN a tag whose value is a credential, in any table of tags
+    raw = base()
+    _set(table, {"Note": value})(raw)
+    # WHEN loaded
+    problems = problems_of(raw)
+    # THEN one line names the tag and the kind of credential, and no part of it is shown anywhere
+    assert [p for p in problems if p.startswith(f"{FILE}: {table}.Note")] == [
+        f"{FILE}: {table}.Note: a tag value looks like {kind}: tags are readable by anyone who may list "
+        "the resource"
+    ], problems
+    assert_never_shown(secret, problems)
+
+
+@pytest.mark.parametrize(("kind", "value", "secret"), CREDENTIALS)
+@pytest.mark.parametrize("tag_value", ["x", "same"])
+def test_a_credential_as_a_tag_key_is_named_by_its_kind_and_never_shown(
+    kind: str, value: str, secret: str, tag_value: str
+) -> None:
+    # GIVEN a tag whose key is a credential (its value a word, or the credential again)
+    raw = base()
+    raw["services"]["api"]["tags"] = {value: value if tag_value == "same" else tag_value}
+    # WHEN loaded
+    problems = problems_of(raw)
+    # THEN the key is refused by its kind, named by its kind in the path, and never shown
+    assert f"{FILE}: services.api.tags.<{kind}, not shown>: a tag key looks like {kind}" in "\n".join(
+        problems
+    ), problems
+    assert_never_shown(secret, problems)
+
+
+@pytest.mark.parametrize(("kind", "value", "secret"), CREDENTIALS)
+@pytest.mark.parametrize(
+    ("field", "written"),
+    [
+        # refused for their format, by pydantic
+        ("services.worker.repository", lambda v: v),
+        ("environments.dev.aws.profile", lambda v: f"{v} x"),
+        (
+            "environments.dev.aws",
+            lambda v: {"role_arn": "arn:aws:iam::222222222222:role/d", "external_id": v + "!"},
+        ),
+        ("services.worker.environment.NOTE", lambda v: [v]),
+        ("services.worker.health_check.command", lambda v: ["CMD", v, 1]),
+        # refused by the loader's own check, whose line shows the value
+        ("environments.prod.redeploy_command", lambda v: ["{unknown}", v]),
+    ],
+)
+def test_a_credential_in_any_refused_field_is_never_shown(
+    kind: str, value: str, secret: str, field: str, written: Callable[[str], Any]
+) -> None:
+    # GIVEN a credential in a field that refuses it for another reason
+    raw = base()
+    _set(field, written(value))(raw)
+    # WHEN loaded THEN the field is reported, and no part of the credential is shown
+    problems = problems_of(raw)
+    assert any(p.startswith(f"{FILE}: {field}") for p in problems), problems
+    assert_never_shown(secret, problems)
 
 
 # --- 2. bad inputs AWS or Terraform refuses -----------------------------------------------------
@@ -329,6 +416,115 @@ INVALID: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "terraform.null_provider_version = '>= 2.1.2, <'",
         "version constraint",
     ),
+    # ECS refuses these at apply (issue 26): each is refused at load, at its field
+    "HEALTHY on a container without a health check": (
+        _both(
+            _set("services.worker.containers", {"init": {"image": "busybox:1.36", "essential": False}}),
+            _set("services.worker.depends_on", {"init": "HEALTHY"}),
+        ),
+        "services.worker.depends_on.init = 'HEALTHY'",
+        "init has no health_check, so it never reports HEALTHY",
+    ),
+    "HEALTHY on a container whose health check is NONE": (
+        _both(
+            _set(
+                "services.worker.containers",
+                {
+                    "init": {
+                        "image": "busybox:1.36",
+                        "essential": False,
+                        "health_check": {"command": ["NONE"]},
+                    }
+                },
+            ),
+            _set("services.worker.depends_on", {"init": "HEALTHY"}),
+        ),
+        "services.worker.depends_on.init = 'HEALTHY'",
+        "init has no health_check",
+    ),
+    "SUCCESS on an essential container": (
+        _both(
+            _set("services.worker.containers", {"init": {"image": "busybox:1.36"}}),
+            _set("services.worker.depends_on", {"init": "SUCCESS"}),
+        ),
+        "services.worker.depends_on.init = 'SUCCESS'",
+        "init is essential, and ECS waits for SUCCESS only on a container with essential = false",
+    ),
+    "COMPLETE on the app, which is always essential": (
+        _set(
+            "services.worker.containers",
+            {"init": {"image": "busybox:1.36", "essential": False, "depends_on": {"worker": "COMPLETE"}}},
+        ),
+        "services.worker.containers.init.depends_on.worker = 'COMPLETE'",
+        "worker is essential, and ECS waits for COMPLETE only on a container with essential = false",
+    ),
+    "a bridge task on EC2 where tasks get a public IP": (
+        _both(
+            _set("services.worker.network_mode", "bridge"),
+            _set("services.worker.compute", {"launch_type": "EC2"}),
+        ),
+        "services.worker.compute: runs on EC2, where ECS refuses a public IP per task",
+        "environments.local.network.assign_public_ip = true",
+    ),
+    "a host-network task on EC2 where tasks get a public IP": (
+        _both(
+            _set("services.worker.network_mode", "host"),
+            _set("services.worker.compute", {"launch_type": "EC2"}),
+        ),
+        "services.worker.compute: runs on EC2, where ECS refuses a public IP per task",
+        "environments.local.network.assign_public_ip = true",
+    ),
+    **{
+        f"capacity provider {name}": (
+            _set("services.worker.compute", {"capacity_provider_strategy": [{"capacity_provider": name}]}),
+            f"services.worker.compute.capacity_provider_strategy[0].capacity_provider = '{name}'",
+            "written exactly FARGATE or FARGATE_SPOT, or an EC2 provider, whose name ECS refuses to start "
+            "with 'aws', 'ecs' or 'fargate' in any case",
+        )
+        for name in ("FARGATE-SPOT", "fargate_spot", "Fargate", "FARGATE_SPOT_2", "ecs-pool", "AWS_pool")
+    },
+    "EC2 capacity named with a reserved prefix": (
+        _set("environments.dev.ec2_capacity", {"instance_type": "t3.small", "name": "Fargate-pool"}),
+        "environments.dev.ec2_capacity.name = 'Fargate-pool'",
+        "must not start with 'aws', 'ecs' or 'fargate' in any case",
+    ),
+    "a China role for an eu-west-1 environment": (
+        _set("environments.dev.aws", {"role_arn": "arn:aws-cn:iam::222222222222:role/deployer"}),
+        "environments.dev.aws.role_arn = 'arn:aws-cn:iam::222222222222:role/deployer'",
+        "partition of the environment's region (eu-west-1: aws), not aws-cn",
+    ),
+    "a commercial role for a China environment": (
+        _both(
+            _set("environments.prod.region", "cn-north-1"),
+            _set("environments.prod.aws", {"role_arn": "arn:aws:iam::333333333333:role/deployer"}),
+        ),
+        "environments.prod.aws.role_arn = 'arn:aws:iam::333333333333:role/deployer'",
+        "partition of the environment's region (cn-north-1: aws-cn), not aws",
+    ),
+    "a commercial role for a GovCloud environment": (
+        _both(
+            _set("environments.prod.region", "us-gov-west-1"),
+            _set("environments.prod.aws", {"role_arn": "arn:aws:iam::333333333333:role/deployer"}),
+        ),
+        "environments.prod.aws.role_arn = 'arn:aws:iam::333333333333:role/deployer'",
+        "partition of the environment's region (us-gov-west-1: aws-us-gov), not aws",
+    ),
+    "eleven containers in a task": (
+        _set(
+            "services.worker.containers",
+            {f"s{i}": {"image": "busybox:1.36", "essential": False} for i in range(10)},
+        ),
+        "services.worker.containers: the task would have 11 containers",
+        "ECS allows at most 10 per task definition",
+    ),
+    "eleven containers in a task by an environment's override": (
+        _set(
+            "environments.dev.services.worker",
+            {"containers": {f"s{i}": {"image": "busybox:1.36", "essential": False} for i in range(10)}},
+        ),
+        "environments.dev.services.worker.containers: the task would have 11 containers",
+        "ECS allows at most 10 per task definition",
+    ),
 }
 
 
@@ -379,6 +575,34 @@ def test_valid_neighbours_of_these_limits_load() -> None:
     # WHEN loaded THEN it is accepted
     settings = settings_from_dict(raw, file=FILE)
     assert len(settings.environments["dev"].network.subnet_ids) == 16
+
+
+def test_valid_neighbours_of_the_ecs_rules_load() -> None:
+    # GIVEN the nearest valid forms of the rules above: HEALTHY on a container with a health
+    # check, SUCCESS and COMPLETE on non-essential ones, 10 containers, Fargate's providers as
+    # written, an EC2 provider of another name, an EC2 task where tasks get no public IP, a role
+    # of the environment's partition
+    raw = base()
+    sidecars: dict[str, Any] = {f"s{i}": {"image": "busybox:1.36", "essential": False} for i in range(7)}
+    sidecars["checked"] = {"image": "busybox:1.36", "health_check": {"command": ["CMD", "/bin/true"]}}
+    sidecars["migrate"] = {"image": "busybox:1.36", "essential": False, "depends_on": {"checked": "HEALTHY"}}
+    raw["services"]["worker"]["containers"] = sidecars
+    raw["services"]["worker"]["depends_on"] = {"checked": "HEALTHY", "migrate": "SUCCESS", "s0": "COMPLETE"}
+    raw["services"]["api"]["compute"] = {
+        "capacity_provider_strategy": [
+            {"capacity_provider": "FARGATE"},
+            {"capacity_provider": "FARGATE_SPOT"},
+        ]
+    }
+    raw["environments"]["dev"]["services"]["worker"] = {
+        "network_mode": "bridge",
+        "compute": {"capacity_provider_strategy": [{"capacity_provider": "shop-dev-Fargate"}]},
+    }
+    raw["environments"]["dev"]["aws"] = {"role_arn": "arn:aws:iam::222222222222:role/deployer"}
+    # WHEN loaded THEN it is accepted
+    settings = settings_from_dict(raw, file=FILE)
+    worker = settings.environments["dev"].service("worker")
+    assert len(worker.containers) == 9 and worker.compute.compatibility == "EC2"
 
 
 def test_huge_integers_and_deep_nesting_are_one_line_not_a_traceback(tmp_path: Path) -> None:
@@ -439,6 +663,10 @@ def _task(**overrides: Any) -> TaskDefinitionProps:
     return TaskDefinitionProps(**props)
 
 
+def _container(name: str, **fields: Any) -> ContainerProps:
+    return ContainerProps(name=name, image=Fixed(reference="busybox:1.36"), **fields)
+
+
 def _options(**overrides: Any) -> ServiceOptions:
     props: dict[str, Any] = {
         "cluster_arn": "arn:aws:ecs:eu-west-1:123456789012:cluster/c",
@@ -483,6 +711,37 @@ def _options(**overrides: Any) -> ServiceOptions:
                 )
             ),
             "64 KiB",
+        ),
+        (
+            lambda: _task(
+                containers=(_container("api"), *(_container(f"s{i}", essential=False) for i in range(10)))
+            ),
+            re.escape(
+                "containers: the task would have 11 containers (every one counts, the app's too): ECS "
+            ),
+        ),
+        (
+            lambda: _task(
+                containers=(
+                    _container("api", depends_on={"init": "HEALTHY"}),
+                    _container("init", essential=False),
+                )
+            ),
+            "containers.api.depends_on.init: init has no health_check",
+        ),
+        (
+            lambda: _task(containers=(_container("api", depends_on={"init": "SUCCESS"}), _container("init"))),
+            "containers.api.depends_on.init: init is essential, and ECS waits for SUCCESS only",
+        ),
+        (
+            lambda: Compute.model_validate(
+                {"capacity_provider_strategy": [{"capacity_provider": "FARGATE-SPOT"}]}
+            ),
+            "written exactly FARGATE or FARGATE_SPOT",
+        ),
+        (
+            lambda: Ec2CapacityProps(instance_type="t3.small", name="FARGATE_SPOT"),
+            "must not start with 'aws', 'ecs' or 'fargate'",
         ),
     ],
 )

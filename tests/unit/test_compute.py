@@ -417,6 +417,10 @@ def _bridge_task(scope: Any, id_: str) -> Any:
             "subnets, security_groups and assign_public_ip are for awsvpc tasks; bridge tasks use their "
             "instance's network",
         ),
+        (
+            {"compute": Compute(launch_type="EC2"), "assign_public_ip": True},
+            "assign_public_ip is for Fargate: this service runs on EC2, where ECS refuses a public IP",
+        ),
     ],
 )
 def test_service_props_reject_a_task_they_cannot_run(options: dict[str, Any], message: str) -> None:

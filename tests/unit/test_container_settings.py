@@ -301,7 +301,7 @@ def test_depends_on_an_unknown_container_is_reported(where: str, prefix: str) ->
 def test_a_dependency_cycle_is_reported_once() -> None:
     # GIVEN the app waiting for the agent, and the agent for the app
     config = base()
-    service(config)["depends_on"] = {"agent": "HEALTHY"}
+    service(config)["depends_on"] = {"agent": "START"}
     agent(config)["depends_on"] = {"api": "START"}
     # WHEN loaded THEN one line shows the cycle
     assert one_problem(config) == (
@@ -313,7 +313,7 @@ def test_a_dependency_cycle_is_reported_once() -> None:
 def test_a_cycle_among_sidecars_is_reported_at_a_sidecar() -> None:
     config = base()
     containers(config)["one"] = {"image": "busybox:1", "depends_on": {"two": "START"}}
-    containers(config)["two"] = {"image": "busybox:1", "depends_on": {"one": "COMPLETE"}}
+    containers(config)["two"] = {"image": "busybox:1", "depends_on": {"one": "START"}}
     assert one_problem(config) == (
         f"{FILE}: services.api.containers.one.depends_on = 'one -> two -> one': the containers depend on "
         "each other in a cycle: none could start"

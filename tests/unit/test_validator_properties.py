@@ -26,10 +26,11 @@ from hypothesis import strategies as st
 
 from constructs_lib.container import ContainerProps, Firelens, PortMapping, container_definition
 from constructs_lib.container import HealthCheck as HealthCheckSettings
-from constructs_lib.images import SsmTag
+from constructs_lib.ec2_capacity_props import Ec2CapacityProps
+from constructs_lib.images import Fixed, SsmTag
 from constructs_lib.service_props import Autoscaling as AutoscalingSettings
+from constructs_lib.service_props import Compute, ListenerRule
 from constructs_lib.service_props import Deployment as DeploymentSettings
-from constructs_lib.service_props import ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, definitions_size
 from core import aws_formats, image_strategies, names
 from stacks.settings import (
@@ -2478,3 +2479,213 @@ def test_a_url_with_a_password_is_a_credential_and_is_masked(
     assert aws_formats.redact_passwords(f"value {url}!") == f"value {scheme}://{user}:***@{host}/db!"
     # and the same URL without a password is none
     assert not aws_formats.holds_password(name, f"{scheme}://{user}@{host}/db")
+
+
+# --- credentials are never shown, wherever they are refused (issue 26) ----------------------------
+
+access_key_ids = st.builds(
+    lambda prefix, rest: prefix + rest,
+    st.sampled_from(["AKIA", "ASIA"]),
+    exactly(string.ascii_uppercase + DIGITS, 16),
+)
+private_keys = st.builds(
+    lambda kind, body, newline: (
+        f"-----BEGIN {kind}PRIVATE KEY-----{newline}{newline.join(body)}{newline}"
+        f"-----END {kind}PRIVATE KEY-----"
+    ),
+    st.sampled_from(["", "RSA ", "EC ", "OPENSSH ", "ENCRYPTED "]),
+    st.lists(exactly(ALNUM + "+/", 64), min_size=1, max_size=2),
+    st.sampled_from(["\n", "\r\n"]),
+)
+# Where a credential may be written and refused: as a tag's value or key in every table of tags,
+# and in fields that refuse it for another reason (pydantic's check, or the loader's own).
+CREDENTIAL_PLACES: list[tuple[Path, Callable[[str], Any]]] = [
+    (("project", "tags"), lambda v: {"Note": v}),
+    (("project", "tags"), lambda v: {v: "x"}),
+    (("environments", "dev", "tags"), lambda v: {"Note": v}),
+    (("services", "api", "tags"), lambda v: {v: v}),
+    (("environments", "dev", "services"), lambda v: {"api": {"tags": {"Note": v}}}),
+    (("services", "api", "repository"), lambda v: v),
+    (("services", "api", "environment"), lambda v: {"NOTE": [v]}),
+    (("environments", "dev", "redeploy_command"), lambda v: ["{x}", v]),
+]
+
+
+def secret_parts(credential: str) -> list[str]:
+    """Every 8 characters of the secret part of ``credential`` (the key id after its prefix, the
+    key's body lines)."""
+    lines = credential.splitlines()[1:-1] if credential.startswith("-----BEGIN") else [credential[4:]]
+    return [line[i : i + 8] for line in lines for i in range(len(line) - 7)]
+
+
+@LOADER_RUNS
+@given(
+    credential=access_key_ids | private_keys,
+    place=st.sampled_from(range(len(CREDENTIAL_PLACES))),
+    around=st.sampled_from(["{}", "note {} end"]),
+)
+def test_a_refused_credential_is_never_shown_in_a_problem(credential: str, place: int, around: str) -> None:
+    # GIVEN an access key id or a private key, alone or within text, where it is refused
+    path, written = CREDENTIAL_PLACES[place]
+    config = replaced(minimal_config(), path, written(around.format(credential)))
+    # WHEN loaded THEN it is refused, and no 8 characters of its secret part are in any line
+    error = load(config)
+    assert error is not None
+    for part in secret_parts(credential):
+        assert all(part not in line for line in error.problems), (part, error.problems)
+
+
+# --- ECS's rules of dependencies, capacity providers, partitions and containers (issue 26) ------
+
+CONDITIONS = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+HEALTH_CHECKS: tuple[list[str] | None, ...] = (None, ["CMD", "/bin/true"], ["CMD-SHELL", "true"], ["NONE"])
+
+
+@LOADER_RUNS
+@given(
+    condition=st.sampled_from(CONDITIONS),
+    essential=st.booleans(),
+    check=st.sampled_from(HEALTH_CHECKS),
+    app_waits=st.booleans(),
+)
+def test_a_dependency_condition_is_accepted_exactly_when_ecs_can_meet_it(
+    condition: str, essential: bool, check: list[str] | None, app_waits: bool
+) -> None:
+    # GIVEN the app waiting for a sidecar with `condition`, or a sidecar waiting for the app (which
+    # is always essential); the awaited container essential or not, with a health check or not
+    awaited_essential = essential if app_waits else True
+    allowed = not (condition == "HEALTHY" and (check is None or check[0] == "NONE")) and not (
+        condition in ("COMPLETE", "SUCCESS") and awaited_essential
+    )
+    waiter, awaited = ("api", "side") if app_waits else ("side", "api")
+    health_check = HealthCheckSettings(command=tuple(check)) if check else None
+    image = Fixed(reference="busybox:1.36")
+    fields: dict[str, dict[str, Any]] = {"api": {}, "side": {"essential": essential}}
+    fields[waiter]["depends_on"] = {awaited: condition}
+    fields[awaited]["health_check"] = health_check
+    # WHEN built as task props
+    try:
+        TaskDefinitionProps(
+            family="demo-dev-api",
+            containers=tuple(ContainerProps(name=n, image=image, **fields[n]) for n in ("api", "side")),
+            region="us-east-1",
+            log_group_name=names.log_group_name("demo", "dev", "api"),
+            execution_role_name="demo-dev-api-exec",
+            task_role_name="demo-dev-api-task",
+        )
+    except ValueError as exc:
+        assert f"containers.{waiter}.depends_on.{awaited}: " in str(exc)
+        props_ok = False
+    else:
+        props_ok = True
+    # AND loaded from a configuration
+    config = minimal_config()
+    service = config["services"]["api"]
+    side: dict[str, Any] = {"image": "busybox:1.36", "essential": essential}
+    service["containers"] = {"side": side}
+    (service if app_waits else side)["depends_on"] = {awaited: condition}
+    if check is not None:
+        (side if app_waits else service)["health_check"] = {"command": check}
+    error = load(config)
+    # THEN both accept it exactly when ECS can wait for it; the loader refuses it at its field
+    assert props_ok == allowed
+    field = "services.api.depends_on.side" if app_waits else "services.api.containers.side.depends_on.api"
+    lines = [line for line in error.problems if line.startswith(f"{FILE}: {field} = ")] if error else []
+    assert (error is None) == allowed
+    assert len(lines) == (0 if allowed else 1), lines
+
+
+reserved_provider_names = st.builds(
+    lambda prefix, rest: prefix + rest,
+    st.sampled_from(["aws", "ecs", "fargate"]).flatmap(random_case),
+    st.text(ECS_CHARS, max_size=20),
+)
+free_provider_names = st.text(ECS_CHARS, min_size=1, max_size=40).filter(
+    lambda name: not name.lower().startswith(("aws", "ecs", "fargate"))
+)
+
+
+@VALIDATOR_RUNS
+@given(name=reserved_provider_names | free_provider_names | st.sampled_from(["FARGATE", "FARGATE_SPOT"]))
+@example(name="FARGATE-SPOT")
+@example(name="fargate_spot")
+def test_a_strategy_names_fargate_as_written_or_a_provider_a_user_may_create(name: str) -> None:
+    reserved = name.lower().startswith(("aws", "ecs", "fargate"))
+    strategy = {"capacity_provider_strategy": [{"capacity_provider": name}]}
+    # GIVEN any provider name WHEN a strategy names it THEN it is accepted exactly when it is
+    # Fargate's as written or a name ECS lets a user create
+    if name in ("FARGATE", "FARGATE_SPOT") or not reserved:
+        assert Compute.model_validate(strategy).capacity_provider_strategy[0].capacity_provider == name
+    else:
+        assert_rejected(Compute.model_validate, strategy, "written exactly FARGATE or FARGATE_SPOT")
+    # AND a provider the user creates never has a reserved name, Fargate's own included
+    if reserved:
+        assert_rejected(
+            lambda n: Ec2CapacityProps(instance_type="t3.small", name=n),
+            name,
+            "must not start with 'aws', 'ecs' or 'fargate'",
+        )
+    else:
+        assert Ec2CapacityProps(instance_type="t3.small", name=name).name == name
+
+
+@LOADER_RUNS
+@given(region=regions, partition=partitions, account=accounts)
+def test_a_role_is_accepted_only_in_the_partition_of_the_environments_region(
+    region: str, partition: str, account: str
+) -> None:
+    # GIVEN an environment in any region, assuming a role of any partition
+    arn = f"arn:{partition}:iam::{account}:role/deployer"
+    config = minimal_config()
+    config["environments"]["dev"].update(region=region, aws={"role_arn": arn})
+    # WHEN loaded THEN the role is refused, at its field, exactly when its partition is another
+    error = load(config)
+    field = f"{FILE}: environments.dev.aws.role_arn = '{arn}': "
+    lines = [line for line in error.problems if line.startswith(field)] if error else []
+    expected = PARTITION_OF[region]
+    if partition == expected:
+        assert lines == []
+        assert aws_formats.validate_arn_partition(arn, region) == arn
+    else:
+        assert len(lines) == 1, error
+        assert f"partition of the environment's region ({region}: {expected}), not {partition}" in lines[0]
+
+
+@LOADER_RUNS
+@given(sidecars=st.integers(0, 14))
+@example(sidecars=9)
+@example(sidecars=10)
+def test_the_loader_and_the_task_props_agree_on_ecs_limit_of_10_containers(sidecars: int) -> None:
+    # GIVEN the app and any number of sidecars
+    config = minimal_config()
+    config["services"]["api"]["containers"] = {
+        f"s{i}": {"image": "busybox:1.36", "essential": False} for i in range(sidecars)
+    }
+    image = Fixed(reference="busybox:1.36")
+    containers = (
+        ContainerProps(name="api", image=image),
+        *(ContainerProps(name=f"s{i}", image=image, essential=False) for i in range(sidecars)),
+    )
+    # WHEN loaded, and when built as task props
+    error = load(config)
+    try:
+        TaskDefinitionProps(
+            family="demo-dev-api",
+            containers=containers,
+            region="us-east-1",
+            log_group_name=names.log_group_name("demo", "dev", "api"),
+            execution_role_name="demo-dev-api-exec",
+            task_role_name="demo-dev-api-task",
+        )
+    except ValueError as exc:
+        assert "ECS allows at most 10 per task definition" in str(exc)
+        props_ok = False
+    else:
+        props_ok = True
+    # THEN both accept exactly up to 10 containers; the loader refuses more in one line at the field
+    assert props_ok == (error is None) == (len(containers) <= 10)
+    if error is not None:
+        assert error.problems == (
+            f"{FILE}: services.api.containers: the task would have {len(containers)} containers (every one "
+            "counts, the app's too): ECS allows at most 10 per task definition",
+        )

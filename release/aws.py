@@ -12,15 +12,17 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     ProfileNotFound,
+    ProxyConnectionError,
     ReadTimeoutError,
 )
 
-from release.errors import AwsFailure
+from release.errors import AwsFailure, AwsUnreachable
 
 # Standard mode retries throttling (ThrottlingException, TooManyRequests…) and transient
 # errors with exponential backoff; SSM's TooManyUpdates is not among them (see call()).
@@ -33,6 +35,7 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 10.0
 TIMEOUT_ATTEMPTS = 2
 _TIMEOUTS = (ConnectTimeoutError, ReadTimeoutError)
+_NO_CONNECTION = (EndpointConnectionError, ProxyConnectionError, ConnectionClosedError)
 
 
 @dataclass
@@ -123,7 +126,8 @@ class Aws:
                     f"{error.get('Message', '')}"
                 ) from None
             except BotoCoreError as exc:
-                raise AwsFailure(f"cannot assume role {self.role_arn} (aws.role_arn): {exc}") from None
+                failed = AwsUnreachable if isinstance(exc, _NO_CONNECTION + _TIMEOUTS) else AwsFailure
+                raise failed(f"cannot assume role {self.role_arn} (aws.role_arn): {exc}") from None
             self._credentials = {
                 "aws_access_key_id": found["AccessKeyId"],
                 "aws_secret_access_key": found["SecretAccessKey"],
@@ -164,15 +168,15 @@ class Aws:
                     f"{service}:{operation}", int(meta.get("RetryAttempts", 0)) + extra_retries, code
                 )
                 raise
-            except EndpointConnectionError as exc:
-                raise AwsFailure(
+            except _NO_CONNECTION as exc:
+                raise AwsUnreachable(
                     f"cannot reach AWS {service} at {exc.kwargs.get('endpoint_url', '?')}: "
                     "check the network, the region, or that the emulator is running"
                 ) from None
             except _TIMEOUTS as exc:
                 attempts = min(TIMEOUT_ATTEMPTS, self.max_attempts)
                 api_name = self.client(service).meta.method_to_api_mapping.get(operation, operation)
-                raise AwsFailure(
+                raise AwsUnreachable(
                     f"AWS {service} {api_name} failed: {_timeout_text(exc, self)}, "
                     f"{attempts} attempt{'s' if attempts > 1 else ''}: check the network and the endpoint, "
                     "or raise --connect-timeout / --read-timeout"

@@ -35,6 +35,7 @@ from release.aws import (
     describe_failure,
 )
 from release.errors import (
+    AwsUnreachable,
     BadInput,
     DeployFailed,
     DeployNotStarted,
@@ -514,9 +515,9 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
     restarts and why, scaling; then every other change, replacements and destroys in capitals.
     Synthesizes and runs `terraform plan`; applies nothing. Exit 0: no changes; 7: changes."""
     import json as json_lib
-    import subprocess
 
     from core.names import service_stack_name
+    from release import process_tree
     from release.deploy_run import find_terraform, prepare_output
     from release.diff import name_images, summarize
     from release.tags import ecr_image
@@ -525,7 +526,11 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
     from toolchain.terraform_offline import terraform_setup
 
     env_settings = environment(rt.settings, env)
-    rt.aws(env_settings)  # the account guard, before Terraform reads anything
+    session = rt.aws(env_settings)  # the account guard, before Terraform reads anything
+    if env_settings.aws.account_id is None:
+        # Before synthesis and the plan, whose AWS provider retries a refused connection for half
+        # a minute before it fails: AWS out of reach is said at once, with every command's exit 3.
+        caller_account(session)
     every = [t.service.name for t in targets(rt.settings, env, None)]
     ts = targets(rt.settings, env, only)
     stacks = [env]
@@ -561,22 +566,18 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
             ["init", "-input=false", "-no-color"],
             ["plan", "-input=false", "-no-color", "-lock=false", "-out=ecs-release-diff.tfplan"],
         ):
-            ran = subprocess.run(
-                [terraform, *args], cwd=directory, env=tool_env, capture_output=True, text=True, check=False
-            )
+            ran = process_tree.run([terraform, *args], cwd=directory, env=tool_env)
             if ran.returncode != 0:
                 rt.out.raw((ran.stdout + ran.stderr)[-4000:])
                 raise DeployFailed(
                     f"diff {env}: terraform {args[0]} of stack {stack} failed (its output above)"
                 )
-        shown = subprocess.run(
-            [terraform, "show", "-json", "ecs-release-diff.tfplan"],
-            cwd=directory,
-            env=tool_env,
-            capture_output=True,
-            text=True,
-            check=True,
+        shown = process_tree.run(
+            [terraform, "show", "-json", "ecs-release-diff.tfplan"], cwd=directory, env=tool_env
         )
+        if shown.returncode != 0:
+            rt.out.raw(shown.stderr[-4000:])
+            raise DeployFailed(f"diff {env}: terraform show of stack {stack} failed (its output above)")
         resource_changes += json_lib.loads(shown.stdout).get("resource_changes", [])
     # Every service's resources are told apart, so that --service leaves out the others' changes.
     services, others = summarize({"resource_changes": resource_changes}, every)
@@ -922,6 +923,13 @@ def deploy(
         return _deploy(
             rt, env, outdir, only, finish_timeout, parallel, via, verify, wait, timeout, poll, stage
         )
+    except AwsUnreachable as exc:
+        if stage[0] != "before":
+            raise
+        raise AwsUnreachable(
+            f"deploy {env} not started: {exc}; nothing was applied",
+            details={"environment": env, "deployed": False, "nothing_applied": True},
+        ) from None
     except errors.Interrupted as exc:
         if exc.details:  # the run's own report, from what Terraform did
             raise
@@ -1137,9 +1145,14 @@ def _deploy(
     if synthesis == "ran" and not gated and ran.terraform_ran and not direct:
         synth_cache.record(outdir, synth_print)  # Terraform started: the synthesis succeeded
     if ran.stopping.signal_number is not None:
-        raise interruption(env, ran, locks_held=_locks_held(rt, env_settings, spots, outdir, stacks))
+        raise interruption(
+            env,
+            ran,
+            locks_held=_locks_held(rt, env_settings, spots, outdir, stacks),
+            state=env_settings.state,
+        )
     lock_waits = watch.waits if watch is not None else []
-    failed = failure(env, ran, lock_timeout=lock_timeout, lock_waits=lock_waits)
+    failed = failure(env, ran, lock_timeout=lock_timeout, lock_waits=lock_waits, state=env_settings.state)
     if failed is not None:
         raise failed
     stage[0] = "after"
@@ -1353,8 +1366,9 @@ def _locks_held(
             return [s.stack for s in spots if state_ops.read_lock(aws, s.state, s.key) is not None]
         except ReleaseError:
             return [f"{s.stack} (unknown: the lock object could not be read)" for s in spots]
-    # The local backend locks with a file next to the state, in the stack's directory.
-    return [s for s in stacks if (outdir / "stacks" / s / ".terraform.tfstate.lock.info").exists()]
+    # The local backend's lock is the OS's, gone with the Terraform that held it: the lock-info
+    # file a killed one leaves holds nothing (interruption() names it).
+    return []
 
 
 @contextlib.contextmanager

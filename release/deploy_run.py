@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from core import names
-from release import signals
+from release import process_tree, signals
 from release.errors import DeployFailed, DeployNotStarted, Interrupted, ReleaseError
 from release.state import Lock, lock_key
-from stacks.settings import EnvironmentSettings, S3State
+from stacks.settings import EnvironmentSettings, LocalState, S3State
 from toolchain.errors import ToolError
 
 # Terraform commands that take the state lock (cdktf deploy runs init, apply, output).
@@ -637,7 +637,8 @@ def run_cdktf(
         if process is not None and process.poll() is None:
             stopping.killed = True
             stopping.notes.append(f"Terraform did not stop within {interrupt_seconds:g} s: killed")
-            _signal_group(process.pid, signal.SIGKILL)
+            # The direct runner starts each Terraform in a group of its own, in cdktf's session.
+            process_tree.signal_all(process.pid, signal.SIGKILL)
 
     interrupting = threading.Lock()  # the finish timer and a second signal may race
 
@@ -728,6 +729,9 @@ def run_cdktf(
         handlers.close()
         for timer in timers:
             timer.cancel()
+        # A Terraform that was killed (or crashed) leaves its provider plugins running, and
+        # nothing else would ever stop them.
+        process_tree.end(process.pid)
         if watch is not None:
             watch.stop()
     result = RunResult(
@@ -807,7 +811,9 @@ def _holder_of(info: Mapping[str, str]) -> str:
     )
 
 
-def interruption(env: str, result: RunResult, *, locks_held: Sequence[str]) -> Interrupted:
+def interruption(
+    env: str, result: RunResult, *, locks_held: Sequence[str], state: LocalState | S3State | None = None
+) -> Interrupted:
     """What a signal during the run did, claiming only what the recorded commands and
     Terraform's own output show."""
     stopping = result.stopping
@@ -831,7 +837,11 @@ def interruption(env: str, result: RunResult, *, locks_held: Sequence[str]) -> I
             signal_number=number,
             details=details,
         )
-    if locks_held:
+    if isinstance(state, LocalState):
+        left = lock_info_files(state, result.stacks_dir, applied)
+        details["lock_info_left"] = [str(p) for p in left]
+        lock = "the state lock was released" + _left_behind(left)
+    elif locks_held:
         lock = (
             f"the state lock of {', '.join(locks_held)} is still held: once no run is active, "
             f"`ecs-release unlock {env} --force`"
@@ -857,50 +867,102 @@ def interruption(env: str, result: RunResult, *, locks_held: Sequence[str]) -> I
     )
 
 
-def _unfinished_apply(env: str, result: RunResult) -> DeployFailed | None:
+def lock_info_files(state: LocalState, stacks_dir: Path, stacks: Sequence[str]) -> list[Path]:
+    """The lock-info files a killed Terraform left next to the local state of ``stacks``."""
+    relative = Path(state.path)
+    name = f".{relative.name}.lock.info"  # where Terraform's local backend writes it
+    return [p for p in (stacks_dir / s / relative.parent / name for s in stacks) if p.is_file()]
+
+
+def _left_behind(left: Sequence[Path]) -> str:
+    if not left:
+        return ""
+    return (
+        f"; Terraform left {', '.join(str(p) for p in left)} behind: it holds no lock (a local state's "
+        "lock is the OS's, gone with the process) and can be removed"
+    )
+
+
+def _lock_after_kill(
+    env: str, result: RunResult, stacks: Sequence[str], state: LocalState | S3State | None
+) -> tuple[str, list[str]]:
+    """What a killed Terraform left of its state lock, ending in what to check; only commands
+    that work for the environment's backend (`unlock` knows S3 lock objects only). Also the
+    lock-info files left next to a local state."""
+    if isinstance(state, LocalState):
+        left = lock_info_files(state, result.stacks_dir, stacks)
+        return (
+            "; its state lock was released when it died (a local state's lock is the OS's)"
+            f"{_left_behind(left)}: check `ecs-release status {env}`",
+            [str(p) for p in left],
+        )
+    if isinstance(state, S3State) and not state.use_lockfile:  # no lock was taken
+        return f": check `ecs-release status {env}`", []
+    return f", and left its state lock: check `ecs-release unlock {env}` and `ecs-release status {env}`", []
+
+
+def _unfinished_apply(
+    env: str, result: RunResult, state: LocalState | S3State | None = None
+) -> DeployFailed | None:
     """cdktf exits 0 when Terraform is killed mid-apply (seen with SIGKILL): an apply that never
     said "Apply complete!" did not finish, whatever the exit code."""
     applied = result.stacks_with(frozenset({"apply"}))
     unfinished = [s for s in applied if s not in result.output.apply_completed]
     if not unfinished or "?" in result.output.apply_completed:
         return None
+    lock, left = _lock_after_kill(env, result, unfinished, state)
+    details: dict[str, object] = {"terraform_ran": True, "nothing_applied": False, "unfinished": unfinished}
+    if isinstance(state, LocalState):
+        details["lock_info_left"] = left
     return DeployFailed(
         f"{_head(env, result)} exited 0, but Terraform's apply of {', '.join(unfinished)} never said "
-        "'Apply complete!': it was killed or stopped mid-apply and may have applied part of the plan, "
-        f"and left its state lock: check `ecs-release unlock {env}` and `ecs-release status {env}`, "
-        "then deploy again",
-        details={"terraform_ran": True, "nothing_applied": False, "unfinished": unfinished},
+        f"'Apply complete!': it was killed or stopped mid-apply and may have applied part of the plan"
+        f"{lock}, then deploy again",
+        details=details,
     )
 
 
-def _killed_applies(env: str, result: RunResult) -> DeployFailed | None:
+def _killed_applies(
+    env: str, result: RunResult, state: LocalState | S3State | None = None
+) -> DeployFailed | None:
     """Run directly, Terraform's exit is seen: an apply killed by a signal did not finish."""
     killed = [o for o in result.outcomes if o.get("apply") == "failed" and (o.get("exit_code") or 0) < 0]
     if not killed:
         return None
     stacks = [o["stack"] for o in killed]
     how = ", ".join(sorted({_signal_name(-int(o["exit_code"])) for o in killed}))
+    lock, left = _lock_after_kill(env, result, stacks, state)
+    details: dict[str, object] = {
+        "terraform_ran": True,
+        "nothing_applied": False,
+        "unfinished": stacks,
+        "stack_outcomes": result.outcomes,
+    }
+    if isinstance(state, LocalState):
+        details["lock_info_left"] = left
     return DeployFailed(
         f"{_head(env, result)}: Terraform's apply of {', '.join(stacks)} was killed ({how}) and never said "
-        "'Apply complete!': it may have applied part of the plan, and left its state lock: check "
-        f"`ecs-release unlock {env}` and `ecs-release status {env}`, then deploy again"
+        f"'Apply complete!': it may have applied part of the plan{lock}, then deploy again"
         f"{result.outcome_text()}",
-        details={
-            "terraform_ran": True,
-            "nothing_applied": False,
-            "unfinished": stacks,
-            "stack_outcomes": result.outcomes,
-        },
+        details=details,
     )
 
 
 def failure(
-    env: str, result: RunResult, *, lock_timeout: int, lock_waits: Sequence[dict[str, Any]] = ()
+    env: str,
+    result: RunResult,
+    *,
+    lock_timeout: int,
+    lock_waits: Sequence[dict[str, Any]] = (),
+    state: LocalState | S3State | None = None,
 ) -> ReleaseError | None:
-    """The error for a failed cdktf deploy, claiming only what the recorded commands show."""
+    """The error for a failed cdktf deploy, claiming only what the recorded commands show.
+
+    ``state``: the environment's backend, so that the advice names only commands that work for
+    it (None: as for S3)."""
     if result.returncode == 0:
-        return _unfinished_apply(env, result)
-    killed = _killed_applies(env, result)
+        return _unfinished_apply(env, result, state)
+    killed = _killed_applies(env, result, state)
     if killed is not None:
         return killed
     applied = result.stacks_with(APPLYING_COMMANDS)
@@ -931,10 +993,17 @@ def failure(
         else:
             outcome = "nothing was applied"
         details.update({"nothing_applied": not before, "lock": result.output.lock_errors})
+        if isinstance(state, LocalState):
+            # An OS lock: only a running Terraform holds it, and `unlock` knows S3 locks only.
+            advice = (
+                "Retry once that run has ended, or raise the timeout (a local state's lock goes "
+                "with its process)"
+            )
+        else:
+            advice = f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force"
         return DeployFailed(
             f"{_head(env, result)}: the state is locked by another run{holder} and stayed locked for "
-            f"lock_timeout_seconds = {lock_timeout}; {outcome}. "
-            f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force",
+            f"lock_timeout_seconds = {lock_timeout}; {outcome}. {advice}",
             details=details,
         )
     if result.recorded and not applied:

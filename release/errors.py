@@ -38,6 +38,13 @@ class AwsFailure(ReleaseError):
     exit_code = AWS_ERROR
 
 
+class AwsUnreachable(AwsFailure):
+    """AWS (or the emulator) could not be reached: no connection, or no answer in time.
+
+    Exit 3 whichever step met it first: a check that could not ask AWS found nothing wrong (not 4),
+    and a deploy it stopped before Terraform ran applied nothing (not 5)."""
+
+
 class VerificationFailed(ReleaseError):
     """The image is not where it must be, or is not the same image."""
 

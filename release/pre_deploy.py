@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from release import signals
+from release import process_tree, signals
 from release.aws import Aws
 from release.errors import DeployFailed, Interrupted
 from release.one_off import OneOff, start, wait
@@ -174,6 +174,7 @@ def terraform(
             if show is not None:
                 show(line)
         code = process.wait()
+    process_tree.end(process.pid)  # a killed Terraform leaves its provider plugins running
     output = "".join(lines)
     applied = "Apply complete!" in output
     if received:
@@ -319,13 +320,8 @@ def run_gate(
         )
     )
     tf(["plan", "-input=false", "-no-color", f"-target={where.service}", f"-out={PLAN_FILE}"], "plan", None)
-    shown = subprocess.run(
-        [terraform_binary, "show", "-json", PLAN_FILE],
-        cwd=gate.stack_dir,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        check=False,
+    shown = process_tree.run(
+        [terraform_binary, "show", "-json", PLAN_FILE], cwd=gate.stack_dir, env=dict(env)
     )
     if shown.returncode != 0:
         raise DeployFailed(

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from core import aws_formats
 from core.aws_formats import ecr_location
 from release.aws import Aws, describe_failure, error_code
-from release.errors import BadInput, ReleaseError
+from release.errors import AwsUnreachable, BadInput, ReleaseError
 
 
 def validate_tag(tag: str) -> str:
@@ -159,6 +159,8 @@ def ecr_image(ecr: Callable[[str], Aws], repository: str, image_id: dict[str, st
         found = ecr(region).call(
             "ecr", "describe_images", registryId=account, repositoryName=name, imageIds=[image_id]
         )
+    except AwsUnreachable:
+        raise
     except (ClientError, ReleaseError):
         return None
     details = found.get("imageDetails", [])

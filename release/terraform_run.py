@@ -18,8 +18,11 @@ run at once, and a failed stack does not stop the others. Each line of Terraform
 prefixed with its stack's name, as cdktf prints it. ``--report`` gets one JSON record per stack:
 whether init ran, the apply's outcome and exit code, Terraform's summary line and the time.
 
-Terraform is ``$TERRAFORM_BINARY_NAME`` (else ``terraform``), like cdktf. Only the standard
-library is imported: this process starts in a few tens of milliseconds.
+Terraform is ``$TERRAFORM_BINARY_NAME`` (else ``terraform``), like cdktf. Each Terraform runs in
+a process group of its own, ended once Terraform exits (release/process_tree.py): a Terraform
+that is killed leaves no provider plugin behind. Only the standard library is imported (with
+release.process_tree, which imports only that too): this process starts in a few tens of
+milliseconds.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+from release import process_tree
 
 INIT_RECORD = "ecs-release-init.json"  # inside the stack's .terraform directory
 _SUMMARY = re.compile(r"^(Apply complete!.*|No changes\..*)$")
@@ -117,6 +122,9 @@ class Runner:
             stderr=subprocess.STDOUT,
             text=True,
             errors="replace",
+            # A group per Terraform: its plugins are ended as soon as it exits, while the other
+            # stacks' Terraform runs go on (still in the session ecs-release deploy made).
+            process_group=0,
         ) as process:
             assert process.stdout is not None
             for line in process.stdout:
@@ -124,6 +132,8 @@ class Runner:
                 found = _SUMMARY.match(re.sub(r"\x1b\[[0-9;]*m", "", line).strip())
                 if found and not summary.startswith("No changes."):  # the line that says more
                     summary = found[1]
+        # A killed Terraform leaves its provider plugins running: nothing else stops them.
+        process_tree.end(process.pid)
         return process.returncode, summary
 
     def deploy(self, stack: str) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """`ecs-release verify ENV [SERVICE]`: what a deploy needs, checked before it runs.
 
 Each check gives one line: what was checked, and for a problem what to do. Nothing is written.
+AWS that cannot be reached is no problem of the environment: it stops the checks with exit 3
+(``AwsUnreachable``), as it does every other command.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from core.aws_formats import ecr_location, validate_image_tag
 from release.aws import Aws, caller_account, error_code
-from release.errors import ReleaseError
+from release.errors import AwsUnreachable, ReleaseError
 from release.tags import image_digest
 from stacks.settings import EnvironmentSettings, S3State, ServiceSettings
 
@@ -62,6 +64,8 @@ def _call_ok(aws: Aws, api: str, operation: str, missing: tuple[str, ...], **kwa
         if error_code(exc) in missing:
             return False
         return _why(exc)
+    except AwsUnreachable:
+        raise
     except ReleaseError as exc:
         return str(exc)
     return True
@@ -86,6 +90,8 @@ def _state(report: Report, aws: Aws, state: S3State, env: str) -> None:
         return
     try:
         versioning = aws.call("s3", "get_bucket_versioning", Bucket=state.bucket).get("Status")
+    except AwsUnreachable:
+        raise
     except (ClientError, ReleaseError) as exc:
         report.problems.append(f"{where}: its versioning cannot be read: {_why(exc)}")
     else:
@@ -128,6 +134,8 @@ def _images(report: Report, env: EnvironmentSettings, service: ServiceSettings, 
     if parameter is not None:
         try:
             tag = str(aws_for(env.region).call("ssm", "get_parameter", Name=parameter)["Parameter"]["Value"])
+        except AwsUnreachable:
+            raise
         except (ClientError, ReleaseError) as exc:
             if isinstance(exc, ClientError) and error_code(exc) == "ParameterNotFound":
                 report.problems.append(
@@ -148,6 +156,8 @@ def _images(report: Report, env: EnvironmentSettings, service: ServiceSettings, 
         return
     try:
         digest = image_digest(aws_for(location[1]), service.repository, tag)
+    except AwsUnreachable:
+        raise
     except ReleaseError as exc:
         report.problems.append(
             f"{name}: image {service.repository}:{tag} cannot be looked up in ECR ({location[1]}): {exc}"
@@ -178,6 +188,8 @@ def _secrets(report: Report, service: ServiceSettings, aws_for: AwsFor) -> None:
                         ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}],
                     )["Parameters"]
                 )
+            except AwsUnreachable:
+                raise
             except (ClientError, ReleaseError) as exc:
                 found = _why(exc)
         else:

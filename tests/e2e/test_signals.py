@@ -257,6 +257,35 @@ def _terraform_applying_in(stack: Path) -> int | None:
     return None
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/PID/stat after the command name, [] once the process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return text[text.rfind(")") + 2 :].split()
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and _stat(int(p.name))[1:2] == [str(pid)]
+    ]
+
+
+def _running(pid: int) -> bool:
+    """Alive (a zombie waiting for its reaper is not)."""
+    return _stat(pid)[:1] not in ([], ["Z"])
+
+
+def _command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return f"{pid} (gone)"
+
+
 def test_terraform_killed_mid_apply_is_a_failure_not_a_success(
     config: Path, emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -265,10 +294,12 @@ def test_terraform_killed_mid_apply_is_a_failure_not_a_success(
     fresh = tmp_path / "killed.toml"
     fresh.write_text(CONFIG.replace('name = "sig"', 'name = "sig3"'))
     killed: list[int] = []
+    plugins: list[int] = []
 
     def kill_terraform(_pid: int) -> None:
         found = _terraform_applying_in(outdir / "stacks" / "local")
         assert found is not None, "no terraform apply was running"
+        plugins.extend(_children(found))  # its provider plugins, running now
         os.kill(found, signal.SIGKILL)
         killed.append(found)
 
@@ -280,6 +311,14 @@ def test_terraform_killed_mid_apply_is_a_failure_not_a_success(
     assert document["ok"] is False and document["nothing_applied"] is False
     assert document["error"].startswith(
         "deploy local: Terraform's apply of local was killed (SIGKILL) and never said 'Apply complete!': "
-        "it may have applied part of the plan, and left its state lock"
+        "it may have applied part of the plan; its state lock was released when it died (a local "
+        "state's lock is the OS's)"
     )
     assert document["unfinished"] == ["local"]
+    # AND the advice names no `unlock` (S3 only), but the lock-info file the kill left, if any
+    assert "unlock" not in document["error"]
+    left = outdir / "stacks" / "local" / ".terraform.sig.tfstate.lock.info"
+    assert document["lock_info_left"] == ([str(left)] if left.exists() else [])
+    # AND no provider plugin the killed Terraform had started outlived the command (issue 26)
+    assert plugins, "the killed Terraform had no plugin running"
+    assert [pid for pid in plugins if _running(pid)] == [], [_command_of(pid) for pid in plugins]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from release import errors
 from release.cli import main
+from tests.release_helpers import RELEASE_CONFIG, run_cli
 from toolchain.cdktf_cli import PROJECT_DIR
 
 
@@ -68,3 +72,48 @@ def test_a_rollback_to_a_digit_that_is_no_number_is_bad_input() -> None:
         rollback_target(entries, "9" * 5000)
     # AND ASCII digits, with leading zeros, still pick the version
     assert rollback_target(entries, "02").tag == "1.0.2"
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "local"),
+        ("deploy", "local", "--wait", "--output", "{out}"),
+        ("diff", "local", "--output", "{out}"),
+        ("status", "local"),
+        ("overview",),
+        ("history", "local", "api"),
+        ("set-tag", "local", "api", "1.0.0", "--verify"),
+        ("redeploy", "local", "api", "--wait"),
+    ],
+    ids=lambda args: args[0],
+)
+def test_unreachable_aws_is_exit_3_in_one_line_whichever_step_meets_it(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    # GIVEN an environment whose AWS endpoint is a closed port (an emulator that stopped)
+    config = tmp_path / "ecs-cd.toml"
+    config.write_text(RELEASE_CONFIG)
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    argv = [a.format(out=tmp_path / "out") for a in args]
+    # WHEN the command runs, with --json and without
+    quick = {"ECS_RELEASE_MAX_ATTEMPTS": "2"}  # a refused connection is retried with backoff
+    as_json = run_cli(config, endpoint, *argv, env=quick)
+    plain = run_cli(config, endpoint, *argv, json_mode=False, env=quick)
+    # THEN the exit is 3 ("AWS unreachable"), whichever step (the checks of verify and deploy, the
+    # probe before diff's synthesis, a read) met it first, and the line says what was not reached
+    assert (as_json.exit_code, plain.exit_code) == (errors.AWS_ERROR, errors.AWS_ERROR), as_json.stdout
+    assert "cannot reach AWS " in as_json.json["error"] and f"at {endpoint}/" in as_json.json["error"]
+    lines = [line for line in plain.stderr.splitlines() if line.strip()]
+    assert lines == [f"error: {as_json.json['error']}"]
+    assert "Traceback" not in plain.stderr + as_json.stderr
+    if args[0] == "deploy":
+        assert as_json.json["nothing_applied"] is True and "nothing was applied" in as_json.json["error"]

@@ -28,7 +28,7 @@ from release.deploy_run import (
 )
 from release.errors import DeployFailed, DeployNotStarted, ReleaseError
 from release.state import Lock, parse_created
-from stacks.settings import S3State, settings_from_dict
+from stacks.settings import LocalState, S3State, settings_from_dict
 
 ESC = "\x1b"
 STACKS_DIR = Path("/out/stacks")
@@ -652,3 +652,96 @@ def test_a_finished_apply_before_the_stop_says_the_plan_was_applied() -> None:
         "cdktf deploy local interrupted by SIGTERM after Terraform finished the apply"
     )
     assert error.details["applies_finished"] == ["local"] and error.details["nothing_applied"] is False
+
+
+# --- advice after a killed apply names only commands that work for the backend (issue 26) --------
+
+LOCAL_STATE = LocalState(backend="local", path="terraform.sig.tfstate")
+S3_STATE = S3State(backend="s3", bucket="st-state", key="ecs-cd/local.tfstate", region="us-east-1")
+
+
+def _killed_direct(stacks_dir: Path) -> RunResult:
+    """`deploy local` run directly: Terraform's apply SIGKILLed (the runner saw exit -9)."""
+    commands = [TerraformCommand(stacks_dir / "local", ("apply", "-auto-approve"))]
+    run = RunResult(
+        1, commands, stacks_dir, fed(KILLED_MID_APPLY, ("local",)), label="deploy local", direct=True
+    )
+    run.outcomes = [{"stack": "local", "init": "skipped", "apply": "failed", "exit_code": -9}]
+    return run
+
+
+def _killed_under_cdktf(stacks_dir: Path) -> RunResult:
+    commands = [version(), TerraformCommand(stacks_dir / "local", ("apply", "-auto-approve"))]
+    return RunResult(0, commands, stacks_dir, fed(KILLED_MID_APPLY, ("local",)))
+
+
+@pytest.mark.parametrize("run_of", [_killed_direct, _killed_under_cdktf], ids=["direct", "cdktf"])
+def test_a_killed_apply_on_local_state_names_the_lock_file_left_and_no_unlock(
+    run_of: Callable[[Path], RunResult], tmp_path: Path
+) -> None:
+    # GIVEN a killed apply of a local-state environment, which left Terraform's lock-info file
+    left = tmp_path / "local" / ".terraform.sig.tfstate.lock.info"
+    left.parent.mkdir()
+    left.write_text("{}")
+    # WHEN its failure is said
+    error = failure("local", run_of(tmp_path), lock_timeout=0, state=LOCAL_STATE)
+    # THEN it names no `unlock` (S3 only), says the lock went with the process, and names the file
+    assert isinstance(error, DeployFailed) and error.exit_code == 5
+    message = str(error)
+    assert "unlock" not in message
+    assert "its state lock was released when it died (a local state's lock is the OS's)" in message
+    assert f"Terraform left {left} behind: it holds no lock" in message and "can be removed" in message
+    assert message.endswith("check `ecs-release status local`, then deploy again")
+    assert error.details["lock_info_left"] == [str(left)]
+
+
+def test_a_killed_apply_on_local_state_without_a_lock_file_names_none(tmp_path: Path) -> None:
+    error = failure("local", _killed_direct(tmp_path), lock_timeout=0, state=LOCAL_STATE)
+    assert error is not None and "unlock" not in str(error) and "left" not in str(error).split("plan")[-1]
+    assert error.details["lock_info_left"] == []
+
+
+@pytest.mark.parametrize("run_of", [_killed_direct, _killed_under_cdktf], ids=["direct", "cdktf"])
+def test_a_killed_apply_on_s3_state_still_points_at_unlock(
+    run_of: Callable[[Path], RunResult], tmp_path: Path
+) -> None:
+    error = failure("local", run_of(tmp_path), lock_timeout=0, state=S3_STATE)
+    assert error is not None
+    assert "and left its state lock: check `ecs-release unlock local` and `ecs-release status local`" in str(
+        error
+    )
+    assert "lock_info_left" not in error.details
+    # AND an S3 state that takes no lock gets no lock advice at all
+    unlocked = S3_STATE.model_copy(update={"use_lockfile": False})
+    error = failure("local", run_of(tmp_path), lock_timeout=0, state=unlocked)
+    assert error is not None and "lock" not in str(error).split("plan")[-1]
+
+
+def test_a_lock_timeout_on_local_state_advises_no_unlock() -> None:
+    commands = [version(), in_stack("two", "init"), in_stack("two", "apply", "-auto-approve")]
+    run = result(1, commands, LOCK_ERROR, stacks="two")
+    error = failure(
+        "two", run, lock_timeout=0, state=LOCAL_STATE.model_copy(update={"path": "terraform.tfstate"})
+    )
+    assert error is not None and "unlock" not in str(error)
+    assert str(error).endswith(
+        "nothing was applied. Retry once that run has ended, or raise the timeout (a local state's lock "
+        "goes with its process)"
+    )
+    s3 = failure("two", run, lock_timeout=0, state=S3_STATE)
+    assert s3 is not None and str(s3).endswith("ecs-release unlock two --force")
+
+
+def test_an_interrupted_apply_on_local_state_names_the_lock_file_not_unlock(tmp_path: Path) -> None:
+    from release.deploy_run import interruption
+
+    left = tmp_path / "local" / ".terraform.sig.tfstate.lock.info"
+    left.parent.mkdir()
+    left.write_text("{}")
+    run = _stopped(KILLED_MID_APPLY, killed=True)
+    run.stacks_dir = tmp_path
+    run.commands = [TerraformCommand(tmp_path / "local", ("apply",))]
+    error = interruption("local", run, locks_held=[], state=LOCAL_STATE)
+    assert "unlock" not in str(error)
+    assert f"(the state lock was released; Terraform left {left} behind: it holds no lock" in str(error)
+    assert error.details["lock_info_left"] == [str(left)]

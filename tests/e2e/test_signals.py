@@ -175,7 +175,7 @@ def test_sigterm_during_the_apply_lets_terraform_finish_then_stops(
     assert "Apply complete!" in run.stderr and "Traceback" not in run.stderr
     # AND no child outlived the command, and the lock is gone
     assert survivors(outdir) == []
-    assert not (outdir / "stacks" / "local" / ".terraform.tfstate.lock.info").exists()
+    assert not (outdir / "stacks" / "local" / ".terraform.sig.tfstate.lock.info").exists()
     # AND the next deploy converges: nothing was created outside the state
     again = _deploy(config, emulator, outdir)
     assert again.returncode == 0, again.stdout + again.stderr[-4000:]
@@ -212,7 +212,7 @@ def test_a_second_signal_interrupts_terraform_which_writes_its_state_and_release
     # AND nothing outlived it, the lock is gone and the state file is whole
     assert survivors(outdir) == []
     stack = outdir / "stacks" / "local"
-    assert not (stack / ".terraform.tfstate.lock.info").exists()
+    assert not (stack / ".terraform.sig.tfstate.lock.info").exists()
     assert json.loads((stack / "terraform.sig.tfstate").read_text())["serial"] >= 1
 
 

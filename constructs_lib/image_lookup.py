@@ -7,11 +7,10 @@ from cdktf_cdktf_provider_aws.data_aws_ecr_image import DataAwsEcrImage
 from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from constructs import Construct
 
-from constructs_lib.images import Fixed, ImageSource, ResolvedImage, SsmTag
+from constructs_lib.images import ImageSource, ResolvedImage
 from core.aws_formats import (
     IMAGE_TAG_PATTERN,
     ecr_location,
-    ecr_repository_arn,
     validate_image_tag,
     validate_repository,
     validate_ssm_parameter_name,
@@ -139,37 +138,4 @@ def bind_image(
     scope: Construct, source: ImageSource, *, tag_id: str = "image", digest_id: str = "digest"
 ) -> ResolvedImage:
     """Resolve ``source`` under ``scope``: its SSM and ECR lookups become ``tag_id`` and ``digest_id``."""
-    if isinstance(source, ResolvedImage):
-        return source
-    if isinstance(source, Fixed):
-        return ResolvedImage(
-            reference=source.reference, repository_arn=ecr_repository_arn(_repository_of(source.reference))
-        )
-    if isinstance(source, SsmTag):
-        tagged = SsmTaggedImage(
-            scope, tag_id, repository=source.repository, parameter_name=source.parameter_name
-        )
-        return ResolvedImage(
-            reference=tagged.image, repository_arn=ecr_repository_arn(source.repository), from_ssm=True
-        )
-    tag: str
-    if source.tag_parameter is not None:
-        tag = SsmTaggedImage(
-            scope, tag_id, repository=source.repository, parameter_name=source.tag_parameter
-        ).tag
-    else:
-        assert source.tag is not None
-        tag = source.tag
-    digest = EcrDigestImage(scope, digest_id, repository=source.repository, tag=tag)
-    return ResolvedImage(
-        reference=digest.image,
-        repository_arn=ecr_repository_arn(source.repository),
-        from_ssm=source.tag_parameter is not None,
-    )
-
-
-def _repository_of(reference: str) -> str:
-    rest = reference.partition("@")[0]
-    if ":" in rest.rsplit("/", 1)[-1]:
-        rest = rest.rsplit(":", 1)[0]
-    return rest
+    return source.bind(scope, tag_id=tag_id, digest_id=digest_id)

@@ -7,21 +7,28 @@ A container's image is one of:
 - ``Fixed``: a literal reference (``repo:tag`` or ``repo@sha256:…``), e.g. a pinned sidecar;
 - ``ResolvedImage``: an image already bound elsewhere (a token and what it needs).
 
-``image_lookup.bind_image`` turns a source into a ``ResolvedImage``. No cdktf here: the
-settings loader and the release command line use these values too. The image strategy
-of a service applies to its containers whose image comes from SSM; ``Fixed`` images never
-change with a release.
+Each source carries its own behaviour, so no caller switches on its type: ``bind`` turns it
+into a ``ResolvedImage`` under a construct (its SSM and ECR lookups), ``ecr_region`` is the
+region of the ECR repository its lookup queries, ``follows_releases`` says whether a release
+(a new tag in SSM) changes it, ``longest`` is the most characters it can take in a container
+definition. No cdktf at import: the settings loader and the release command line use these
+values too; ``bind`` imports the lookups when it runs. The image strategy of a service
+applies to its containers whose image comes from SSM; ``Fixed`` images never change with a
+release.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from pydantic import StrictStr, model_validator
 
 from constructs_lib.fields import ImageReference, ImageTag, Repository, SsmName
 from constructs_lib.props import Props
-from core.aws_formats import (
-    ecr_location,
-)
+from core.aws_formats import IMAGE_REFERENCE_MAX, IMAGE_TAG_MAX, ecr_location, ecr_repository_arn
+
+if TYPE_CHECKING:
+    from constructs import Construct
 
 
 class SsmTag(Props):
@@ -29,6 +36,28 @@ class SsmTag(Props):
 
     repository: Repository
     parameter_name: SsmName
+
+    @property
+    def ecr_region(self) -> str | None:
+        """None: the tag is read from SSM, no ECR lookup."""
+        return None
+
+    @property
+    def follows_releases(self) -> bool:
+        return True
+
+    @property
+    def longest(self) -> int:
+        return len(self.repository) + 1 + IMAGE_TAG_MAX
+
+    def bind(self, scope: Construct, *, tag_id: str = "image", digest_id: str = "digest") -> ResolvedImage:
+        """The SSM lookup as ``tag_id`` under ``scope`` (``digest_id`` unused)."""
+        from constructs_lib.image_lookup import SsmTaggedImage
+
+        tagged = SsmTaggedImage(scope, tag_id, repository=self.repository, parameter_name=self.parameter_name)
+        return ResolvedImage(
+            reference=tagged.image, repository_arn=ecr_repository_arn(self.repository), from_ssm=True
+        )
 
 
 class EcrDigest(Props):
@@ -51,11 +80,62 @@ class EcrDigest(Props):
             )
         return self
 
+    @property
+    def ecr_region(self) -> str | None:
+        """The region of the repository, where ECR answers the digest lookup."""
+        location = ecr_location(self.repository)
+        return location[1] if location is not None else None
+
+    @property
+    def follows_releases(self) -> bool:
+        return self.tag_parameter is not None
+
+    @property
+    def longest(self) -> int:
+        return len(self.repository) + len("@sha256:") + 64
+
+    def bind(self, scope: Construct, *, tag_id: str = "image", digest_id: str = "digest") -> ResolvedImage:
+        """The ECR digest lookup as ``digest_id`` under ``scope``, its tag read from SSM as
+        ``tag_id`` when it comes from ``tag_parameter``."""
+        from constructs_lib.image_lookup import EcrDigestImage, SsmTaggedImage
+
+        tag = self.tag
+        if self.tag_parameter is not None:
+            tag = SsmTaggedImage(
+                scope, tag_id, repository=self.repository, parameter_name=self.tag_parameter
+            ).tag
+        assert tag is not None  # exactly one of the two (validated)
+        digest = EcrDigestImage(scope, digest_id, repository=self.repository, tag=tag)
+        return ResolvedImage(
+            reference=digest.image,
+            repository_arn=ecr_repository_arn(self.repository),
+            from_ssm=self.follows_releases,
+        )
+
 
 class Fixed(Props):
     """A literal image reference, e.g. ``public.ecr.aws/datadog/agent:7.60.0`` (never redeployed by a tag)."""
 
     reference: ImageReference
+
+    @property
+    def ecr_region(self) -> str | None:
+        """None: nothing is looked up."""
+        return None
+
+    @property
+    def follows_releases(self) -> bool:
+        return False
+
+    @property
+    def longest(self) -> int:
+        return len(self.reference)
+
+    def bind(self, scope: Construct, *, tag_id: str = "image", digest_id: str = "digest") -> ResolvedImage:
+        """The reference as it is; the execution role may pull it if it is in ECR."""
+        return ResolvedImage(
+            reference=self.reference, repository_arn=ecr_repository_arn(_repository_of(self.reference))
+        )
 
 
 class ResolvedImage(Props):
@@ -67,6 +147,31 @@ class ResolvedImage(Props):
     reference: StrictStr
     repository_arn: StrictStr | None = None
     from_ssm: bool = False
+
+    @property
+    def ecr_region(self) -> str | None:
+        """None: bound already, its lookups (if any) made where it was bound."""
+        return None
+
+    @property
+    def follows_releases(self) -> bool:
+        return self.from_ssm
+
+    @property
+    def longest(self) -> int:
+        """A token (known only at plan time) counts as the longest reference ECS takes."""
+        return IMAGE_REFERENCE_MAX if "${" in self.reference else len(self.reference)
+
+    def bind(self, scope: Construct, *, tag_id: str = "image", digest_id: str = "digest") -> ResolvedImage:
+        """Itself: it is bound already."""
+        return self
+
+
+def _repository_of(reference: str) -> str:
+    rest = reference.partition("@")[0]
+    if ":" in rest.rsplit("/", 1)[-1]:
+        rest = rest.rsplit(":", 1)[0]
+    return rest
 
 
 ImageSource = SsmTag | EcrDigest | Fixed | ResolvedImage

@@ -17,11 +17,8 @@ from constructs_lib.container import (
     volume_name,
 )
 from constructs_lib.fields import ContainerPath, EcsName, KmsKeyArn, Region, VolumeName
-from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
 from constructs_lib.props import Props
 from core.aws_formats import (
-    IMAGE_REFERENCE_MAX,
-    IMAGE_TAG_MAX,
     validate_arn_in_region,
     validate_ec2_task_size,
     validate_fargate_size,
@@ -130,18 +127,6 @@ class TaskDefinitionProps(Props):
         return self
 
 
-def _longest_image(image: ImageSource) -> int:
-    """The most characters ``image`` can have in the definitions: a tag read from SSM counts at its
-    maximum, a digest at its length, a token (known only at plan time) as the longest reference."""
-    if isinstance(image, SsmTag):
-        return len(image.repository) + 1 + IMAGE_TAG_MAX
-    if isinstance(image, EcrDigest):
-        return len(image.repository) + len("@sha256:") + 64
-    if isinstance(image, Fixed):
-        return len(image.reference)
-    return IMAGE_REFERENCE_MAX if "${" in image.reference else len(image.reference)
-
-
 def definitions_size(
     containers: Sequence[ContainerProps],
     *,
@@ -164,7 +149,7 @@ def definitions_size(
         for c in containers
     ]
     text = json.dumps(documents, separators=(",", ":"), ensure_ascii=False)
-    return len(text.encode("utf-8", "surrogatepass")) + sum(_longest_image(c.image) for c in containers)
+    return len(text.encode("utf-8", "surrogatepass")) + sum(c.image.longest for c in containers)
 
 
 def task_problems(

@@ -36,7 +36,6 @@ from constructs_lib.tags import tag_resources
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from constructs_lib.terraform_text import literal_values
 from core import names
-from core.aws_formats import ecr_location
 from stacks.emulator_profile import EmulatorProfile
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 
@@ -74,10 +73,7 @@ def _ecr_regions(env: EnvironmentSettings, service: str | None) -> list[str]:
         if service is not None and svc.name != service:
             continue
         images = [_app_image(svc), *(c.image for c in svc.sidecars)]
-        for image in images:
-            location = ecr_location(image.repository) if isinstance(image, EcrDigest) else None
-            if location is not None and location[1] != env.region:
-                regions.add(location[1])
+        regions.update(i.ecr_region for i in images if i.ecr_region not in (None, env.region))
     return sorted(regions)
 
 

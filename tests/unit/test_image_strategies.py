@@ -15,7 +15,7 @@ from cdktf import TerraformStack, Testing
 
 from constructs_lib.container import ContainerProps
 from constructs_lib.image_lookup import EcrDigestImage
-from constructs_lib.images import EcrDigest, SsmTag
+from constructs_lib.images import EcrDigest, Fixed, ResolvedImage, SsmTag
 from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
 from constructs_lib.service import ServiceOptions
 from constructs_lib.task_definition_props import TaskDefinitionProps
@@ -164,3 +164,27 @@ def test_digest_image_validates_a_literal_tag() -> None:
     stack = TerraformStack(Testing.app(), "s")
     with pytest.raises(ValueError, match="an image tag must match"):
         EcrDigestImage(stack, "d", repository=REPO, tag="not a tag")
+
+
+def test_each_image_source_says_what_it_looks_up_and_whether_a_release_moves_it() -> None:
+    ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api"
+    # GIVEN one source of each kind
+    sources = {
+        "ssm": SsmTag(repository=ecr, parameter_name="/api/dev/tag"),
+        "digest-of-ssm": EcrDigest(repository=ecr, tag_parameter="/api/dev/tag"),
+        "digest-of-fixed": EcrDigest(repository=ecr, tag="1.2.3"),
+        "fixed": Fixed(reference="public.ecr.aws/datadog/agent:7"),
+        "token": ResolvedImage(reference="${data.aws_ecr_image.x.image_uri}"),
+    }
+    # THEN only a digest lookup queries ECR, in its repository's region
+    assert {k: s.ecr_region for k, s in sources.items()} == {
+        "ssm": None,
+        "digest-of-ssm": "eu-west-1",
+        "digest-of-fixed": "eu-west-1",
+        "fixed": None,
+        "token": None,
+    }
+    # AND only what reads its tag from SSM moves with a release
+    assert [k for k, s in sources.items() if s.follows_releases] == ["ssm", "digest-of-ssm"]
+    # AND each counts its longest form: a tag at 128, a digest at 64 hex, a token at 512
+    assert [s.longest for s in sources.values()] == [len(ecr) + 129, len(ecr) + 72, len(ecr) + 72, 30, 512]

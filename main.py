@@ -38,40 +38,41 @@ def configure_imports() -> bool:
 
 
 def add_stacks(app: Any, settings: Settings) -> dict[str, Any]:
-    """One stack per environment (and per service where split) on ``app``, by stack name.
+    """One stack per environment (and per service where split) on ``app``, by stack name, as the
+    environment's ``StackLayout`` says.
 
     The tests build their stacks with this too, on ``Testing.app()``."""
-    from core.names import service_stack_name
     from stacks.emulator_profile import emulator_profile
     from stacks.environment_stack import EnvironmentStack, ServiceStack
+    from stacks.layout import StackLayout
 
     stacks: dict[str, Any] = {}
-    for name, environment in settings.environments.items():
+    for environment in settings.environments.values():
         emulator = emulator_profile(environment.emulator_endpoint)
+        own, *services = StackLayout.of(environment).places
         env_stack = EnvironmentStack(
             app,
-            name,
+            own.name,
             project=settings.project,
             environment=environment,
             null_provider_version=settings.null_provider_version,
             emulator=emulator,
         )
-        stacks[name] = env_stack
-        if environment.stack_per_service:
-            for service in environment.services:
-                stack_name = service_stack_name(name, service.name)
-                service_stack = ServiceStack(
-                    app,
-                    stack_name,
-                    project=settings.project,
-                    environment=environment,
-                    service=service,
-                    null_provider_version=settings.null_provider_version,
-                    emulator=emulator,
-                )
-                # `cdktf deploy '*'` then creates the cluster before the services.
-                service_stack.add_dependency(env_stack)
-                stacks[stack_name] = service_stack
+        stacks[own.name] = env_stack
+        for place in services:
+            assert place.service is not None  # a split environment's service stacks
+            service_stack = ServiceStack(
+                app,
+                place.name,
+                project=settings.project,
+                environment=environment,
+                service=environment.service(place.service),
+                null_provider_version=settings.null_provider_version,
+                emulator=emulator,
+            )
+            # `cdktf deploy '*'` then creates the cluster before the services.
+            service_stack.add_dependency(env_stack)
+            stacks[place.name] = service_stack
     return stacks
 
 

@@ -1,0 +1,396 @@
+"""A merged service checked against the constructs' own props, into ``ServiceSettings``.
+
+Each step reports its problems at the field where the offending value was written, in the
+service's base table or in the environment's override of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from constructs_lib.container import NO_VALUE, REPORT_BY_FIELD, ContainerProps, container_problems
+from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
+from constructs_lib.task_definition_props import definitions_size, task_problems
+from core import aws_formats, names
+from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
+from stacks.configuration.merge import (
+    IMAGE_KEYS,
+    OVERRIDABLE,
+    conflict_from_override,
+    from_override,
+    merge_service,
+    parameter_placeholders,
+)
+from stacks.configuration.model import APP_CONTAINER_FIELDS, ServiceSettings
+
+
+@dataclass(frozen=True)
+class ServiceScope:
+    """What a service's checks need of the file and the environment it is resolved in."""
+
+    file: str
+    env_name: str
+    region: str
+    # The project's name for placeholders ("" when it is not a string: reported at project.name).
+    project_name: str
+    # The project's name for derived AWS names: a valid one, or the longest a valid one can be.
+    log_project: str
+    # The field that gives the environment's tasks public IPs, if one does.
+    public_ip_from: str | None
+
+    @property
+    def env_where(self) -> str:
+        return f"environments.{self.env_name}"
+
+
+def _add(found: list[str], *lines: str) -> None:
+    """Each line once: two steps may refuse one value alike."""
+    for line in lines:
+        if line not in found:
+            found.append(line)
+
+
+def _table(scope: ServiceScope, service: str, from_override: bool) -> str:
+    """The service's table the blamed value was written in: its base or the environment's override."""
+    return f"{scope.env_where}.services.{service}" if from_override else f"services.{service}"
+
+
+Located = tuple[list[str | int], Any, str]
+
+
+def container_images(service: str, containers: Any, strategy: Any) -> tuple[Any, list[Located]]:
+    """``containers`` with each table's image keys turned into an image source, and the
+    problems found doing it as (path below the service, value or NO_VALUE, message)."""
+    if not isinstance(containers, Mapping):
+        return containers, []
+    found: list[Located] = []
+    out: dict[str, Any] = {}
+    for name, body in containers.items():
+        at: list[str | int] = ["containers", name]
+        if not isinstance(body, Mapping):
+            out[name] = body
+            continue
+        if name == service:
+            found.append((at, NO_VALUE, "is the app container's name (the service's): choose another"))
+        if "name" in body:
+            found.append(
+                (
+                    [*at, "name"],
+                    NO_VALUE,
+                    f"is not a known field (the container's name is its table key, {name!r})",
+                )
+            )
+        source, image_problems = _image_source(at, body, strategy)
+        found += image_problems
+        fields = {k: v for k, v in body.items() if k not in (*IMAGE_KEYS, "name")}
+        # A container whose image is wrong is still checked field by field (its image problem
+        # is already reported): a placeholder stands in for the image.
+        fields["image"] = source if source is not None else Fixed.model_construct(reference="placeholder")
+        fields["name"] = name
+        out[name] = fields
+    return out, found
+
+
+def _image_source(
+    at: list[str | int], body: Mapping[str, Any], strategy: Any
+) -> tuple[ImageSource | None, list[Located]]:
+    """The image source a container's table names, or None and why not."""
+    image, repository, parameter = (body.get(k) for k in IMAGE_KEYS)
+    try:
+        if image is not None and repository is None and parameter is None:
+            return Fixed(reference=image), []
+        if image is None and repository is not None and parameter is not None:
+            if strategy == "digest":
+                return EcrDigest(repository=repository, tag_parameter=parameter), []
+            return SsmTag(repository=repository, parameter_name=parameter), []
+    except ValidationError as exc:
+        found: list[Located] = []
+        for error in exc.errors():
+            key = "image" if image is not None else (error["loc"][0] if error["loc"] else "repository")
+            key = {"parameter_name": "image_tag_parameter", "tag_parameter": "image_tag_parameter"}.get(
+                str(key), str(key)
+            )
+            found.append(([*at, key], body.get(key, NO_VALUE), message(error)))
+        return None, found
+    return None, [
+        (
+            at,
+            NO_VALUE,
+            "set image (a fixed reference such as 'public.ecr.aws/org/agent:7') or repository "
+            "and image_tag_parameter (the tag from SSM), not both, not neither",
+        )
+    ]
+
+
+def service_conflicts(
+    service: ServiceSettings, *, public_ip_from: str | None = None
+) -> list[tuple[str, Any, str]]:
+    """Contradictions between a service's fields, as (field path, value or NO_VALUE, message);
+    ``public_ip_from``: the field that gives the environment's tasks public IPs, if one does."""
+    found = _container_conflicts(service)
+    public_ip_problem = service.compute.public_ip_problem()
+    if public_ip_from is not None and public_ip_problem is not None:
+        found.append(
+            (
+                "compute",
+                NO_VALUE,
+                f"{public_ip_problem}, but {public_ip_from} = true (Fargate only, whatever the network "
+                "mode): use private subnets with a NAT gateway",
+            )
+        )
+    found += _target_conflicts(service)
+    pre_deploy = service.pre_deploy
+    container = pre_deploy.container if pre_deploy is not None else None
+    if container is not None and container != service.name and container not in service.containers:
+        found.append(
+            (
+                "pre_deploy.container",
+                container,
+                f"names no container of the service (containers: "
+                f"{', '.join([service.name, *service.containers])})",
+            )
+        )
+    scaling = service.autoscaling
+    if scaling is not None and not scaling.min_capacity <= service.desired_count <= scaling.max_capacity:
+        found.append(
+            (
+                "desired_count",
+                service.desired_count,
+                f"must lie within autoscaling.min_capacity ({scaling.min_capacity}) and "
+                f"max_capacity ({scaling.max_capacity})",
+            )
+        )
+    return found
+
+
+def _container_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
+    """The containers' own rules and the task's, each at its field of the flat form."""
+    # The app container is built unvalidated so each of its problems is reported at its field.
+    placeholder = Fixed.model_construct(reference="placeholder")
+    app = ContainerProps.model_construct(name=service.name, image=placeholder, **service.app_fields())
+    found = container_problems(app)
+    for sidecar in service.sidecars:
+        found += [
+            (f"containers.{sidecar.name}.{at}", value, why) for at, value, why in container_problems(sidecar)
+        ]
+    app_prefix = f"containers.{service.name}"
+    for at, value, why in task_problems(
+        (app, *service.sidecars),
+        cpu=service.cpu,
+        memory=service.memory,
+        secrets_kms_key_arn=service.secrets_kms_key_arn,
+        compatibility=service.compute.compatibility,
+        network_mode=service.network_mode,
+        volumes=service.volumes,
+    ):
+        field = at
+        if at == app_prefix:
+            field = "name"
+        elif at.startswith(app_prefix + "."):
+            field = at[len(app_prefix) + 1 :]
+            field = {"cpu": "container_cpu", "memory": "container_memory"}.get(field, field)
+        found.append((field, value, why))
+    return found
+
+
+def _target_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
+    """The container the load balancer sends to: one of the service's, with a container_port."""
+    if service.load_balancer is None:
+        return []
+    target = service.target_container
+    if target != service.name and target not in service.containers:
+        return [
+            (
+                "load_balancer.container",
+                target,
+                f"names no container of the service (containers: "
+                f"{', '.join([service.name, *service.containers])})",
+            )
+        ]
+    if service.container_port_of(target) is None:
+        at = "load_balancer" if target == service.name else "load_balancer.container"
+        value = NO_VALUE if target == service.name else target
+        what = "container_port" if target == service.name else f"containers.{target}.container_port"
+        return [(at, value, f"needs {what} (the port the target group sends to)")]
+    return []
+
+
+def task_containers(service: ServiceSettings) -> tuple[ContainerProps, ...]:
+    """The containers of a service's task as the stacks build them (the app's image from SSM or ECR)."""
+    assert service.image_tag_parameter is not None or service.image_tag is not None
+    image: ImageSource
+    if service.image_strategy == "digest":
+        image = EcrDigest.model_construct(repository=service.repository, tag=service.image_tag or "x")
+    else:
+        image = SsmTag.model_construct(repository=service.repository, parameter_name="/x")
+    app = ContainerProps.model_construct(name=service.name, image=image, **service.app_fields())
+    return (app, *service.sidecars)
+
+
+def resolve_service(
+    scope: ServiceScope, name: str, body: Mapping[str, Any], raw_override: Mapping[str, Any], found: list[str]
+) -> ServiceSettings | bool:
+    """The service as it runs in the environment, False when the environment disables it, or True
+    when a problem (added to ``found``) leaves it out."""
+    override = _overridable(scope, name, raw_override, found)
+    merged = merge_service(body, override)
+    enabled = merged.pop("enabled", True)
+    if not isinstance(enabled, bool):
+        at = (f"{scope.env_where}." if "enabled" in override else "") + f"services.{name}"
+        found.append(f"{scope.file}: {at}.enabled = {show(enabled)}: must be true or false")
+        return True
+    if not enabled:
+        return False
+    if not _fill_placeholders(scope, name, merged, override, found):
+        return True
+    images_ok = _container_sources(scope, name, merged, override, found)
+    service = _validated(scope, name, merged, override, found)
+    if service is None or not images_ok or not _task_size_ok(scope, service, override, found):
+        return True
+    _conflicts(scope, service, override, found)
+    if not _image_strategy_ok(scope, service, override, found):
+        return True
+    if service.image_tag_parameter is None and service.image_tag is None:
+        tag_parameter = names.image_tag_parameter(name, scope.env_name)
+        found += validate_name(
+            scope.file,
+            f"{scope.env_where}.services.{name}.image_tag_parameter (derived)",
+            tag_parameter,
+            aws_formats.validate_ssm_parameter_name,
+        )
+        service = service.model_copy(update={"image_tag_parameter": tag_parameter})
+    if service.secrets_kms_key_arn is not None:
+        at = _table(scope, name, "secrets_kms_key_arn" in override)
+        _add(
+            found,
+            *in_region(scope.file, f"{at}.secrets_kms_key_arn", service.secrets_kms_key_arn, scope.region),
+        )
+    _definitions_size(scope, service, override, found)
+    return service
+
+
+def _overridable(
+    scope: ServiceScope, name: str, override: Mapping[str, Any], found: list[str]
+) -> dict[str, Any]:
+    """The override without the keys no environment may override (each reported)."""
+    bad = [k for k in override if k not in OVERRIDABLE]
+    for key in bad:
+        found.append(
+            f"{scope.file}: {scope.env_where}.services.{name}.{key}: cannot be overridden per "
+            f"environment (allowed: {', '.join(sorted(OVERRIDABLE))})"
+        )
+    return {k: v for k, v in override.items() if k not in bad}
+
+
+def _fill_placeholders(
+    scope: ServiceScope, name: str, merged: dict[str, Any], override: Mapping[str, Any], found: list[str]
+) -> bool:
+    values = {"project": scope.project_name, "service": name, "env": scope.env_name}
+    placeholder_problems = parameter_placeholders(merged, values)
+    for path, value, why in placeholder_problems:
+        at = _table(scope, name, from_override(path, override))
+        found.append(f"{scope.file}: {where([at, *path])} = {show(value)}: {why}")
+    return not placeholder_problems
+
+
+def _container_sources(
+    scope: ServiceScope, name: str, merged: dict[str, Any], override: Mapping[str, Any], found: list[str]
+) -> bool:
+    merged["containers"], image_problems = container_images(
+        name, merged.get("containers", {}), merged.get("image_strategy", "timestamp")
+    )
+    for path, value, why in image_problems:
+        image_keys = [[*path, key] for key in IMAGE_KEYS] if len(path) == 2 else [path]
+        at = _table(scope, name, any(from_override(keys, override) for keys in image_keys))
+        _add(found, f"{scope.file}: {where([at, *path])}{shown(value)}: {why}")
+    return not image_problems
+
+
+def _validated(
+    scope: ServiceScope, name: str, merged: Mapping[str, Any], override: Mapping[str, Any], found: list[str]
+) -> ServiceSettings | None:
+    try:
+        return ServiceSettings.model_validate({**merged, "name": name}, context={REPORT_BY_FIELD: True})
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = error["loc"]
+            if len(loc) == 3 and loc[0] == "containers" and loc[2] == "name":
+                continue  # the table key, reported as such; the user wrote no name field
+            at = _table(scope, name, from_override(loc, override))
+            _add(found, problems(scope.file, at.split("."), [error])[0])
+        return None
+
+
+def _task_size_ok(
+    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
+) -> bool:
+    try:
+        if service.compute.compatibility == "FARGATE":
+            assert service.cpu is not None and service.memory is not None  # filled by default
+            aws_formats.validate_fargate_size(service.cpu, service.memory)
+        else:
+            aws_formats.validate_ec2_task_size(service.cpu, service.memory)
+    except ValueError as exc:
+        field = "memory" if str(exc).startswith(("Fargate memory", "task memory")) else "cpu"
+        at = _table(scope, service.name, field in override)
+        _add(found, f"{scope.file}: {at}.{field} = {show(getattr(service, field))}: {exc}")
+        return False
+    return True
+
+
+def _conflicts(
+    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
+) -> None:
+    for conflict, value, why in service_conflicts(service, public_ip_from=scope.public_ip_from):
+        at = _table(scope, service.name, conflict_from_override(conflict, why, override))
+        _add(found, f"{scope.file}: {at}.{conflict}{shown(value)}: {why}")
+
+
+def _image_strategy_ok(
+    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
+) -> bool:
+    at = {
+        field: f"{_table(scope, service.name, field in override)}.{field}"
+        for field in ("image_tag", "image_tag_parameter", "image_strategy")
+    }
+    lines = []
+    if service.image_tag is not None and service.image_strategy != "digest":
+        lines.append(
+            f"{scope.file}: {at['image_tag']} = {show(service.image_tag)}: a fixed image_tag needs "
+            f"image_strategy = 'digest' (with {show(service.image_strategy)} the tag comes from SSM)"
+        )
+    if service.image_tag is not None and service.image_tag_parameter is not None:
+        lines.append(
+            f"{scope.file}: {at['image_tag_parameter']} = {show(service.image_tag_parameter)}: set either "
+            "image_tag (a fixed tag) or image_tag_parameter (the tag from SSM), not both"
+        )
+    if service.image_strategy == "digest" and aws_formats.ecr_repository_arn(service.repository) is None:
+        lines.append(
+            f"{scope.file}: {at['image_strategy']} = 'digest': 'digest' resolves the tag through ECR, so "
+            f"repository must be an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>),"
+            f" not {show(service.repository)}"
+        )
+    _add(found, *lines)
+    return not lines
+
+
+def _definitions_size(
+    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
+) -> None:
+    size = definitions_size(
+        task_containers(service),
+        region=scope.region,
+        log_group_name=names.log_group_name(scope.log_project, scope.env_name, service.name),
+        network_mode=service.network_mode,
+    )
+    try:
+        aws_formats.validate_task_definition_size(size)
+    except ValueError as exc:
+        in_override = any(k in override for k in (*APP_CONTAINER_FIELDS, "containers", "repository"))
+        at = _table(scope, service.name, in_override)
+        if not any(p.startswith(f"{scope.file}: {at}: its container definitions") for p in found):
+            found.append(f"{scope.file}: {at}: {exc}")

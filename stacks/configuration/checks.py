@@ -1,0 +1,197 @@
+"""Rules between the parts of a configuration: an environment's services together, and the
+environments together (their states, stacks and AWS names)."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from core import aws_formats, names
+from stacks.configuration.errors import in_region, show, validate_name
+from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, LocalState, ServiceSettings
+
+
+def region_problems(file: str, env_where: str, env: EnvironmentFile) -> list[str]:
+    """ARNs of an environment that AWS uses only in their own region: in the environment's."""
+    arns = [("log_kms_key_arn", env.log_kms_key_arn)]
+    if env.load_balancer is not None:
+        arns += [
+            (f"load_balancer.{name}", getattr(env.load_balancer, name))
+            for name in ("listener_arn", "certificate_arn", "web_acl_arn")
+        ]
+    lines = [
+        line
+        for where, arn in arns
+        if arn is not None
+        for line in in_region(file, f"{env_where}.{where}", arn, env.region)
+    ]
+    role = env.aws.role_arn
+    if role is not None:
+        lines += validate_name(
+            file,
+            f"{env_where}.aws.role_arn",
+            role,
+            lambda arn: aws_formats.validate_arn_partition(arn, env.region),
+        )
+    return lines
+
+
+def derived_name_problems(
+    file: str, project: str, environments: Mapping[str, EnvironmentSettings]
+) -> list[str]:
+    """A name AWS refuses that the project name would give (a security group starting with 'sg-',
+    a load balancer starting with 'internal-'): one line at project.name, for the first found."""
+    derived: list[tuple[str, str, Any]] = []
+    for env_name, env in environments.items():
+        derived += [
+            (
+                "the tasks' security groups",
+                names.security_group_name(project, env_name, service.name),
+                aws_formats.validate_security_group_name,
+            )
+            for service in env.services
+        ]
+        if env.load_balancer is not None and env.load_balancer.create:
+            derived += [
+                (
+                    "the load balancers",
+                    names.load_balancer_name(project, env_name),
+                    aws_formats.validate_load_balancer_name,
+                ),
+                (
+                    "the load balancers' security groups",
+                    names.load_balancer_security_group_name(project, env_name),
+                    aws_formats.validate_security_group_name,
+                ),
+            ]
+    for what, name, check in derived:
+        try:
+            check(name)
+        except ValueError as exc:
+            return [
+                f"{file}: project.name = {show(project)}: would name {what} like {name!r}, and {exc}: "
+                "choose another project name"
+            ]
+    return []
+
+
+def _state_locations(env: EnvironmentSettings) -> list[tuple[tuple[str, ...], str | None, str, str]]:
+    """Where an environment's stacks keep their state: (identity, service or None, field, shown)."""
+    state = env.state
+    stacks: list[tuple[str, str | None]] = [(env.name, None)]
+    if env.stack_per_service:
+        stacks += [(names.service_stack_name(env.name, s.name), s.name) for s in env.services]
+    found: list[tuple[tuple[str, ...], str | None, str, str]] = []
+    for stack, service in stacks:
+        if isinstance(state, LocalState):
+            # Terraform runs in cdktf.out/stacks/<stack>: a relative path is in that directory.
+            path = posixpath.normpath(posixpath.join("stacks", stack, state.path))
+            found.append((("local", path), service, "path", state.path))
+        else:
+            key = state.key if service is None else names.service_state_key(state.key, service)
+            identity = ("s3", env.emulator_endpoint or "aws", state.bucket, key)
+            found.append((identity, service, "key", state.key))
+    return found
+
+
+def shared_state_problems(file: str, environments: Mapping[str, EnvironmentSettings]) -> list[str]:
+    """Two environments on one state: the second's apply would destroy the first's resources."""
+    owners: dict[tuple[str, ...], str] = {}
+    lines = []
+    for env_name, env in environments.items():
+        for identity, service, field, shown in _state_locations(env):
+            owner = f"environments.{env_name}" + (f"'s service {service}" if service else "")
+            other = owners.setdefault(identity, owner)
+            if other == owner:
+                continue
+            subject = "this state" if service is None else f"the state of its service {service}"
+            where = identity[-1] if identity[0] == "local" else f"s3://{identity[2]}/{identity[3]}"
+            lines.append(
+                f"{file}: environments.{env_name}.state.{field} = {show(shown)}: {subject} ({where}) is "
+                f"also the state of {other}: one apply would destroy the other's resources; give each "
+                f"environment its own state {field}"
+            )
+            break
+    return lines
+
+
+def stack_name_problems(file: str, environments: Mapping[str, EnvironmentSettings]) -> list[str]:
+    """A split environment's service stack named like another environment: cdktf needs one name each."""
+    environment_names = set(environments)
+    lines = []
+    for env_name, env in environments.items():
+        if not env.stack_per_service:
+            continue
+        for service in env.services:
+            stack = names.service_stack_name(env_name, service.name)
+            if stack in environment_names:
+                lines.append(
+                    f"{file}: environments.{env_name}.stack_per_service = true: the stack of its service "
+                    f"{service.name} would be named {stack!r}, the name of environments.{stack}: each stack "
+                    "needs its own name; rename that environment or set stack_per_service = false"
+                )
+    return lines
+
+
+def load_balancer_problems(
+    file: str, env_where: str, env: EnvironmentFile, services: Sequence[ServiceSettings]
+) -> list[str]:
+    """The environment's load balancer as its services use it: present, one priority per rule,
+    and not created in a split environment."""
+    lines = []
+    balanced = [s.name for s in services if s.load_balancer is not None]
+    if balanced and env.load_balancer is None:
+        lines.append(
+            f"{file}: {env_where}.load_balancer: is required because "
+            f"{', '.join('services.' + n + '.load_balancer' for n in balanced)} is set "
+            "(listener_arn and security_group_id of an existing ALB, or create = true)"
+        )
+    priorities: dict[int, str] = {}
+    for svc in services:
+        if svc.load_balancer is None:
+            continue
+        other = priorities.setdefault(svc.load_balancer.priority, svc.name)
+        if other != svc.name:
+            lines.append(
+                f"{file}: {env_where}: services {other} and {svc.name} both use load_balancer.priority = "
+                f"{svc.load_balancer.priority}: listener rule priorities must be unique"
+            )
+    if env.load_balancer is not None and env.load_balancer.create and env.stack_per_service:
+        lines.append(
+            f"{file}: {env_where}.load_balancer.create = true: not supported with "
+            "stack_per_service = true (service stacks attach to an existing listener: set "
+            "listener_arn and security_group_id)"
+        )
+    return lines
+
+
+def tag_count_problems(file: str, env: EnvironmentSettings) -> list[str]:
+    """A service whose resources would carry more tags than AWS allows."""
+    lines = []
+    for service in env.services:
+        count = len(env.tags) + 1 + len(service.tags)
+        if count > aws_formats.MAX_TAGS_PER_RESOURCE:
+            lines.append(
+                f"{file}: environments.{env.name}: service {service.name}'s resources would carry {count} "
+                f"tags (4 of the tool's, the project's, the environment's and the service's): AWS allows "
+                f"{aws_formats.MAX_TAGS_PER_RESOURCE} per resource"
+            )
+    return lines
+
+
+def family_problems(file: str, project: str, environments: Mapping[str, EnvironmentSettings]) -> list[str]:
+    """Two services of the file whose AWS names would be the same (a hyphen in both names)."""
+    owners: dict[str, str] = {}
+    lines = []
+    for env_name, env in environments.items():
+        for service in env.services:
+            family = names.task_family(project, env_name, service.name)
+            other = owners.setdefault(family, f"{env_name}/{service.name}")
+            if other != f"{env_name}/{service.name}":
+                lines.append(
+                    f"{file}: environments.{env_name}.services.{service.name}: its AWS names "
+                    f"({family}, {family}-exec, ...) are also those of {other}: rename the "
+                    "environment or the service (a hyphen in both makes them collide)"
+                )
+    return lines

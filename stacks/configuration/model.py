@@ -1,0 +1,480 @@
+"""The configuration file's tables as models, and the validated settings the stacks read.
+
+The models hold what the file says; the rules between a service's fields live in the
+constructs' own props (``constructs_lib``), which ``build`` checks a merged service against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from constructs_lib.container import (
+    ContainerProps,
+    DependencyCondition,
+    HealthCheck,
+    LogOptionName,
+    MountPoint,
+    NetworkMode,
+    PortMapping,
+    VolumesFrom,
+)
+from constructs_lib.ec2_capacity_props import Ec2CapacityProps
+from constructs_lib.fields import (
+    EXTRA_SECURITY_GROUPS,
+    SERVICE_SUBNETS,
+    CertificateArn,
+    Cidr,
+    ContainerName,
+    ContainerPath,
+    ContainerUser,
+    EnvVarName,
+    ImageTag,
+    KmsKeyArn,
+    ListenerArn,
+    Port,
+    Region,
+    Repository,
+    S3BucketName,
+    SecretArn,
+    SecurityGroupId,
+    SsmName,
+    TagKey,
+    TagValue,
+)
+from constructs_lib.images import ImageSource
+from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
+from constructs_lib.task_definition_props import Volume
+from core import image_strategies
+
+# The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
+# well because the null_resource schema is the same and offline machines may only
+# have a mirrored 2.1.2. Override it in [terraform] to pin.
+DEFAULT_NULL_PROVIDER_VERSION = ">= 2.1.2, < 4.0.0"
+
+# A Terraform version constraint: comma-separated conditions, each an optional operator and a
+# version (1 to 3 numbers, an optional pre-release and build suffix).
+_CONDITION = (
+    r" *(?:(?:=|!=|>=|<=|>|<|~>) *)?[0-9]+(?:\.[0-9]+){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)? *"
+)
+VERSION_CONSTRAINT = re.compile(rf"{_CONDITION}(?:,{_CONDITION})*", re.ASCII)
+
+
+def validate_endpoint(value: str) -> str:
+    # urlsplit silently drops tabs and newlines, so they are refused before it sees them.
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
+    if parts.query or parts.fragment or parts.username:
+        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
+    return value.rstrip("/")
+
+
+Endpoint = Annotated[StrictStr, AfterValidator(validate_endpoint)]
+
+
+class _Model(BaseModel):
+    # The loader words each error itself; a ValidationError's own text never shows an input.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+def _unique(value: list[Any]) -> list[Any]:
+    if len(set(value)) != len(value):
+        raise ValueError("must not list the same item twice")
+    return value
+
+
+class ServiceLoadBalancerSettings(ListenerRule):
+    """A listener rule on the environment's load balancer and ``container``, the container it
+    sends to (default: the app container, named after the service)."""
+
+    container: ContainerName | None = None
+
+
+def _overrides_fit(command: list[str]) -> list[str]:
+    # RunTask refuses container overrides above 8192 characters in all.
+    if sum(len(part) for part in command) > 8000:
+        raise ValueError("must be at most 8000 characters in all (RunTask's overrides limit)")
+    return command
+
+
+class PreDeploy(_Model):
+    """A one-off task `ecs-release deploy` runs on a service's new revision before the service
+    rolls to it (a database migration): the rollout goes on only if it exits 0."""
+
+    # The command, run in ``container`` (default: the app container, named after the service).
+    command: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1)]], Field(min_length=1), AfterValidator(_overrides_fit)
+    ]
+    container: ContainerName | None = None
+    # How long the task may take, from RunTask to STOPPED (default 15 minutes).
+    timeout_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 900
+
+
+class ServiceSettings(_Model):
+    """One service as it runs in one environment (defaults merged with overrides)."""
+
+    name: StrictStr
+    repository: Repository
+    # The task's size: on Fargate default 256 units and 512 MiB (filled in before validation);
+    # on EC2 default unset (the containers' own limits count).
+    cpu: StrictInt | None = None
+    memory: StrictInt | None = None
+    # Where and how the tasks run: Fargate (default), a capacity provider strategy or EC2;
+    # awsvpc (default), bridge or host networking (EC2 only), and the task's volumes.
+    compute: Compute = Field(default_factory=Compute)
+    network_mode: NetworkMode = "awsvpc"
+    volumes: tuple[Volume, ...] = ()
+    desired_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
+    container_port: Port | None = None
+    environment: dict[EnvVarName, StrictStr] = Field(default_factory=dict)
+    command: list[StrictStr] | None = None
+    entry_point: list[StrictStr] | None = None
+    health_check: HealthCheck | None = None
+    image_tag_parameter: SsmName | None = None
+    image_strategy: image_strategies.ImageStrategy = "timestamp"
+    # On every resource of the service, beside the project's and the environment's.
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    image_tag: ImageTag | None = None
+    # Container secrets: variable name -> SSM parameter or Secrets Manager ARN, resolved
+    # by ECS at start; the execution role may read exactly these.
+    secrets: dict[EnvVarName, SecretArn] = Field(default_factory=dict)
+    # Customer-managed key the secrets are encrypted with (adds kms:Decrypt on it only).
+    secrets_kms_key_arn: KmsKeyArn | None = None
+    # Hardening: the root filesystem is read-only; list the paths the app writes to.
+    readonly_root_filesystem: StrictBool = True
+    writable_paths: Annotated[list[ContainerPath], Field(max_length=10), AfterValidator(_unique)] = Field(
+        default_factory=list
+    )
+    user: ContainerUser | None = None
+    # More of the app container (ContainerProps has the rules): further ports, the
+    # containers it waits for, and its logging (awsfirelens: through the task's log router).
+    port_mappings: tuple[PortMapping, ...] = ()
+    depends_on: dict[ContainerName, DependencyCondition] = Field(default_factory=dict)
+    log_driver: Literal["awslogs", "awsfirelens"] = "awslogs"
+    log_options: dict[LogOptionName, StrictStr] = Field(default_factory=dict)
+    log_secret_options: dict[LogOptionName, SecretArn] = Field(default_factory=dict)
+    # The app container's own limits (cpu and memory above size the task), and its volumes
+    # and links (EC2's bridge form of the first article's task definition).
+    container_cpu: Annotated[StrictInt, Field(ge=0, le=196608)] | None = None
+    container_memory: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    memory_reservation: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    mount_points: tuple[MountPoint, ...] = ()
+    volumes_from: tuple[VolumesFrom, ...] = ()
+    links: tuple[ContainerName, ...] = ()
+    # The other containers of the task ([services.<name>.containers.<container>]), in file order.
+    containers: dict[ContainerName, ContainerProps] = Field(default_factory=dict)
+    deployment: Deployment = Field(default_factory=Deployment)
+    load_balancer: ServiceLoadBalancerSettings | None = None
+    autoscaling: Autoscaling | None = None
+    # A task run on the new revision before each rollout (ecs-release deploy): default none.
+    pre_deploy: PreDeploy | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fargate_size_by_default(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            try:
+                fargate = Compute.model_validate(data.get("compute", {})).compatibility == "FARGATE"
+            except (ValidationError, TypeError):
+                fargate = True  # the compute error is reported at its field
+            if fargate:
+                # An explicit None (a JSON null from settings_from_dict; TOML has none) is unset too.
+                data = {**data, **{k: v for k, v in (("cpu", 256), ("memory", 512)) if data.get(k) is None}}
+        return data
+
+    def app_fields(self) -> dict[str, Any]:
+        """The app container's fields (ContainerProps' names) of the flat form."""
+        fields = {name: getattr(self, name) for name in APP_CONTAINER_FIELDS}
+        return {**fields, "cpu": self.container_cpu, "memory": self.container_memory}
+
+    def app_container(self, image: ImageSource) -> ContainerProps:
+        """The app container (named after the service) of the flat form, with ``image``."""
+        return ContainerProps(name=self.name, image=image, **self.app_fields())
+
+    @property
+    def sidecars(self) -> tuple[ContainerProps, ...]:
+        """The other containers, in file order."""
+        return tuple(self.containers.values())
+
+    @property
+    def target_container(self) -> str:
+        """The container the load balancer sends to."""
+        lb = self.load_balancer
+        return lb.container if lb is not None and lb.container is not None else self.name
+
+    def container_port_of(self, container: str) -> int | None:
+        """The ``container_port`` of ``container`` (the app or a sidecar)."""
+        if container == self.name:
+            return self.container_port
+        sidecar = self.containers.get(container)
+        return sidecar.container_port if sidecar is not None else None
+
+
+# The fields of the flat form that describe the app container: ContainerProps' own, except
+# cpu and memory, which in the flat form size the task (the app's own are container_cpu and
+# container_memory).
+APP_CONTAINER_FIELDS = tuple(
+    name
+    for name in ContainerProps.model_fields
+    if name in ServiceSettings.model_fields and name not in ("name", "cpu", "memory")
+)
+
+
+class NetworkSettings(_Model):
+    """awsvpc networking: either the account's default VPC or explicit subnets."""
+
+    use_default_vpc: StrictBool = False
+    # The VPC of subnet_ids: the service's security group and target group live in it.
+    vpc_id: Annotated[StrictStr, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
+    # At most 16 subnets, and 4 security groups: ECS allows 5 per service, one is the service's own.
+    subnet_ids: Annotated[
+        list[Annotated[StrictStr, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], SERVICE_SUBNETS
+    ] = Field(default_factory=list)
+    security_group_ids: Annotated[
+        list[Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]], EXTRA_SECURITY_GROUPS
+    ] = Field(default_factory=list)
+    assign_public_ip: StrictBool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> NetworkSettings:
+        if self.use_default_vpc and self.subnet_ids:
+            raise ValueError("set either use_default_vpc = true or subnet_ids, not both")
+        if not self.use_default_vpc and not self.subnet_ids:
+            raise ValueError("set use_default_vpc = true or list at least one subnet in subnet_ids")
+        if self.use_default_vpc and self.vpc_id is not None:
+            raise ValueError("vpc_id is only for subnet_ids; use_default_vpc finds the VPC itself")
+        if self.subnet_ids and self.vpc_id is None:
+            raise ValueError("subnet_ids need vpc_id (the VPC they are in: security groups live there)")
+        return self
+
+
+class LoadBalancerSettings(_Model):
+    """The environment's Application Load Balancer: an existing listener, or one created here."""
+
+    # Attach to an existing ALB: its listener and its security group (the tasks admit only it).
+    listener_arn: ListenerArn | None = None
+    security_group_id: SecurityGroupId | None = None
+    # Or create one (internal by default).
+    create: StrictBool = False
+    internal: StrictBool = True
+    certificate_arn: CertificateArn | None = None
+    ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_unique)] | None = None
+    deletion_protection: StrictBool = True
+    # S3 bucket for access logs (its policy must let ELB log delivery write).
+    access_logs_bucket: S3BucketName | None = None
+    # WAF web ACL to associate (recommended for internet-facing load balancers).
+    web_acl_arn: (
+        Annotated[
+            StrictStr,
+            Field(
+                pattern=r"^arn:aws(?:-cn|-us-gov)?:wafv2:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:regional/webacl/"
+                r"[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$"
+            ),
+        ]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LoadBalancerSettings:
+        existing = self.listener_arn is not None or self.security_group_id is not None
+        if existing and self.create:
+            raise ValueError("set either create = true or listener_arn and security_group_id, not both")
+        created_only = [
+            name
+            for name in ("certificate_arn", "ingress_cidr_blocks", "access_logs_bucket", "web_acl_arn")
+            if getattr(self, name) is not None
+        ]
+        if created_only and not self.create:
+            raise ValueError(
+                f"{', '.join(created_only)} only apply with create = true (an existing load balancer "
+                "is configured where it is managed)"
+            )
+        if not self.create and (self.listener_arn is None or self.security_group_id is None):
+            raise ValueError(
+                "an existing load balancer needs both listener_arn and security_group_id "
+                "(or set create = true)"
+            )
+        if not self.internal and self.certificate_arn is None:
+            raise ValueError(
+                "an internet-facing load balancer (internal = false) needs certificate_arn: "
+                "it only listens on HTTPS"
+            )
+        return self
+
+
+LockTimeout = Annotated[StrictInt, Field(ge=0, le=3600)]
+
+
+def _validate_state_path(value: str) -> str:
+    if not value.strip() or value.endswith("/") or any(not c.isprintable() for c in value):
+        raise ValueError(
+            "a local state path must be a file path such as 'terraform.tfstate' (not empty or blank, "
+            "not a directory, no control characters)"
+        )
+    return value
+
+
+class LocalState(_Model):
+    """Terraform state in a file next to the synthesized stack."""
+
+    backend: Literal["local"]
+    # Relative to the stack's directory (cdktf.out/stacks/<stack>), so each stack has its own.
+    path: Annotated[StrictStr, AfterValidator(_validate_state_path)] = "terraform.tfstate"
+    lock_timeout_seconds: LockTimeout = 0
+
+
+class S3State(_Model):
+    """Terraform state in S3."""
+
+    backend: Literal["s3"]
+    bucket: S3BucketName
+    key: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
+    region: Region
+    encrypt: StrictBool = True
+    # S3-native locking (Terraform >= 1.10): a <key>.tflock object next to the state.
+    use_lockfile: StrictBool = True
+    # How long a second pipeline waits for the lock before failing (0: fail at once).
+    lock_timeout_seconds: LockTimeout = 300
+    # `ecs-release bootstrap`: replaced state versions expire after this many days (0: never);
+    # state-restore can go back this far.
+    noncurrent_version_days: Annotated[StrictInt, Field(ge=0, le=36_500)] = 90
+
+
+class AwsAccess(_Model):
+    """How an environment reaches its AWS account (all optional).
+
+    - ``account_id``: the account the environment's resources live in. Terraform's provider
+      refuses any other (``allowed_account_ids``), and ``ecs-release`` checks the credentials'
+      account (STS GetCallerIdentity) before any call: the wrong account is exit 2, nothing
+      written.
+    - ``profile``: the AWS CLI/SDK profile for the provider, the S3 backend, the redeploy
+      command and ``ecs-release``."""
+
+    account_id: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
+    profile: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.+@=,-]{1,64}$")] | None = None
+    role_arn: (
+        Annotated[
+            StrictStr,
+            Field(pattern=r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"),
+        ]
+        | None
+    ) = None
+    external_id: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")] | None = None
+    session_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{2,64}$")] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AwsAccess:
+        if self.role_arn is None and (self.external_id is not None or self.session_name is not None):
+            raise ValueError("external_id and session_name go with role_arn (the role to assume)")
+        role_account = self.role_arn.split(":")[4] if self.role_arn is not None else None
+        if role_account is not None and self.account_id is not None and role_account != self.account_id:
+            raise ValueError(
+                f"role_arn is a role of account {role_account}, but account_id is {self.account_id}: "
+                "the role to assume lives in the environment's account"
+            )
+        return self
+
+    def role_session_name(self, environment: str) -> str:
+        """The session name the role is assumed with (CloudTrail shows it): default ecs-cd-<env>."""
+        return self.session_name or f"ecs-cd-{environment}"[:64]
+
+
+class EnvironmentFile(_Model):
+    region: Region
+    emulator_endpoint: Endpoint | None = None
+    aws: AwsAccess = Field(default_factory=AwsAccess)
+    network: NetworkSettings
+    state: Annotated[LocalState | S3State, Field(discriminator="backend")]
+    log_retention_days: Literal[
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    ] = 30
+    redeploy_command: list[StrictStr] | None = None
+    stack_per_service: StrictBool = False
+    # Terraform waits for each service to reach a steady state before the apply ends.
+    wait_for_steady_state: StrictBool = False
+    # Customer-managed key for the services' log groups (default: CloudWatch's own encryption).
+    log_kms_key_arn: KmsKeyArn | None = None
+    load_balancer: LoadBalancerSettings | None = None
+    # The cluster's own EC2 instances: an Auto Scaling group and its capacity provider.
+    ec2_capacity: Ec2CapacityProps | None = None
+    # On every resource of the environment (with the project's: the provider's default_tags).
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    services: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class EnvironmentSettings(_Model):
+    """Everything one environment's stack needs, validated."""
+
+    name: StrictStr
+    region: StrictStr
+    emulator_endpoint: StrictStr | None
+    network: NetworkSettings
+    state: LocalState | S3State
+    log_retention_days: int
+    redeploy_command: tuple[str, ...]
+    stack_per_service: bool
+    wait_for_steady_state: bool = False
+    log_kms_key_arn: str | None = None
+    load_balancer: LoadBalancerSettings | None = None
+    # The cluster's own EC2 capacity, its name resolved (default <project>-<env>-ec2).
+    ec2_capacity: Ec2CapacityProps | None = None
+    services: tuple[ServiceSettings, ...]
+    # Services defined for the project but left out of this environment (enabled = false).
+    disabled_services: tuple[str, ...] = ()
+    aws: AwsAccess = Field(default_factory=AwsAccess)
+    # The provider's default_tags: the tool's (Project, Environment, ManagedBy), the project's
+    # and the environment's.
+    tags: Mapping[str, str] = Field(default_factory=dict)
+
+    def service(self, name: str) -> ServiceSettings:
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)
+
+
+class Settings(_Model):
+    """The whole validated configuration."""
+
+    source: StrictStr
+    project: StrictStr
+    null_provider_version: StrictStr
+    environments: Mapping[str, EnvironmentSettings]

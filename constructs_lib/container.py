@@ -271,10 +271,11 @@ def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:
     return found
 
 
-def problem_text(problems: Sequence[tuple[str, Any, str]]) -> str:
-    """Problems as one message for a ``ValueError``: each field and what is allowed (the
-    messages name the values that matter; a value may be a credential, so none is added)."""
-    return "; ".join(f"{where}: {message}" for where, _, message in problems)
+def problem_text(problems: Sequence[tuple[Any, ...]]) -> str:
+    """Problems (field, value, what is allowed, ...) as one message for a ``ValueError``: each
+    field and what is allowed (the messages name the values that matter; a value may be a
+    credential, so none is added)."""
+    return "; ".join(f"{problem[0]}: {problem[2]}" for problem in problems)
 
 
 def volume_name(path: str) -> str:

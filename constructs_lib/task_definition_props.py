@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
@@ -20,10 +21,29 @@ from constructs_lib.fields import ContainerPath, EcsName, KmsKeyArn, Region, Vol
 from constructs_lib.props import Props
 from core.aws_formats import (
     validate_arn_in_region,
-    validate_ec2_task_size,
-    validate_fargate_size,
+    validate_ec2_task_cpu,
+    validate_ec2_task_memory,
+    validate_fargate_cpu,
+    validate_fargate_memory,
     validate_task_definition_size,
 )
+
+
+class Problem(NamedTuple):
+    """A rule of the task broken: at ``field`` (relative to the task), the ``value`` to show (or
+    NO_VALUE), what is allowed; ``read``: the other fields the rule compared, for a rule of all
+    the containers together (``containers.*.cpu``: every container's cpu), so a caller can tell
+    who wrote what broke it."""
+
+    field: str
+    value: Any
+    message: str
+    read: tuple[str, ...] = ()
+
+
+def _as_problems(found: Sequence[tuple[str, Any, str]]) -> list[Problem]:
+    return [Problem(*problem) for problem in found]
+
 
 # ECS's limit of containers per task definition.
 MAX_CONTAINERS = 10
@@ -90,12 +110,8 @@ class TaskDefinitionProps(Props):
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskDefinitionProps:
-        if self.compatibility == "FARGATE":
-            if self.cpu is None or self.memory is None:
-                raise ValueError("a Fargate task needs cpu and memory (a size of Fargate's table)")
-            validate_fargate_size(self.cpu, self.memory)
-        else:
-            validate_ec2_task_size(self.cpu, self.memory)
+        for _, _, why in size_problems(self.compatibility, self.cpu, self.memory):
+            raise ValueError(why)
         if self.execution_role_name == self.task_role_name:
             raise ValueError("execution_role_name and task_role_name must differ (two roles, two purposes)")
         for name in ("log_kms_key_arn", "secrets_kms_key_arn"):
@@ -125,6 +141,34 @@ class TaskDefinitionProps(Props):
             )
         )
         return self
+
+
+def size_problems(
+    compatibility: Compatibility, cpu: int | None, memory: int | None
+) -> list[tuple[str, Any, str]]:
+    """The task's size against what ECS allows, as (field, value, what is allowed), the first
+    found. The one home of the rule: the props validate with it, the settings loader reports it
+    at its field."""
+    checks: list[tuple[str, int | None, Callable[[], None]]]
+    if compatibility == "FARGATE":
+        if cpu is None or memory is None:
+            field = "cpu" if cpu is None else "memory"
+            return [(field, NO_VALUE, "a Fargate task needs cpu and memory (a size of Fargate's table)")]
+        checks = [
+            ("cpu", cpu, partial(validate_fargate_cpu, cpu)),
+            ("memory", memory, partial(validate_fargate_memory, cpu, memory)),
+        ]
+    else:
+        checks = [
+            ("cpu", cpu, partial(validate_ec2_task_cpu, cpu)),
+            ("memory", memory, partial(validate_ec2_task_memory, memory)),
+        ]
+    for field, value, check in checks:
+        try:
+            check()
+        except ValueError as exc:
+            return [(field, value, str(exc))]
+    return []
 
 
 def definitions_size(
@@ -161,73 +205,86 @@ def task_problems(
     compatibility: Compatibility = "FARGATE",
     network_mode: NetworkMode = "awsvpc",
     volumes: Sequence[Volume] = (),
-) -> list[tuple[str, Any, str]]:
-    """Contradictions between the containers of a task, as (field, value, what is allowed).
+) -> list[Problem]:
+    """Contradictions between the containers of a task, as (field, value, what is allowed, and
+    the fields the rule read beside the one it is reported at).
 
     Fields are relative to the task: ``containers.<name>.<field>``, ``network_mode``,
     ``volumes.<name>``. The one home of these rules: the props validate with it, the settings
     loader reports each at its field."""
-    found: list[tuple[str, Any, str]] = _network_problems(containers, compatibility, network_mode)
-    found += _volume_problems(containers, compatibility, volumes)
+    found = _as_problems(_network_problems(containers, compatibility, network_mode))
+    found += _as_problems(_volume_problems(containers, compatibility, volumes))
     names = [c.name for c in containers]
     if len(containers) > MAX_CONTAINERS:
         found.append(
-            (
+            Problem(
                 "containers",
                 NO_VALUE,
                 f"the task would have {len(containers)} containers (every one counts, the app's too): "
                 f"ECS allows at most {MAX_CONTAINERS} per task definition",
+                read=("containers.*",),
             )
         )
     for name in sorted({n for n in names if names.count(n) > 1}):
-        found.append((f"containers.{name}", name, "two containers have this name: names must be unique"))
+        found.append(
+            Problem(f"containers.{name}", name, "two containers have this name: names must be unique")
+        )
     known = set(names)
     for c in containers:
         for other in sorted(c.depends_on):
             if other not in known:
                 found.append(
-                    (
+                    Problem(
                         f"containers.{c.name}.depends_on.{other}",
                         c.depends_on[other],
                         f"names no container of this task (containers: {', '.join(names)})",
                     )
                 )
-    found += _condition_problems(containers)
+    found += _as_problems(_condition_problems(containers))
     cycle = _dependency_cycle(containers)
     if cycle:
         found.append(
-            (
+            Problem(
                 f"containers.{cycle[0]}.depends_on",
                 " -> ".join(cycle),
                 "the containers depend on each other in a cycle: none could start",
             )
         )
     if not any(c.essential for c in containers):
-        found.append(("containers", names, "at least one container must be essential (essential = true)"))
-    found += _port_problems(containers, network_mode)
+        found.append(
+            Problem(
+                "containers",
+                names,
+                "at least one container must be essential (essential = true)",
+                read=("containers.*.essential",),
+            )
+        )
+    found += _as_problems(_port_problems(containers, network_mode))
     cpu_total = sum(c.cpu or 0 for c in containers)
     if cpu is not None and cpu_total > cpu:
         found.append(
-            (
+            Problem(
                 "containers",
                 cpu_total,
                 f"their cpu units add up to {cpu_total}, over the task's cpu ({cpu})",
+                read=("cpu", "containers.*.cpu"),
             )
         )
     memory_total = sum(c.memory or c.memory_reservation or 0 for c in containers)
     if memory is not None and memory_total > memory:
         found.append(
-            (
+            Problem(
                 "containers",
                 memory_total,
                 f"their memory (MiB) adds up to {memory_total}, over the task's memory ({memory})",
+                read=("memory", "containers.*.memory", "containers.*.memory_reservation"),
             )
         )
     if memory is None:
         for c in containers:
             if c.memory is None and c.memory_reservation is None:
                 found.append(
-                    (
+                    Problem(
                         f"containers.{c.name}.memory_reservation",
                         NO_VALUE,
                         "is needed (or memory): the task has no memory of its own, so ECS needs each "
@@ -237,7 +294,7 @@ def task_problems(
     routers = [c.name for c in containers if c.firelens is not None]
     if len(routers) > 1:
         found.append(
-            (
+            Problem(
                 f"containers.{routers[1]}.firelens",
                 NO_VALUE,
                 f"a task has one FireLens log router ({routers[0]} already)",
@@ -246,7 +303,7 @@ def task_problems(
     for c in containers:
         if c.log_driver == "awsfirelens" and not routers:
             found.append(
-                (
+                Problem(
                     f"containers.{c.name}.log_driver",
                     c.log_driver,
                     "needs a FireLens log router in the task (a container with firelens = {…})",
@@ -255,7 +312,7 @@ def task_problems(
     secrets = any(c.all_secret_arns for c in containers)
     if secrets_kms_key_arn is not None and not secrets:
         found.append(
-            ("secrets_kms_key_arn", secrets_kms_key_arn, "is set but there are no secrets to decrypt")
+            Problem("secrets_kms_key_arn", secrets_kms_key_arn, "is set but there are no secrets to decrypt")
         )
     return found
 

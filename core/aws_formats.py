@@ -621,9 +621,18 @@ def validate_task_definition_size(size: int) -> None:
 
 
 def validate_fargate_size(cpu: int, memory: int) -> None:
-    allowed = FARGATE_CPU_MEMORY.get(cpu)
-    if allowed is None:
+    validate_fargate_cpu(cpu)
+    validate_fargate_memory(cpu, memory)
+
+
+def validate_fargate_cpu(cpu: int) -> None:
+    if cpu not in FARGATE_CPU_MEMORY:
         raise ValueError(f"Fargate cpu must be one of {sorted(FARGATE_CPU_MEMORY)}")
+
+
+def validate_fargate_memory(cpu: int, memory: int) -> None:
+    """``memory`` for a Fargate ``cpu`` (a valid one: ``validate_fargate_cpu``)."""
+    allowed = FARGATE_CPU_MEMORY[cpu]
     if memory not in allowed:
         raise ValueError(f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)")
 
@@ -642,9 +651,17 @@ EC2_TASK_CPU = (128, 196608)
 
 
 def validate_ec2_task_size(cpu: int | None, memory: int | None) -> None:
+    validate_ec2_task_cpu(cpu)
+    validate_ec2_task_memory(memory)
+
+
+def validate_ec2_task_cpu(cpu: int | None) -> None:
     low, high = EC2_TASK_CPU
     if cpu is not None and not low <= cpu <= high:
         raise ValueError(f"task cpu on EC2 must be between {low} and {high} units (or unset)")
+
+
+def validate_ec2_task_memory(memory: int | None) -> None:
     if memory is not None and memory < 6:
         raise ValueError("task memory on EC2 must be at least 6 MiB (or unset)")
 

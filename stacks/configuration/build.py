@@ -14,14 +14,13 @@ from pydantic import ValidationError
 
 from constructs_lib.container import NO_VALUE, REPORT_BY_FIELD, ContainerProps, container_problems
 from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
-from constructs_lib.task_definition_props import definitions_size, task_problems
+from constructs_lib.task_definition_props import Problem, definitions_size, size_problems, task_problems
 from core import aws_formats, names
 from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
 from stacks.configuration.merge import (
     IMAGE_KEYS,
     OVERRIDABLE,
-    conflict_from_override,
-    from_override,
+    Provenance,
     merge_service,
     parameter_placeholders,
 )
@@ -126,28 +125,27 @@ def _image_source(
     ]
 
 
-def service_conflicts(
-    service: ServiceSettings, *, public_ip_from: str | None = None
-) -> list[tuple[str, Any, str]]:
-    """Contradictions between a service's fields, as (field path, value or NO_VALUE, message);
+def service_conflicts(service: ServiceSettings, *, public_ip_from: str | None = None) -> list[Problem]:
+    """Contradictions between a service's fields, as (field path, value or NO_VALUE, message, the
+    fields a rule of all the containers together compared);
     ``public_ip_from``: the field that gives the environment's tasks public IPs, if one does."""
     found = _container_conflicts(service)
     public_ip_problem = service.compute.public_ip_problem()
     if public_ip_from is not None and public_ip_problem is not None:
         found.append(
-            (
+            Problem(
                 "compute",
                 NO_VALUE,
                 f"{public_ip_problem}, but {public_ip_from} = true (Fargate only, whatever the network "
                 "mode): use private subnets with a NAT gateway",
             )
         )
-    found += _target_conflicts(service)
+    found += [Problem(*conflict) for conflict in _target_conflicts(service)]
     pre_deploy = service.pre_deploy
     container = pre_deploy.container if pre_deploy is not None else None
     if container is not None and container != service.name and container not in service.containers:
         found.append(
-            (
+            Problem(
                 "pre_deploy.container",
                 container,
                 f"names no container of the service (containers: "
@@ -157,7 +155,7 @@ def service_conflicts(
     scaling = service.autoscaling
     if scaling is not None and not scaling.min_capacity <= service.desired_count <= scaling.max_capacity:
         found.append(
-            (
+            Problem(
                 "desired_count",
                 service.desired_count,
                 f"must lie within autoscaling.min_capacity ({scaling.min_capacity}) and "
@@ -167,18 +165,19 @@ def service_conflicts(
     return found
 
 
-def _container_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
+def _container_conflicts(service: ServiceSettings) -> list[Problem]:
     """The containers' own rules and the task's, each at its field of the flat form."""
     # The app container is built unvalidated so each of its problems is reported at its field.
     placeholder = Fixed.model_construct(reference="placeholder")
     app = ContainerProps.model_construct(name=service.name, image=placeholder, **service.app_fields())
-    found = container_problems(app)
+    found = [Problem(*problem) for problem in container_problems(app)]
     for sidecar in service.sidecars:
         found += [
-            (f"containers.{sidecar.name}.{at}", value, why) for at, value, why in container_problems(sidecar)
+            Problem(f"containers.{sidecar.name}.{at}", value, why)
+            for at, value, why in container_problems(sidecar)
         ]
-    app_prefix = f"containers.{service.name}"
-    for at, value, why in task_problems(
+    containers = [service.name, *service.containers]
+    for problem in task_problems(
         (app, *service.sidecars),
         cpu=service.cpu,
         memory=service.memory,
@@ -187,14 +186,22 @@ def _container_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]
         network_mode=service.network_mode,
         volumes=service.volumes,
     ):
-        field = at
-        if at == app_prefix:
-            field = "name"
-        elif at.startswith(app_prefix + "."):
-            field = at[len(app_prefix) + 1 :]
-            field = {"cpu": "container_cpu", "memory": "container_memory"}.get(field, field)
-        found.append((field, value, why))
+        read = tuple(_flat(service, path.replace("*", name)) for path in problem.read for name in containers)
+        found.append(problem._replace(field=_flat(service, problem.field), read=read))
     return found
+
+
+def _flat(service: ServiceSettings, at: str) -> str:
+    """A field of the task (``containers.<name>.<field>``) as the service's file writes it: the
+    app container's fields are the service's own (its cpu and memory named container_cpu and
+    container_memory: the service's cpu and memory size the task)."""
+    app_prefix = f"containers.{service.name}"
+    if at == app_prefix:
+        return "name"
+    if at.startswith(app_prefix + "."):
+        field = at[len(app_prefix) + 1 :]
+        return {"cpu": "container_cpu", "memory": "container_memory"}.get(field, field)
+    return at
 
 
 def _target_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
@@ -237,22 +244,22 @@ def resolve_service(
     """The service as it runs in the environment, False when the environment disables it, or True
     when a problem (added to ``found``) leaves it out."""
     override = _overridable(scope, name, raw_override, found)
-    merged = merge_service(body, override)
+    merged, written = merge_service(body, override)
     enabled = merged.pop("enabled", True)
     if not isinstance(enabled, bool):
-        at = (f"{scope.env_where}." if "enabled" in override else "") + f"services.{name}"
+        at = _table(scope, name, written.overridden(["enabled"]))
         found.append(f"{scope.file}: {at}.enabled = {show(enabled)}: must be true or false")
         return True
     if not enabled:
         return False
-    if not _fill_placeholders(scope, name, merged, override, found):
+    if not _fill_placeholders(scope, name, merged, written, found):
         return True
-    images_ok = _container_sources(scope, name, merged, override, found)
-    service = _validated(scope, name, merged, override, found)
-    if service is None or not images_ok or not _task_size_ok(scope, service, override, found):
+    images_ok = _container_sources(scope, name, merged, written, found)
+    service = _validated(scope, name, merged, written, found)
+    if service is None or not images_ok or not _task_size_ok(scope, service, written, found):
         return True
-    _conflicts(scope, service, override, found)
-    if not _image_strategy_ok(scope, service, override, found):
+    _conflicts(scope, service, written, found)
+    if not _image_strategy_ok(scope, service, written, found):
         return True
     if service.image_tag_parameter is None and service.image_tag is None:
         tag_parameter = names.image_tag_parameter(name, scope.env_name)
@@ -264,12 +271,12 @@ def resolve_service(
         )
         service = service.model_copy(update={"image_tag_parameter": tag_parameter})
     if service.secrets_kms_key_arn is not None:
-        at = _table(scope, name, "secrets_kms_key_arn" in override)
+        at = _table(scope, name, written.overridden(["secrets_kms_key_arn"]))
         _add(
             found,
             *in_region(scope.file, f"{at}.secrets_kms_key_arn", service.secrets_kms_key_arn, scope.region),
         )
-    _definitions_size(scope, service, override, found)
+    _definitions_size(scope, service, written, found)
     return service
 
 
@@ -287,31 +294,31 @@ def _overridable(
 
 
 def _fill_placeholders(
-    scope: ServiceScope, name: str, merged: dict[str, Any], override: Mapping[str, Any], found: list[str]
+    scope: ServiceScope, name: str, merged: dict[str, Any], written: Provenance, found: list[str]
 ) -> bool:
     values = {"project": scope.project_name, "service": name, "env": scope.env_name}
     placeholder_problems = parameter_placeholders(merged, values)
     for path, value, why in placeholder_problems:
-        at = _table(scope, name, from_override(path, override))
+        at = _table(scope, name, written.overridden(path))
         found.append(f"{scope.file}: {where([at, *path])} = {show(value)}: {why}")
     return not placeholder_problems
 
 
 def _container_sources(
-    scope: ServiceScope, name: str, merged: dict[str, Any], override: Mapping[str, Any], found: list[str]
+    scope: ServiceScope, name: str, merged: dict[str, Any], written: Provenance, found: list[str]
 ) -> bool:
     merged["containers"], image_problems = container_images(
         name, merged.get("containers", {}), merged.get("image_strategy", "timestamp")
     )
     for path, value, why in image_problems:
         image_keys = [[*path, key] for key in IMAGE_KEYS] if len(path) == 2 else [path]
-        at = _table(scope, name, any(from_override(keys, override) for keys in image_keys))
+        at = _table(scope, name, any(written.overridden(keys) for keys in image_keys))
         _add(found, f"{scope.file}: {where([at, *path])}{shown(value)}: {why}")
     return not image_problems
 
 
 def _validated(
-    scope: ServiceScope, name: str, merged: Mapping[str, Any], override: Mapping[str, Any], found: list[str]
+    scope: ServiceScope, name: str, merged: Mapping[str, Any], written: Provenance, found: list[str]
 ) -> ServiceSettings | None:
     try:
         return ServiceSettings.model_validate({**merged, "name": name}, context={REPORT_BY_FIELD: True})
@@ -320,41 +327,34 @@ def _validated(
             loc = error["loc"]
             if len(loc) == 3 and loc[0] == "containers" and loc[2] == "name":
                 continue  # the table key, reported as such; the user wrote no name field
-            at = _table(scope, name, from_override(loc, override))
+            at = _table(scope, name, written.overridden(loc))
             _add(found, problems(scope.file, at.split("."), [error])[0])
         return None
 
 
 def _task_size_ok(
-    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
+    scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]
 ) -> bool:
-    try:
-        if service.compute.compatibility == "FARGATE":
-            assert service.cpu is not None and service.memory is not None  # filled by default
-            aws_formats.validate_fargate_size(service.cpu, service.memory)
-        else:
-            aws_formats.validate_ec2_task_size(service.cpu, service.memory)
-    except ValueError as exc:
-        field = "memory" if str(exc).startswith(("Fargate memory", "task memory")) else "cpu"
-        at = _table(scope, service.name, field in override)
-        _add(found, f"{scope.file}: {at}.{field} = {show(getattr(service, field))}: {exc}")
-        return False
-    return True
+    size = size_problems(service.compute.compatibility, service.cpu, service.memory)
+    for field, value, why in size:
+        at = _table(scope, service.name, written.overridden([field]))
+        _add(found, f"{scope.file}: {at}.{field}{shown(value)}: {why}")
+    return not size
 
 
-def _conflicts(
-    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
-) -> None:
-    for conflict, value, why in service_conflicts(service, public_ip_from=scope.public_ip_from):
-        at = _table(scope, service.name, conflict_from_override(conflict, why, override))
-        _add(found, f"{scope.file}: {at}.{conflict}{shown(value)}: {why}")
+def _conflicts(scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]) -> None:
+    for conflict in service_conflicts(service, public_ip_from=scope.public_ip_from):
+        # A rule of all the containers together blames the table that wrote what it compared.
+        written_at = conflict.read or (conflict.field,)
+        at = _table(scope, service.name, any(written.overridden(path.split(".")) for path in written_at))
+        _add(found, f"{scope.file}: {at}.{conflict.field}{shown(conflict.value)}: {conflict.message}")
 
 
 def _image_strategy_ok(
-    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
+    scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]
 ) -> bool:
     at = {
-        field: f"{_table(scope, service.name, field in override)}.{field}"
+        field: f"{_table(scope, service.name, written.overridden([field]))}.{field}"
         for field in ("image_tag", "image_tag_parameter", "image_strategy")
     }
     lines = []
@@ -379,7 +379,7 @@ def _image_strategy_ok(
 
 
 def _definitions_size(
-    scope: ServiceScope, service: ServiceSettings, override: Mapping[str, Any], found: list[str]
+    scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]
 ) -> None:
     size = definitions_size(
         task_containers(service),
@@ -390,7 +390,10 @@ def _definitions_size(
     try:
         aws_formats.validate_task_definition_size(size)
     except ValueError as exc:
-        in_override = any(k in override for k in (*APP_CONTAINER_FIELDS, "containers", "repository"))
+        # Whatever the override wrote into the definitions made them too long.
+        in_override = any(
+            written.overridden_below([k]) for k in (*APP_CONTAINER_FIELDS, "containers", "repository")
+        )
         at = _table(scope, service.name, in_override)
         if not any(p.startswith(f"{scope.file}: {at}: its container definitions") for p in found):
             found.append(f"{scope.file}: {at}: {exc}")

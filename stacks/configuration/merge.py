@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 OVERRIDABLE = frozenset(
     {
@@ -101,49 +102,76 @@ def parameter_placeholders(
     return problems
 
 
-def merge_service(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+Origin = Literal["base", "override"]
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which table of the file wrote each value of a merged service: its base table
+    ([services.<name>]) or the environment's override ([environments.<env>.services.<name>]).
+
+    ``origins`` maps a path to the table that wrote the value there. A value the merge took
+    whole is recorded at its key: everything below it was written in the same table. A table
+    merged key by key (variables, containers) is the base's, each of its keys its writer's. A
+    path nobody wrote (a default) is the base's: that is where a missing value belongs."""
+
+    origins: Mapping[Path, Origin]
+
+    def origin(self, path: Sequence[str | int]) -> Origin:
+        parts = tuple(path)
+        for end in range(len(parts), 0, -1):
+            found = self.origins.get(parts[:end])
+            if found is not None:
+                return found
+        return "base"
+
+    def overridden(self, path: Sequence[str | int]) -> bool:
+        return self.origin(path) == "override"
+
+    def overridden_below(self, prefix: Sequence[str | int]) -> bool:
+        """Whether the override wrote any value at or below ``prefix``."""
+        head = tuple(prefix)
+        return self.overridden(head) or any(
+            origin == "override" and path[: len(head)] == head for path, origin in self.origins.items()
+        )
+
+
+def merge_service(base: Mapping[str, Any], override: Mapping[str, Any]) -> tuple[dict[str, Any], Provenance]:
     """A service's table with an environment's override: variables key by key, containers
-    container by container (and their variables key by key), everything else replaced."""
+    container by container (and their variables key by key), everything else replaced; and
+    where each value was written."""
+    origins: dict[Path, Origin] = {}
+    return _merge(base, override, (), origins), Provenance(origins)
+
+
+def _merge(
+    base: Mapping[str, Any], override: Mapping[str, Any], at: Path, origins: dict[Path, Origin]
+) -> dict[str, Any]:
     merged = {**base, **override}
+    _record(base, at, "base", origins)
+    _record(override, at, "override", origins)
     for table in MERGED_TABLES:
         if isinstance(base.get(table), Mapping) and isinstance(override.get(table), Mapping):
             merged[table] = {**base[table], **override[table]}
+            origins[(*at, table)] = "base"
+            _record(base[table], (*at, table), "base", origins)
+            _record(override[table], (*at, table), "override", origins)
     if isinstance(base.get("containers"), Mapping) and isinstance(override.get("containers"), Mapping):
         containers = dict(base["containers"])
+        origins[(*at, "containers")] = "base"
+        _record(base["containers"], (*at, "containers"), "base", origins)
         for name, body in override["containers"].items():
             old = containers.get(name)
-            containers[name] = (
-                merge_service(old, body) if isinstance(old, Mapping) and isinstance(body, Mapping) else body
-            )
+            if isinstance(old, Mapping) and isinstance(body, Mapping):
+                containers[name] = _merge(old, body, (*at, "containers", name), origins)
+            else:
+                containers[name] = body
+                origins[(*at, "containers", name)] = "override"
         merged["containers"] = containers
     return merged
 
 
-def from_override(path: Sequence[str | int], override: Mapping[str, Any]) -> bool:
-    """Whether the value at ``path`` of a merged service came from the environment's override."""
-    node: Any = override
-    for part in path:
-        if not isinstance(node, Mapping):
-            return True
-        if part not in node:
-            return False
-        node = node[part]
-    return True
-
-
-def conflict_from_override(conflict: str, message: str, override: Mapping[str, Any]) -> bool:
-    """Whether a problem at ``conflict`` (a field path) comes from the environment's override.
-
-    A problem of all containers together (their cpu or memory sum) is the override's only
-    when the override sets what is summed; any other override of a container is not to blame."""
-    if conflict == "containers":
-        sidecars = override.get("containers")
-        if "per task definition" in message:
-            # Too many containers: the override's when it names containers (it may add some).
-            return isinstance(sidecars, Mapping) and bool(sidecars)
-        what = ("cpu",) if "cpu units" in message else ("memory", "memory_reservation")
-        return (what[0] in override) or (
-            isinstance(sidecars, Mapping)
-            and any(isinstance(body, Mapping) and any(k in body for k in what) for body in sidecars.values())
-        )
-    return from_override(conflict.split("."), override)
+def _record(table: Mapping[str, Any], at: Path, origin: Origin, origins: dict[Path, Origin]) -> None:
+    for key in table:
+        origins[(*at, key)] = origin

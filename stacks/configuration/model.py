@@ -58,7 +58,7 @@ from constructs_lib.fields import (
 )
 from constructs_lib.images import ImageSource
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
-from constructs_lib.task_definition_props import Volume
+from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 from core import image_strategies
 
 # The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
@@ -132,8 +132,8 @@ class ServiceSettings(_Model):
 
     name: StrictStr
     repository: Repository
-    # The task's size: on Fargate default 256 units and 512 MiB (filled in before validation);
-    # on EC2 default unset (the containers' own limits count).
+    # The task's size: on Fargate default the task definition props' (256 units and 512 MiB, filled
+    # in before validation); on EC2 default unset (the containers' own limits count).
     cpu: StrictInt | None = None
     memory: StrictInt | None = None
     # Where and how the tasks run: Fargate (default), a capacity provider strategy or EC2;
@@ -196,7 +196,8 @@ class ServiceSettings(_Model):
                 fargate = True  # the compute error is reported at its field
             if fargate:
                 # An explicit None (a JSON null from settings_from_dict; TOML has none) is unset too.
-                data = {**data, **{k: v for k, v in (("cpu", 256), ("memory", 512)) if data.get(k) is None}}
+                sizes = {k: TaskDefinitionProps.model_fields[k].default for k in ("cpu", "memory")}
+                data = {**data, **{k: v for k, v in sizes.items() if data.get(k) is None}}
         return data
 
     def app_fields(self) -> dict[str, Any]:

@@ -3,13 +3,13 @@ environments together (their states, stacks and AWS names)."""
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core import aws_formats, names
 from stacks.configuration.errors import in_region, show, validate_name
 from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, LocalState, ServiceSettings
+from stacks.layout import StackLayout
 
 
 def region_problems(file: str, env_where: str, env: EnvironmentFile) -> list[str]:
@@ -77,21 +77,18 @@ def derived_name_problems(
 
 
 def _state_locations(env: EnvironmentSettings) -> list[tuple[tuple[str, ...], str | None, str, str]]:
-    """Where an environment's stacks keep their state: (identity, service or None, field, shown)."""
+    """Where an environment's stacks keep their state (its ``StackLayout``): (identity, service or
+    None, field, shown)."""
     state = env.state
-    stacks: list[tuple[str, str | None]] = [(env.name, None)]
-    if env.stack_per_service:
-        stacks += [(names.service_stack_name(env.name, s.name), s.name) for s in env.services]
     found: list[tuple[tuple[str, ...], str | None, str, str]] = []
-    for stack, service in stacks:
+    for place in StackLayout.of(env).places:
         if isinstance(state, LocalState):
-            # Terraform runs in cdktf.out/stacks/<stack>: a relative path is in that directory.
-            path = posixpath.normpath(posixpath.join("stacks", stack, state.path))
-            found.append((("local", path), service, "path", state.path))
+            assert place.state_path is not None
+            found.append((("local", place.state_path), place.service, "path", state.path))
         else:
-            key = state.key if service is None else names.service_state_key(state.key, service)
-            identity = ("s3", env.emulator_endpoint or "aws", state.bucket, key)
-            found.append((identity, service, "key", state.key))
+            assert place.state_key is not None
+            identity = ("s3", env.emulator_endpoint or "aws", state.bucket, place.state_key)
+            found.append((identity, place.service, "key", state.key))
     return found
 
 
@@ -121,15 +118,12 @@ def stack_name_problems(file: str, environments: Mapping[str, EnvironmentSetting
     environment_names = set(environments)
     lines = []
     for env_name, env in environments.items():
-        if not env.stack_per_service:
-            continue
-        for service in env.services:
-            stack = names.service_stack_name(env_name, service.name)
-            if stack in environment_names:
+        for place in StackLayout.of(env).places:
+            if place.service is not None and place.name in environment_names:
                 lines.append(
                     f"{file}: environments.{env_name}.stack_per_service = true: the stack of its service "
-                    f"{service.name} would be named {stack!r}, the name of environments.{stack}: each stack "
-                    "needs its own name; rename that environment or set stack_per_service = false"
+                    f"{place.service} would be named {place.name!r}, the name of environments.{place.name}: "
+                    "each stack needs its own name; rename that environment or set stack_per_service = false"
                 )
     return lines
 

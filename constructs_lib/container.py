@@ -32,7 +32,7 @@ from constructs_lib.fields import (
     VolumeName,
 )
 from constructs_lib.images import ImageSource, ResolvedImage
-from constructs_lib.props import Props
+from constructs_lib.props import NO_VALUE, Props, problem_text
 from core.aws_formats import holds_password, secret_looking
 
 
@@ -186,9 +186,6 @@ REPORT_BY_FIELD = "report-by-field"
 """Validation context key: leave the rules between fields to the caller, which reports each
 problem at its own field (the settings loader)."""
 
-NO_VALUE = object()
-"""In a problem, a value that must not be shown (it may be a credential)."""
-
 
 def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:
     """Contradictions between one container's fields, as (field, value or NO_VALUE, what is allowed).
@@ -269,13 +266,6 @@ def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:
             ("log_driver", c.log_driver, "the FireLens router cannot log through itself: use awslogs")
         )
     return found
-
-
-def problem_text(problems: Sequence[tuple[Any, ...]]) -> str:
-    """Problems (field, value, what is allowed, ...) as one message for a ``ValueError``: each
-    field and what is allowed (the messages name the values that matter; a value may be a
-    credential, so none is added)."""
-    return "; ".join(f"{problem[0]}: {problem[2]}" for problem in problems)
 
 
 def volume_name(path: str) -> str:

@@ -19,6 +19,9 @@ validate props before escaping them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -34,3 +37,29 @@ class ConstructProps(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
     )
+
+
+NO_VALUE = object()
+"""In a problem, a value that must not be shown (it may be a credential)."""
+
+
+class Problem(NamedTuple):
+    """A rule of some props broken: at ``field`` (relative to the props), the ``value`` to show (or
+    NO_VALUE), what is allowed; ``read``: the other fields the rule compared, for a rule of all
+    the containers together (``containers.*.cpu``: every container's cpu), so a caller can tell
+    who wrote what broke it.
+
+    A props-level problems function is the one home of its rules: the props validate with it
+    (``problem_text``), the settings loader reports each problem at its field of the file."""
+
+    field: str
+    value: Any
+    message: str
+    read: tuple[str, ...] = ()
+
+
+def problem_text(problems: Sequence[tuple[Any, ...]]) -> str:
+    """Problems (field, value, what is allowed, ...) as one message for a ``ValueError``: each
+    field and what is allowed (the messages name the values that matter; a value may be a
+    credential, so none is added)."""
+    return "; ".join(f"{problem[0]}: {problem[2]}" for problem in problems)

@@ -31,13 +31,20 @@ from constructs_lib.fields import (
     SecurityGroupName,
 )
 from constructs_lib.load_balancer import ListenerAttachment, ServiceTarget
-from constructs_lib.props import ConstructProps
+from constructs_lib.props import ConstructProps, problem_text
 from constructs_lib.security_group import (
     add_task_security_group,
     admit_load_balancer,
     open_load_balancer_to_instances,
 )
-from constructs_lib.service_props import Autoscaling, Compute, Deployment
+from constructs_lib.service_props import (
+    Autoscaling,
+    Compute,
+    Deployment,
+    load_balancer_target,
+    scaling_problems,
+    target_problems,
+)
 from constructs_lib.task_definition import TaskDefinition
 from core.names import scaling_resource_id
 
@@ -86,13 +93,10 @@ class ServiceOptions(ConstructProps):
     def _options_consistent(self) -> ServiceOptions:
         if self.load_balancer is None and self.target_container is not None:
             raise ValueError("target_container needs load_balancer")
-        scaling = self.autoscaling
-        if scaling is not None and not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
-            raise ValueError(
-                f"desired_count ({self.desired_count}) must lie within the autoscaling bounds "
-                f"({scaling.min_capacity}-{scaling.max_capacity})"
-            )
-        if scaling is not None and self.cluster_name is None:
+        problems = scaling_problems(self.desired_count, self.autoscaling)
+        if problems:
+            raise ValueError(problem_text(problems))
+        if self.autoscaling is not None and self.cluster_name is None:
             raise ValueError(
                 "autoscaling needs cluster_name (its resource id is service/<cluster>/<service>)"
             )
@@ -136,24 +140,10 @@ class ServiceProps(ServiceOptions):
     def target(self) -> tuple[str, int]:
         """The container and port the load balancer sends to (``ValueError`` if there is none)."""
         containers = self.task_definition.containers
-        if self.target_container is None:
-            for c in containers:
-                if c.container_port is not None:
-                    return c.name, c.container_port
-            raise ValueError(
-                "load_balancer needs a container with container_port (the port the target group sends to)"
-            )
-        for c in containers:
-            if c.name == self.target_container:
-                if c.container_port is None:
-                    raise ValueError(
-                        f"target_container {c.name!r} has no container_port (where the target group sends to)"
-                    )
-                return c.name, c.container_port
-        raise ValueError(
-            f"target_container {self.target_container!r} is not a container of the task "
-            f"({', '.join(c.name for c in containers)})"
-        )
+        target = load_balancer_target(containers, self.target_container)
+        if target is None:
+            raise ValueError(problem_text(target_problems(containers, self.target_container)))
+        return target
 
 
 class Service(Construct):

@@ -5,12 +5,14 @@ The constructs take them as props; the settings loader parses the configuration 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
 
+from constructs_lib.container import ContainerProps
 from constructs_lib.fields import AlarmName, HostHeader, PathPattern
-from constructs_lib.props import Props
+from constructs_lib.props import NO_VALUE, Problem, Props
 from core.aws_formats import validate_rule_conditions
 
 
@@ -98,6 +100,74 @@ class Autoscaling(Props):
         if self.cpu_target_percent is None and self.memory_target_percent is None:
             raise ValueError("autoscaling needs cpu_target_percent or memory_target_percent (or both)")
         return self
+
+
+def scaling_problems(desired_count: int, autoscaling: Autoscaling | None) -> list[Problem]:
+    """The service's initial count against its scaler's bounds, as a problem at ``desired_count``.
+    The one home of the rule: ``ServiceOptions`` validates with it, the settings loader reports it
+    at its field."""
+    if autoscaling is None or autoscaling.min_capacity <= desired_count <= autoscaling.max_capacity:
+        return []
+    return [
+        Problem(
+            "desired_count",
+            desired_count,
+            f"must lie within autoscaling.min_capacity ({autoscaling.min_capacity}) and "
+            f"max_capacity ({autoscaling.max_capacity})",
+        )
+    ]
+
+
+def _as_written(field: str) -> str:
+    return field
+
+
+def load_balancer_target(
+    containers: Sequence[ContainerProps], target_container: str | None
+) -> tuple[str, int] | None:
+    """The container and port a service's load balancer sends to: ``target_container`` (None:
+    the first container with a ``container_port``) and its ``container_port``; None when there is
+    none (``target_problems`` says why)."""
+    for c in containers:
+        if c.container_port is not None and target_container in (None, c.name):
+            return c.name, c.container_port
+    return None
+
+
+def target_problems(
+    containers: Sequence[ContainerProps],
+    target_container: str | None,
+    *,
+    name_of: Callable[[str], str] = _as_written,
+) -> list[Problem]:
+    """Why the load balancer of a service of the task of ``containers`` has no target, at the
+    service's ``target_container`` (or ``load_balancer`` when none is named); ``name_of`` names a
+    field of the task (``containers.<name>.container_port``) as the caller's form writes it
+    (default: as is). The one home of the rule: ``ServiceProps`` validates with it, the settings
+    loader reports it at its field."""
+    if load_balancer_target(containers, target_container) is not None:
+        return []
+    names = [c.name for c in containers]
+    if target_container is None:
+        return [
+            Problem(
+                "load_balancer",
+                NO_VALUE,
+                "needs a container with container_port (the port the target group sends to)",
+            )
+        ]
+    if target_container not in names:
+        return [
+            Problem(
+                "target_container",
+                target_container,
+                f"names no container of the service (containers: {', '.join(names)})",
+            )
+        ]
+    port = name_of(f"containers.{target_container}.container_port")
+    return [
+        Problem("target_container", target_container, f"needs {port} (the port the target group sends to)")
+    ]
 
 
 # Fargate's own capacity providers; any other name is an EC2 (Auto Scaling group) provider.

@@ -5,20 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
-from constructs_lib.container import (
-    NO_VALUE,
-    ContainerProps,
-    NetworkMode,
-    container_definition,
-    problem_text,
-    volume_name,
-)
+from constructs_lib.container import ContainerProps, NetworkMode, container_definition, volume_name
 from constructs_lib.fields import ContainerPath, EcsName, KmsKeyArn, Region, VolumeName
-from constructs_lib.props import Props
+from constructs_lib.props import NO_VALUE, Problem, Props, problem_text
 from core.aws_formats import (
     validate_arn_in_region,
     validate_ec2_task_cpu,
@@ -27,18 +20,6 @@ from core.aws_formats import (
     validate_fargate_memory,
     validate_task_definition_size,
 )
-
-
-class Problem(NamedTuple):
-    """A rule of the task broken: at ``field`` (relative to the task), the ``value`` to show (or
-    NO_VALUE), what is allowed; ``read``: the other fields the rule compared, for a rule of all
-    the containers together (``containers.*.cpu``: every container's cpu), so a caller can tell
-    who wrote what broke it."""
-
-    field: str
-    value: Any
-    message: str
-    read: tuple[str, ...] = ()
 
 
 def _as_problems(found: Sequence[tuple[str, Any, str]]) -> list[Problem]:

@@ -12,9 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from constructs_lib.container import NO_VALUE, REPORT_BY_FIELD, ContainerProps, container_problems
+from constructs_lib.container import REPORT_BY_FIELD, ContainerProps, container_problems
 from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
-from constructs_lib.task_definition_props import Problem, definitions_size, size_problems, task_problems
+from constructs_lib.props import NO_VALUE, Problem
+from constructs_lib.service_props import scaling_problems, target_problems
+from constructs_lib.task_definition_props import definitions_size, size_problems, task_problems
 from core import aws_formats, names
 from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
 from stacks.configuration.merge import (
@@ -140,7 +142,7 @@ def service_conflicts(service: ServiceSettings, *, public_ip_from: str | None = 
                 "mode): use private subnets with a NAT gateway",
             )
         )
-    found += [Problem(*conflict) for conflict in _target_conflicts(service)]
+    found += _target_conflicts(service)
     pre_deploy = service.pre_deploy
     container = pre_deploy.container if pre_deploy is not None else None
     if container is not None and container != service.name and container not in service.containers:
@@ -152,24 +154,12 @@ def service_conflicts(service: ServiceSettings, *, public_ip_from: str | None = 
                 f"{', '.join([service.name, *service.containers])})",
             )
         )
-    scaling = service.autoscaling
-    if scaling is not None and not scaling.min_capacity <= service.desired_count <= scaling.max_capacity:
-        found.append(
-            Problem(
-                "desired_count",
-                service.desired_count,
-                f"must lie within autoscaling.min_capacity ({scaling.min_capacity}) and "
-                f"max_capacity ({scaling.max_capacity})",
-            )
-        )
-    return found
+    return found + scaling_problems(service.desired_count, service.autoscaling)
 
 
 def _container_conflicts(service: ServiceSettings) -> list[Problem]:
     """The containers' own rules and the task's, each at its field of the flat form."""
-    # The app container is built unvalidated so each of its problems is reported at its field.
-    placeholder = Fixed.model_construct(reference="placeholder")
-    app = ContainerProps.model_construct(name=service.name, image=placeholder, **service.app_fields())
+    app = _app(service)
     found = [Problem(*problem) for problem in container_problems(app)]
     for sidecar in service.sidecars:
         found += [
@@ -204,26 +194,27 @@ def _flat(service: ServiceSettings, at: str) -> str:
     return at
 
 
-def _target_conflicts(service: ServiceSettings) -> list[tuple[str, Any, str]]:
-    """The container the load balancer sends to: one of the service's, with a container_port."""
+def _app(service: ServiceSettings) -> ContainerProps:
+    """The app container, built unvalidated so each of its problems is reported at its field."""
+    placeholder = Fixed.model_construct(reference="placeholder")
+    return ContainerProps.model_construct(name=service.name, image=placeholder, **service.app_fields())
+
+
+def _target_conflicts(service: ServiceSettings) -> list[Problem]:
+    """The container the load balancer sends to (the service's rule), at load_balancer.container,
+    or at load_balancer when it sends to the app container by default."""
     if service.load_balancer is None:
         return []
-    target = service.target_container
-    if target != service.name and target not in service.containers:
-        return [
-            (
-                "load_balancer.container",
-                target,
-                f"names no container of the service (containers: "
-                f"{', '.join([service.name, *service.containers])})",
-            )
-        ]
-    if service.container_port_of(target) is None:
-        at = "load_balancer" if target == service.name else "load_balancer.container"
-        value = NO_VALUE if target == service.name else target
-        what = "container_port" if target == service.name else f"containers.{target}.container_port"
-        return [(at, value, f"needs {what} (the port the target group sends to)")]
-    return []
+    containers = (_app(service), *service.sidecars)
+    named = service.load_balancer.container is not None
+    return [
+        problem._replace(field="load_balancer.container")
+        if named
+        else problem._replace(field="load_balancer", value=NO_VALUE)
+        for problem in target_problems(
+            containers, service.target_container, name_of=lambda at: _flat(service, at)
+        )
+    ]
 
 
 def task_containers(service: ServiceSettings) -> tuple[ContainerProps, ...]:

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from constructs_lib.container import NO_VALUE
+from constructs_lib.props import NO_VALUE
 from core import aws_formats
 
 

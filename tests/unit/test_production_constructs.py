@@ -138,7 +138,7 @@ def _fargate(**overrides: Any) -> Service:
         ),
         (
             lambda: _fargate(load_balancer=_attachment(), container=ContainerProps(name="api", image=IMAGE)),
-            "load_balancer needs a container with container_port",
+            "load_balancer: needs a container with container_port",
         ),
         (
             lambda: _fargate(
@@ -152,7 +152,7 @@ def _fargate(**overrides: Any) -> Service:
                 autoscaling=Autoscaling(min_capacity=2, max_capacity=3, cpu_target_percent=50),
                 desired_count=1,
             ),
-            re.escape("desired_count (1) must lie within the autoscaling bounds (2-3)"),
+            re.escape("desired_count: must lie within autoscaling.min_capacity (2) and max_capacity (3)"),
         ),
         (
             lambda: _fargate(task={"task_role_name": "p-e-api-exec"}),

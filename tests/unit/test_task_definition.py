@@ -367,11 +367,11 @@ def _service_props(**options: Any) -> ServiceProps:
         ),
         (
             lambda: _service_props(load_balancer=_listener(), target_container="sidecar"),
-            "target_container 'sidecar' has no container_port",
+            "target_container: needs containers.sidecar.container_port (the port the target group sends to)",
         ),
         (
             lambda: _service_props(load_balancer=_listener(), target_container="db"),
-            "target_container 'db' is not a container of the task (app, sidecar)",
+            "target_container: names no container of the service (containers: app, sidecar)",
         ),
     ],
 )

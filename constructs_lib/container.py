@@ -32,7 +32,7 @@ from constructs_lib.fields import (
     VolumeName,
 )
 from constructs_lib.images import ImageSource, ResolvedImage
-from constructs_lib.props import NO_VALUE, Props, problem_text
+from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Props, problem_text
 from core.aws_formats import holds_password, secret_looking
 
 
@@ -180,11 +180,6 @@ class ContainerProps(Props):
     def all_secret_arns(self) -> tuple[str, ...]:
         """The ARNs ECS reads for this container: its secrets and its log secret options."""
         return tuple(sorted({*self.secrets.values(), *self.log_secret_options.values()}))
-
-
-REPORT_BY_FIELD = "report-by-field"
-"""Validation context key: leave the rules between fields to the caller, which reports each
-problem at its own field (the settings loader)."""
 
 
 def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:

@@ -19,12 +19,13 @@ release.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import StrictStr, model_validator
+from pydantic import StrictStr, ValidationInfo, model_validator
 
 from constructs_lib.fields import ImageReference, ImageTag, Repository, SsmName
-from constructs_lib.props import Props
+from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem, Props, problem_text
 from core.aws_formats import IMAGE_REFERENCE_MAX, IMAGE_TAG_MAX, ecr_location, ecr_repository_arn
 
 if TYPE_CHECKING:
@@ -60,6 +61,41 @@ class SsmTag(Props):
         )
 
 
+def _as_written(field: str) -> str:
+    return field
+
+
+def digest_tag_problems(
+    tag_parameter: str | None, tag: str | None, *, name_of: Callable[[str], str] = _as_written
+) -> list[Problem]:
+    """An ``EcrDigest``'s tag: exactly one of ``tag_parameter`` and ``tag``, as a problem at its
+    field; ``name_of`` names a field as the caller's form writes it (default: as is). The one
+    home of the rule: ``EcrDigest`` validates with it, the settings loader reports it."""
+    fixed, from_ssm = name_of("tag"), name_of("tag_parameter")
+    if tag is not None and tag_parameter is not None:
+        why = f"set either {fixed} (a fixed tag) or {from_ssm} (the tag from SSM), not both"
+        return [Problem("tag_parameter", tag_parameter, why)]
+    if tag is None and tag_parameter is None:
+        return [Problem("tag", NO_VALUE, f"set {fixed} (a fixed tag) or {from_ssm} (the tag from SSM)")]
+    return []
+
+
+def digest_repository_problems(repository: str) -> list[Problem]:
+    """An ``EcrDigest``'s repository: one in ECR, where the digest is looked up, as a problem at
+    ``repository``. The one home of the rule: ``EcrDigest`` validates with it, the settings loader
+    reports it."""
+    if ecr_location(repository) is not None:
+        return []
+    return [
+        Problem(
+            "repository",
+            repository,
+            "'digest' resolves the tag through ECR, so repository must be an ECR repository "
+            f"(<account>.dkr.ecr.<region>.amazonaws.com/<name>), not {repository!r}",
+        )
+    ]
+
+
 class EcrDigest(Props):
     """``<repository>@sha256:…``: ``tag_parameter``'s value (or the fixed ``tag``) resolved in ECR.
 
@@ -70,14 +106,13 @@ class EcrDigest(Props):
     tag: ImageTag | None = None
 
     @model_validator(mode="after")
-    def _one_tag(self) -> EcrDigest:
-        if (self.tag is None) == (self.tag_parameter is None):
-            raise ValueError("EcrDigest needs exactly one of tag_parameter and tag")
-        if ecr_location(self.repository) is None:
-            raise ValueError(
-                "EcrDigest needs an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>), "
-                f"got {self.repository!r}"
-            )
+    def _one_tag(self, info: ValidationInfo) -> EcrDigest:
+        if isinstance(info.context, Mapping) and info.context.get(REPORT_BY_FIELD):
+            return self
+        problems = digest_tag_problems(self.tag_parameter, self.tag)
+        problems += digest_repository_problems(self.repository)
+        if problems:
+            raise ValueError(problem_text(problems))
         return self
 
     @property

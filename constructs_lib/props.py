@@ -39,6 +39,10 @@ class ConstructProps(BaseModel):
     )
 
 
+REPORT_BY_FIELD = "report-by-field"
+"""Validation context key: leave the rules between fields to the caller, which reports each
+problem at its own field (the settings loader)."""
+
 NO_VALUE = object()
 """In a problem, a value that must not be shown (it may be a credential)."""
 

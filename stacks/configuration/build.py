@@ -12,9 +12,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from constructs_lib.container import REPORT_BY_FIELD, ContainerProps, container_problems
-from constructs_lib.images import EcrDigest, Fixed, ImageSource, SsmTag
-from constructs_lib.props import NO_VALUE, Problem
+from constructs_lib.container import ContainerProps, container_problems
+from constructs_lib.images import (
+    EcrDigest,
+    Fixed,
+    ImageSource,
+    SsmTag,
+    digest_repository_problems,
+    digest_tag_problems,
+)
+from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem
 from constructs_lib.service_props import scaling_problems, target_problems
 from constructs_lib.task_definition_props import definitions_size, size_problems, task_problems
 from core import aws_formats, names
@@ -106,7 +113,12 @@ def _image_source(
             return Fixed(reference=image), []
         if image is None and repository is not None and parameter is not None:
             if strategy == "digest":
-                return EcrDigest(repository=repository, tag_parameter=parameter), []
+                # Its fields validated here, EcrDigest's rule reported at the container's field.
+                digest = EcrDigest.model_validate(
+                    {"repository": repository, "tag_parameter": parameter}, context={REPORT_BY_FIELD: True}
+                )
+                ecr = digest_repository_problems(digest.repository)
+                return (None, [([*at, p.field], p.value, p.message) for p in ecr]) if ecr else (digest, [])
             return SsmTag(repository=repository, parameter_name=parameter), []
     except ValidationError as exc:
         found: list[Located] = []
@@ -344,6 +356,8 @@ def _conflicts(scope: ServiceScope, service: ServiceSettings, written: Provenanc
 def _image_strategy_ok(
     scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]
 ) -> bool:
+    """The app's image source as the strategy builds it: a fixed image_tag only with 'digest'
+    (the service's own rule), and the rules of ``EcrDigest``, each at the service's field."""
     at = {
         field: f"{_table(scope, service.name, written.overridden([field]))}.{field}"
         for field in ("image_tag", "image_tag_parameter", "image_strategy")
@@ -354,19 +368,24 @@ def _image_strategy_ok(
             f"{scope.file}: {at['image_tag']} = {show(service.image_tag)}: a fixed image_tag needs "
             f"image_strategy = 'digest' (with {show(service.image_strategy)} the tag comes from SSM)"
         )
-    if service.image_tag is not None and service.image_tag_parameter is not None:
-        lines.append(
-            f"{scope.file}: {at['image_tag_parameter']} = {show(service.image_tag_parameter)}: set either "
-            "image_tag (a fixed tag) or image_tag_parameter (the tag from SSM), not both"
+    digest: list[Problem] = []
+    if service.image_tag is not None:
+        # Without a fixed tag the tag parameter is derived (the default), so there is one.
+        digest += digest_tag_problems(
+            service.image_tag_parameter, service.image_tag, name_of=_DIGEST_FIELDS.__getitem__
         )
-    if service.image_strategy == "digest" and aws_formats.ecr_repository_arn(service.repository) is None:
-        lines.append(
-            f"{scope.file}: {at['image_strategy']} = 'digest': 'digest' resolves the tag through ECR, so "
-            f"repository must be an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>),"
-            f" not {show(service.repository)}"
-        )
+    if service.image_strategy == "digest":
+        digest += digest_repository_problems(service.repository)
+    for problem in digest:
+        # The repository must be in ECR because the strategy is 'digest': the strategy is blamed.
+        field = _DIGEST_FIELDS[problem.field]
+        lines.append(f"{scope.file}: {at[field]}{shown(getattr(service, field))}: {problem.message}")
     _add(found, *lines)
     return not lines
+
+
+# EcrDigest's fields as the service's file writes them.
+_DIGEST_FIELDS = {"tag": "image_tag", "tag_parameter": "image_tag_parameter", "repository": "image_strategy"}
 
 
 def _definitions_size(

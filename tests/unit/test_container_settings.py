@@ -410,6 +410,19 @@ def test_container_sizes_exactly_at_the_task_size_are_accepted() -> None:
     assert sum(c.memory or 0 for c in api.sidecars) == api.memory
 
 
+def test_a_digest_sidecar_outside_ecr_is_reported_at_its_repository() -> None:
+    # GIVEN a 'digest' service whose sidecar's image comes from a repository outside ECR
+    config = base()
+    service(config)["image_strategy"] = "digest"
+    containers(config)["proxy"] = {"repository": "nginx", "image_tag_parameter": "/shop/proxy/tag"}
+    # WHEN loaded THEN one line, EcrDigest's rule in the configuration's words, at the sidecar's field
+    assert one_problem(config) == (
+        f"{FILE}: services.api.containers.proxy.repository = 'nginx': 'digest' resolves the tag through "
+        "ECR, so repository must be an ECR repository (<account>.dkr.ecr.<region>.amazonaws.com/<name>), "
+        "not 'nginx'"
+    )
+
+
 def test_a_load_balancer_naming_an_unknown_container_is_reported() -> None:
     config = base()
     service(config)["load_balancer"]["container"] = "ghost"

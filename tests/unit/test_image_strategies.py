@@ -137,9 +137,14 @@ def _app_service(*, cluster_name: str | None = "c", redeploy: Redeploy | None = 
         # digest: exactly one of tag_parameter and tag
         (
             lambda: EcrDigest(repository=REPO, tag_parameter="/x/tag", tag="latest"),
-            "EcrDigest needs exactly one of tag_parameter and tag",
+            re.escape(
+                "tag_parameter: set either tag (a fixed tag) or tag_parameter (the tag from SSM), not both"
+            ),
         ),
-        (lambda: EcrDigest(repository=REPO), "EcrDigest needs exactly one of tag_parameter and tag"),
+        (
+            lambda: EcrDigest(repository=REPO),
+            re.escape("tag: set tag (a fixed tag) or tag_parameter (the tag from SSM)"),
+        ),
         # the SSM tag needs its parameter
         (
             lambda: SsmTag.model_validate({"repository": REPO}),
@@ -151,7 +156,10 @@ def _app_service(*, cluster_name: str | None = "c", redeploy: Redeploy | None = 
             re.escape("redeploy needs service.cluster_name"),
         ),
         # digest resolves through ECR
-        (lambda: EcrDigest(repository="nginx", tag="latest"), "EcrDigest needs an ECR repository"),
+        (
+            lambda: EcrDigest(repository="nginx", tag="latest"),
+            "repository: 'digest' resolves the tag through ECR, so repository must be an ECR repository",
+        ),
         (lambda: EcrDigest(repository=REPO, tag="not a tag"), "an image tag must match"),
     ],
 )

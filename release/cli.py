@@ -1154,7 +1154,10 @@ def _deploy(
     lock_waits = watch.waits if watch is not None else []
     failed = failure(env, ran, lock_timeout=lock_timeout, lock_waits=lock_waits, state=env_settings.state)
     if failed is not None:
-        raise failed
+        from release.orphans import named_completely
+
+        aws = functools.partial(rt.aws, env_settings)
+        raise named_completely(failed, ran, head=label, aws=aws, terraform=terraform, env=tool_env)
     stage[0] = "after"
     payload: dict[str, Any] = {
         "environment": env,

@@ -208,6 +208,10 @@ class CdktfOutput:
         self.lock_errors: dict[str, dict[str, str]] = {}
         self.synth_error = False
         self.already_exists: list[AlreadyExists] = []
+        # An error said something already exists, named or not ("InvalidPermission.Duplicate" of a
+        # security group rule names no resource): release/orphans.py then looks for all of them.
+        self.collided = False
+        self._error_seen = False
         self.apply_completed: set[str] = set()  # stacks whose Terraform said "Apply complete!"
         self._lock_info_of: str | None = None
 
@@ -228,6 +232,10 @@ class CdktfOutput:
             self.synth_error = True
         if text.startswith("Apply complete!"):
             self.apply_completed.add(self.current or "?")
+        # Terraform wraps an error's text over several lines: the code comes after "Error:".
+        self._error_seen = self._error_seen or text.startswith("Error:")
+        if self._error_seen and _ALREADY.search(text):
+            self.collided = True
         creating = _CREATING.match(text)
         if creating and _ALREADY.search(creating["why"]):
             self.already_exists.append(AlreadyExists(self.current or "?", creating["what"], creating["name"]))

@@ -1,0 +1,441 @@
+"""Finding what AWS has and the state lacks from the synthesized stack (release/orphans.py), on
+moto in-process: rule matching, references through the state or AWS, and the import IDs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from moto import mock_aws
+
+from release.aws import Aws
+from release.deploy_run import CdktfOutput, RunResult, TerraformCommand, failure
+from release.errors import DeployFailed
+from release.orphans import Stack, rule_key, scan, state_attributes
+
+REGION = "us-east-1"
+POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}
+)
+SG = "aws_security_group.tasks_SG"
+EGRESS = "aws_vpc_security_group_egress_rule.https_E"
+INGRESS = "aws_vpc_security_group_ingress_rule.from_lb_I"
+NOT_MADE = "aws_vpc_security_group_egress_rule.http_N"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    with mock_aws():
+        yield Aws(region=REGION)
+
+
+def _ref(address: str, attribute: str = "id") -> str:
+    return "${" + address + "." + attribute + "}"
+
+
+def _document(balancer_group: str) -> dict[str, Any]:
+    """A stack like the one synthesized for a service: its group, two rules and one more rule."""
+    group = {"name": "ok-api-tasks", "description": "tasks", "vpc_id": _ref("data.aws_vpc.default-vpc")}
+    rule = {"security_group_id": _ref(SG), "ip_protocol": "tcp"}
+    return {
+        "data": {"aws_vpc": {"default-vpc": {"default": True}}},
+        "resource": {
+            "aws_security_group": {"tasks_SG": group},
+            "aws_vpc_security_group_egress_rule": {
+                "https_E": {**rule, "from_port": 443, "to_port": 443, "cidr_ipv4": "0.0.0.0/0"},
+                "http_N": {**rule, "from_port": 80, "to_port": 80, "cidr_ipv4": "0.0.0.0/0"},
+            },
+            "aws_vpc_security_group_ingress_rule": {
+                "from_lb_I": {
+                    **rule,
+                    "ip_protocol": "6",  # a number: EC2 answers "tcp"
+                    "from_port": 8080,
+                    "to_port": 8080,
+                    "referenced_security_group_id": balancer_group,
+                }
+            },
+            "null_resource": {"trigger_T": {"triggers": {"always_run": "${timestamp()}"}}},
+        },
+    }
+
+
+def _groups(aws: Aws) -> tuple[str, str, dict[str, str]]:
+    """(the tasks' group, the load balancer's group, {what: sgr id}) as a killed apply left them."""
+    ec2 = aws.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    balancer = ec2.create_security_group(GroupName="team-alb", Description="alb", VpcId=vpc)["GroupId"]
+    other = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_security_group(GroupName="ok-api-tasks", Description="same name", VpcId=other)
+    tasks = ec2.create_security_group(GroupName="ok-api-tasks", Description="tasks", VpcId=vpc)["GroupId"]
+    egress = ec2.authorize_security_group_egress(
+        GroupId=tasks,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    ingress = ec2.authorize_security_group_ingress(
+        GroupId=tasks,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 8080,
+                "ToPort": 8080,
+                "UserIdGroupPairs": [{"GroupId": balancer}],
+            }
+        ],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    return tasks, balancer, {"egress": egress, "ingress": ingress}
+
+
+def test_the_group_and_its_rules_are_named_with_their_real_ids(aws: Aws) -> None:
+    # GIVEN a group and two of its three rules in AWS (plus the default all-traffic egress), none in the state
+    tasks, balancer, rules = _groups(aws)
+    # WHEN the stack is scanned
+    found = scan("local", _document(balancer), {}, aws)
+    # THEN each is named with the ID its import needs; the rule AWS lacks is not named
+    assert {o.address: o.import_id for o in found.orphans} == {
+        SG: tasks,
+        EGRESS: rules["egress"],
+        INGRESS: rules["ingress"],
+    }
+    assert found.unchecked == {}
+    egress = next(o for o in found.orphans if o.address == EGRESS)
+    assert egress.name == f"{rules['egress']}: tcp 443 to 0.0.0.0/0 in {tasks}"
+    assert egress.import_command(Path("/o/stacks")) == (
+        f"terraform -chdir=/o/stacks/local import {EGRESS} {rules['egress']}"
+    )
+
+
+def test_a_rule_of_a_group_in_the_state_is_found_through_the_state(aws: Aws) -> None:
+    # GIVEN the group in the state (its id there), its rules not
+    tasks, balancer, rules = _groups(aws)
+    state = {SG: {"id": tasks, "name": "ok-api-tasks"}}
+    found = scan("local", _document(balancer), state, aws)
+    # THEN only the rules are named, found in the group the state holds
+    assert {o.address: o.import_id for o in found.orphans} == {
+        EGRESS: rules["egress"],
+        INGRESS: rules["ingress"],
+    }
+
+
+def test_nothing_is_named_when_the_group_does_not_exist(aws: Aws) -> None:
+    # GIVEN no group of that name: neither it nor its rules can be in AWS
+    balancer = aws.client("ec2").create_security_group(GroupName="team-alb", Description="alb")["GroupId"]
+    found = scan("local", _document(balancer), {}, aws)
+    assert found.orphans == [] and found.unchecked == {}
+
+
+def test_a_rule_is_its_protocol_ports_and_target_not_its_spelling() -> None:
+    assert rule_key("6", 443, 443, ("cidr_ipv4", "0.0.0.0/0")) == rule_key(
+        "tcp", "443", "443", ("cidr_ipv4", "0.0.0.0/0")
+    )
+    assert rule_key("all", None, None, ("cidr_ipv4", "0.0.0.0/0")) == rule_key(
+        "-1", -1, -1, ("cidr_ipv4", "0.0.0.0/0")
+    )
+    assert rule_key("tcp", 443, 443, ("cidr_ipv4", "0.0.0.0/0")) != rule_key(
+        "tcp", 443, 443, ("cidr_ipv6", "::/0")
+    )
+    assert rule_key("tcp", 80, 80, ("cidr_ipv4", "0.0.0.0/0")) != rule_key(
+        "tcp", 80, 81, ("cidr_ipv4", "0.0.0.0/0")
+    )
+
+
+def _named_stack() -> dict[str, Any]:
+    cluster = "aws_ecs_cluster.cluster_C"
+    role = "aws_iam_role.exec_R"
+    group = "aws_lb_target_group.tg_T"
+    return {
+        "data": {"aws_vpc": {"default-vpc": {"default": True}}},
+        "resource": {
+            "aws_cloudwatch_log_group": {"logs_L": {"name": "/ecs/ok/local/api"}},
+            "aws_ecs_cluster": {"cluster_C": {"name": "ok-local"}},
+            "aws_ecs_service": {"svc_S": {"name": "api", "cluster": _ref(cluster, "arn")}},
+            "aws_iam_role": {
+                "exec_R": {"name": "ok-local-api-exec"},
+                "task_R": {"name": "ok-local-api-task"},
+            },
+            "aws_iam_role_policy": {"pol_P": {"name": "pull", "role": _ref(role)}},
+            "aws_lb_target_group": {
+                "tg_T": {"name": "ok-local-api-1", "port": 8080, "vpc_id": _ref("data.aws_vpc.default-vpc")}
+            },
+            "aws_ecs_task_definition": {"task_D": {"family": "ok-local-api"}},
+            "aws_appautoscaling_target": {
+                "target_A": {
+                    "resource_id": "service/ok-local/api",
+                    "scalable_dimension": "ecs:service:DesiredCount",
+                    "service_namespace": "ecs",
+                    "depends_on": [_ref(group)],
+                }
+            },
+            "aws_appautoscaling_policy": {
+                "cpu_P": {
+                    "name": "ok-local-api-cpu",
+                    "resource_id": _ref("aws_appautoscaling_target.target_A", "resource_id"),
+                    "scalable_dimension": _ref("aws_appautoscaling_target.target_A", "scalable_dimension"),
+                    "service_namespace": _ref("aws_appautoscaling_target.target_A", "service_namespace"),
+                }
+            },
+            "aws_wafv2_web_acl": {"acl_W": {"name": "x"}},
+        },
+    }
+
+
+def _make_named(aws: Aws) -> dict[str, str]:
+    """What a killed apply of _named_stack() left: everything but the task role and the scaling policy."""
+    aws.client("logs").create_log_group(logGroupName="/ecs/ok/local/api")
+    aws.client("logs").create_log_group(logGroupName="/ecs/ok/local/api-other")
+    _service(aws)
+    aws.client("iam").create_role(RoleName="ok-local-api-exec", AssumeRolePolicyDocument="{}")
+    aws.client("iam").put_role_policy(RoleName="ok-local-api-exec", PolicyName="pull", PolicyDocument=POLICY)
+    ec2 = aws.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    group = aws.client("elbv2").create_target_group(
+        Name="ok-local-api-1", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    scaling = aws.client("application-autoscaling")
+    scaling.register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/ok-local/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=2,
+    )
+    return {"target_group": group}
+
+
+def test_names_give_the_ids_imports_need(aws: Aws) -> None:
+    # GIVEN what a killed apply left: a log group, a cluster and service, a role and its policy, a
+    # target group, a scalable target
+    made = _make_named(aws)
+    # WHEN the stack is scanned
+    found = scan("local", _named_stack(), {}, aws)
+    # THEN each is named with its import ID: name, role:policy, ARN, namespace/resource/dimension
+    assert {o.address: o.import_id for o in found.orphans} == {
+        "aws_cloudwatch_log_group.logs_L": "/ecs/ok/local/api",
+        "aws_ecs_cluster.cluster_C": "ok-local",
+        "aws_ecs_service.svc_S": "ok-local/api",
+        "aws_iam_role.exec_R": "ok-local-api-exec",
+        "aws_iam_role_policy.pol_P": "ok-local-api-exec:pull",
+        "aws_lb_target_group.tg_T": made["target_group"],
+        "aws_appautoscaling_target.target_A": "ecs/service/ok-local/api/ecs:service:DesiredCount",
+    }
+    # (the service through its cluster's ARN); a type with no lookup is said not to be checked,
+    # never to be absent
+    assert found.unchecked == {"aws_wafv2_web_acl.acl_W": "no lookup for aws_wafv2_web_acl"}
+
+
+def _service(aws: Aws) -> None:
+    aws.client("ecs").create_cluster(clusterName="ok-local")
+    ec2 = aws.client("ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    group = ec2.create_security_group(GroupName="any", Description="any")["GroupId"]
+    aws.client("ecs").create_service(
+        cluster="ok-local",
+        serviceName="api",
+        desiredCount=0,
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}},
+    )
+
+
+def test_a_service_is_named_cluster_slash_name(aws: Aws) -> None:
+    _service(aws)
+    cluster_arn = aws.client("ecs").describe_clusters(clusters=["ok-local"])["clusters"][0]["clusterArn"]
+    # the cluster in the state, the service not
+    state = {"aws_ecs_cluster.cluster_C": {"id": cluster_arn, "arn": cluster_arn, "name": "ok-local"}}
+    found = scan("local", _named_stack(), state, aws)
+    service = next(o for o in found.orphans if o.address == "aws_ecs_service.svc_S")
+    assert service.import_id == "ok-local/api"
+
+
+def test_an_expression_is_unresolved_not_absent(aws: Aws) -> None:
+    document = {"resource": {"aws_iam_role": {"r_R": {"name": '${format("%s-x", var.p)}'}}}}
+    found = scan("local", document, {}, aws)
+    assert found.orphans == [] and list(found.unchecked) == ["aws_iam_role.r_R"]
+    assert Stack(document, {}, aws).value("literal") == "literal"
+
+
+def test_the_state_is_read_by_address_with_data_sources_apart() -> None:
+    raw = {
+        "version": 4,
+        "resources": [
+            {
+                "mode": "managed",
+                "type": "aws_iam_role",
+                "name": "r_R",
+                "instances": [{"attributes": {"id": "r"}}],
+            },
+            {"mode": "data", "type": "aws_vpc", "name": "v", "instances": [{"attributes": {"id": "vpc-1"}}]},
+            {"module": "module.m", "mode": "managed", "type": "aws_iam_role", "name": "x", "instances": []},
+        ],
+    }
+    assert state_attributes(json.dumps(raw)) == {
+        "aws_iam_role.r_R": {"id": "r"},
+        "data.aws_vpc.v": {"id": "vpc-1"},
+    }
+    assert state_attributes("") == {}
+
+
+# --- the failure's message -----------------------------------------------------------------------
+
+ALREADY_EXISTS = (Path(__file__).parents[1] / "fixtures" / "terraform_already_exists.txt").read_text()
+
+
+def _failed_run(stacks_dir: Path, text: str) -> RunResult:
+    output = CdktfOutput(["local"])
+    for line in text.splitlines():
+        output.feed(line)
+    where = stacks_dir / "local"
+    commands = [TerraformCommand(where, ("init",)), TerraformCommand(where, ("apply", "-auto-approve"))]
+    return RunResult(1, commands, stacks_dir, output)
+
+
+def _fake_terraform(tmp_path: Path, state: dict[str, Any] | None, code: int = 0) -> str:
+    (tmp_path / "state.json").write_text(json.dumps(state) if state is not None else "")
+    script = tmp_path / "terraform"
+    script.write_text(f"#!/bin/sh\ncat {tmp_path / 'state.json'}\nexit {code}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def _stack_dir(tmp_path: Path, document: dict[str, Any]) -> Path:
+    (tmp_path / "stacks" / "local").mkdir(parents=True)
+    (tmp_path / "stacks" / "local" / "cdk.tf.json").write_text(json.dumps(document))
+    return tmp_path / "stacks"
+
+
+def test_the_message_names_every_orphan_not_only_the_one_that_collided(aws: Aws, tmp_path: Path) -> None:
+    from release.orphans import named_completely
+
+    # GIVEN an apply that failed on the log group, and a group and rule AWS has that the state lacks
+    tasks, balancer, rules = _groups(aws)
+    document = _document(balancer)
+    document["resource"]["aws_cloudwatch_log_group"] = {
+        "api_fargate_logs_E6C6CB1A": {"name": "/ecs/demo/local/api"}
+    }
+    aws.client("logs").create_log_group(logGroupName="/ecs/demo/local/api")
+    stacks_dir = _stack_dir(tmp_path, document)
+    run = _failed_run(stacks_dir, ALREADY_EXISTS)
+    failed = failure("local", run, lock_timeout=0)
+    assert failed is not None
+    # WHEN the failure is completed from the stack and its state (the ingress rule is in it)
+    state = {"version": 4, "resources": [_resource(INGRESS, rules["ingress"])]}
+    error = named_completely(
+        failed,
+        run,
+        head="cdktf deploy local",
+        aws=lambda: aws,
+        terraform=_fake_terraform(tmp_path, state),
+        env={},
+    )
+    # THEN one line names the log group, the group and its egress rule, each with its import command
+    assert isinstance(error, DeployFailed) and error.exit_code == 5
+    message = str(error)
+    assert message.startswith("cdktf deploy local: already in AWS but not in the Terraform state: ")
+    assert "\n" not in message and "If they are this stack's, import them into the state" in message
+    entries = cast(list[dict[str, str]], error.details["already_exists"])
+    imports = [e["import"] for e in entries]
+    assert sorted(e["address"] for e in entries) == sorted(
+        [SG, EGRESS, "aws_cloudwatch_log_group.api_fargate_logs_E6C6CB1A"]
+    )
+    assert all(command in message for command in imports)
+    assert f"import {EGRESS} {rules['egress']}" in message and f"import {SG} {tasks}" in message
+
+
+def _resource(address: str, resource_id: str) -> dict[str, Any]:
+    kind, _, name = address.partition(".")
+    return {"mode": "managed", "type": kind, "name": name, "instances": [{"attributes": {"id": resource_id}}]}
+
+
+def test_when_the_state_cannot_be_read_the_message_says_more_may_be_missing(aws: Aws, tmp_path: Path) -> None:
+    from release.orphans import named_completely
+
+    stacks_dir = _stack_dir(tmp_path, _document("sg-1"))
+    run = _failed_run(stacks_dir, ALREADY_EXISTS)
+    failed = failure("local", run, lock_timeout=0)
+    assert failed is not None
+    error = named_completely(
+        failed,
+        run,
+        head="cdktf deploy local",
+        aws=lambda: aws,
+        terraform=_fake_terraform(tmp_path, None, 1),
+        env={},
+    )
+    assert str(error).startswith(str(failed))
+    assert "more may be missing from the state: looking them up failed: terraform state pull in" in str(error)
+    assert error.details["already_exists"] == failed.details["already_exists"]
+
+
+def test_a_failure_that_met_no_collision_is_left_as_it_is(aws: Aws, tmp_path: Path) -> None:
+    from release.orphans import named_completely
+
+    stacks_dir = _stack_dir(tmp_path, _document("sg-1"))
+    run = _failed_run(stacks_dir, "local  Error: creating IAM Role (x): AccessDenied\n")
+    failed = failure("local", run, lock_timeout=0)
+    assert failed is not None
+    assert (
+        named_completely(
+            failed, run, head="cdktf deploy local", aws=lambda: aws, terraform="/nonexistent", env={}
+        )
+        is failed
+    )
+
+
+def test_a_duplicate_rule_that_names_nothing_still_brings_the_complete_list(aws: Aws, tmp_path: Path) -> None:
+    from release.orphans import named_completely
+
+    # GIVEN the group in the state, its egress rule in AWS only, and an apply that failed on the
+    # rule with an error that names no resource, wrapped over lines (as Terraform prints the
+    # provider's InvalidPermission.Duplicate)
+    tasks, balancer, rules = _groups(aws)
+    stacks_dir = _stack_dir(tmp_path, _document(balancer))
+    run = _failed_run(
+        stacks_dir,
+        "local  Error: creating VPC Security Group Egress Rule: operation error EC2:\n"
+        "local  AuthorizeSecurityGroupEgress, https response error StatusCode: 400, RequestID: 0a1b, api\n"
+        "local  error InvalidPermission.Duplicate: the specified rule already exists\n",
+    )
+    failed = failure("local", run, lock_timeout=0)
+    assert failed is not None and "already in AWS" not in str(failed)
+    state = {"version": 4, "resources": [_resource(SG, tasks)]}
+    terraform = _fake_terraform(tmp_path, state)
+    error = named_completely(failed, run, head="deploy local", aws=lambda: aws, terraform=terraform, env={})
+    # THEN both rules AWS has are named, with their sgr- IDs
+    assert str(error).startswith("deploy local: already in AWS but not in the Terraform state: ")
+    assert f"import {EGRESS} {rules['egress']}" in str(error)
+    assert f"import {INGRESS} {rules['ingress']}" in str(error)
+
+
+def test_a_killed_apply_names_what_it_left_and_says_when_nothing_is_left(aws: Aws, tmp_path: Path) -> None:
+    from release.orphans import named_completely
+
+    tasks, balancer, rules = _groups(aws)
+    stacks_dir = _stack_dir(tmp_path, _document(balancer))
+    run = _failed_run(stacks_dir, "")
+    killed = DeployFailed(
+        "deploy local: Terraform's apply of local was killed (SIGKILL)", details={"unfinished": ["local"]}
+    )
+    # GIVEN nothing in the state: the group and both rules are named, after what the failure said
+    error = named_completely(
+        killed, run, head="deploy local", aws=lambda: aws, terraform=_fake_terraform(tmp_path, {}), env={}
+    )
+    assert str(error).startswith(
+        f"{killed}; in AWS but not in the Terraform state: Security Group ok-api-tasks ({tasks})"
+    )
+    assert str(error).endswith(f"import {INGRESS} {rules['ingress']}")
+    # GIVEN all three in the state: it says nothing is left
+    state = {
+        "version": 4,
+        "resources": [_resource(SG, tasks), _resource(EGRESS, "x"), _resource(INGRESS, "y")],
+    }
+    error = named_completely(
+        killed, run, head="deploy local", aws=lambda: aws, terraform=_fake_terraform(tmp_path, state), env={}
+    )
+    assert str(error) == f"{killed}; AWS has nothing of the stack that the state lacks"

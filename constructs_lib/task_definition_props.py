@@ -111,16 +111,15 @@ class TaskDefinitionProps(Props):
             network_mode=self.network_mode,
             volumes=self.volumes,
         )
+        # The definitions are measured once the containers agree (their volumes, their names).
+        problems = problems or definitions_problems(
+            self.containers,
+            region=self.region,
+            log_group_name=self.log_group_name,
+            network_mode=self.network_mode,
+        )
         if problems:
             raise ValueError(problem_text(problems))
-        validate_task_definition_size(
-            definitions_size(
-                self.containers,
-                region=self.region,
-                log_group_name=self.log_group_name,
-                network_mode=self.network_mode,
-            )
-        )
         return self
 
 
@@ -175,6 +174,26 @@ def definitions_size(
     ]
     text = json.dumps(documents, separators=(",", ":"), ensure_ascii=False)
     return len(text.encode("utf-8", "surrogatepass")) + sum(c.image.longest for c in containers)
+
+
+def definitions_problems(
+    containers: Sequence[ContainerProps],
+    *,
+    region: str,
+    log_group_name: str,
+    network_mode: NetworkMode = "awsvpc",
+) -> list[Problem]:
+    """ECS's 64 KiB per task definition (``definitions_size`` against it), as a problem at
+    ``containers``: what every container's fields wrote together. The one home of the rule: the
+    props validate with it, the settings loader reports it at the service."""
+    size = definitions_size(
+        containers, region=region, log_group_name=log_group_name, network_mode=network_mode
+    )
+    try:
+        validate_task_definition_size(size)
+    except ValueError as exc:
+        return [Problem("containers", NO_VALUE, str(exc), read=("containers.*",))]
+    return []
 
 
 def task_problems(

@@ -23,7 +23,7 @@ from constructs_lib.images import (
 )
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem
 from constructs_lib.service_props import scaling_problems, target_problems
-from constructs_lib.task_definition_props import definitions_size, size_problems, task_problems
+from constructs_lib.task_definition_props import definitions_problems, size_problems, task_problems
 from core import aws_formats, names
 from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
 from stacks.configuration.merge import (
@@ -391,19 +391,17 @@ _DIGEST_FIELDS = {"tag": "image_tag", "tag_parameter": "image_tag_parameter", "r
 def _definitions_size(
     scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]
 ) -> None:
-    size = definitions_size(
+    """The task's 64 KiB rule, reported at the service (the definitions are all its containers)."""
+    for problem in definitions_problems(
         task_containers(service),
         region=scope.region,
         log_group_name=names.log_group_name(scope.log_project, scope.env_name, service.name),
         network_mode=service.network_mode,
-    )
-    try:
-        aws_formats.validate_task_definition_size(size)
-    except ValueError as exc:
+    ):
         # Whatever the override wrote into the definitions made them too long.
         in_override = any(
             written.overridden_below([k]) for k in (*APP_CONTAINER_FIELDS, "containers", "repository")
         )
         at = _table(scope, service.name, in_override)
         if not any(p.startswith(f"{scope.file}: {at}: its container definitions") for p in found):
-            found.append(f"{scope.file}: {at}: {exc}")
+            found.append(f"{scope.file}: {at}: {problem.message}")

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from botocore.exceptions import ClientError
@@ -43,14 +43,14 @@ from release.errors import (
     RolloutFailed,
     VerificationFailed,
 )
+from release.follow import follow
 from release.output import Output
 from release.rollout import (
-    RolloutResult,
     describe_service,
     force_new_deployment,
     primary_deployment,
-    watch,
 )
+from release.runtime import Runtime
 from release.state import s3_state
 from release.tags import (
     history,
@@ -60,11 +60,9 @@ from release.tags import (
     validate_tag,
     write_tag,
 )
-from release.targets import Target, environment, load, target, targets
-from stacks.settings import EnvironmentSettings, S3State, Settings
-
-if TYPE_CHECKING:
-    from release.verify import Report
+from release.targets import Target, environment, target, targets
+from release.verify import problems_text, run_checks
+from stacks.settings import EnvironmentSettings, S3State
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
@@ -80,68 +78,6 @@ ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothi
 {errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
 whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none).
 """
-
-
-class Runtime:
-    """Per-invocation state: the settings, the output, and every AWS session (for retry reports)."""
-
-    def __init__(
-        self,
-        config: Path,
-        json_mode: bool,
-        max_attempts: int,
-        *,
-        timeouts: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
-    ) -> None:
-        self.config = config
-        self.max_attempts = max_attempts
-        self.connect_timeout, self.read_timeout = timeouts
-        self.out = Output(json_mode=json_mode)
-        self._settings: Settings | None = None
-        self._sessions: list[Aws] = []
-        self._accounts_checked: set[str] = set()
-
-    @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load(self.config, os.environ.get("ECS_CD_EMULATOR_ENDPOINT") or None)
-        return self._settings
-
-    def aws(
-        self,
-        env: EnvironmentSettings,
-        region: str | None = None,
-        *,
-        max_attempts: int | None = None,
-        check_account: bool = True,
-    ) -> Aws:
-        session = Aws(
-            region=region or env.region,
-            endpoint=env.emulator_endpoint,
-            max_attempts=max_attempts or self.max_attempts,
-            connect_timeout=self.connect_timeout,
-            read_timeout=self.read_timeout,
-            on_retry=self.out.say,
-            profile=env.aws.profile,
-            role_arn=env.aws.role_arn,
-            session_name=env.aws.role_session_name(env.name),
-            external_id=env.aws.external_id,
-        )
-        self._sessions.append(session)
-        expected = env.aws.account_id
-        if check_account and expected is not None and env.name not in self._accounts_checked:
-            # Before the command's first call: nothing is read or written in the wrong account.
-            actual, arn = caller_account(session)
-            if actual != expected:
-                raise BadInput(
-                    f"environment {env.name} is in AWS account {expected} (aws.account_id), but the "
-                    f"credentials are for account {actual} ({arn}): nothing was written"
-                )
-            self._accounts_checked.add(env.name)
-        return session
-
-    def retries(self) -> list[dict[str, Any]]:
-        return [entry for s in self._sessions for entry in s.retry_log.entries]
 
 
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])
@@ -755,64 +691,6 @@ def status(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
     return {"environment": env, "services": found}
 
 
-def _follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: float) -> RolloutResult:
-    rt.out.say(f"{t.service.name}: following deployment {deployment_id} (timeout {timeout:.0f} s)")
-    if rt.out.live:
-        # On a terminal: one view redrawn at each poll, instead of a line per change.
-        import time
-
-        from release.live import deployments_view
-
-        started = time.monotonic()
-        with rt.out.live_view() as view:
-            result = watch(
-                rt.aws(t.environment),
-                t.cluster,
-                t.service_name,
-                deployment_id,
-                timeout=timeout,
-                poll_interval=poll,
-                observe=lambda svc: view.update(
-                    deployments_view(svc, following=deployment_id, elapsed=time.monotonic() - started)
-                ),
-            )
-    else:
-        result = watch(
-            rt.aws(t.environment),
-            t.cluster,
-            t.service_name,
-            deployment_id,
-            timeout=timeout,
-            poll_interval=poll,
-            progress=rt.out.say,
-        )
-    if result.ok:
-        rt.out.say(f"{t.service.name}: {result.message}", style="green")
-    else:
-        rt.out.say(f"{t.service.name}: {result.outcome.value}: {result.message}", style="bold red")
-        from core.names import log_group_name
-        from release.logs import last_lines
-
-        group = log_group_name(rt.settings.project, t.environment.name, t.service.name)
-        awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
-        awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
-        for task in result.stopped_tasks:
-            reasons = "; ".join(
-                f"{c['name']}: exit {c['exit_code']} {c['reason']}".strip() for c in task["containers"]
-            )
-            rt.out.say(f"  stopped task {task['task']}: {task['stopped_reason']} {reasons}".rstrip())
-            # What the task said last, next to why it stopped.
-            lines = last_lines(
-                rt.aws(t.environment), group, task_id=str(task["task"]).rsplit("/", 1)[-1], containers=awslogs
-            )
-            task["last_lines"] = [line.text() for line in lines]
-            for line in task["last_lines"]:
-                rt.out.say(f"    {line}")
-        for event in result.events:
-            rt.out.say(f"  event: {event}")
-    return result
-
-
 _wait_options = [
     click.option("--wait", is_flag=True, help="Follow the deployment until it completes or fails."),
     click.option(
@@ -840,7 +718,7 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     rt.out.say(f"{service}: started deployment {deployment_id}")
     payload: dict[str, Any] = {"environment": env, "service": service, "deployment_id": deployment_id}
     if wait:
-        result = _follow(rt, t, deployment_id, timeout, poll)
+        result = follow(rt, t, deployment_id, timeout, poll)
         payload["rollout"] = result.as_dict()
         if not result.ok:
             raise RolloutFailed(f"{service}: {result.outcome.value}: {result.message}", details=payload)
@@ -999,11 +877,11 @@ def _deploy(
         stacks = [env, *(service_stack_name(env, t.service.name) for t in ts)]
     verified: dict[str, Any] = {"skipped": True}
     if verify:
-        report = _verify(rt, env_settings, ts, passed=False)
+        report = run_checks(rt, env_settings, ts, passed=False)
         verified = {"passed": report.passed, "problems": report.problems}
         if report.problems:
             raise VerificationFailed(
-                f"deploy {env} not started: {_problems(report.problems)}; nothing was applied "
+                f"deploy {env} not started: {problems_text(report.problems)}; nothing was applied "
                 "(`--no-verify` deploys anyway)",
                 details={"environment": env, "deployed": False, "verify": verified},
             )
@@ -1189,7 +1067,7 @@ def _deploy(
             rt.out.say(f"{t.service.name}: deployment {deployment_id} started")
             payload["rollouts"].append({"service": t.service.name, "deployment_id": deployment_id})
             continue
-        result = _follow(rt, t, deployment_id, timeout, poll)
+        result = follow(rt, t, deployment_id, timeout, poll)
         payload["rollouts"].append({"service": t.service.name, **result.as_dict()})
         if not result.ok:
             failures.append(f"{t.service.name}: {result.outcome.value}")
@@ -1429,35 +1307,11 @@ def verify_command(rt: Runtime, env: str, service: str | None) -> dict[str, Any]
     bucket (exists, versioned, encrypted), the listener, each service's tag parameter and its
     image in ECR (in the repository's region), and every secret's ARN. Exit 4 on any problem."""
     env_settings = environment(rt.settings, env)
-    report = _verify(rt, env_settings, targets(rt.settings, env, service), passed=True)
+    report = run_checks(rt, env_settings, targets(rt.settings, env, service), passed=True)
     result: dict[str, Any] = {"environment": env, "passed": report.passed, "problems": report.problems}
     if report.problems:
-        raise VerificationFailed(f"{env}: {_problems(report.problems)}", details=result)
+        raise VerificationFailed(f"{env}: {problems_text(report.problems)}", details=result)
     return result
-
-
-def _verify(rt: Runtime, env_settings: EnvironmentSettings, ts: list[Target], *, passed: bool) -> Report:
-    """Run the checks of `verify` and print one line per problem (and per pass if ``passed``)."""
-    from release.verify import verify_environment
-
-    report = verify_environment(
-        env_settings,
-        [t.service for t in ts],
-        lambda region: rt.aws(env_settings, region, check_account=False),
-    )
-    if passed:
-        for line in report.passed:
-            rt.out.say(f"ok: {line}")
-    for line in report.problems:
-        rt.out.say(f"problem: {line}", style="red")
-    return report
-
-
-def _problems(problems: list[str]) -> str:
-    count = len(problems)
-    return f"{count} problem{'s' if count > 1 else ''}: {problems[0]}" + (
-        f" (and {count - 1} more, listed above)" if count > 1 else ""
-    )
 
 
 @cli.command(epilog=EXIT_CODES)

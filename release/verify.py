@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -17,6 +18,10 @@ from release.aws import Aws, caller_account, error_code
 from release.errors import AwsUnreachable, ReleaseError
 from release.tags import image_digest
 from stacks.settings import EnvironmentSettings, S3State, ServiceSettings
+
+if TYPE_CHECKING:
+    from release.runtime import Runtime
+    from release.targets import Target
 
 
 @dataclass
@@ -203,3 +208,25 @@ def _secrets(report: Report, service: ServiceSettings, aws_for: AwsFor) -> None:
             if found is False
             else f"{service.name}: secret {arn} cannot be read: {found}",
         )
+
+
+def run_checks(rt: Runtime, env_settings: EnvironmentSettings, ts: list[Target], *, passed: bool) -> Report:
+    """Run the checks of `verify` and print one line per problem (and per pass if ``passed``)."""
+    report = verify_environment(
+        env_settings,
+        [t.service for t in ts],
+        lambda region: rt.aws(env_settings, region, check_account=False),
+    )
+    if passed:
+        for line in report.passed:
+            rt.out.say(f"ok: {line}")
+    for line in report.problems:
+        rt.out.say(f"problem: {line}", style="red")
+    return report
+
+
+def problems_text(problems: list[str]) -> str:
+    count = len(problems)
+    return f"{count} problem{'s' if count > 1 else ''}: {problems[0]}" + (
+        f" (and {count - 1} more, listed above)" if count > 1 else ""
+    )

@@ -282,10 +282,10 @@ def test_stuck_rollout_exits_1_after_the_timeout(
     # GIVEN a redeploy whose deployment never completes, and a clock the test controls
     import functools
 
-    import release.cli
+    import release.follow
 
     clock = FakeClock()
-    monkeypatch.setattr(release.cli, "watch", functools.partial(watch, clock=clock, sleep=clock.sleep))
+    monkeypatch.setattr(release.follow, "watch", functools.partial(watch, clock=clock, sleep=clock.sleep))
     start_redeploy(stub)  # the first poll (t=0) sees IN_PROGRESS
     stuck = deployment("ecs-svc/new", "PRIMARY", "IN_PROGRESS", OLD_TD)
     stub.add_response("describe_services", services(stuck, {**OLD, "status": "ACTIVE"}), DESCRIBE)

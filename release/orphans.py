@@ -99,6 +99,10 @@ class Orphan:
     address: str
     name: str
     import_id: str
+    # A security group's: AWS's allow-all egress rules (sgr ids) the stack does not declare, and
+    # the command that revokes them (the provider revokes them only right after it creates the group).
+    default_egress: tuple[str, ...] = ()
+    revoke: str = ""
 
     @property
     def what(self) -> str:
@@ -108,7 +112,8 @@ class Orphan:
         where = shlex.quote(str(stacks_dir / self.stack))
         return f"terraform -chdir={where} import {shlex.quote(self.address)} {shlex.quote(self.import_id)}"
 
-    def as_dict(self, stacks_dir: Path) -> dict[str, str]:
+    def as_dict(self, stacks_dir: Path) -> dict[str, Any]:
+        revoke = {"default_egress": list(self.default_egress), "revoke": self.revoke} if self.revoke else {}
         return {
             "stack": self.stack,
             "address": self.address,
@@ -116,6 +121,7 @@ class Orphan:
             "name": self.name,
             "id": self.import_id,
             "import": self.import_command(stacks_dir),
+            **revoke,
         }
 
 
@@ -212,8 +218,17 @@ def scan(
             found.unchecked[address] = str(exc)
             continue
         if hit is not None:
-            found.orphans.append(Orphan(stack_name, address, hit.name, hit.import_id))
+            found.orphans.append(_orphan(stack, stack_name, address, hit))
     return found
+
+
+def _orphan(stack: Stack, stack_name: str, address: str, hit: Found) -> Orphan:
+    """The orphan; for a security group, with AWS's default egress rules left in it to revoke."""
+    if address.partition(".")[0] != "aws_security_group":
+        return Orphan(stack_name, address, hit.name, hit.import_id)
+    stray = stray_default_egress(stack, address, hit.import_id)
+    revoke = revoke_command(stack.aws, hit.import_id, stray) if stray else ""
+    return Orphan(stack_name, address, hit.name, hit.import_id, stray, revoke)
 
 
 def read_stack(
@@ -440,6 +455,56 @@ def group_rules(aws: Aws, group_id: str) -> list[dict[str, Any]]:
         if not page.get("NextToken"):
             return rules
         kwargs["NextToken"] = page["NextToken"]
+
+
+# The egress AWS gives a new group (all traffic to anywhere, IPv6 too in a VPC with IPv6), which
+# the provider revokes right after creating the group: a kill between the two leaves it there.
+_DEFAULT_EGRESS = frozenset(
+    {rule_key("-1", -1, -1, ("cidr_ipv4", "0.0.0.0/0")), rule_key("-1", -1, -1, ("cidr_ipv6", "::/0"))}
+)
+
+
+def _declared_egress(stack: Stack, address: str, group_id: str) -> set[tuple[str, ...]]:
+    """The egress rules the stack declares for the group (aws_vpc_security_group_egress_rule
+    resources whose group is it); one whose group or rule cannot be worked out declares nothing."""
+    declared: set[tuple[str, ...]] = set()
+    reference = "${" + address + ".id}"
+    for other, config in stack.resources.items():
+        if not other.startswith("aws_vpc_security_group_egress_rule."):
+            continue
+        try:
+            if (
+                config.get("security_group_id") == reference
+                or stack.need(config, "security_group_id") == group_id
+            ):
+                declared.add(_wanted_rule(stack, config))
+        except (Unresolved, Absent):
+            continue
+    return declared
+
+
+def stray_default_egress(stack: Stack, address: str, group_id: str) -> tuple[str, ...]:
+    """The sgr ids of AWS's default egress rules in the group that the stack does not declare;
+    none when the group's own ``egress`` is configured (Terraform then sets all of its egress)."""
+    if stack.resources[address].get("egress") is not None:
+        return ()
+    stray = _DEFAULT_EGRESS - _declared_egress(stack, address, group_id)
+    return tuple(
+        answer["SecurityGroupRuleId"]
+        for answer in group_rules(stack.aws, group_id)
+        if answer.get("IsEgress") and _rule_of(answer) in stray
+    )
+
+
+def revoke_command(aws: Aws, group_id: str, rule_ids: Sequence[str]) -> str:
+    """The AWS CLI command that revokes the rules, in the region (and profile, endpoint) scanned."""
+    words = ["aws", "ec2", "revoke-security-group-egress", "--group-id", group_id]
+    words += ["--security-group-rule-ids", *rule_ids, "--region", aws.region]
+    if aws.profile:
+        words += ["--profile", aws.profile]
+    if aws.endpoint:
+        words += ["--endpoint-url", aws.endpoint]
+    return shlex.join(words)
 
 
 def _rule(egress: bool) -> Lookup:
@@ -675,7 +740,18 @@ def _merged(collided: Sequence[AlreadyExists], found: Sequence[Orphan]) -> list[
 
 def _listing(orphans: Sequence[Orphan], stacks_dir: Path) -> tuple[str, str]:
     found = "; ".join(f"{o.what} {o.name} ({o.address})" for o in orphans)
-    return found, "; ".join(o.import_command(stacks_dir) for o in orphans)
+    return found, "; ".join(o.import_command(stacks_dir) for o in orphans) + _revoking(orphans)
+
+
+def _revoking(orphans: Sequence[Orphan]) -> str:
+    """What follows the import commands when an orphaned group kept AWS's default egress."""
+    return "".join(
+        f". {o.what} {o.name} still has the allow-all egress AWS gives a new group "
+        f"({', '.join(o.default_egress)}), which the stack does not declare and Terraform removes only "
+        f"when it creates the group: revoke {'it' if len(o.default_egress) == 1 else 'them'} too: {o.revoke}"
+        for o in orphans
+        if o.revoke
+    )
 
 
 def named_completely(

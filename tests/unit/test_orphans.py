@@ -14,7 +14,7 @@ from moto import mock_aws
 from release.aws import Aws
 from release.deploy_run import CdktfOutput, RunResult, TerraformCommand, failure
 from release.errors import DeployFailed
-from release.orphans import Stack, rule_key, scan, state_attributes
+from release.orphans import Orphan, Stack, rule_key, scan, state_attributes
 
 REGION = "us-east-1"
 POLICY = json.dumps(
@@ -429,7 +429,9 @@ def test_a_killed_apply_names_what_it_left_and_says_when_nothing_is_left(aws: Aw
     assert str(error).startswith(
         f"{killed}; in AWS but not in the Terraform state: Security Group ok-api-tasks ({tasks})"
     )
-    assert str(error).endswith(f"import {INGRESS} {rules['ingress']}")
+    assert f"import {INGRESS} {rules['ingress']}" in str(error)
+    # (and, the group having kept AWS's default egress, ends with the command that revokes it)
+    assert str(error).endswith(f"--security-group-rule-ids {_default_egress(aws, tasks)} --region {REGION}")
     # GIVEN all three in the state: it says nothing is left
     state = {
         "version": 4,
@@ -439,3 +441,125 @@ def test_a_killed_apply_names_what_it_left_and_says_when_nothing_is_left(aws: Aw
         killed, run, head="deploy local", aws=lambda: aws, terraform=_fake_terraform(tmp_path, state), env={}
     )
     assert str(error) == f"{killed}; AWS has nothing of the stack that the state lacks"
+
+
+# --- AWS's default egress, left in a group when the apply is killed right after creating it -----
+
+
+def _default_egress(aws: Aws, group_id: str, cidr: str = "CidrIpv4") -> str:
+    rules = aws.client("ec2").describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [group_id]}]
+    )["SecurityGroupRules"]
+    (rule,) = [r for r in rules if r["IsEgress"] and r["IpProtocol"] == "-1" and r.get(cidr)]
+    return str(rule["SecurityGroupRuleId"])
+
+
+def _group_orphan(found: Any) -> Orphan:
+    (group,) = [o for o in found.orphans if o.address == SG]
+    return cast(Orphan, group)
+
+
+def _revoke(group_id: str, *rule_ids: str) -> str:
+    return (
+        f"aws ec2 revoke-security-group-egress --group-id {group_id}"
+        f" --security-group-rule-ids {' '.join(rule_ids)} --region {REGION}"
+    )
+
+
+def test_a_group_left_with_the_default_egress_is_named_with_the_command_that_revokes_it(
+    aws: Aws, tmp_path: Path
+) -> None:
+    from release.orphans import named_completely
+
+    # GIVEN the group as a killed apply left it: AWS's allow-all egress (IPv4, and IPv6 as in a
+    # VPC with IPv6) still in it, the stack declaring only its own egress (tcp 443)
+    tasks, balancer, rules = _groups(aws)
+    aws.client("ec2").authorize_security_group_egress(
+        GroupId=tasks, IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}]
+    )
+    default = (_default_egress(aws, tasks), _default_egress(aws, tasks, "CidrIpv6"))
+    # WHEN a killed apply's failure is completed from the stack and its (empty) state
+    stacks_dir = _stack_dir(tmp_path, _document(balancer))
+    killed = DeployFailed("deploy local: apply killed (SIGKILL)", details={"unfinished": ["local"]})
+    error = named_completely(
+        killed,
+        _failed_run(stacks_dir, ""),
+        head="deploy local",
+        aws=lambda: aws,
+        terraform=_fake_terraform(tmp_path, {}),
+        env={},
+    )
+    # THEN the message says the group kept AWS's default egress, names both rules by their sgr ids,
+    # and gives the command that revokes them, after the imports, which are as before
+    message = str(error)
+    assert "\n" not in message
+    assert message.endswith(
+        f" import {INGRESS} {rules['ingress']}. Security Group ok-api-tasks ({tasks}) still has the "
+        f"allow-all egress AWS gives a new group ({default[0]}, {default[1]}), which the stack does not "
+        f"declare and Terraform removes only when it creates the group: revoke them too: "
+        + _revoke(tasks, *default)
+    )
+    # AND the JSON details give them next to the group's import
+    entries = cast(list[dict[str, Any]], error.details["already_exists"])
+    (group,) = [e for e in entries if e["address"] == SG]
+    assert group["default_egress"] == list(default) and group["revoke"] == _revoke(tasks, *default)
+    assert all("revoke" not in e for e in entries if e["address"] != SG)
+    # AND following the advice converges: once revoked, the group's egress is what the stack declares
+    aws.client("ec2").revoke_security_group_egress(GroupId=tasks, SecurityGroupRuleIds=list(default))
+    again = _group_orphan(scan("local", _document(balancer), {}, aws))
+    assert again.default_egress == () and again.revoke == ""
+    assert "revoke" not in again.as_dict(stacks_dir)
+
+
+def test_the_revoke_command_names_the_profile_and_endpoint_scanned(aws: Aws) -> None:
+    from release.orphans import revoke_command
+
+    scanned = Aws(region="eu-west-3", profile="ops team", endpoint="http://127.0.0.1:4566")
+    assert revoke_command(scanned, "sg-1", ["sgr-1", "sgr-2"]) == (
+        "aws ec2 revoke-security-group-egress --group-id sg-1 --security-group-rule-ids sgr-1 sgr-2"
+        " --region eu-west-3 --profile 'ops team' --endpoint-url http://127.0.0.1:4566"
+    )
+
+
+def test_no_revoke_when_the_default_egress_is_gone(aws: Aws) -> None:
+    # GIVEN the group with its default egress already revoked (the provider got that far)
+    tasks, balancer, _ = _groups(aws)
+    aws.client("ec2").revoke_security_group_egress(
+        GroupId=tasks, SecurityGroupRuleIds=[_default_egress(aws, tasks)]
+    )
+    # THEN the group is named to import, with nothing to revoke
+    group = _group_orphan(scan("local", _document(balancer), {}, aws))
+    assert group.import_id == tasks and group.default_egress == () and group.revoke == ""
+
+
+def test_no_revoke_when_the_stack_declares_all_traffic_egress_for_the_group(aws: Aws) -> None:
+    # GIVEN a stack that declares all-traffic egress to 0.0.0.0/0 for the group itself
+    tasks, balancer, _ = _groups(aws)
+    document = _document(balancer)
+    everywhere = {"security_group_id": _ref(SG), "ip_protocol": "-1", "cidr_ipv4": "0.0.0.0/0"}
+    document["resource"]["aws_vpc_security_group_egress_rule"]["all_A"] = everywhere
+    found = scan("local", document, {}, aws)
+    # THEN nothing is to be revoked: the default rule is that rule, named to import instead
+    assert _group_orphan(found).revoke == "" and _group_orphan(found).default_egress == ()
+    imports = {o.address: o.import_id for o in found.orphans}
+    assert imports["aws_vpc_security_group_egress_rule.all_A"] == _default_egress(aws, tasks)
+
+
+def test_all_traffic_egress_of_another_group_or_port_does_not_count(aws: Aws) -> None:
+    # GIVEN all-traffic egress declared for another group, and all-traffic IPv4 egress for this one
+    # to a narrower cidr: neither is the rule AWS gave the group
+    tasks, balancer, _ = _groups(aws)
+    document = _document(balancer)
+    rules = document["resource"]["aws_vpc_security_group_egress_rule"]
+    rules["other_O"] = {"security_group_id": balancer, "ip_protocol": "-1", "cidr_ipv4": "0.0.0.0/0"}
+    rules["vpc_V"] = {"security_group_id": _ref(SG), "ip_protocol": "-1", "cidr_ipv4": "10.0.0.0/8"}
+    group = _group_orphan(scan("local", document, {}, aws))
+    assert group.revoke == _revoke(tasks, _default_egress(aws, tasks))
+
+
+def test_no_revoke_when_the_group_configures_its_own_egress(aws: Aws) -> None:
+    # GIVEN a group whose egress is configured on the group itself: Terraform sets all of it
+    _, balancer, _ = _groups(aws)
+    document = _document(balancer)
+    document["resource"]["aws_security_group"]["tasks_SG"]["egress"] = []
+    assert _group_orphan(scan("local", document, {}, aws)).revoke == ""

@@ -6,16 +6,11 @@ as the stacks (ECS_CD_CONFIG or --config; ECS_CD_EMULATOR_ENDPOINT for the emula
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
 import math
 import os
-import shutil
 import sys
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,7 +18,7 @@ import click
 from botocore.exceptions import ClientError
 
 from core.aws_formats import ecr_location
-from release import errors, signals, synth_cache
+from release import errors, signals
 from release import state as state_ops
 from release.aws import (
     CONNECT_TIMEOUT,
@@ -35,7 +30,6 @@ from release.aws import (
     describe_failure,
 )
 from release.errors import (
-    AwsUnreachable,
     BadInput,
     DeployFailed,
     DeployNotStarted,
@@ -48,7 +42,6 @@ from release.output import Output
 from release.rollout import (
     describe_service,
     force_new_deployment,
-    primary_deployment,
 )
 from release.runtime import Runtime
 from release.state import s3_state
@@ -796,477 +789,24 @@ def deploy(
 
     Says when Terraform waits for a state lock another run holds (who, since when, how long);
     a failure says whether Terraform ran and whether anything may have been applied."""
-    stage = ["before"]
-    try:
-        return _deploy(
-            rt, env, outdir, only, finish_timeout, parallel, via, verify, wait, timeout, poll, stage
-        )
-    except AwsUnreachable as exc:
-        if stage[0] != "before":
-            raise
-        raise AwsUnreachable(
-            f"deploy {env} not started: {exc}; nothing was applied",
-            details={"environment": env, "deployed": False, "nothing_applied": True},
-        ) from None
-    except errors.Interrupted as exc:
-        if exc.details:  # the run's own report, from what Terraform did
-            raise
-        signal_name = signals.name(exc.signal_number)
-        label = f"deploy {env}" if via == "terraform" else f"cdktf deploy {env}"
-        if stage[0] == "before":
-            message = (
-                f"{label} interrupted by {signal_name} before Terraform applied anything: nothing was applied"
-            )
-        elif stage[0] == "ran":
-            message = (
-                f"{label} interrupted by {signal_name} after Terraform ran, before its outcome "
-                f"was read: it may have applied part of the plan: check `ecs-release status {env}`"
-            )
-        else:
-            message = (
-                f"deploy {env} interrupted by {signal_name} after Terraform's apply had finished, while "
-                f"following the rollout: the deployment goes on in ECS: check `ecs-release status {env}`"
-            )
-        details: dict[str, object] = {"signal": signal_name, "nothing_applied": stage[0] == "before"}
-        raise errors.Interrupted(message, signal_number=exc.signal_number, details=details) from None
+    from release.deploy import DeployOptions
+    from release.deploy import deploy as run_deploy
 
-
-def _deploy(
-    rt: Runtime,
-    env: str,
-    outdir: Path,
-    only: str | None,
-    finish_timeout: float,
-    parallel: int,
-    via: str,
-    verify: bool,
-    wait: bool,
-    timeout: float,
-    poll: float,
-    stage: list[str],
-) -> dict[str, Any]:
-    from core.names import service_stack_name
-    from release.deploy_run import (
-        LockSpot,
-        LockWatch,
-        TerraformRecorder,
-        failure,
-        find_terraform,
-        interruption,
-        lock_spots,
-        prepare_output,
-        run_cdktf,
-        started_on,
+    options = DeployOptions(
+        env=env,
+        outdir=outdir,
+        config=rt.config,
+        only=only,
+        finish_timeout=finish_timeout,
+        parallel=parallel,
+        via=via,
+        verify=verify,
+        wait=wait,
+        timeout=timeout,
+        poll=poll,
+        color=rt.out.live,
     )
-    from toolchain.cdktf_cli import CACHE_DIR, deploy_command, lock_timeout_environment, tool_environment
-    from toolchain.errors import ToolError
-    from toolchain.terraform_offline import terraform_setup
-
-    env_settings = environment(rt.settings, env)
-    rt.aws(env_settings)  # the account guard, before anything else talks to AWS or Terraform
-    if only is not None and not env_settings.stack_per_service:
-        raise BadInput(
-            f"environment {env} is one stack (stack_per_service = false): deploy it without --service"
-        )
-    ts = targets(rt.settings, env, only)
-    if not env_settings.stack_per_service:
-        stacks = [env]
-    elif only is not None:
-        stacks = [service_stack_name(env, only)]
-    else:
-        stacks = [env, *(service_stack_name(env, t.service.name) for t in ts)]
-    verified: dict[str, Any] = {"skipped": True}
-    if verify:
-        report = run_checks(rt, env_settings, ts, passed=False)
-        verified = {"passed": report.passed, "problems": report.problems}
-        if report.problems:
-            raise VerificationFailed(
-                f"deploy {env} not started: {problems_text(report.problems)}; nothing was applied "
-                "(`--no-verify` deploys anyway)",
-                details={"environment": env, "deployed": False, "verify": verified},
-            )
-        rt.out.say(f"verified: {len(report.passed)} checks passed")
-
-    def primary(t: Target) -> tuple[str, str] | None:
-        """(PRIMARY deployment id, task definition) of the service, None before its first deploy."""
-        try:
-            svc = describe_service(rt.aws(t.environment), t.cluster, t.service_name)
-        except BadInput:
-            return None
-        found = primary_deployment(svc)
-        return (str(found["id"]), str(svc.get("taskDefinition", ""))) if found else None
-
-    outdir = prepare_output(outdir)
-    gated = [t for t in ts if t.service.pre_deploy is not None]
-    try:
-        setup = terraform_setup(CACHE_DIR)
-        # A service stack depends on the environment's (cluster) stack; deploying it alone
-        # is the point of the split, so cdktf must not insist on deploying the cluster too.
-        extra = ["--ignore-missing-stack-dependencies"] if only is not None else []
-        if len(stacks) > 1:
-            # cdktf runs every stack at once unless told: 20 services' Terraform runs, each
-            # loading the AWS provider, took 9 GB and 3.6x a single stack's time (issue 17).
-            extra += ["--parallelism", str(parallel)]
-        lock_timeout = env_settings.state.lock_timeout_seconds
-        tool_env = tool_environment(
-            setup,
-            emulator_endpoint=env_settings.emulator_endpoint,
-            # main.py must synthesize the configuration this command read (--config included)
-            extra={**lock_timeout_environment(lock_timeout), "ECS_CD_CONFIG": str(rt.config.resolve())},
-        )
-        terraform = find_terraform(tool_env)
-    except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was applied") from None
-    synth_print = synth_cache.fingerprint(PROJECT_DIR, rt.config, tool_env)
-    synthesis = "reused" if synth_cache.reusable(outdir, synth_print, stacks) else "ran"
-    if synthesis == "reused":
-        rt.out.say(
-            f"synthesis reused: the configuration and the code are those of the synthesis in {outdir} "
-            f"(fingerprint {synth_print[:12]}), and a tag is read at plan time"
-        )
-    else:
-        synth_cache.forget(outdir)  # a synthesis that fails half-way leaves no record behind
-    if gated or synthesis == "reused":
-        extra.append("--skip-synth")  # what was gated (or reused) is what deploys
-    direct = via == "terraform"
-    label = f"deploy {env}" if direct else f"cdktf deploy {env}"
-    try:
-        if direct:
-            if synthesis == "ran" and not gated:  # a gate synthesizes first itself
-                _synthesize(env, outdir, tool_env)
-                synth_cache.record(outdir, synth_print)
-            stack_report = outdir / "ecs-release-stacks.json"
-            stack_report.unlink(missing_ok=True)
-            split_whole = env_settings.stack_per_service and only is None
-            argv = [
-                sys.executable,
-                "-m",
-                "release.terraform_run",
-                "--stacks-dir",
-                str(outdir / "stacks"),
-                "--parallel",
-                str(parallel),
-                "--report",
-                str(stack_report),
-                *(["--first", env] if split_whole else []),
-                *(["--color"] if rt.out.live else []),
-                *stacks,
-            ]
-        else:
-            argv = deploy_command(stacks, setup=setup, outdir=outdir, extra=extra, color=rt.out.live)
-    except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was applied") from None
-    before = {t.service.name: primary(t) for t in ts}
-    gates: list[dict[str, Any]] = []
-    if gated:
-        stage[0] = "ran"
-        gates = _pre_deploy(rt, env_settings, gated, stacks, outdir, tool_env, terraform, poll, synthesis)
-        if synthesis == "ran":
-            synth_cache.record(outdir, synth_print)
-    if direct:
-        rt.out.say(
-            f"running: terraform apply in {', '.join(stacks)}"
-            + (f" (after {env}, at most {parallel} at once)" if len(stacks) > 2 else "")
-        )
-    else:
-        rt.out.say("running: " + " ".join(argv[1:]))
-    printing = threading.Lock()
-
-    def say(text: str) -> None:
-        with printing:
-            rt.out.say(text, style="yellow")
-
-    def raw(line: str) -> None:
-        # Terraform's output is for people: it goes where human output goes (stderr with --json).
-        with printing:
-            rt.out.raw(line)
-
-    with _work_directory() as work:
-        recorder = TerraformRecorder(work, terraform)
-        tool_env.update(recorder.environment)
-        spots = lock_spots(env_settings, stacks)
-        watch = None
-        if lock_timeout > 0:  # with 0, Terraform does not wait: the failure names the holder
-            lock_aws = rt.aws(env_settings, spots[0].state.region, max_attempts=2) if spots else None
-            if lock_aws is not None:
-                lock_aws.client("s3")  # made here: boto3 clients are shared by threads, not made by them
-
-            def read(spot: LockSpot) -> state_ops.Lock | None:
-                assert lock_aws is not None
-                return state_ops.read_lock(lock_aws, spot.state, spot.key)
-
-            watch = LockWatch(
-                stacks,
-                spots,
-                read=read,
-                started=started_on(recorder, outdir / "stacks"),
-                say=say,
-                timeout_seconds=lock_timeout,
-            )
-        stage[0] = "ran"
-        ran = run_cdktf(
-            argv,
-            cwd=PROJECT_DIR,
-            env=tool_env,
-            stacks=stacks,
-            outdir=outdir,
-            recorder=recorder,
-            raw=raw,
-            watch=watch,
-            say=say,
-            finish_seconds=finish_timeout,
-            label=label,
-            direct=direct,
-        )
-        if direct:
-            ran.outcomes = _stack_outcomes(stack_report)
-    if synthesis == "ran" and not gated and ran.terraform_ran and not direct:
-        synth_cache.record(outdir, synth_print)  # Terraform started: the synthesis succeeded
-    if ran.stopping.signal_number is not None:
-        raise interruption(
-            env,
-            ran,
-            locks_held=_locks_held(rt, env_settings, spots, outdir, stacks),
-            state=env_settings.state,
-        )
-    lock_waits = watch.waits if watch is not None else []
-    failed = failure(env, ran, lock_timeout=lock_timeout, lock_waits=lock_waits, state=env_settings.state)
-    if failed is not None:
-        from release.orphans import named_completely
-
-        aws = functools.partial(rt.aws, env_settings)
-        raise named_completely(failed, ran, head=label, aws=aws, terraform=terraform, env=tool_env)
-    stage[0] = "after"
-    payload: dict[str, Any] = {
-        "environment": env,
-        "stacks": stacks,
-        "deployed": True,
-        "rollouts": [],
-        "lock_waits": lock_waits,
-        "verify": verified,
-        "pre_deploy": gates,
-        "synthesis": synthesis,
-        "parallel": parallel if len(stacks) > 1 else None,
-        "via": via,
-        "stack_outcomes": ran.outcomes,
-    }
-    for o in ran.outcomes:
-        init = "init ran" if o["init"] == "ran" else "init skipped (providers and backend unchanged)"
-        rt.out.say(f"{o['stack']}: {o.get('summary') or o['apply']} ({init}, {o.get('seconds', 0)} s)")
-    failures = []
-    for t in ts:
-        after = primary(t)
-        if after is None:
-            raise DeployFailed(f"{t.service.name} has no PRIMARY deployment after cdktf deploy {env}")
-        # A new deployment id, or a new task definition (some emulators keep the id): follow it.
-        if after == before[t.service.name]:
-            rt.out.say(f"{t.service.name}: no new deployment (nothing changed)")
-            continue
-        deployment_id = after[0]
-        if not wait:
-            rt.out.say(f"{t.service.name}: deployment {deployment_id} started")
-            payload["rollouts"].append({"service": t.service.name, "deployment_id": deployment_id})
-            continue
-        result = follow(rt, t, deployment_id, timeout, poll)
-        payload["rollouts"].append({"service": t.service.name, **result.as_dict()})
-        if not result.ok:
-            failures.append(f"{t.service.name}: {result.outcome.value}")
-    if failures:
-        raise RolloutFailed("; ".join(failures), details=payload)
-    return payload
-
-
-def _synthesize(env: str, outdir: Path, tool_env: dict[str, str]) -> None:
-    """`cdktf synth` into ``outdir``; a failure stops the deploy before Terraform runs."""
-    from release.deploy_run import synthesis_failure
-    from toolchain.cdktf_cli import cdktf
-    from toolchain.errors import ToolError
-
-    try:
-        synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
-    except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was applied") from None
-    if synth.returncode != 0:
-        raise synthesis_failure(env, outdir, synth.returncode, synth.stdout + synth.stderr)
-
-
-def _stack_outcomes(report: Path) -> list[dict[str, Any]]:
-    """What release/terraform_run.py wrote of each stack (nothing if it was stopped hard)."""
-    try:
-        found = json.loads(report.read_text())
-    except (OSError, ValueError):
-        return []
-    return found if isinstance(found, list) else []
-
-
-def _pre_deploy(
-    rt: Runtime,
-    env_settings: EnvironmentSettings,
-    gated: list[Target],
-    stacks: list[str],
-    outdir: Path,
-    tool_env: dict[str, str],
-    terraform: str,
-    poll: float,
-    synthesis: str,
-) -> list[dict[str, Any]]:
-    """Synthesize, then per gated service register its new revision and run its pre-deploy task
-    on it (release/pre_deploy.py); a task that does not exit 0 stops the deploy (exit 1)."""
-    from core.names import log_group_name, service_stack_name
-    from release.logs import last_lines
-    from release.pre_deploy import Gate, run_gate
-    from release.pre_deploy import terraform as run_terraform
-
-    env = env_settings.name
-    if synthesis == "ran":
-        _synthesize(env, outdir, tool_env)
-    done: list[str] = []  # applies that finished: the environment's stack, earlier gates
-    started: list[str] = []  # applies that started (the current gate's too)
-
-    def gates() -> list[dict[str, Any]]:
-        split = env_settings.stack_per_service
-        if split and env in stacks:
-            # The service stacks read the cluster from the environment's stack: it goes first, whole
-            # (it holds no service, so nothing rolls), as cdktf deploy would order it.
-            directory = outdir / "stacks" / env
-            for args in (
-                ["init", "-input=false", "-no-color"],
-                ["apply", "-input=false", "-no-color", "-auto-approve"],
-            ):
-                if args[0] == "apply":
-                    started.append(f"the environment's stack {env}")
-                ran = run_terraform(
-                    terraform,
-                    args,
-                    cwd=directory,
-                    env=tool_env,
-                    show=rt.out.raw,
-                    what=f"terraform {args[0]} of {env}",
-                )
-                if ran.returncode != 0:
-                    said = "may have applied part of its plan" if args[0] == "apply" else "applied nothing"
-                    raise DeployFailed(
-                        f"terraform {args[0]} of stack {env}, before the pre-deploy tasks, failed (output "
-                        f"above): it {said}; no service was rolled out"
-                    )
-            done.append(f"the environment's stack {env}")
-        all_services = tuple(t.service.name for t in targets(rt.settings, env, None))
-        outcomes: list[dict[str, Any]] = []
-        for t in gated:
-            pre = t.service.pre_deploy
-            assert pre is not None
-            stack = service_stack_name(env, t.service.name) if split else env
-            gate = Gate(
-                service=t.service.name,
-                command=tuple(pre.command),
-                container=pre.container or t.service.name,
-                timeout_seconds=pre.timeout_seconds,
-                stack=stack,
-                stack_dir=outdir / "stacks" / stack,
-                stack_services=(t.service.name,) if split else all_services,
-            )
-            aws = rt.aws(t.environment)
-            awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
-            awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
-            group = log_group_name(rt.settings.project, env, t.service.name)
-
-            def running(target: Target = t, aws: Aws = aws) -> str | None:
-                try:
-                    return str(describe_service(aws, target.cluster, target.service_name)["taskDefinition"])
-                except BadInput:
-                    return None
-
-            def lines(
-                task: Any, aws: Aws = aws, group: str = group, containers: list[str] = awslogs
-            ) -> list[str]:
-                if task.container not in containers:
-                    return []
-                return [
-                    line.text()
-                    for line in last_lines(aws, group, task_id=task.task_id, containers=[task.container])
-                ]
-
-            outcome = run_gate(
-                gate,
-                terraform_binary=terraform,
-                env=tool_env,
-                aws=aws,
-                running_revision=running,
-                poll=poll,
-                say=rt.out.say,
-                show=rt.out.raw,
-                log_lines=lines,
-                applying=functools.partial(started.append, f"the new revision of {t.service.name}"),
-            )
-            outcomes.append(outcome.as_dict())
-            if outcome.ran:
-                rt.out.say(
-                    f"{t.service.name}: pre-deploy task {outcome.outcome()}",
-                    style="green" if outcome.passed else "bold red",
-                )
-            if not outcome.passed:
-                current = running()
-                stays = f"the service stays on {current}" if current else "the service was not created"
-                raise RolloutFailed(
-                    f"deploy {env} stopped: the pre-deploy task of {t.service.name} "
-                    f"({' '.join(pre.command)}) "
-                    f"{outcome.outcome()}; {stays}: the new revision {outcome.revision} is registered, "
-                    "not rolled out" + (f" (Terraform: {outcome.applied})" if outcome.applied else ""),
-                    details={"environment": env, "deployed": False, "pre_deploy": outcomes},
-                )
-            done.append(f"the new revision of {t.service.name}")
-        return outcomes
-
-    try:
-        return gates()
-    except (DeployFailed, RolloutFailed) as exc:
-        if not done:
-            raise
-        raise type(exc)(
-            f"{exc}; before it, this deploy applied {', '.join(done)} (no service was rolled out)",
-            details=exc.details,
-        ) from None
-    except errors.Interrupted as exc:
-        if not started:
-            raise
-        details = {**exc.details, "nothing_applied": False}
-        raise errors.Interrupted(
-            f"{exc}; this deploy had applied {', '.join(started)}",
-            signal_number=exc.signal_number,
-            details=details,
-        ) from None
-
-
-def _locks_held(
-    rt: Runtime, env_settings: EnvironmentSettings, spots: list[Any], outdir: Path, stacks: list[str]
-) -> list[str]:
-    """The stacks whose state lock is still taken after an interrupted run."""
-    if spots:
-        aws = rt.aws(env_settings, spots[0].state.region, max_attempts=2)
-        try:
-            return [s.stack for s in spots if state_ops.read_lock(aws, s.state, s.key) is not None]
-        except ReleaseError:
-            return [f"{s.stack} (unknown: the lock object could not be read)" for s in spots]
-    # The local backend's lock is the OS's, gone with the Terraform that held it: the lock-info
-    # file a killed one leaves holds nothing (interruption() names it).
-    return []
-
-
-@contextlib.contextmanager
-def _work_directory() -> Iterator[Path]:
-    """A private directory for one deploy (the Terraform wrapper): under .cache/ in the project,
-    where executables run (a system temp directory may be mounted noexec), else the temp directory."""
-    from toolchain.cdktf_cli import CACHE_DIR
-
-    try:
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="deploy-", dir=CACHE_DIR))
-    except OSError:
-        work = Path(tempfile.mkdtemp(prefix="ecs-release-deploy-"))
-    try:
-        yield work
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return run_deploy(options, rt)
 
 
 # --- state ----------------------------------------------------------------------------

@@ -43,9 +43,6 @@ COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
     "constructs_lib/container.py:container_problems": {"C901": 15, "PLR0912": 14},
     "constructs_lib/load_balancer.py:ApplicationLoadBalancer.__init__": {"C901": 13, "PLR0912": 13},
     "constructs_lib/task_definition_props.py:task_problems": {"C901": 17, "PLR0912": 16},
-    "release/cli.py:_deploy": {"C901": 34, "PLR0912": 32, "PLR0915": 130},
-    "release/cli.py:_pre_deploy": {"C901": 18, "PLR0915": 56},
-    "release/cli.py:_pre_deploy.gates": {"C901": 12},
     "release/cli.py:diff_command": {"C901": 16, "PLR0912": 13, "PLR0915": 59},
     "release/deploy_run.py:CdktfOutput.feed": {"C901": 13},
     "release/deploy_run.py:LockWatch.check": {"C901": 13, "PLR0912": 13},
@@ -61,9 +58,6 @@ LONG_FUNCTIONS_ALLOWED: dict[str, int] = {
     "constructs_lib/load_balancer.py:ApplicationLoadBalancer.__init__": 153,
     "constructs_lib/service.py:Service.__init__": 134,
     "constructs_lib/task_definition_props.py:task_problems": 119,
-    "release/cli.py:_deploy": 243,
-    "release/cli.py:_pre_deploy": 136,
-    "release/cli.py:_pre_deploy.gates": 93,
     "release/cli.py:diff_command": 97,
     "release/deploy_run.py:failure": 98,
     "release/deploy_run.py:run_cdktf": 158,
@@ -73,7 +67,7 @@ LONG_FUNCTIONS_ALLOWED: dict[str, int] = {
 # path -> lines today.
 LONG_MODULES_ALLOWED: dict[str, int] = {
     "core/aws_formats.py": 692,
-    "release/cli.py": 1398,
+    "release/cli.py": 938,
     "release/deploy_run.py": 1077,
     "release/orphans.py": 744,
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,16 +26,17 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssoci
 from constructs import Construct
 
 from constructs_lib.checks import skip_check
+from constructs_lib.load_balancer_props import DEFAULT_SSL_POLICY, ApplicationLoadBalancerProps
 from constructs_lib.service_props import ListenerRule
-from core.aws_formats import (
-    validate_listener_arn,
-    validate_load_balancer_name,
-    validate_s3_bucket_name,
-    validate_security_group_name,
-)
+from core.aws_formats import validate_listener_arn
 
-# TLS 1.2 and 1.3 only (AWS's recommended policy for new HTTPS listeners).
-DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+__all__ = [
+    "DEFAULT_SSL_POLICY",
+    "ApplicationLoadBalancer",
+    "ApplicationLoadBalancerProps",
+    "ListenerAttachment",
+    "ServiceTarget",
+]
 
 
 @dataclass(frozen=True)
@@ -140,52 +140,23 @@ class ServiceTarget(Construct):
 class ApplicationLoadBalancer(Construct):
     """An ALB with its own security group: HTTPS (and an HTTP redirect) with a certificate, else HTTP."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        name: str,
-        security_group_name: str,
-        vpc_id: str,
-        subnets: Sequence[str],
-        ingress_cidr_blocks: Sequence[str],
-        internal: bool = True,
-        certificate_arn: str | None = None,
-        deletion_protection: bool = True,
-        ssl_policy: str = DEFAULT_SSL_POLICY,
-        access_logs_bucket: str | None = None,
-        web_acl_arn: str | None = None,
-    ) -> None:
-        """``name``/``security_group_name``: AWS names (not starting with ``internal-``/``sg-``);
-        ``vpc_id``, ``subnets``: where it runs; ``ingress_cidr_blocks``: who may connect;
-        ``internal`` default True; ``certificate_arn`` default None (plain HTTP, only allowed when
-        internal); ``deletion_protection`` default True; ``ssl_policy`` default TLS 1.2+
-        (``DEFAULT_SSL_POLICY``); ``access_logs_bucket`` default None (no access logs);
-        ``web_acl_arn`` default None (no WAF web ACL)."""
+    def __init__(self, scope: Construct, id_: str, *, props: ApplicationLoadBalancerProps) -> None:
+        """``props``: its names, network, clients, listener and options (``ApplicationLoadBalancerProps``)."""
         super().__init__(scope, id_)
-        if not internal and certificate_arn is None:
-            raise ValueError("an internet-facing load balancer needs certificate_arn (HTTPS only)")
-        validate_load_balancer_name(name)
-        validate_security_group_name(security_group_name)
-        if access_logs_bucket is not None:
-            validate_s3_bucket_name(access_logs_bucket)
-        if not subnets:
-            raise ValueError("subnets must name at least one subnet")
-        if not ingress_cidr_blocks:
-            raise ValueError("ingress_cidr_blocks must name at least one CIDR block")
-        https = certificate_arn is not None
+        self._props = props
+        name = props.name
+        https = props.https
         port = 443 if https else 80
         self._security_group = SecurityGroup(
             self,
             "security-group",
-            name=security_group_name,
+            name=props.security_group_name,
             description=f"Load balancer {name}: {'HTTPS' if https else 'HTTP'} from clients",
-            vpc_id=vpc_id,
+            vpc_id=props.vpc_id,
         )
         listen_ports = (443, 80) if https else (80,)
         for listen_port in listen_ports:
-            for index, cidr in enumerate(ingress_cidr_blocks):
+            for index, cidr in enumerate(props.ingress_cidr_blocks):
                 rule = VpcSecurityGroupIngressRule(
                     self,
                     f"ingress-{listen_port}-{index}",
@@ -206,39 +177,39 @@ class ApplicationLoadBalancer(Construct):
             self,
             "lb",
             name=name,
-            internal=internal,
+            internal=props.internal,
             load_balancer_type="application",
             security_groups=[self._security_group.id],
-            subnets=list(subnets),
+            subnets=list(props.subnets),
             drop_invalid_header_fields=True,
-            enable_deletion_protection=deletion_protection,
-            access_logs=LbAccessLogs(bucket=access_logs_bucket, enabled=True, prefix=name)
-            if access_logs_bucket is not None
+            enable_deletion_protection=props.deletion_protection,
+            access_logs=LbAccessLogs(bucket=props.access_logs_bucket, enabled=True, prefix=name)
+            if props.access_logs_bucket is not None
             else None,
         )
-        if not deletion_protection:
+        if not props.deletion_protection:
             skip_check(
                 self._lb,
                 "CKV_AWS_150",
                 "deletion_protection = false in this environment's config (an environment that is "
                 "destroyed and recreated, e.g. on the emulator)",
             )
-        if access_logs_bucket is None:
+        if props.access_logs_bucket is None:
             skip_check(
                 self._lb,
                 "CKV_AWS_91",
                 "no access_logs_bucket configured: set one (with the ELB log delivery bucket policy) "
                 "to keep access logs",
             )
-        if web_acl_arn is not None:
-            Wafv2WebAclAssociation(self, "waf", resource_arn=self._lb.arn, web_acl_arn=web_acl_arn)
+        if props.web_acl_arn is not None:
+            Wafv2WebAclAssociation(self, "waf", resource_arn=self._lb.arn, web_acl_arn=props.web_acl_arn)
             skip_check(
                 self._lb,
                 "CKV2_AWS_76",
                 "the web ACL (web_acl_arn) is managed outside this stack, so its rules (such as the "
                 "Log4j managed rule group) are checked where it is defined",
             )
-        elif not internal:
+        elif not props.internal:
             skip_check(
                 self._lb,
                 "CKV2_AWS_28",
@@ -258,8 +229,8 @@ class ApplicationLoadBalancer(Construct):
                 load_balancer_arn=self._lb.arn,
                 port=port,
                 protocol="HTTPS",
-                ssl_policy=ssl_policy,
-                certificate_arn=certificate_arn,
+                ssl_policy=props.ssl_policy,
+                certificate_arn=props.certificate_arn,
                 default_action=[not_found],
             )
             LbListener(
@@ -293,6 +264,11 @@ class ApplicationLoadBalancer(Construct):
             skip_check(self._listener, "CKV_AWS_2", reason)
             skip_check(self._listener, "CKV_AWS_103", reason)
             skip_check(self._lb, "CKV2_AWS_20", reason)
+
+    @property
+    def props(self) -> ApplicationLoadBalancerProps:
+        """The props it was built from."""
+        return self._props
 
     @property
     def lb(self) -> Lb:

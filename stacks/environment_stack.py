@@ -28,6 +28,7 @@ from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
 from constructs_lib.image_lookup import regional_provider_id
 from constructs_lib.images import EcrDigest, ImageSource, SsmTag
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
+from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps
 from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
 from constructs_lib.redeploy import AssumeRole
 from constructs_lib.service import ServiceOptions
@@ -245,20 +246,19 @@ def _load_balancer(
             cidrs = [vpc.cidr_block]
         else:
             cidrs = ["0.0.0.0/0"]
-    alb = ApplicationLoadBalancer(
-        stack,
-        "alb",
+    props = ApplicationLoadBalancerProps(
         name=names.load_balancer_name(project, env.name),
         security_group_name=names.load_balancer_security_group_name(project, env.name),
         vpc_id=network.vpc_id,
-        subnets=network.subnets,
-        ingress_cidr_blocks=cidrs,
+        subnets=tuple(network.subnets),
+        ingress_cidr_blocks=tuple(cidrs),
         internal=settings.internal,
         certificate_arn=settings.certificate_arn,
         deletion_protection=settings.deletion_protection,
         access_logs_bucket=settings.access_logs_bucket,
         web_acl_arn=settings.web_acl_arn,
     )
+    alb = ApplicationLoadBalancer(stack, "alb", props=props)
     return _Listener(alb.listener.arn, alb.security_group.id, ours=True)
 
 

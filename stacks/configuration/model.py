@@ -57,6 +57,7 @@ from constructs_lib.fields import (
     TagValue,
 )
 from constructs_lib.images import ImageSource
+from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 from core import image_strategies
@@ -272,12 +273,13 @@ class LoadBalancerSettings(_Model):
     # Attach to an existing ALB: its listener and its security group (the tasks admit only it).
     listener_arn: ListenerArn | None = None
     security_group_id: SecurityGroupId | None = None
-    # Or create one (internal by default).
+    # Or create one (ApplicationLoadBalancerProps has the rules and the defaults: internal, with
+    # deletion protection).
     create: StrictBool = False
-    internal: StrictBool = True
+    internal: StrictBool = ApplicationLoadBalancerProps.model_fields["internal"].default
     certificate_arn: CertificateArn | None = None
     ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_unique)] | None = None
-    deletion_protection: StrictBool = True
+    deletion_protection: StrictBool = ApplicationLoadBalancerProps.model_fields["deletion_protection"].default
     # S3 bucket for access logs (its policy must let ELB log delivery write).
     access_logs_bucket: S3BucketName | None = None
     # WAF web ACL to associate (recommended for internet-facing load balancers).
@@ -312,11 +314,8 @@ class LoadBalancerSettings(_Model):
                 "an existing load balancer needs both listener_arn and security_group_id "
                 "(or set create = true)"
             )
-        if not self.internal and self.certificate_arn is None:
-            raise ValueError(
-                "an internet-facing load balancer (internal = false) needs certificate_arn: "
-                "it only listens on HTTPS"
-            )
+        for problem in https_problems(self.internal, self.certificate_arn):
+            raise ValueError(problem.message)
         return self
 
 

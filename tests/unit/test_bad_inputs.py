@@ -757,24 +757,24 @@ def test_the_constructs_refuse_the_same_inputs(build: Callable[[], object], mess
         ({"name": "internal-api"}, "must not start with 'internal-'"),
         ({"security_group_name": "sg-alb"}, "must not start with 'sg-'"),
         ({"access_logs_bucket": "logs..bucket"}, "two adjacent periods"),
+        ({"subnets": ()}, "subnets must name at least one subnet"),
+        ({"ingress_cidr_blocks": ()}, "ingress_cidr_blocks must name at least one CIDR block"),
     ],
 )
-def test_the_load_balancer_construct_refuses_names_aws_refuses(kwargs: dict[str, Any], message: str) -> None:
-    from cdktf import TerraformStack, Testing
+def test_the_load_balancer_props_refuse_names_aws_refuses(kwargs: dict[str, Any], message: str) -> None:
+    from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps
 
-    from constructs_lib.load_balancer import ApplicationLoadBalancer
-
-    # GIVEN a load balancer with a name AWS refuses WHEN built THEN a ValueError says why
+    # GIVEN a load balancer with a name AWS refuses WHEN its props are built THEN a ValueError says why
     props: dict[str, Any] = {
         "name": "p-e",
         "security_group_name": "p-e-alb",
         "vpc_id": "vpc-0a1b2c3d",
-        "subnets": ["subnet-0a1b2c3d"],
-        "ingress_cidr_blocks": ["10.0.0.0/8"],
+        "subnets": ("subnet-0a1b2c3d",),
+        "ingress_cidr_blocks": ("10.0.0.0/8",),
     }
     props.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        ApplicationLoadBalancer(TerraformStack(Testing.app(), "test"), "alb", **props)
+        ApplicationLoadBalancerProps(**props)
 
 
 # --- 3. the emulator endpoint variable is named as such -------------------------------------------

@@ -13,7 +13,8 @@ from cdktf import TerraformStack, Testing
 
 from constructs_lib.container import ContainerProps
 from constructs_lib.images import Fixed
-from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
+from constructs_lib.load_balancer import ListenerAttachment
+from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps
 from constructs_lib.service import Service, ServiceProps
 from constructs_lib.service_props import Autoscaling, Deployment, ListenerRule
 from constructs_lib.task_definition import TaskDefinition
@@ -174,16 +175,21 @@ def test_contradictory_production_props_are_rejected(build: Callable[[], object]
 
 
 def test_internet_facing_load_balancer_needs_a_certificate() -> None:
-    stack = TerraformStack(Testing.app(), "test")
-    with pytest.raises(ValueError, match="needs certificate_arn"):
-        ApplicationLoadBalancer(
-            stack,
-            "alb",
+    # GIVEN an internet-facing load balancer without a certificate WHEN its props are built
+    # THEN a ValueError says it only listens on HTTPS (the rule the configuration reports too)
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "certificate_arn: an internet-facing load balancer (internal = false) needs certificate_arn: "
+            "it only listens on HTTPS"
+        ),
+    ):
+        ApplicationLoadBalancerProps(
             name="p-e",
             security_group_name="p-e-alb",
             vpc_id="vpc-0a1b2c3d",
-            subnets=["subnet-0a1b2c3d"],
-            ingress_cidr_blocks=["0.0.0.0/0"],
+            subnets=("subnet-0a1b2c3d",),
+            ingress_cidr_blocks=("0.0.0.0/0",),
             internal=False,
         )
 

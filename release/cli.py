@@ -26,13 +26,10 @@ from release.aws import (
     READ_TIMEOUT,
     TIMEOUT_ATTEMPTS,
     Aws,
-    caller_account,
     describe_failure,
 )
 from release.errors import (
     BadInput,
-    DeployFailed,
-    DeployNotStarted,
     ReleaseError,
     RolloutFailed,
     VerificationFailed,
@@ -443,98 +440,23 @@ def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[
     """What `deploy ENV` would change, per service in words: images old -> new, a new revision,
     restarts and why, scaling; then every other change, replacements and destroys in capitals.
     Synthesizes and runs `terraform plan`; applies nothing. Exit 0: no changes; 7: changes."""
-    import json as json_lib
+    from release.diff_run import diff
 
-    from core.names import service_stack_name
-    from release import process_tree
-    from release.deploy_run import find_terraform, prepare_output
-    from release.diff import name_images, summarize
-    from release.tags import ecr_image
-    from toolchain.cdktf_cli import CACHE_DIR, cdktf, tool_environment
-    from toolchain.errors import ToolError
-    from toolchain.terraform_offline import terraform_setup
-
-    env_settings = environment(rt.settings, env)
-    session = rt.aws(env_settings)  # the account guard, before Terraform reads anything
-    if env_settings.aws.account_id is None:
-        # Before synthesis and the plan, whose AWS provider retries a refused connection for half
-        # a minute before it fails: AWS out of reach is said at once, with every command's exit 3.
-        caller_account(session)
-    every = [t.service.name for t in targets(rt.settings, env, None)]
-    ts = targets(rt.settings, env, only)
-    stacks = [env]
-    if env_settings.stack_per_service:
-        service_stacks = [service_stack_name(env, t.service.name) for t in ts]
-        stacks = service_stacks if only is not None else [env, *service_stacks]
-    outdir = prepare_output(outdir)
-    try:
-        setup = terraform_setup(CACHE_DIR)
-        tool_env = tool_environment(
-            setup,
-            emulator_endpoint=env_settings.emulator_endpoint,
-            extra={"ECS_CD_CONFIG": str(rt.config.resolve())},
-        )
-        terraform = find_terraform(tool_env)
-    except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was planned") from None
-    try:
-        synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
-    except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was planned") from None
-    if synth.returncode != 0:
-        tail = (synth.stdout + synth.stderr).strip().splitlines()
-        detail = f": {tail[-1][:300]}" if tail else ""
-        raise DeployNotStarted(
-            f"diff {env}: synthesis failed (cdktf synth exited with {synth.returncode}){detail}; "
-            "nothing was planned"
-        )
-    resource_changes: list[Any] = []
-    for stack in stacks:
-        directory = outdir / "stacks" / stack
-        for args in (
-            ["init", "-input=false", "-no-color"],
-            ["plan", "-input=false", "-no-color", "-lock=false", "-out=ecs-release-diff.tfplan"],
-        ):
-            ran = process_tree.run([terraform, *args], cwd=directory, env=tool_env)
-            if ran.returncode != 0:
-                rt.out.raw((ran.stdout + ran.stderr)[-4000:])
-                raise DeployFailed(
-                    f"diff {env}: terraform {args[0]} of stack {stack} failed (its output above)"
-                )
-        shown = process_tree.run(
-            [terraform, "show", "-json", "ecs-release-diff.tfplan"], cwd=directory, env=tool_env
-        )
-        if shown.returncode != 0:
-            rt.out.raw(shown.stderr[-4000:])
-            raise DeployFailed(f"diff {env}: terraform show of stack {stack} failed (its output above)")
-        resource_changes += json_lib.loads(shown.stdout).get("resource_changes", [])
-    # Every service's resources are told apart, so that --service leaves out the others' changes.
-    services, others = summarize({"resource_changes": resource_changes}, every)
-    services = [s for s in services if s.service in {t.service.name for t in ts}]
-    sessions: dict[str, Aws] = {}
-
-    def ecr(region: str) -> Aws:
-        # The repository's own region (it may be elsewhere), with the environment's role.
-        if region not in sessions:
-            sessions[region] = rt.aws(env_settings, region)
-        return sessions[region]
-
-    name_images(services, lambda repository, image_id: ecr_image(ecr, repository, image_id))
-    for service in services:
+    result = diff(rt, env, outdir, only)
+    for service in result.services:
         for line in service.lines():
             rt.out.say(line)
-    if others:
+    if result.others:
         rt.out.say("other changes:")
-        for line in others:
+        for line in result.others:
             rt.out.say(f"  {line}", style="red" if ("REPLACE" in line or "DESTROY" in line) else None)
-    changed = any(s.changed for s in services) or bool(others)
-    rt.out.say(f"{env}: {'changes' if changed else 'no changes'}")
+    rt.out.say(f"{env}: {'changes' if result.changed else 'no changes'}")
     return {
         "environment": env,
-        "changes": changed,
-        "services": [s.as_dict() for s in services],
-        "other_changes": others,
-        "exit_code": errors.PLAN_HAS_CHANGES if changed else errors.OK,
+        "changes": result.changed,
+        "services": [s.as_dict() for s in result.services],
+        "other_changes": result.others,
+        "exit_code": errors.PLAN_HAS_CHANGES if result.changed else errors.OK,
     }
 
 

@@ -35,10 +35,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core import names
 from release import process_tree, signals
 from release.errors import DeployFailed, DeployNotStarted, Interrupted, ReleaseError
 from release.state import Lock, lock_key
+from stacks.layout import StackLayout
 from stacks.settings import EnvironmentSettings, LocalState, S3State
 from toolchain.errors import ToolError
 
@@ -308,15 +308,8 @@ def lock_spots(env: EnvironmentSettings, stacks: Sequence[str]) -> list[LockSpot
     state = env.state
     if not isinstance(state, S3State) or not state.use_lockfile:
         return []
-    spots = []
-    for stack in stacks:
-        service = None
-        for s in env.services:
-            if names.service_stack_name(env.name, s.name) == stack and env.stack_per_service:
-                service = s.name
-        key = state.key if service is None else names.service_state_key(state.key, service)
-        spots.append(LockSpot(stack, state, key))
-    return spots
+    places = [StackLayout.of(env).place(stack) for stack in stacks]
+    return [LockSpot(p.name, state, p.state_key) for p in places if p.state_key is not None]
 
 
 def _age(created: datetime | None, now: float) -> str:

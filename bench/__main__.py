@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks and print their tables.
 
-`python -m bench [synth|strategies|split|release|tests]…` runs only those."""
+`python -m bench [synth|strategies|split|release|ci|tests]…` runs only those."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import image_strategies, release, split, synth
+from bench import ci, image_strategies, release, split, synth
 
 
 def main(argv: list[str]) -> int:
-    known = {"synth", "strategies", "split", "release", "tests"}
+    known = {"synth", "strategies", "split", "release", "ci", "tests"}
     chosen = set(argv) or known
     unknown = chosen - known
     if unknown:
@@ -34,6 +34,9 @@ def main(argv: list[str]) -> int:
     if "release" in chosen:
         print("\n## A release against plain Terraform (emulator, interleaved)\n", flush=True)
         print(release.table(release.run()), flush=True)
+    if "ci" in chosen:
+        print("\n## A new checkout's deploy against init + apply (emulator, interleaved)\n", flush=True)
+        print(ci.table(ci.run()), flush=True)
     if "split" in chosen:
         print("\n## First deploy of 20 services: one stack, or split with a bound (emulator)\n", flush=True)
         print(split.table(split.run()), flush=True)

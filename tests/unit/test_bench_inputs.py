@@ -40,3 +40,16 @@ def test_the_split_benchmark_compares_the_same_services_split_and_not() -> None:
     assert (single.stack_per_service, split.stack_per_service) == (False, True)
     assert [s.name for s in single.services] == [s.name for s in split.services]
     assert len(split.services) == 20
+
+
+def test_the_ci_benchmark_deploys_the_shipped_configuration_with_its_local_state_in_s3() -> None:
+    import tomllib
+
+    from bench.ci import BUCKET, remote_state_config
+
+    shipped = (PROJECT_DIR / "config" / "ecs-cd.toml").read_text()
+    changed = settings_from_dict(tomllib.loads(remote_state_config(shipped)), file="bench")
+    original = settings_from_dict(tomllib.loads(shipped), file="config/ecs-cd.toml")
+    state = changed.environments["local"].state
+    assert (state.backend, getattr(state, "bucket", None)) == ("s3", BUCKET)
+    assert changed.environments["local"].services == original.environments["local"].services

@@ -37,7 +37,8 @@ from release.verify import problems_text, run_checks
 from stacks.layout import StackLayout
 
 if TYPE_CHECKING:
-    from release.deploy_run import LockSpot, LockWatch, RunResult, TerraformRecorder
+    from release.deploy_run import RunResult, TerraformRecorder
+    from release.lock_watch import LockSpot, LockWatch
     from release.runtime import Runtime
     from stacks.settings import EnvironmentSettings
     from toolchain.terraform_offline import TerraformSetup
@@ -367,7 +368,8 @@ def apply(
     stage: Stage,
 ) -> Applied:
     """Run ``argv`` with the lock watch; an interruption or a failure says what was applied."""
-    from release.deploy_run import TerraformRecorder, failure, interruption, lock_spots, run_cdktf
+    from release.deploy_run import TerraformRecorder, failure, interruption, run_cdktf
+    from release.lock_watch import lock_spots
 
     if options.direct:
         rt.out.say(
@@ -437,7 +439,8 @@ def lock_watch(
     say: Callable[[str], None],
 ) -> LockWatch | None:
     """What says when Terraform waits for a state lock another run holds (None: it does not wait)."""
-    from release.deploy_run import LockWatch, started_on
+    from release.deploy_run import started_on
+    from release.lock_watch import LockWatch
 
     if tools.lock_timeout <= 0:  # with 0, Terraform does not wait: the failure names the holder
         return None

@@ -28,24 +28,20 @@ import signal
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from release import process_tree, signals
 from release.errors import DeployFailed, DeployNotStarted, Interrupted, ReleaseError
-from release.state import Lock, lock_key
-from stacks.layout import StackLayout
-from stacks.settings import EnvironmentSettings, LocalState, S3State
+from release.lock_watch import LockWatch
+from stacks.settings import LocalState, S3State
 from toolchain.errors import ToolError
 
 # Terraform commands that take the state lock (cdktf deploy runs init, apply, output).
 LOCKING_COMMANDS = frozenset({"apply", "destroy", "plan", "refresh", "import"})
 APPLYING_COMMANDS = frozenset({"apply", "destroy", "import"})
-LOCK_POLL_SECONDS = 1.0
 LOG_NAME = "ecs-release-deploy.log"
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -287,226 +283,6 @@ def _one_line(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# --- the state locks while the deploy runs ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LockSpot:
-    """Where one stack's S3 lock object is."""
-
-    stack: str
-    state: S3State
-    key: str
-
-    @property
-    def url(self) -> str:
-        return f"s3://{self.state.bucket}/{lock_key(self.state, self.key)}"
-
-
-def lock_spots(env: EnvironmentSettings, stacks: Sequence[str]) -> list[LockSpot]:
-    """The S3 lock objects of ``stacks`` (the environment's and its services'), if it locks in S3."""
-    state = env.state
-    if not isinstance(state, S3State) or not state.use_lockfile:
-        return []
-    places = [StackLayout.of(env).place(stack) for stack in stacks]
-    return [LockSpot(p.name, state, p.state_key) for p in places if p.state_key is not None]
-
-
-def _age(created: datetime | None, now: float) -> str:
-    if created is None:
-        return ""
-    seconds = max(0, round(now - created.timestamp()))
-    if seconds < 120:
-        return f" ({seconds} s ago)"
-    return f" ({seconds // 60} min ago)" if seconds < 7200 else f" ({seconds // 3600} h ago)"
-
-
-def holder_text(lock: Lock | None, now: float, *, unknown: str = "") -> str:
-    if lock is None:
-        return f"held by another run ({unknown or 'released before it could be read'})"
-    operation = lock.operation.removeprefix("OperationType").lower() or "?"
-    return (
-        f"held by {lock.who} ({operation}, lock id {lock.id}) "
-        f"since {lock.created}{_age(lock.created_at, now)}"
-    )
-
-
-@dataclass
-class _StackWatch:
-    spot: LockSpot | None
-    foreign: set[str] = field(default_factory=set)  # ids of locks known to be another run's
-    not_started_at: float | None = None  # the last moment this run's Terraform had not started on it
-    last: tuple[float, Lock] | None = None  # the last lock read, and when
-    acquiring_at: float | None = None  # Terraform said "Acquiring state lock" (not handled yet)
-    waiting: dict[str, Any] | None = None  # the wait being reported
-    reported: set[str] = field(default_factory=set)
-    broken: bool = False
-
-
-class LockWatch:
-    """Reads each stack's lock object while the deploy runs and reports this run's waits.
-
-    ``check`` is the whole logic, with an injected clock, lock reader and "has this run's
-    Terraform started a locking command on the stack"; ``start`` runs it every ``poll`` s."""
-
-    def __init__(
-        self,
-        stacks: Sequence[str],
-        spots: Sequence[LockSpot],
-        *,
-        read: Callable[[LockSpot], Lock | None],
-        started: Callable[[str], bool],
-        say: Callable[[str], None],
-        timeout_seconds: int,
-        clock: Callable[[], float] = time.time,
-        poll: float = LOCK_POLL_SECONDS,
-    ) -> None:
-        by_stack = {s.stack: s for s in spots}
-        self._stacks = {name: _StackWatch(by_stack.get(name)) for name in stacks}
-        self._read, self._started, self._say = read, started, say
-        self.timeout_seconds = timeout_seconds
-        self._clock, self._poll = clock, poll
-        self.waits: list[dict[str, Any]] = []
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._mutex = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def acquiring(self, stack: str) -> None:
-        """This run's Terraform said it waits for the lock of ``stack`` (from the output reader)."""
-        watch = self._stacks.get(stack)
-        if watch is None:
-            return
-        with self._mutex:
-            watch.acquiring_at = self._clock()
-        self._wake.set()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="lock-watch", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop watching; a wait still going on ends unreleased (Terraform gave up, or was stopped)."""
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-        for name, watch in self._stacks.items():
-            # One last read: a lock released since the last poll was a wait that ended so,
-            # not one Terraform gave up on (Terraform may exit within a poll of getting it).
-            if watch.waiting is not None and watch.spot is not None and not watch.broken:
-                self.check(name)
-            self._end_wait(name, released=False)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            for name in self._stacks:
-                if self._stop.is_set():
-                    return
-                self.check(name)
-            self._wake.wait(self._poll)
-            self._wake.clear()
-
-    def check(self, name: str) -> None:
-        """Read the lock of ``name`` once; report a wait that starts or ends."""
-        watch = self._stacks[name]
-        readable = watch.spot is not None and not watch.broken
-        lock: Lock | None = None
-        read_at = self._clock()
-        if readable:
-            assert watch.spot is not None
-            try:
-                lock = self._read(watch.spot)
-            except ReleaseError as exc:
-                watch.broken, readable = True, False
-                self._say(f"{name}: cannot read the state lock ({exc}); a wait for it is not reported")
-        # Asked after the read: not started now means not started when the lock was read.
-        started = self._started(name)
-        with self._mutex:
-            acquiring_at, watch.acquiring_at = watch.acquiring_at, None
-            if not started:
-                watch.not_started_at = self._clock()
-            # Evidence that a lock is another run's: this run's Terraform had not started on the
-            # stack, or still waited for the lock, when it was there; or it is older than that.
-            if acquiring_at is not None and started and watch.last and watch.last[0] <= acquiring_at:
-                watch.foreign.add(watch.last[1].id)
-            if lock is not None and (
-                not started or acquiring_at is not None or _older(lock, watch.not_started_at)
-            ):
-                watch.foreign.add(lock.id)
-            holder = (watch.waiting or {}).get("holder")
-            if readable and holder is not None and (lock is None or lock.id != holder["id"]):
-                self._end_wait(name, released=True)
-            if started and lock is not None and lock.id in watch.foreign and lock.id not in watch.reported:
-                self._begin_wait(name, lock)
-            elif started and acquiring_at is not None and lock is None and watch.waiting is None:
-                # Terraform waits, but the lock is gone already, or cannot be read here.
-                seen = watch.last[1] if watch.last and watch.last[1].id in watch.foreign else None
-                if seen is None or seen.id not in watch.reported:
-                    if watch.spot is None:
-                        unknown = "a local state lock: the holder is not shown"
-                    elif not readable:
-                        unknown = "the lock object could not be read"
-                    else:
-                        unknown = "released before it could be read"
-                    self._begin_wait(name, seen, ongoing=False, unknown=unknown)
-            if lock is not None:
-                watch.last = (read_at, lock)
-
-    def _begin_wait(self, name: str, lock: Lock | None, *, ongoing: bool = True, unknown: str = "") -> None:
-        watch = self._stacks[name]
-        now = self._clock()
-        where = f" ({watch.spot.url})" if watch.spot else ""
-        released = "" if ongoing or lock is None else "; it was just released"
-        holder = holder_text(lock, now, unknown=unknown)
-        self._say(
-            f"{name}: waiting for the state lock{where}, {holder}{released}; "
-            f"Terraform waits up to {self.timeout_seconds} s for it (lock_timeout_seconds), then gives up"
-        )
-        record: dict[str, Any] = {
-            "stack": name,
-            "lock": watch.spot.url if watch.spot else None,
-            "holder": None
-            if lock is None
-            else {"id": lock.id, "who": lock.who, "operation": lock.operation, "created": lock.created},
-            "timeout_seconds": self.timeout_seconds,
-            "waited_seconds": None,
-            "released": None if ongoing else True,
-        }
-        self.waits.append(record)
-        if lock is not None:
-            watch.reported.add(lock.id)
-        if ongoing:
-            watch.waiting = {"record": record, "holder": record["holder"], "since": now}
-
-    def _end_wait(self, name: str, *, released: bool) -> None:
-        watch = self._stacks[name]
-        if watch.waiting is None:
-            return
-        record = watch.waiting["record"]
-        waited = round(self._clock() - watch.waiting["since"], 1)
-        record["released"] = released
-        record["waited_seconds"] = waited
-        if released:
-            holder = watch.waiting["holder"]["who"] if watch.waiting["holder"] else "another run"
-            self._say(f"{name}: the state lock held by {holder} was released after {waited} s of waiting")
-        watch.waiting = None
-
-
-# A lock's "Created" may be written to the second only: a lock is older than a moment only
-# when it is older by more than that, or this run's own fresh lock would count as another's.
-_CREATED_RESOLUTION_SECONDS = 1.0
-
-
-def _older(lock: Lock, moment: float | None) -> bool:
-    created = lock.created_at
-    return (
-        created is not None
-        and moment is not None
-        and created.timestamp() < moment - _CREATED_RESOLUTION_SECONDS
-    )
-
-
 # --- one run -------------------------------------------------------------------------------
 
 
@@ -618,74 +394,12 @@ def run_cdktf(
     be left out of the state). After ``interrupt_seconds`` more the group is killed. cdktf runs
     in its own session, so a Ctrl-C to the terminal's process group reaches it only this way."""
     output = CdktfOutput(stacks)
-    stacks_dir = outdir / "stacks"
-    held: list[str] = []
-    streaming = False
-    stopping = Stopping()
-
-    def terraform_started() -> bool:
-        return any(c.directory.parent == stacks_dir for c in recorder.commands())
-
-    # Defined before the handler is installed: a signal may come at any moment from then on,
-    # even while cdktf is being started (a Ctrl-C to the process group did, in the tests).
-    process: subprocess.Popen[str] | None = None
-    timers: list[threading.Timer] = []
-
-    def running() -> list[int]:
-        return [c.pid for c in recorder.commands() if c.pid is not None and _alive(c.pid)]
-
-    def kill_group() -> None:
-        if process is not None and process.poll() is None:
-            stopping.killed = True
-            stopping.notes.append(f"Terraform did not stop within {interrupt_seconds:g} s: killed")
-            # The direct runner starts each Terraform in a group of its own, in cdktf's session.
-            process_tree.signal_all(process.pid, signal.SIGKILL)
-
-    interrupting = threading.Lock()  # the finish timer and a second signal may race
-
-    def interrupt(why: str) -> None:
-        with interrupting:
-            if stopping.interrupted or process is None or process.poll() is not None:
-                return
-            stopping.interrupted = True
-        pids = running()
-        for pid in pids:
-            _signal_pid(pid, signal.SIGINT)
-        if pids:
-            stopping.notes.append(
-                f"{why}: interrupting Terraform (it writes its state and releases its lock)"
-            )
-        timers.append(threading.Timer(interrupt_seconds, kill_group))
-        timers[-1].daemon = True
-        timers[-1].start()
-
-    def on_signal(number: int) -> None:
-        # Runs in the main thread between two lines of output: no printing here (the printing
-        # lock may be held); the loop says what happened.
-        if stopping.signal_number is not None:
-            interrupt(f"received {_signal_name(number)} again")
-            return
-        stopping.signal_number = number
-        recorder.stop()
-        if process is None:  # cdktf is being started: stopped right after (below)
-            return
-        if not running():  # before Terraform, or between two of its commands: stop cdktf now
-            _signal_group(process.pid, signal.SIGTERM)
-            stopping.interrupted = True
-            return
-        stopping.notes.append(
-            f"received {_signal_name(number)}: no further Terraform command starts; the running one "
-            f"may finish for {finish_seconds:g} s, then it is interrupted (signal again to interrupt now)"
-        )
-        timers.append(threading.Timer(finish_seconds, interrupt, args=(f"after {finish_seconds:g} s",)))
-        timers[-1].daemon = True
-        timers[-1].start()
-
+    run = _Run(recorder, outdir / "stacks", say, finish_seconds, interrupt_seconds)
     handlers = contextlib.ExitStack()
     # From before cdktf starts: a signal must not leave it running unseen.
-    handlers.enter_context(signals.forwarding(on_signal))
+    handlers.enter_context(signals.forwarding(run.on_signal))
     try:
-        process = subprocess.Popen(
+        run.process = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env),
@@ -698,23 +412,139 @@ def run_cdktf(
     except OSError as exc:
         handlers.close()
         raise DeployNotStarted(f"cannot run {argv[0]} ({exc.strerror or exc}); nothing was applied") from None
-
-    def note() -> None:
-        while stopping.notes and say is not None:
-            say(stopping.notes.pop(0))
-
+    process = run.process
     try:
-        if stopping.signal_number is not None:  # came while cdktf was being started
+        held = run.stream(output, raw, watch)
+    finally:
+        handlers.close()
+        run.cancel_timers()
+        # A Terraform that was killed (or crashed) leaves its provider plugins running, and
+        # nothing else would ever stop them.
+        process_tree.end(process.pid)
+        if watch is not None:
+            watch.stop()
+    result = RunResult(
+        process.returncode,
+        recorder.commands(),
+        run.stacks_dir,
+        output,
+        stopping=run.stopping,
+        label=label,
+        direct=direct,
+    )
+    failed_early = process.returncode != 0 and result.stopped_before_terraform
+    if held and failed_early and run.stopping.signal_number is None:
+        result.log = _write_log(outdir, held)  # one line says why; the whole output is kept here
+    else:
+        for line in held:
+            raw(line)
+    return result
+
+
+class _Run:
+    """One cdktf (or direct runner) process, and how a signal stops it (see run_cdktf)."""
+
+    def __init__(
+        self,
+        recorder: TerraformRecorder,
+        stacks_dir: Path,
+        say: Callable[[str], None] | None,
+        finish_seconds: float,
+        interrupt_seconds: float,
+    ) -> None:
+        self.recorder = recorder
+        self.stacks_dir = stacks_dir
+        self.say = say
+        self.finish_seconds = finish_seconds
+        self.interrupt_seconds = interrupt_seconds
+        self.stopping = Stopping()
+        # Set before the handler is installed: a signal may come at any moment from then on,
+        # even while cdktf is being started (a Ctrl-C to the process group did, in the tests).
+        self.process: subprocess.Popen[str] | None = None
+        self.timers: list[threading.Timer] = []
+        self.interrupting = threading.Lock()  # the finish timer and a second signal may race
+
+    def terraform_started(self) -> bool:
+        return any(c.directory.parent == self.stacks_dir for c in self.recorder.commands())
+
+    def running(self) -> list[int]:
+        return [c.pid for c in self.recorder.commands() if c.pid is not None and _alive(c.pid)]
+
+    def later(self, seconds: float, action: Callable[..., None], *args: object) -> None:
+        self.timers.append(threading.Timer(seconds, action, args=args))
+        self.timers[-1].daemon = True
+        self.timers[-1].start()
+
+    def cancel_timers(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+
+    def kill_group(self) -> None:
+        process = self.process
+        if process is not None and process.poll() is None:
+            self.stopping.killed = True
+            self.stopping.notes.append(f"Terraform did not stop within {self.interrupt_seconds:g} s: killed")
+            # The direct runner starts each Terraform in a group of its own, in cdktf's session.
+            process_tree.signal_all(process.pid, signal.SIGKILL)
+
+    def interrupt(self, why: str) -> None:
+        with self.interrupting:
+            if self.stopping.interrupted or self.process is None or self.process.poll() is not None:
+                return
+            self.stopping.interrupted = True
+        pids = self.running()
+        for pid in pids:
+            _signal_pid(pid, signal.SIGINT)
+        if pids:
+            self.stopping.notes.append(
+                f"{why}: interrupting Terraform (it writes its state and releases its lock)"
+            )
+        self.later(self.interrupt_seconds, self.kill_group)
+
+    def on_signal(self, number: int) -> None:
+        # Runs in the main thread between two lines of output: no printing here (the printing
+        # lock may be held); the loop says what happened.
+        stopping = self.stopping
+        if stopping.signal_number is not None:
+            self.interrupt(f"received {_signal_name(number)} again")
+            return
+        stopping.signal_number = number
+        self.recorder.stop()
+        if self.process is None:  # cdktf is being started: stopped right after (stream)
+            return
+        if not self.running():  # before Terraform, or between two of its commands: stop cdktf now
+            _signal_group(self.process.pid, signal.SIGTERM)
             stopping.interrupted = True
+            return
+        finish = self.finish_seconds
+        stopping.notes.append(
+            f"received {_signal_name(number)}: no further Terraform command starts; the running one "
+            f"may finish for {finish:g} s, then it is interrupted (signal again to interrupt now)"
+        )
+        self.later(finish, self.interrupt, f"after {finish:g} s")
+
+    def note(self) -> None:
+        while self.stopping.notes and self.say is not None:
+            self.say(self.stopping.notes.pop(0))
+
+    def stream(self, output: CdktfOutput, raw: Callable[[str], None], watch: LockWatch | None) -> list[str]:
+        """Pass the output on until the process ends; what came before Terraform started is held
+        back and returned."""
+        process = self.process
+        assert process is not None
+        held: list[str] = []
+        streaming = False
+        if self.stopping.signal_number is not None:  # came while cdktf was being started
+            self.stopping.interrupted = True
             _signal_group(process.pid, signal.SIGTERM)
         if watch is not None:
             watch.start()
         with process:
             assert process.stdout is not None
             for line in process.stdout:
-                note()
+                self.note()
                 stack = output.feed(line)
-                if not streaming and terraform_started():
+                if not streaming and self.terraform_started():
                     streaming = True
                     for earlier in held:
                         raw(earlier)
@@ -725,32 +555,8 @@ def run_cdktf(
                     held.append(line)
                 if stack is not None and watch is not None:
                     watch.acquiring(stack)
-            note()
-    finally:
-        handlers.close()
-        for timer in timers:
-            timer.cancel()
-        # A Terraform that was killed (or crashed) leaves its provider plugins running, and
-        # nothing else would ever stop them.
-        process_tree.end(process.pid)
-        if watch is not None:
-            watch.stop()
-    result = RunResult(
-        process.returncode,
-        recorder.commands(),
-        stacks_dir,
-        output,
-        stopping=stopping,
-        label=label,
-        direct=direct,
-    )
-    failed_early = process.returncode != 0 and result.stopped_before_terraform
-    if held and failed_early and stopping.signal_number is None:
-        result.log = _write_log(outdir, held)  # one line says why; the whole output is kept here
-    else:
-        for line in held:
-            raw(line)
-    return result
+            self.note()
+        return held
 
 
 def _signal_name(number: int) -> str:
@@ -966,83 +772,125 @@ def failure(
     killed = _killed_applies(env, result, state)
     if killed is not None:
         return killed
-    applied = result.stacks_with(APPLYING_COMMANDS)
     details: dict[str, object] = {"terraform_ran": result.terraform_ran, "lock_waits": list(lock_waits)}
     if result.outcomes:
         details["stack_outcomes"] = result.outcomes
-    if result.stopped_before_terraform:
-        if result.output.synth_error:
-            stage = "synthesis failed"
-        else:
-            stage = "no stack could be started" if result.direct else "cdktf failed"
-        log = f" (cdktf's output: {result.log})" if result.log else ""
-        details.update({"nothing_applied": True, "log": str(result.log) if result.log else None})
-        return DeployNotStarted(
-            f"{_head(env, result)} stopped before Terraform ran, {stage}: "
-            f"{result.output.failure_reason()}; nothing was applied{log}",
-            details=details,
+    return (
+        _not_started(env, result, details)
+        or _locked(env, result, details, lock_timeout=lock_timeout, state=state)
+        or _failed_before_apply(env, result, details)
+        or _already_exists(env, result, details)
+        or _failed_after_start(env, result, details)
+    )
+
+
+def _not_started(env: str, result: RunResult, details: dict[str, object]) -> ReleaseError | None:
+    """Terraform never ran in a stack directory: synthesis, cdktf or the runner failed first."""
+    if not result.stopped_before_terraform:
+        return None
+    if result.output.synth_error:
+        stage = "synthesis failed"
+    else:
+        stage = "no stack could be started" if result.direct else "cdktf failed"
+    log = f" (cdktf's output: {result.log})" if result.log else ""
+    details.update({"nothing_applied": True, "log": str(result.log) if result.log else None})
+    return DeployNotStarted(
+        f"{_head(env, result)} stopped before Terraform ran, {stage}: "
+        f"{result.output.failure_reason()}; nothing was applied{log}",
+        details=details,
+    )
+
+
+def _locked(
+    env: str,
+    result: RunResult,
+    details: dict[str, object],
+    *,
+    lock_timeout: int,
+    state: LocalState | S3State | None,
+) -> ReleaseError | None:
+    """Another run held a state lock for longer than the lock timeout."""
+    if not result.output.lock_errors:
+        return None
+    applied = result.stacks_with(APPLYING_COMMANDS)
+    locked = list(result.output.lock_errors)
+    before = [s for s in applied if s not in locked]
+    holder = _holder_of(next(iter(result.output.lock_errors.values())))
+    if before:
+        outcome = (
+            f"nothing was applied to {', '.join(locked)}, but Terraform had applied "
+            f"{', '.join(before)} before: check `ecs-release status {env}`"
         )
-    if result.output.lock_errors:
-        locked = list(result.output.lock_errors)
-        before = [s for s in applied if s not in locked]
-        holder = _holder_of(next(iter(result.output.lock_errors.values())))
-        if before:
-            outcome = (
-                f"nothing was applied to {', '.join(locked)}, but Terraform had applied "
-                f"{', '.join(before)} before: check `ecs-release status {env}`"
-            )
-        else:
-            outcome = "nothing was applied"
-        details.update({"nothing_applied": not before, "lock": result.output.lock_errors})
-        if isinstance(state, LocalState):
-            # An OS lock: only a running Terraform holds it, and `unlock` knows S3 locks only.
-            advice = (
-                "Retry once that run has ended, or raise the timeout (a local state's lock goes "
-                "with its process)"
-            )
-        else:
-            advice = f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force"
-        return DeployFailed(
-            f"{_head(env, result)}: the state is locked by another run{holder} and stayed locked for "
-            f"lock_timeout_seconds = {lock_timeout}; {outcome}. {advice}",
-            details=details,
+    else:
+        outcome = "nothing was applied"
+    details.update({"nothing_applied": not before, "lock": result.output.lock_errors})
+    if isinstance(state, LocalState):
+        # An OS lock: only a running Terraform holds it, and `unlock` knows S3 locks only.
+        advice = (
+            "Retry once that run has ended, or raise the timeout (a local state's lock goes with its process)"
         )
-    if result.recorded and not applied:
-        last = result.commands[-1]
-        step = f"terraform {last.subcommand or ' '.join(last.args)}"
-        where = f" of stack {last.directory.name}" if result.terraform_ran else ""
-        details["nothing_applied"] = True
-        return DeployFailed(
-            f"{_head(env, result)} failed before Terraform applied anything ({step}{where} failed, "
-            f"see its output above); nothing was applied{result.outcome_text()}",
-            details=details,
-        )
-    details["nothing_applied"] = False
-    ran = f" (apply started for {', '.join(applied)})" if applied else ""
+    else:
+        advice = f"Retry, raise the timeout, or if that run died: ecs-release unlock {env} --force"
+    return DeployFailed(
+        f"{_head(env, result)}: the state is locked by another run{holder} and stayed locked for "
+        f"lock_timeout_seconds = {lock_timeout}; {outcome}. {advice}",
+        details=details,
+    )
+
+
+def _failed_before_apply(env: str, result: RunResult, details: dict[str, object]) -> ReleaseError | None:
+    """A Terraform command failed before any apply started (init, plan, …)."""
+    if not result.recorded or result.stacks_with(APPLYING_COMMANDS):
+        return None
+    last = result.commands[-1]
+    step = f"terraform {last.subcommand or ' '.join(last.args)}"
+    where = f" of stack {last.directory.name}" if result.terraform_ran else ""
+    details["nothing_applied"] = True
+    return DeployFailed(
+        f"{_head(env, result)} failed before Terraform applied anything ({step}{where} failed, "
+        f"see its output above); nothing was applied{result.outcome_text()}",
+        details=details,
+    )
+
+
+def _applied_text(result: RunResult) -> str:
+    applied = result.stacks_with(APPLYING_COMMANDS)
+    return f" (apply started for {', '.join(applied)})" if applied else ""
+
+
+def _already_exists(env: str, result: RunResult, details: dict[str, object]) -> ReleaseError | None:
+    """The apply failed on resources AWS has and the state lacks: each with its import command."""
     existing = [e for e in result.output.already_exists if e.address]
-    if existing:
-        details["already_exists"] = [
-            {
-                "stack": e.stack,
-                "address": e.address,
-                "name": e.name,
-                "import": e.import_command(result.stacks_dir),
-            }
-            for e in existing
-        ]
-        found = "; ".join(f"{e.what} {e.name} ({e.address})" for e in existing)
-        commands = "; ".join(e.import_command(result.stacks_dir) for e in existing)
-        return DeployFailed(
-            f"{_head(env, result)}: already in AWS but not in the Terraform state: {found}. An earlier "
-            f"apply that was killed, or another stack, created it; Terraform may have applied part of "
-            f"the plan before failing{ran}. If it is this stack's, import it into the state, then "
-            f"deploy again: "
-            f"{commands}",
-            details=details,
-        )
+    if not existing:
+        return None
+    details["nothing_applied"] = False
+    details["already_exists"] = [
+        {
+            "stack": e.stack,
+            "address": e.address,
+            "name": e.name,
+            "import": e.import_command(result.stacks_dir),
+        }
+        for e in existing
+    ]
+    found = "; ".join(f"{e.what} {e.name} ({e.address})" for e in existing)
+    commands = "; ".join(e.import_command(result.stacks_dir) for e in existing)
+    return DeployFailed(
+        f"{_head(env, result)}: already in AWS but not in the Terraform state: {found}. An earlier "
+        f"apply that was killed, or another stack, created it; Terraform may have applied part of "
+        f"the plan before failing{_applied_text(result)}. If it is this stack's, import it into the "
+        f"state, then deploy again: "
+        f"{commands}",
+        details=details,
+    )
+
+
+def _failed_after_start(env: str, result: RunResult, details: dict[str, object]) -> ReleaseError:
+    """Terraform failed once an apply had started: part of the plan may be applied."""
+    details["nothing_applied"] = False
     how = "failed" if result.direct else f"exited with {result.returncode}"
     return DeployFailed(
-        f"{_head(env, result)} {how} after Terraform started{ran}; "
+        f"{_head(env, result)} {how} after Terraform started{_applied_text(result)}; "
         f"Terraform may have applied part of the plan before failing: check `ecs-release status {env}` "
         f"and deploy again{result.outcome_text()}",
         details=details,

@@ -16,17 +16,15 @@ import pytest
 from release import errors
 from release.deploy_run import (
     CdktfOutput,
-    LockSpot,
-    LockWatch,
     RunResult,
     TerraformCommand,
     TerraformRecorder,
     failure,
-    lock_spots,
     prepare_output,
     run_cdktf,
 )
 from release.errors import DeployFailed, DeployNotStarted, ReleaseError
+from release.lock_watch import LockSpot, LockWatch, lock_spots
 from release.state import Lock, parse_created
 from stacks.settings import LocalState, S3State, settings_from_dict
 

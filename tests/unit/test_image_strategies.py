@@ -15,7 +15,7 @@ from cdktf import TerraformStack, Testing
 
 from constructs_lib.container import ContainerProps
 from constructs_lib.image_lookup import EcrDigestImage
-from constructs_lib.images import EcrDigest, Fixed, ResolvedImage, SsmTag
+from constructs_lib.images import EcrDigest, Fixed, ImageSource, ResolvedImage, SsmTag
 from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
 from constructs_lib.service import ServiceOptions
 from constructs_lib.task_definition_props import TaskDefinitionProps
@@ -177,7 +177,7 @@ def test_digest_image_validates_a_literal_tag() -> None:
 def test_each_image_source_says_what_it_looks_up_and_whether_a_release_moves_it() -> None:
     ecr = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api"
     # GIVEN one source of each kind
-    sources = {
+    sources: dict[str, ImageSource] = {
         "ssm": SsmTag(repository=ecr, parameter_name="/api/dev/tag"),
         "digest-of-ssm": EcrDigest(repository=ecr, tag_parameter="/api/dev/tag"),
         "digest-of-fixed": EcrDigest(repository=ecr, tag="1.2.3"),

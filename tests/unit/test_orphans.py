@@ -14,7 +14,9 @@ from moto import mock_aws
 from release.aws import Aws
 from release.deploy_run import CdktfOutput, RunResult, TerraformCommand, failure
 from release.errors import DeployFailed
-from release.orphans import Orphan, Stack, rule_key, scan, state_attributes
+from release.orphan_lookups import rule_key
+from release.orphan_stack import Stack
+from release.orphans import Orphan, scan, state_attributes
 
 REGION = "us-east-1"
 POLICY = json.dumps(
@@ -511,13 +513,22 @@ def test_a_group_left_with_the_default_egress_is_named_with_the_command_that_rev
     assert "revoke" not in again.as_dict(stacks_dir)
 
 
-def test_the_revoke_command_names_the_profile_and_endpoint_scanned(aws: Aws) -> None:
-    from release.orphans import revoke_command
+def test_the_revoke_command_reaches_the_account_or_emulator_scanned(aws: Aws) -> None:
+    from release.orphan_lookups import revoke_command
 
-    scanned = Aws(region="eu-west-3", profile="ops team", endpoint="http://127.0.0.1:4566")
+    # GIVEN a scan through a profile THEN the command uses that profile
+    scanned = Aws(region="eu-west-3", profile="ops team")
     assert revoke_command(scanned, "sg-1", ["sgr-1", "sgr-2"]) == (
         "aws ec2 revoke-security-group-egress --group-id sg-1 --security-group-rule-ids sgr-1 sgr-2"
-        " --region eu-west-3 --profile 'ops team' --endpoint-url http://127.0.0.1:4566"
+        " --region eu-west-3 --profile 'ops team'"
+    )
+    # GIVEN a scan of the emulator THEN the command has the emulator's endpoint and keys (as
+    # ecs-release's own clients: a profile is not used there), so it runs as printed
+    emulated = Aws(region="eu-west-3", profile="ops team", endpoint="http://127.0.0.1:4566")
+    assert revoke_command(emulated, "sg-1", ["sgr-1"]) == (
+        "env AWS_ACCESS_KEY_ID=emulator AWS_SECRET_ACCESS_KEY=emulator aws ec2 revoke-security-group-egress"
+        " --group-id sg-1 --security-group-rule-ids sgr-1 --region eu-west-3"
+        " --endpoint-url http://127.0.0.1:4566"
     )
 
 

@@ -180,10 +180,12 @@ def state_attributes(text: str) -> dict[str, Any]:
         raise ScanFailed(f"terraform state pull printed no JSON state: {exc}") from None
     held: dict[str, Any] = {}
     for resource in raw.get("resources", []):
-        if resource.get("module"):
+        instances = resource.get("instances")
+        # Terraform persists the state while it applies, listing a resource it is still creating
+        # with no instance: that resource is not in the state (a kill then leaves it in AWS only).
+        if resource.get("module") or not instances:
             continue
         prefix = "data." if resource.get("mode") == "data" else ""
-        instances = resource.get("instances") or [{}]
         held[f"{prefix}{resource['type']}.{resource['name']}"] = instances[0].get("attributes") or {}
     return held
 

@@ -275,8 +275,11 @@ def test_the_state_is_read_by_address_with_data_sources_apart() -> None:
             },
             {"mode": "data", "type": "aws_vpc", "name": "v", "instances": [{"attributes": {"id": "vpc-1"}}]},
             {"module": "module.m", "mode": "managed", "type": "aws_iam_role", "name": "x", "instances": []},
+            # As Terraform persists it mid-apply: a resource it was still creating, no instance yet
+            {"mode": "managed", "type": "aws_security_group", "name": "sg_S", "instances": []},
         ],
     }
+    # THEN a resource is held only with an instance: one being created when a kill came is not
     assert state_attributes(json.dumps(raw)) == {
         "aws_iam_role.r_R": {"id": "r"},
         "data.aws_vpc.v": {"id": "vpc-1"},

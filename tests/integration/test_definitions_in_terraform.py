@@ -19,6 +19,7 @@ from cdktf import TerraformOutput, TerraformStack, TerraformVariable, Testing
 
 from constructs_lib.container import ContainerProps, HealthCheck, container_definition, render_definitions
 from constructs_lib.images import Fixed, ResolvedImage
+from constructs_lib.terraform_text import literal_values
 from devkit.terraform import Terraform
 from tests.terraform_text import render_template
 from toolchain.errors import ToolError
@@ -41,12 +42,15 @@ def _render(tmp_path: Path, tag: str) -> tuple[list[dict[str, Any]], str]:
         raise ToolError("terraform was not found on PATH: install Terraform >= 1.10")
     stack = TerraformStack(Testing.app(), "definitions")
     variable = TerraformVariable(stack, "tag", type="string")
-    app = ContainerProps(
-        name="app",
-        image=Fixed(reference="registry.example.com/app:1"),
-        environment=LITERALS,
-        command=("sh", "-c", 'echo "${HOME}" %{x}'),
-        health_check=HealthCheck(command=("CMD-SHELL", "test -f /tmp/${ready}")),
+    # The literals made Terraform text the way the stacks make every configuration value
+    app = literal_values(
+        ContainerProps(
+            name="app",
+            image=Fixed(reference="registry.example.com/app:1"),
+            environment=LITERALS,
+            command=("sh", "-c", 'echo "${HOME}" %{x}'),
+            health_check=HealthCheck(command=("CMD-SHELL", "test -f /tmp/${ready}")),
+        )
     )
     sidecar = ContainerProps(name="sidecar", image=Fixed(reference="registry.example.com/agent:7"))
     images = [

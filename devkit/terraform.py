@@ -64,10 +64,19 @@ class Terraform:
 
     def planned_changes(self) -> dict[str, list[str]]:
         """Resource address -> actions, for every resource the plan would change."""
-        self.run("plan", "-input=false", "-no-color", "-out=ecs-cd.tfplan")
+        return self.plan()[1]
+
+    def plan(self) -> tuple[Run, dict[str, list[str]]]:
+        """One plan, read two ways: its run (``-detailed-exitcode``: returncode 0 no changes, 2
+        changes; the text people read) and, as ``planned_changes``, its changes."""
+        run = self.run(
+            "plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=ecs-cd.tfplan", check=False
+        )
+        if run.returncode not in (0, 2):
+            raise ToolError(f"terraform plan failed in {self.stack_dir}:\n{run.output[-4000:]}")
         shown = self.run("show", "-json", "ecs-cd.tfplan")
         plan: dict[str, Any] = json.loads(shown.output[shown.output.index("{") :])
-        return {
+        return run, {
             change["address"]: list(change["change"]["actions"])
             for change in plan.get("resource_changes", [])
             if change["change"]["actions"] not in (["no-op"], ["read"])

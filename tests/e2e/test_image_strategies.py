@@ -57,9 +57,9 @@ def test_ssm_tag_and_digest_plan_no_changes_after_deploy(lab: StrategyLab) -> No
 
 
 def test_timestamp_plans_always_replace_the_trigger(lab: StrategyLab) -> None:
-    plan = lab.terraform["ts"].plan_exit_code()
+    plan, changes = lab.terraform["ts"].plan()
     assert plan.returncode == 2
-    assert _kinds(lab.terraform["ts"].planned_changes()) == {"null_resource": ["create", "delete"]}
+    assert _kinds(changes) == {"null_resource": ["create", "delete"]}
 
 
 def test_timestamp_redeploys_exactly_once_per_apply(lab: StrategyLab) -> None:
@@ -104,9 +104,9 @@ def test_new_ssm_tag_changes_only_task_definition_and_service(lab: StrategyLab) 
     # GIVEN CI released 1.1.0
     lab.release("tag", "1.1.0")
     # WHEN planned THEN exactly the task definition is replaced and the service updated
-    assert _kinds(tf.planned_changes()) == REPLACE_TASK_AND_UPDATE_SERVICE
+    plan, changes = tf.plan()
+    assert _kinds(changes) == REPLACE_TASK_AND_UPDATE_SERVICE
     # AND the plan shows the tags, not "(sensitive value)"
-    plan = tf.plan_exit_code()
     assert f"{REPO}:1.0.0" in plan.output and f"{REPO}:1.1.0" in plan.output
     assert "(sensitive value)" not in plan.output
     # WHEN applied THEN a new revision runs 1.1.0, and the next plan is clean

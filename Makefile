@@ -50,14 +50,14 @@ e2e: deps
 
 ## the cdktf CLI with this machine's Terraform setup (offline mirrors where there are some)
 synth: deps
-	pipenv run python -m toolchain.cdktf_cli synth
+	pipenv run python -m ecs_cd.toolchain.cdktf_cli synth
 
 diff: deps
-	pipenv run python -m toolchain.cdktf_cli diff $(stack)
+	pipenv run python -m ecs_cd.toolchain.cdktf_cli diff $(stack)
 
 ## asks before it applies; pipelines use `ecs-release deploy ENV` (approves, follows the rollout)
 deploy: deps
-	pipenv run python -m toolchain.cdktf_cli deploy $(stack)
+	pipenv run python -m ecs_cd.toolchain.cdktf_cli deploy $(stack)
 
 clean:
 	rm -rf cdktf.out .cache .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ Each round gets a new copy of the committed tree (`git archive HEAD`), with noth
 would not have: no `cdktf.out` (so no synthesis to reuse and no `.terraform`), no `.cache`
 beyond the offline null provider mirror, no `__pycache__`. It shares, by symlink, what a runner
 installs before the deploy step: `.venv`, `node_modules` and that mirror
-(toolchain/terraform_offline.py).
+(ecs_cd/toolchain/terraform_offline.py).
 The shipped configuration is deployed with its `local` state moved to the emulator's S3 (a fresh
 checkout has no local state; a pipeline keeps it remote), so every round is the same no-change
 deploy. Under `timestamp` the trigger is replaced: a new deployment, followed with `--wait`,
@@ -36,8 +36,8 @@ from pathlib import Path
 from bench.synth import timing_table
 from devkit.emulator import Emulator
 from devkit.fake_ci import create_secrets, push_image, write_tag
-from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, tool_environment
-from toolchain.terraform_offline import terraform_setup
+from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, tool_environment
+from ecs_cd.toolchain.terraform_offline import terraform_setup
 
 SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/demo/local/api/db-password"
 BUCKET = "ci-bench-state"
@@ -85,7 +85,7 @@ def _run(argv: list[str], cwd: Path, env: Mapping[str, str]) -> None:
 
 def deploy(project: Path, env: Mapping[str, str]) -> dict[str, float]:
     """`ecs-release --json deploy local --wait` in ``project``: its phases' seconds and the total."""
-    argv = [sys.executable, "-m", "release", "--json", "deploy", "local", "--wait", "--poll", "0.2"]
+    argv = [sys.executable, "-m", "ecs_cd.release", "--json", "deploy", "local", "--wait", "--poll", "0.2"]
     marks: list[tuple[float, str]] = []
     began = time.monotonic()
     with subprocess.Popen(
@@ -150,7 +150,9 @@ def run(rounds: int = 5) -> list[tuple[str, dict[str, float]]]:
 
         first = fresh("first")
         checkout(first)
-        _run([sys.executable, "-m", "release", "bootstrap", "local"], first, release_env)  # the state bucket
+        _run(
+            [sys.executable, "-m", "ecs_cd.release", "bootstrap", "local"], first, release_env
+        )  # the state bucket
         first_seconds = deploy(first, release_env)["total"]  # creates everything: not a round
         synthesized = (first / "cdktf.out" / "stacks" / "local" / "cdk.tf.json").read_bytes()
         shutil.rmtree(first)

@@ -18,8 +18,8 @@ from typing import Any
 
 from devkit.emulator import Emulator
 from devkit.strategy_lab import STRATEGIES, StrategyLab
-from toolchain.cdktf_cli import CACHE_DIR
-from toolchain.terraform_offline import terraform_setup
+from ecs_cd.toolchain.cdktf_cli import CACHE_DIR
+from ecs_cd.toolchain.terraform_offline import terraform_setup
 
 
 def run(applies: int = 10, plans: int = 5) -> list[dict[str, Any]]:

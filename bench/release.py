@@ -31,8 +31,8 @@ from typing import Any
 from bench.synth import timing_table
 from devkit.emulator import Emulator
 from devkit.fake_ci import create_secrets, push_image, write_tag
-from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, tool_environment
-from toolchain.terraform_offline import terraform_setup
+from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, tool_environment
+from ecs_cd.toolchain.terraform_offline import terraform_setup
 
 CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
 SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/demo/local/api/db-password"
@@ -78,7 +78,7 @@ def run(rounds: int = 5) -> list[tuple[str, dict[str, float]]]:
 
         def release(*args: str) -> None:
             done = subprocess.run(
-                [sys.executable, "-m", "release", "--json", *args],
+                [sys.executable, "-m", "ecs_cd.release", "--json", *args],
                 cwd=PROJECT_DIR,
                 env=release_env,
                 capture_output=True,

@@ -81,7 +81,7 @@ def first_deploy(services: int, *, split: bool, parallel: int | None, releases: 
         for i in range(services):
             push_image(ecr, f"bs-s{i:02d}", "1.0.0")
             write_tag(ssm, f"/s{i:02d}/local/docker-image-tag", "1.0.0")
-        argv = [sys.executable, "-m", "release", "--json", "deploy", "local", "--no-verify"]
+        argv = [sys.executable, "-m", "ecs_cd.release", "--json", "deploy", "local", "--no-verify"]
         argv += ["--output", str(work / "out")]
         if parallel is not None:
             argv += ["--parallel", str(parallel)]
@@ -114,7 +114,17 @@ def first_deploy(services: int, *, split: bool, parallel: int | None, releases: 
             tag = f"1.1.{n}"
             push_image(ecr, "bs-s00", tag)
             write_tag(ssm, "/s00/local/docker-image-tag", tag)
-            deploy = [sys.executable, "-m", "release", "--json", "deploy", "local", "--wait", "--poll", "0.2"]
+            deploy = [
+                sys.executable,
+                "-m",
+                "ecs_cd.release",
+                "--json",
+                "deploy",
+                "local",
+                "--wait",
+                "--poll",
+                "0.2",
+            ]
             deploy += ["--output", str(work / "out"), *(["--service", "s00"] if split else [])]
             began = time.monotonic()
             done = subprocess.run(

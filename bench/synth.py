@@ -20,8 +20,8 @@ from typing import Any
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
-from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, cdktf, deploy, tool_environment
-from toolchain.terraform_offline import terraform_setup
+from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, cdktf, deploy, tool_environment
+from ecs_cd.toolchain.terraform_offline import terraform_setup
 
 # The provider submodules the stacks import (kept in step by test_bench_inputs.py).
 USED_SUBMODULES = (

@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.ecs_cluster import EcsCluster as AwsEcsCluster
 from cdktf_cdktf_provider_aws.ecs_cluster import EcsClusterSetting
 from constructs import Construct
 
-from core.aws_formats import validate_ecs_name
+from ecs_cd.core.aws_formats import validate_ecs_name
 
 if TYPE_CHECKING:
     from cdktf_cdktf_provider_aws.ecs_cluster_capacity_providers import EcsClusterCapacityProviders

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
-from core import aws_formats
+from ecs_cd.core import aws_formats
 
 
 def _check(fn: Any) -> AfterValidator:

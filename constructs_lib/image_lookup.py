@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from constructs import Construct
 
 from constructs_lib.images import ImageSource, ResolvedImage
-from core.aws_formats import (
+from ecs_cd.core.aws_formats import (
     IMAGE_TAG_PATTERN,
     ecr_location,
     validate_image_tag,

@@ -26,7 +26,7 @@ from pydantic import StrictStr, ValidationInfo, model_validator
 
 from constructs_lib.fields import ImageReference, ImageTag, Repository, SsmName
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem, Props, problem_text
-from core.aws_formats import IMAGE_REFERENCE_MAX, IMAGE_TAG_MAX, ecr_location, ecr_repository_arn
+from ecs_cd.core.aws_formats import IMAGE_REFERENCE_MAX, IMAGE_TAG_MAX, ecr_location, ecr_repository_arn
 
 if TYPE_CHECKING:
     from constructs import Construct

@@ -28,7 +28,7 @@ from constructs import Construct
 from constructs_lib.checks import skip_check
 from constructs_lib.load_balancer_props import DEFAULT_SSL_POLICY, ApplicationLoadBalancerProps
 from constructs_lib.service_props import ListenerRule
-from core.aws_formats import validate_listener_arn
+from ecs_cd.core.aws_formats import validate_listener_arn
 
 __all__ = [
     "DEFAULT_SSL_POLICY",

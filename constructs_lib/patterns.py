@@ -18,7 +18,7 @@ from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
 from constructs_lib.service import Service, ServiceOptions, ServiceProps
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.task_definition_props import TaskDefinitionProps
-from core.image_strategies import DEFAULT_REDEPLOY_COMMAND, switches_task_definition
+from ecs_cd.core.image_strategies import DEFAULT_REDEPLOY_COMMAND, switches_task_definition
 
 
 class Redeploy(Props):

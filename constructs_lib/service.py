@@ -46,7 +46,7 @@ from constructs_lib.service_props import (
     target_problems,
 )
 from constructs_lib.task_definition import TaskDefinition
-from core.names import scaling_resource_id
+from ecs_cd.core.names import scaling_resource_id
 
 
 class ServiceOptions(ConstructProps):

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, mo
 from constructs_lib.container import ContainerProps
 from constructs_lib.fields import AlarmName, HostHeader, PathPattern
 from constructs_lib.props import NO_VALUE, Problem, Props
-from core.aws_formats import validate_rule_conditions
+from ecs_cd.core.aws_formats import validate_rule_conditions
 
 
 def _unique(value: list[Any]) -> list[Any]:

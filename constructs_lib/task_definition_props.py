@@ -12,7 +12,7 @@ from pydantic import Field, StrictInt, StrictStr, model_validator
 from constructs_lib.container import ContainerProps, NetworkMode, container_definition, volume_name
 from constructs_lib.fields import ContainerPath, EcsName, KmsKeyArn, Region, VolumeName
 from constructs_lib.props import NO_VALUE, Problem, Props, problem_text
-from core.aws_formats import (
+from ecs_cd.core.aws_formats import (
     validate_arn_in_region,
     validate_ec2_task_cpu,
     validate_ec2_task_memory,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolchain.errors import ToolError
+from ecs_cd.toolchain.errors import ToolError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ISOLATED_CHECKOV = PROJECT_DIR / ".cache" / "checkov" / "bin" / "checkov"

@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
+from ecs_cd.core import names
+from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, deploy, tool_environment
+from ecs_cd.toolchain.errors import ToolError
+from ecs_cd.toolchain.terminal import wants_color
+from ecs_cd.toolchain.terraform_offline import terraform_setup
 from stacks.settings import ConfigError, ServiceSettings, load_settings
-from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR, deploy, tool_environment
-from toolchain.errors import ToolError
-from toolchain.terminal import wants_color
-from toolchain.terraform_offline import terraform_setup
 
 ENVIRONMENT = "local"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from toolchain.errors import ToolError
+from ecs_cd.toolchain.errors import ToolError
 
 REGION = "us-east-1"
 # moto accepts any credentials; fixed ones keep every client on the same account.

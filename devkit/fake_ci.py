@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from core.aws_formats import validate_image_tag
+from ecs_cd.core.aws_formats import validate_image_tag
 
 
 def _digest(text: str) -> str:

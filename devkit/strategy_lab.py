@@ -10,9 +10,9 @@ from pathlib import Path
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
-from toolchain.cdktf_cli import cdktf, tool_environment
-from toolchain.errors import ToolError
-from toolchain.terraform_offline import TerraformSetup
+from ecs_cd.toolchain.cdktf_cli import cdktf, tool_environment
+from ecs_cd.toolchain.errors import ToolError
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/strat-api"
 REPO_NAME = "strat-api"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolchain.errors import ToolError
+from ecs_cd.toolchain.errors import ToolError
 
 
 @dataclass(frozen=True)

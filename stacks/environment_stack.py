@@ -36,7 +36,7 @@ from constructs_lib.service_props import ListenerRule
 from constructs_lib.tags import tag_resources
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from constructs_lib.terraform_text import literal_values
-from core import names
+from ecs_cd.core import names
 from stacks.emulator_profile import EmulatorProfile
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 

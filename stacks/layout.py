@@ -11,7 +11,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from core import names
+from ecs_cd.core import names
 
 if TYPE_CHECKING:  # the loader uses the layout for its state check: no import back at run time
     from stacks.settings import EnvironmentSettings

@@ -15,7 +15,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from release.cli import cli
+from ecs_cd.release.cli import cli
 
 
 @dataclass
@@ -48,7 +48,7 @@ def run_cli(
 
 @dataclass(frozen=True)
 class ProcessRun:
-    """``python -m release --json …`` run as a separate process (as a CI runner would)."""
+    """``python -m ecs_cd.release --json …`` run as a separate process (as a CI runner would)."""
 
     returncode: int
     stdout: str
@@ -67,7 +67,7 @@ def run_release_process(env: Mapping[str, str], *args: str) -> ProcessRun:
     project_dir = Path(__file__).resolve().parents[1]
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "release", "--json", *args],
+        [sys.executable, "-m", "ecs_cd.release", "--json", *args],
         cwd=project_dir,
         env={**os.environ, "CI": "true", **env},
         capture_output=True,

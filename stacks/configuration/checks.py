@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core import aws_formats, names
+from ecs_cd.core import aws_formats, names
 from stacks.configuration.errors import in_region, show, validate_name
 from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, LocalState, ServiceSettings
 from stacks.layout import StackLayout

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from constructs_lib.props import NO_VALUE
-from core import aws_formats
+from ecs_cd.core import aws_formats
 
 
 class ConfigError(Exception):

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from constructs_lib.fields import TagKey, TagValue
 from constructs_lib.service_props import validate_capacity_provider_name
-from core import aws_formats, image_strategies, names
+from ecs_cd.core import aws_formats, image_strategies, names
 from stacks.configuration.build import ServiceScope, resolve_service
 from stacks.configuration.checks import (
     derived_name_problems,

@@ -60,7 +60,7 @@ from constructs_lib.images import ImageSource
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
-from core import image_strategies
+from ecs_cd.core import image_strategies
 
 # The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
 # well because the null_resource schema is the same and offline machines may only

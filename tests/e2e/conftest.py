@@ -12,9 +12,9 @@ import pytest
 
 from devkit.emulator import Emulator
 from devkit.load_balancer import ExistingLoadBalancer, existing_load_balancer
-from toolchain.cdktf_cli import CACHE_DIR
-from toolchain.errors import ToolError
-from toolchain.terraform_offline import TerraformSetup, terraform_setup
+from ecs_cd.toolchain.cdktf_cli import CACHE_DIR
+from ecs_cd.toolchain.errors import ToolError
+from ecs_cd.toolchain.terraform_offline import TerraformSetup, terraform_setup
 
 
 @pytest.fixture(scope="session")

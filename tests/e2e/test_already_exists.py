@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.load_balancer import ExistingLoadBalancer
-from release.errors import DEPLOY_FAILED
+from ecs_cd.core import names
+from ecs_cd.release.errors import DEPLOY_FAILED
 from tests.release_helpers import ProcessRun, run_release_process
 
 pytestmark = pytest.mark.e2e

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.load_balancer import ExistingLoadBalancer, attach
+from ecs_cd.core import names
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR, cdktf, deploy, tool_environment
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 from stacks.settings import EnvironmentSettings, Settings, load_settings
-from toolchain.cdktf_cli import PROJECT_DIR, cdktf, deploy, tool_environment
-from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"

@@ -10,7 +10,7 @@ import pytest
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
-from release import errors
+from ecs_cd.release import errors
 from tests.release_helpers import ProcessRun, readme_sample, run_release_process
 
 pytestmark = pytest.mark.e2e

@@ -1,4 +1,4 @@
-"""`ecs-release deploy` runs Terraform directly (release/terraform_run.py); `npx cdktf deploy`
+"""`ecs-release deploy` runs Terraform directly (ecs_cd/release/terraform_run.py); `npx cdktf deploy`
 by hand keeps working on the same output directory and state. Each path sees the state the
 other left as its own: Terraform finds nothing to change, either way round.
 
@@ -15,10 +15,10 @@ import pytest
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
-from release.deploy_run import plain
+from ecs_cd.release.deploy_run import plain
+from ecs_cd.toolchain.cdktf_cli import deploy, tool_environment
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 from tests.release_helpers import run_cli
-from toolchain.cdktf_cli import deploy, tool_environment
-from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
+from ecs_cd.core import names
 from tests.release_helpers import run_release_process
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ import pytest
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
 from devkit.strategy_lab import REPO, REPO_NAME, Observed, StrategyLab
-from toolchain.terraform_offline import TerraformSetup
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR
-from toolchain.terraform_offline import TerraformSetup
+from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 

@@ -22,8 +22,8 @@ from botocore.stub import Stubber
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
-from release.aws import Aws
-from release.pre_deploy import STARTED_BY
+from ecs_cd.release.aws import Aws
+from ecs_cd.release.pre_deploy import STARTED_BY
 from tests.release_helpers import Run, readme_sample, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -19,9 +19,9 @@ import pytest
 from devkit.emulator import ACCOUNT_ID, REGION, Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
-from toolchain.cdktf_cli import cdktf, tool_environment
-from toolchain.errors import ToolError
-from toolchain.terraform_offline import TerraformSetup
+from ecs_cd.toolchain.cdktf_cli import cdktf, tool_environment
+from ecs_cd.toolchain.errors import ToolError
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 

@@ -10,8 +10,8 @@ import pytest
 from devkit.emulator import Emulator
 from devkit.fake_ci import create_secrets, push_image
 from devkit.load_balancer import ExistingLoadBalancer, attach
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
 from tests.release_helpers import run_cli
-from toolchain.cdktf_cli import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 SHIPPED = PROJECT_DIR / "config" / "ecs-cd.toml"

@@ -27,10 +27,10 @@ import pytest
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
 from devkit.terraform import Terraform
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR, tool_environment
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 from tests.release_helpers import ProcessRun as Result
 from tests.release_helpers import run_release_process
-from toolchain.cdktf_cli import PROJECT_DIR, tool_environment
-from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 BUCKET = "st-state"
@@ -108,7 +108,7 @@ class Lab:
         """``ecs-release --json deploy ENV``, calling ``on_line`` with each human line as it comes."""
         started = time.monotonic()
         with subprocess.Popen(
-            [sys.executable, "-m", "release", "--json", "deploy", env],
+            [sys.executable, "-m", "ecs_cd.release", "--json", "deploy", env],
             cwd=PROJECT_DIR,
             env={**os.environ, "CI": "true", **self.environment(lock_timeout, self.output())},
             stdout=subprocess.PIPE,

@@ -15,12 +15,12 @@ from typing import Any
 import boto3
 import pytest
 
-from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image
+from ecs_cd.core import names
+from ecs_cd.toolchain.cdktf_cli import deploy, tool_environment
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 from tests.release_helpers import ProcessRun, readme_sample, run_release_process
-from toolchain.cdktf_cli import deploy, tool_environment
-from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 

@@ -24,15 +24,15 @@ from typing import Any
 
 import pytest
 
-from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import create_secrets, push_image, write_tag
 from devkit.load_balancer import ExistingLoadBalancer, attach
 from devkit.terraform import Run, Terraform
-from release.errors import DEPLOY_FAILED
+from ecs_cd.core import names
+from ecs_cd.release.errors import DEPLOY_FAILED
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR, tool_environment
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 from tests.release_helpers import ProcessRun, run_release_process
-from toolchain.cdktf_cli import PROJECT_DIR, tool_environment
-from toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
 

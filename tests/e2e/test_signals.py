@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
-from core import names
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
-from release.errors import INTERRUPTED_SIGINT, INTERRUPTED_SIGTERM
+from ecs_cd.core import names
+from ecs_cd.release.errors import INTERRUPTED_SIGINT, INTERRUPTED_SIGTERM
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
 from tests.release_helpers import ProcessRun, run_release_process
-from toolchain.cdktf_cli import PROJECT_DIR
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +84,7 @@ def deploy_and_signal(
         [
             sys.executable,
             "-m",
-            "release",
+            "ecs_cd.release",
             "--json",
             "deploy",
             "local",

@@ -14,8 +14,8 @@ import pytest
 from cdktf import Testing
 
 from devkit.emulator import Emulator
+from ecs_cd.release import errors
 from main import add_stacks
-from release import errors
 from stacks.settings import ConfigError, settings_from_dict
 from tests.release_helpers import run_cli
 

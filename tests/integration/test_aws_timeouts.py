@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from release import errors
-from release.aws import TIMEOUT_ATTEMPTS, Aws
+from ecs_cd.release import errors
+from ecs_cd.release.aws import TIMEOUT_ATTEMPTS, Aws
 from tests.conftest import FIXTURE_CONFIG
 from tests.release_helpers import run_cli
 

@@ -12,7 +12,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from toolchain.cdktf_cli import PROJECT_DIR
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
 
 PROFILES = (".profile", ".bash_profile", ".zprofile")  # what sh, bash and zsh read at login
 HINT = re.compile(

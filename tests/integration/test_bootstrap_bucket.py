@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from devkit.emulator import Emulator
-from release.state import TLS_SIDS
+from ecs_cd.release.state import TLS_SIDS
 from tests.release_helpers import Run, run_cli
 
 KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"

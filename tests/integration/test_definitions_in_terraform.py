@@ -21,8 +21,8 @@ from constructs_lib.container import ContainerProps, HealthCheck, container_defi
 from constructs_lib.images import Fixed, ResolvedImage
 from constructs_lib.terraform_text import literal_values
 from devkit.terraform import Terraform
+from ecs_cd.toolchain.errors import ToolError
 from tests.terraform_text import render_template
-from toolchain.errors import ToolError
 
 HOSTILE_TAG = (
     '1.0.2","image":"evil.example.com/backdoor:1","command":["sh","-c","echo pwned"],"workingDirectory":"'

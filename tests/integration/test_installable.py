@@ -30,8 +30,9 @@ from tests.terraform_text import parse_definitions
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 EXAMPLE_DIR = PROJECT_DIR / "examples" / "own-stack"
-PACKAGES = ("constructs_lib", "core", "release", "stacks", "toolchain")
-NOT_SHIPPED = ("devkit", "tests", "bench", "examples")
+PACKAGES = ("constructs_lib", "ecs_cd", "stacks")
+# and the generic names the wheel once installed: no longer anywhere
+NOT_SHIPPED = ("devkit", "tests", "bench", "examples", "core", "release", "toolchain")
 SIDECAR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.1"
 
 # Where each package of the wheel (and of the repository only) is imported from, as the
@@ -94,7 +95,7 @@ def test_wheel_installs_into_a_fresh_venv_and_synthesizes_the_own_stack_example(
         entry_points = archive.read("ecs_cd-0.1.0.dist-info/entry_points.txt").decode()
     assert top_level == {*PACKAGES, "ecs_cd-0.1.0.dist-info"}
     # PEP 561 markers: another repository's type checker reads the constructs' annotations
-    assert {"constructs_lib/py.typed", "core/py.typed"} <= set(names)
+    assert {"constructs_lib/py.typed", "ecs_cd/core/py.typed"} <= set(names)
     project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]
     requires = sorted(
         line.removeprefix("Requires-Dist: ")
@@ -102,7 +103,7 @@ def test_wheel_installs_into_a_fresh_venv_and_synthesizes_the_own_stack_example(
         if line.startswith("Requires-Dist: ")
     )
     assert requires == sorted(project["dependencies"])
-    assert "ecs-release = release.cli:main" in entry_points
+    assert "ecs-release = ecs_cd.release.cli:main" in entry_points
 
     # AND a fresh virtualenv with the wheel installed and the project's dependencies visible
     venv = tmp_path / "venv"
@@ -125,7 +126,7 @@ def test_wheel_installs_into_a_fresh_venv_and_synthesizes_the_own_stack_example(
 
     # WHEN the fresh venv's python imports the packages there
     found = json.loads(_run([python, "-c", PROBE], cwd=example, env=env))
-    # THEN the five packages come from the wheel, and nothing else of the repository is importable
+    # THEN the three packages come from the wheel, and nothing else of the repository is importable
     for name in PACKAGES:
         assert found[name] is not None and Path(found[name]).is_relative_to(fresh_site), (name, found[name])
     assert {name: found[name] for name in NOT_SHIPPED} == dict.fromkeys(NOT_SHIPPED)

@@ -21,7 +21,7 @@ import pytest
 from rich.console import Console
 
 from devkit.emulator import Emulator
-from release.live import deployments_view
+from ecs_cd.release.live import deployments_view
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -165,7 +165,7 @@ def _environment(emu: Emulator, config: Path, **extra: str) -> dict[str, str]:
 
 
 def _redeploy() -> list[str]:
-    return [sys.executable, "-m", "release", "redeploy", "local", "api", "--wait", "--poll", "0.3"]
+    return [sys.executable, "-m", "ecs_cd.release", "redeploy", "local", "api", "--wait", "--poll", "0.3"]
 
 
 def _on_a_terminal(argv: list[str], env: dict[str, str], *, columns: int) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from devkit.emulator import Emulator
-from release import errors
+from ecs_cd.release import errors
 from tests.release_helpers import readme_sample, run_cli
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def test_bad_input_is_one_line(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from release.cli import main
+    from ecs_cd.release.cli import main
 
     # WHEN the command line is given a bad value (as a pipeline's shell would run it)
     monkeypatch.setenv("ECS_CD_EMULATOR_ENDPOINT", emu.endpoint)
@@ -155,7 +155,7 @@ def test_follow_prints_new_lines_until_ctrl_c(emu: Emulator, config: Path) -> No
         [
             sys.executable,
             "-m",
-            "release",
+            "ecs_cd.release",
             "logs",
             "local",
             "api",

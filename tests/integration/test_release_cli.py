@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from release import errors
-from release.cli import main
+from ecs_cd.release import errors
+from ecs_cd.release.cli import main
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
 from tests.release_helpers import RELEASE_CONFIG, run_cli
-from toolchain.cdktf_cli import PROJECT_DIR
 
 
 def test_missing_argument_is_exit_2_with_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,7 +30,10 @@ def test_unknown_option_is_exit_2_with_usage(capsys: pytest.CaptureFixture[str])
 
 
 def test_python_dash_m_and_pipenv_script_both_run_it() -> None:
-    for argv in ([sys.executable, "-m", "release", "--help"], ["pipenv", "run", "ecs-release", "--help"]):
+    for argv in (
+        [sys.executable, "-m", "ecs_cd.release", "--help"],
+        ["pipenv", "run", "ecs-release", "--help"],
+    ):
         result = subprocess.run(
             argv, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False
         )
@@ -58,8 +61,8 @@ def test_seconds_that_are_no_number_are_refused_before_anything_runs(
 
 
 def test_a_rollback_to_a_digit_that_is_no_number_is_bad_input() -> None:
-    from release.errors import BadInput
-    from release.tags import TagVersion, rollback_target
+    from ecs_cd.release.errors import BadInput
+    from ecs_cd.release.tags import TagVersion, rollback_target
 
     # GIVEN a history of three versions
     entries = [TagVersion(v, f"1.0.{v}", "2026-11-01", "ci") for v in (1, 2, 3)]

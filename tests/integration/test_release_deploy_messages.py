@@ -22,9 +22,9 @@ import pytest
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
-from release import errors
+from ecs_cd.release import errors
+from ecs_cd.toolchain.errors import ToolError
 from tests.release_helpers import Run, run_cli
-from toolchain.errors import ToolError
 
 BUCKET = "msg-state"
 LOCK_KEY = "msg/st.tfstate.tflock"
@@ -178,7 +178,7 @@ def tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def deploy(emu: Emulator, tools: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``deploy(scenario, *args, json_mode=…)``: `ecs-release deploy` with the scripted tools."""
-    import toolchain.cdktf_cli
+    import ecs_cd.toolchain.cdktf_cli
 
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
@@ -203,8 +203,8 @@ def deploy(emu: Emulator, tools: Path, tmp_path: Path, monkeypatch: pytest.Monke
             check=False,
         )
 
-    monkeypatch.setattr(toolchain.cdktf_cli, "deploy_command", deploy_command)
-    monkeypatch.setattr(toolchain.cdktf_cli, "cdktf", cdktf)
+    monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "deploy_command", deploy_command)
+    monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "cdktf", cdktf)
     # Terraform is the scripted one, found on PATH as the real one would be
     path = f"{tools}{os.pathsep}{os.environ['PATH']}"
 
@@ -366,15 +366,15 @@ def test_a_missing_cdktf_cli_or_terraform_says_nothing_was_applied(
     assert no_terraform.json["error"] == (
         "terraform was not found on PATH: install Terraform >= 1.10; nothing was applied"
     )
-    # the cdktf CLI: what toolchain.cdktf_cli says when node_modules has no cdktf
-    import toolchain.cdktf_cli
+    # the cdktf CLI: what ecs_cd.toolchain.cdktf_cli says when node_modules has no cdktf
+    import ecs_cd.toolchain.cdktf_cli
 
     def missing(*args: object, **kwargs: object) -> list[str]:
         raise ToolError("the cdktf CLI is not installed: run `npm ci` (make demo and make test do)")
 
     # (ecs-release synthesizes with it; --via cdktf deploys with it)
-    monkeypatch.setattr(toolchain.cdktf_cli, "deploy_command", missing)
-    monkeypatch.setattr(toolchain.cdktf_cli, "cdktf", missing)
+    monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "deploy_command", missing)
+    monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "cdktf", missing)
     for via in ("terraform", "cdktf"):
         no_cli = deploy("", "local", "--output", str(tmp_path / "o"), json_mode=False, via=via)
         assert no_cli.exit_code == 6
@@ -440,10 +440,10 @@ def release_once_seen(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> threadi
     """The other run releases its lock once this run's lock watch has read who holds it (and a
     moment more): an event, not a fixed delay, so a slow machine cannot release it unseen.
     ``read_lock`` is only observed here; what it reads and returns is unchanged."""
-    import release.state
+    import ecs_cd.release.state
 
     seen = threading.Event()
-    read_lock = release.state.read_lock
+    read_lock = ecs_cd.release.state.read_lock
 
     def observed(*args: Any, **kwargs: Any) -> Any:
         found = read_lock(*args, **kwargs)
@@ -451,7 +451,7 @@ def release_once_seen(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> threadi
             seen.set()
         return found
 
-    monkeypatch.setattr(release.state, "read_lock", observed)
+    monkeypatch.setattr(ecs_cd.release.state, "read_lock", observed)
 
     def other_run() -> None:
         if seen.wait(timeout=25):

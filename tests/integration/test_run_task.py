@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from devkit.emulator import Emulator
-from release import one_off
-from release.aws import Aws
-from release.one_off import STARTED_BY, OneOff
+from ecs_cd.release import one_off
+from ecs_cd.release.aws import Aws
+from ecs_cd.release.one_off import STARTED_BY, OneOff
 from tests.release_helpers import readme_sample, run_cli
 
 CONFIG = """

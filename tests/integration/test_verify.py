@@ -10,7 +10,7 @@ import pytest
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
-from release import errors
+from ecs_cd.release import errors
 from tests.release_helpers import Run, readme_sample, run_cli
 
 SECRET = "arn:aws:ssm:us-east-1:123456789012:parameter/vf/db-password"

@@ -7,8 +7,8 @@ that is back within the limits fails until its entry is removed. When you shrink
 function but it is still over, lower its figure so it cannot grow back. ``python -m
 tests.unit.test_architecture`` prints today's figures in the lists' own form.
 
-What ``import release.cli`` loads is also checked at run time, in a fresh interpreter, by
-tests/unit/test_release_imports.py (its check that release/ and toolchain/ never name devkit is
+What ``import ecs_cd.release.cli`` loads is also checked at run time, in a fresh interpreter, by
+tests/unit/test_release_imports.py (its check that ecs_cd/release/ and ecs_cd/toolchain/ never name devkit is
 one case of the import rules here).
 """
 
@@ -27,11 +27,10 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 # The code a user runs (the wheel's packages and the cdktf app), and the development tools.
-PRODUCT = ("main.py", "core", "constructs_lib", "stacks", "release", "toolchain")
+# ecs_cd/ holds three layers: ecs_cd.core, ecs_cd.toolchain and ecs_cd.release.
+PRODUCT = ("main.py", "ecs_cd", "constructs_lib", "stacks")
 DEVELOPMENT = ("devkit", "bench")
-PROJECT_ROOTS = frozenset(
-    {"main", "core", "constructs_lib", "stacks", "release", "toolchain", *DEVELOPMENT, "tests"}
-)
+PROJECT_ROOTS = frozenset({"main", "ecs_cd", "constructs_lib", "stacks", *DEVELOPMENT, "tests"})
 
 MAX_FUNCTION_LINES = 80
 MAX_MODULE_LINES = 600
@@ -42,9 +41,9 @@ COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
     "constructs_lib/container.py:container_definition": {"C901": 18, "PLR0912": 18},
     "constructs_lib/container.py:container_problems": {"C901": 15, "PLR0912": 14},
     "constructs_lib/task_definition_props.py:task_problems": {"C901": 17, "PLR0912": 16},
-    "release/deploy_run.py:CdktfOutput.feed": {"C901": 13},
-    "release/diff.py:summarize": {"C901": 13, "PLR0912": 13},
-    "release/overview.py:cell": {"C901": 11},
+    "ecs_cd/release/deploy_run.py:CdktfOutput.feed": {"C901": 13},
+    "ecs_cd/release/diff.py:summarize": {"C901": 13, "PLR0912": 13},
+    "ecs_cd/release/overview.py:cell": {"C901": 11},
 }
 # "path:function" -> lines today (``end_lineno - lineno + 1``: the def line to the last, docstring included).
 LONG_FUNCTIONS_ALLOWED: dict[str, int] = {
@@ -53,14 +52,14 @@ LONG_FUNCTIONS_ALLOWED: dict[str, int] = {
     "constructs_lib/load_balancer.py:ApplicationLoadBalancer.__init__": 124,
     "constructs_lib/service.py:Service.__init__": 134,
     "constructs_lib/task_definition_props.py:task_problems": 119,
-    "release/rollout.py:watch": 83,
+    "ecs_cd/release/rollout.py:watch": 83,
     "stacks/environment_stack.py:_providers_and_backend": 83,
 }
 # path -> lines today.
 LONG_MODULES_ALLOWED: dict[str, int] = {
-    "core/aws_formats.py": 692,
-    "release/cli.py": 860,
-    "release/deploy_run.py": 921,
+    "ecs_cd/core/aws_formats.py": 692,
+    "ecs_cd/release/cli.py": 860,
+    "ecs_cd/release/deploy_run.py": 921,
 }
 
 HEAVY = frozenset({"cdktf", "constructs", "jsii", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_null"})
@@ -77,23 +76,30 @@ class Layer:
     third_party: tuple[str, ...] = ()
 
 
-# The configuration's side of stacks/: what release/ may import of it. Never the stack modules.
+# The configuration's side of stacks/: what ecs_cd/release/ may import of it. Never the stack modules.
 LOADER = ("stacks.settings", "stacks.configuration", "stacks.layout")
 LAYERS: dict[str, Layer] = {
-    "core": Layer(("core",)),
-    "toolchain": Layer(("toolchain",)),
-    "constructs_lib": Layer(("constructs_lib",), ("core",), CONSTRUCT_LIBRARIES),
-    "the loader": Layer(LOADER, ("core", "constructs_lib"), ("pydantic",)),
-    "stacks": Layer(("stacks",), ("core", "constructs_lib"), CONSTRUCT_LIBRARIES),
-    "main.py": Layer(("main",), ("core", "stacks"), ("cdktf",)),
-    "release": Layer(
-        ("release",), ("core", "toolchain", *LOADER), ("boto3", "botocore", "click", "rich", "pydantic")
+    "ecs_cd": Layer(("ecs_cd",)),  # the package's __init__ only: it imports nothing
+    "ecs_cd.core": Layer(("ecs_cd.core",)),
+    "ecs_cd.toolchain": Layer(("ecs_cd.toolchain",)),
+    "constructs_lib": Layer(("constructs_lib",), ("ecs_cd.core",), CONSTRUCT_LIBRARIES),
+    "the loader": Layer(LOADER, ("ecs_cd.core", "constructs_lib"), ("pydantic",)),
+    "stacks": Layer(("stacks",), ("ecs_cd.core", "constructs_lib"), CONSTRUCT_LIBRARIES),
+    "main.py": Layer(("main",), ("ecs_cd.core", "stacks"), ("cdktf",)),
+    "ecs_cd.release": Layer(
+        ("ecs_cd.release",),
+        ("ecs_cd.core", "ecs_cd.toolchain", *LOADER),
+        ("boto3", "botocore", "click", "rich", "pydantic"),
     ),
     # The development tools run the release command line as a process, as a pipeline does.
     "devkit": Layer(
-        ("devkit",), ("core", "toolchain", "constructs_lib", "stacks", "main"), ("boto3", "moto", "werkzeug")
+        ("devkit",),
+        ("ecs_cd.core", "ecs_cd.toolchain", "constructs_lib", "stacks", "main"),
+        ("boto3", "moto", "werkzeug"),
     ),
-    "bench": Layer(("bench",), ("core", "toolchain", "constructs_lib", "stacks", "main", "devkit")),
+    "bench": Layer(
+        ("bench",), ("ecs_cd.core", "ecs_cd.toolchain", "constructs_lib", "stacks", "main", "devkit")
+    ),
 }
 
 
@@ -387,8 +393,9 @@ def _may(layer: Layer) -> str:
 
 
 def test_nothing_the_release_command_line_imports_at_import_time_loads_cdktf_or_jsii() -> None:
-    # GIVEN every module of release/, toolchain/ and the loader (ecs-release starts without jsii or Node)
-    starts = ("release", "toolchain", *LOADER)
+    # GIVEN every module of ecs_cd.release, ecs_cd.toolchain and the loader
+    # (ecs-release starts without jsii or Node)
+    starts = ("ecs_cd.release", "ecs_cd.toolchain", *LOADER)
     start = [m for m in map(_module_name, _files(PRODUCT)) if _within(m, starts)]
 
     # WHEN the imports they run when imported are followed through the project, package by package

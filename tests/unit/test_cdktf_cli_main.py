@@ -1,4 +1,5 @@
-"""`python -m toolchain.cdktf_cli` (make synth/diff/deploy): the cdktf argv and environment it builds."""
+"""`python -m ecs_cd.toolchain.cdktf_cli` (make synth/diff/deploy): the cdktf argv and environment it
+builds."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from toolchain import cdktf_cli
-from toolchain.terraform_offline import TerraformSetup
+from ecs_cd.toolchain import cdktf_cli
+from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 OFFLINE = TerraformSetup(
     offline=True,
@@ -119,7 +120,7 @@ def test_unknown_command_is_usage(recorded: list[Any], capsys: pytest.CaptureFix
     assert cdktf_cli.main(["destroy", "dev"]) == 2
     assert cdktf_cli.main([]) == 2
     assert recorded == []
-    assert "usage: python -m toolchain.cdktf_cli {synth|diff|deploy}" in capsys.readouterr().err
+    assert "usage: python -m ecs_cd.toolchain.cdktf_cli {synth|diff|deploy}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import click
 import pytest
 import yaml
 
-from release.cli import cli
+from ecs_cd.release.cli import cli
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((PROJECT_DIR / "examples" / "ci").glob("*.yml"))

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from constructs_lib.service_props import Compute
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
 from stacks.settings import ConfigError, settings_from_dict
 from tests.conftest import Synthesized
 from tests.terraform_text import parse_definitions
-from toolchain.cdktf_cli import PROJECT_DIR
 
 EC2_BRIDGE = PROJECT_DIR / "examples" / "ec2-bridge" / "ecs-cd.toml"
 FARGATE_SPOT = PROJECT_DIR / "examples" / "fargate-spot" / "ecs-cd.toml"

@@ -1,5 +1,5 @@
 """`ecs-release deploy`'s reading of a cdktf run: what it claims was applied, how it names a
-failure before Terraform, and when it says it waits for a state lock (release/deploy_run.py)."""
+failure before Terraform, and when it says it waits for a state lock (ecs_cd/release/deploy_run.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from release import errors
-from release.deploy_run import (
+from ecs_cd.release import errors
+from ecs_cd.release.deploy_run import (
     CdktfOutput,
     RunResult,
     TerraformCommand,
@@ -23,9 +23,9 @@ from release.deploy_run import (
     prepare_output,
     run_cdktf,
 )
-from release.errors import DeployFailed, DeployNotStarted, ReleaseError
-from release.lock_watch import LockSpot, LockWatch, lock_spots
-from release.state import Lock, parse_created
+from ecs_cd.release.errors import DeployFailed, DeployNotStarted, ReleaseError
+from ecs_cd.release.lock_watch import LockSpot, LockWatch, lock_spots
+from ecs_cd.release.state import Lock, parse_created
 from stacks.settings import LocalState, S3State, settings_from_dict
 
 ESC = "\x1b"
@@ -605,7 +605,7 @@ def test_already_exists_names_the_resource_and_the_import_command() -> None:
     ],
 )
 def test_the_import_id_is_the_name_only_where_it_is(address: str, name: str, import_id: str) -> None:
-    from release.deploy_run import AlreadyExists
+    from ecs_cd.release.deploy_run import AlreadyExists
 
     found = AlreadyExists("dev", "thing", name, address)
     assert (
@@ -618,7 +618,7 @@ def test_the_import_id_is_the_name_only_where_it_is(address: str, name: str, imp
 
 
 def _stopped(text: str, *, killed: bool = False, number: int = 15) -> RunResult:
-    from release.deploy_run import Stopping
+    from ecs_cd.release.deploy_run import Stopping
 
     run = result(1, [version(), in_stack("local", "init"), in_stack("local", "apply")], text)
     run.stopping = Stopping(signal_number=number, interrupted=True, killed=killed)
@@ -626,7 +626,7 @@ def _stopped(text: str, *, killed: bool = False, number: int = 15) -> RunResult:
 
 
 def test_an_interrupted_apply_says_what_may_be_left_and_the_lock() -> None:
-    from release.deploy_run import interruption
+    from ecs_cd.release.deploy_run import interruption
 
     error = interruption("local", _stopped(KILLED_MID_APPLY), locks_held=[])
     assert error.exit_code == 143 and error.details["applies_interrupted"] == ["local"]
@@ -643,7 +643,7 @@ def test_an_interrupted_apply_says_what_may_be_left_and_the_lock() -> None:
 
 
 def test_a_finished_apply_before_the_stop_says_the_plan_was_applied() -> None:
-    from release.deploy_run import interruption
+    from ecs_cd.release.deploy_run import interruption
 
     error = interruption("local", _stopped(APPLIED), locks_held=[])
     assert str(error).startswith(
@@ -731,7 +731,7 @@ def test_a_lock_timeout_on_local_state_advises_no_unlock() -> None:
 
 
 def test_an_interrupted_apply_on_local_state_names_the_lock_file_not_unlock(tmp_path: Path) -> None:
-    from release.deploy_run import interruption
+    from ecs_cd.release.deploy_run import interruption
 
     left = tmp_path / "local" / ".terraform.sig.tfstate.lock.info"
     left.parent.mkdir()

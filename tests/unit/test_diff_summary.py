@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from release.diff import summarize
+from ecs_cd.release.diff import summarize
 
 
 def _change(
@@ -87,7 +87,7 @@ def test_a_service_setting_change_is_named() -> None:
 
 
 def test_images_are_named_by_tag_and_digest_as_ecr_has_them() -> None:
-    from release.diff import ServiceDiff, name_images
+    from ecs_cd.release.diff import ServiceDiff, name_images
 
     repo = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api"
     old, new = "sha256:" + "a" * 64, "sha256:" + "b" * 64

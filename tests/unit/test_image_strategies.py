@@ -19,7 +19,7 @@ from constructs_lib.images import EcrDigest, Fixed, ImageSource, ResolvedImage, 
 from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
 from constructs_lib.service import ServiceOptions
 from constructs_lib.task_definition_props import TaskDefinitionProps
-from core.aws_formats import IMAGE_TAG_PATTERN
+from ecs_cd.core.aws_formats import IMAGE_TAG_PATTERN
 from stacks.settings import load_settings
 from tests.conftest import TESTS_DIR, Synthesized, synth_all
 from tests.terraform_text import parse_definitions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import aws_formats, names
+from ecs_cd.core import aws_formats, names
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from release.aws import Aws
-from release.one_off import STARTED_BY
+from ecs_cd.release.aws import Aws
+from ecs_cd.release.one_off import STARTED_BY
 from tests.release_helpers import RELEASE_CONFIG, run_cli
 
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/rel-local"

@@ -1,4 +1,4 @@
-"""Finding what AWS has and the state lacks from the synthesized stack (release/orphans.py), on
+"""Finding what AWS has and the state lacks from the synthesized stack (ecs_cd/release/orphans.py), on
 moto in-process: rule matching, references through the state or AWS, and the import IDs."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any, cast
 import pytest
 from moto import mock_aws
 
-from release.aws import Aws
-from release.deploy_run import CdktfOutput, RunResult, TerraformCommand, failure
-from release.errors import DeployFailed
-from release.orphan_lookups import rule_key
-from release.orphan_stack import Stack
-from release.orphans import Orphan, scan, state_attributes
+from ecs_cd.release.aws import Aws
+from ecs_cd.release.deploy_run import CdktfOutput, RunResult, TerraformCommand, failure
+from ecs_cd.release.errors import DeployFailed
+from ecs_cd.release.orphan_lookups import rule_key
+from ecs_cd.release.orphan_stack import Stack
+from ecs_cd.release.orphans import Orphan, scan, state_attributes
 
 REGION = "us-east-1"
 POLICY = json.dumps(
@@ -316,7 +316,7 @@ def _stack_dir(tmp_path: Path, document: dict[str, Any]) -> Path:
 
 
 def test_the_message_names_every_orphan_not_only_the_one_that_collided(aws: Aws, tmp_path: Path) -> None:
-    from release.orphans import named_completely
+    from ecs_cd.release.orphans import named_completely
 
     # GIVEN an apply that failed on the log group, and a group and rule AWS has that the state lacks
     tasks, balancer, rules = _groups(aws)
@@ -359,7 +359,7 @@ def _resource(address: str, resource_id: str) -> dict[str, Any]:
 
 
 def test_when_the_state_cannot_be_read_the_message_says_more_may_be_missing(aws: Aws, tmp_path: Path) -> None:
-    from release.orphans import named_completely
+    from ecs_cd.release.orphans import named_completely
 
     stacks_dir = _stack_dir(tmp_path, _document("sg-1"))
     run = _failed_run(stacks_dir, ALREADY_EXISTS)
@@ -379,7 +379,7 @@ def test_when_the_state_cannot_be_read_the_message_says_more_may_be_missing(aws:
 
 
 def test_a_failure_that_met_no_collision_is_left_as_it_is(aws: Aws, tmp_path: Path) -> None:
-    from release.orphans import named_completely
+    from ecs_cd.release.orphans import named_completely
 
     stacks_dir = _stack_dir(tmp_path, _document("sg-1"))
     run = _failed_run(stacks_dir, "local  Error: creating IAM Role (x): AccessDenied\n")
@@ -394,7 +394,7 @@ def test_a_failure_that_met_no_collision_is_left_as_it_is(aws: Aws, tmp_path: Pa
 
 
 def test_a_duplicate_rule_that_names_nothing_still_brings_the_complete_list(aws: Aws, tmp_path: Path) -> None:
-    from release.orphans import named_completely
+    from ecs_cd.release.orphans import named_completely
 
     # GIVEN the group in the state, its egress rule in AWS only, and an apply that failed on the
     # rule with an error that names no resource, wrapped over lines (as Terraform prints the
@@ -419,7 +419,7 @@ def test_a_duplicate_rule_that_names_nothing_still_brings_the_complete_list(aws:
 
 
 def test_a_killed_apply_names_what_it_left_and_says_when_nothing_is_left(aws: Aws, tmp_path: Path) -> None:
-    from release.orphans import named_completely
+    from ecs_cd.release.orphans import named_completely
 
     tasks, balancer, rules = _groups(aws)
     stacks_dir = _stack_dir(tmp_path, _document(balancer))
@@ -474,7 +474,7 @@ def _revoke(group_id: str, *rule_ids: str) -> str:
 def test_a_group_left_with_the_default_egress_is_named_with_the_command_that_revokes_it(
     aws: Aws, tmp_path: Path
 ) -> None:
-    from release.orphans import named_completely
+    from ecs_cd.release.orphans import named_completely
 
     # GIVEN the group as a killed apply left it: AWS's allow-all egress (IPv4, and IPv6 as in a
     # VPC with IPv6) still in it, the stack declaring only its own egress (tcp 443)
@@ -517,7 +517,7 @@ def test_a_group_left_with_the_default_egress_is_named_with_the_command_that_rev
 
 
 def test_the_revoke_command_reaches_the_account_or_emulator_scanned(aws: Aws) -> None:
-    from release.orphan_lookups import revoke_command
+    from ecs_cd.release.orphan_lookups import revoke_command
 
     # GIVEN a scan through a profile THEN the command uses that profile
     scanned = Aws(region="eu-west-3", profile="ops team")

@@ -15,7 +15,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 PINNED = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?P<extras>\[[^\]]*\])?==(?P<version>[^\s,;=<>!~]+)$"
 )
-PACKAGES = ("core", "constructs_lib", "stacks", "release", "toolchain")
+PACKAGES = ("ecs_cd", "constructs_lib", "stacks")
 
 
 def _normalized(name: str) -> str:
@@ -65,9 +65,12 @@ def test_the_package_ships_the_library_and_release_cli_only() -> None:
     # GIVEN the package discovery of pyproject.toml
     config = _load("pyproject.toml")
     include = config["tool"]["setuptools"]["packages"]["find"]["include"]
-    # THEN it names the five packages (and their subpackages), nothing of devkit, tests, bench, examples
+    # THEN it names the three top-level packages (and their subpackages), not devkit, tests, bench, examples
     assert sorted(include) == sorted([*PACKAGES, *(f"{p}.*" for p in PACKAGES)])
     assert all((PROJECT_DIR / p / "__init__.py").is_file() for p in PACKAGES)
-    # AND its command is the one `python -m release` runs
-    assert config["project"]["scripts"] == {"ecs-release": "release.cli:main"}
-    assert "from release.cli import main" in (PROJECT_DIR / "release" / "__main__.py").read_text()
+    # AND its command is the one `python -m ecs_cd.release` runs
+    assert config["project"]["scripts"] == {"ecs-release": "ecs_cd.release.cli:main"}
+    assert (
+        "from ecs_cd.release.cli import main"
+        in (PROJECT_DIR / "ecs_cd" / "release" / "__main__.py").read_text()
+    )

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from release.errors import DeployFailed
-from release.pre_deploy import Addresses, addresses, run_request_service, summary_of_apply
+from ecs_cd.release.errors import DeployFailed
+from ecs_cd.release.pre_deploy import Addresses, addresses, run_request_service, summary_of_apply
 from stacks.settings import ConfigError, settings_from_dict
 from tests.conftest import FIXTURE_CONFIG
 
@@ -226,7 +226,7 @@ def test_the_apply_summary_is_terraforms_own_line() -> None:
 
 
 def test_a_failure_says_what_the_gate_had_applied_before_it() -> None:
-    from release.pre_deploy import TerraformRun, _failed
+    from ecs_cd.release.pre_deploy import TerraformRun, _failed
 
     shown: list[str] = []
     # GIVEN the targeted apply registered the revision; WHEN the plan after it fails

@@ -1,6 +1,6 @@
 """Nothing outlives a deploy (issue 26): a Terraform that is SIGKILLed leaves its provider plugin
 processes running, and every place that runs Terraform ends them once Terraform has exited
-(release/process_tree.py).
+(ecs_cd/release/process_tree.py).
 
 Terraform is replaced by a script that starts a long-lived "plugin" (``sleep``, its output not
 tied to Terraform's, as go-plugin's are not) and then SIGKILLs itself, as an OOM killer would.
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from release import pre_deploy, process_tree
-from release.deploy_run import TerraformRecorder, run_cdktf
-from release.terraform_run import Runner
-from toolchain.cdktf_cli import PROJECT_DIR
+from ecs_cd.release import pre_deploy, process_tree
+from ecs_cd.release.deploy_run import TerraformRecorder, run_cdktf
+from ecs_cd.release.terraform_run import Runner
+from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
 
 KILLED_TERRAFORM = """#!/bin/sh
 # A fake Terraform: its plugin outlives it unless someone ends it.
@@ -76,7 +76,7 @@ def lab(tmp_path: Path) -> object:
 
 
 def test_the_direct_runner_ends_a_killed_terraforms_plugin_as_soon_as_it_exits(lab: Lab) -> None:
-    # GIVEN the runner of `deploy` (release/terraform_run.py), whose Terraform is SIGKILLed mid-apply
+    # GIVEN the runner of `deploy` (ecs_cd/release/terraform_run.py), whose Terraform is SIGKILLed mid-apply
     runner = Runner(
         lab.stacks_dir, env=lab.env, terraform=str(lab.terraform), color=False, write=lambda _: None
     )
@@ -94,7 +94,7 @@ def test_a_deploy_whose_terraform_is_killed_leaves_no_plugin_behind(lab: Lab, tm
     recorder = TerraformRecorder(tmp_path / "work", str(lab.terraform))
     # WHEN its Terraform apply is SIGKILLed
     result = run_cdktf(
-        [sys.executable, "-m", "release.terraform_run", "--stacks-dir", str(lab.stacks_dir), "dev"],
+        [sys.executable, "-m", "ecs_cd.release.terraform_run", "--stacks-dir", str(lab.stacks_dir), "dev"],
         cwd=PROJECT_DIR,
         env={**lab.env, **recorder.environment},
         stacks=["dev"],

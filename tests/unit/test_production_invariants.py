@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core import aws_formats, names
+from ecs_cd.core import aws_formats, names
 from stacks.settings import EnvironmentSettings, Settings
 from tests.conftest import Synthesized
 from tests.terraform_text import parse_definitions

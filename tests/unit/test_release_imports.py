@@ -14,21 +14,21 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FORBIDDEN = ("devkit", "stacks.environment_stack", "cdktf_cdktf_provider_aws")
 
-# Imports release.cli, then what its deploy command imports when it runs, and prints every
+# Imports ecs_cd.release.cli, then what its deploy command imports when it runs, and prints every
 # loaded module that is, or lives under, one of the forbidden names.
 PROBE = f"""
 import json
 import sys
 
-import release.cli
-import release.deploy_run
-import toolchain.cdktf_cli
-import toolchain.errors
-import toolchain.terraform_offline
+import ecs_cd.release.cli
+import ecs_cd.release.deploy_run
+import ecs_cd.toolchain.cdktf_cli
+import ecs_cd.toolchain.errors
+import ecs_cd.toolchain.terraform_offline
 
 forbidden = {FORBIDDEN!r}
 loaded = sorted(m for m in sys.modules if any(m == f or m.startswith(f + ".") for f in forbidden))
-print(json.dumps({{"release_cli": "release.cli" in sys.modules, "loaded": loaded}}))
+print(json.dumps({{"release_cli": "ecs_cd.release.cli" in sys.modules, "loaded": loaded}}))
 """
 
 
@@ -36,7 +36,7 @@ def test_importing_release_cli_loads_no_devkit_stack_or_provider_module() -> Non
     # GIVEN a fresh interpreter in the project directory
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
 
-    # WHEN it imports release.cli and the toolchain modules its deploy command uses
+    # WHEN it imports ecs_cd.release.cli and the toolchain modules its deploy command uses
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=PROJECT_DIR,
@@ -67,8 +67,13 @@ def _imported_modules(path: Path) -> set[str]:
 
 
 def test_no_release_or_toolchain_source_imports_devkit_even_inside_a_function() -> None:
-    # GIVEN every Python file of release/ and toolchain/
-    sources = sorted([*(PROJECT_DIR / "release").rglob("*.py"), *(PROJECT_DIR / "toolchain").rglob("*.py")])
+    # GIVEN every Python file of ecs_cd/release/ and ecs_cd/toolchain/
+    sources = sorted(
+        [
+            *(PROJECT_DIR / "ecs_cd" / "release").rglob("*.py"),
+            *(PROJECT_DIR / "ecs_cd" / "toolchain").rglob("*.py"),
+        ]
+    )
     assert sources
 
     # WHEN their import statements are read, including those deferred into functions

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from release.aws import Aws
-from release.rollout import Outcome, watch
+from ecs_cd.release.aws import Aws
+from ecs_cd.release.rollout import Outcome, watch
 from tests.release_helpers import RELEASE_CONFIG, run_cli
 
 CLUSTER, SERVICE = "rel-local", "api"
@@ -282,10 +282,12 @@ def test_stuck_rollout_exits_1_after_the_timeout(
     # GIVEN a redeploy whose deployment never completes, and a clock the test controls
     import functools
 
-    import release.follow
+    import ecs_cd.release.follow
 
     clock = FakeClock()
-    monkeypatch.setattr(release.follow, "watch", functools.partial(watch, clock=clock, sleep=clock.sleep))
+    monkeypatch.setattr(
+        ecs_cd.release.follow, "watch", functools.partial(watch, clock=clock, sleep=clock.sleep)
+    )
     start_redeploy(stub)  # the first poll (t=0) sees IN_PROGRESS
     stuck = deployment("ecs-svc/new", "PRIMARY", "IN_PROGRESS", OLD_TD)
     stub.add_response("describe_services", services(stuck, {**OLD, "status": "ACTIVE"}), DESCRIBE)

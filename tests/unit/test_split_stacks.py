@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cdktf import Testing
 
-from core.names import service_state_key
+from ecs_cd.core.names import service_state_key
 from main import build_app
 from stacks.environment_stack import EnvironmentStack, ServiceStack
 from stacks.settings import Settings, settings_from_dict

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from release import synth_cache
+from ecs_cd.release import synth_cache
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -49,10 +49,10 @@ def test_the_fingerprint_follows_every_input(project: Path) -> None:
     assert _print(project, ECS_CD_EMULATOR_ENDPOINT="http://127.0.0.1:4566") != first
     assert _print(project, ECS_CD_FAST_IMPORT="0") != first
     # AND a new file in a package counts too
-    (project / "core" / "new_rule.py").write_text("X = 1\n")
+    (project / "ecs_cd" / "core" / "new_rule.py").write_text("X = 1\n")
     assert _print(project) != first
     # AND a variable nobody reads does not
-    (project / "core" / "new_rule.py").unlink()
+    (project / "ecs_cd" / "core" / "new_rule.py").unlink()
     assert _print(project, HOME="/elsewhere") == first
 
 

@@ -1,4 +1,4 @@
-"""release/terraform_run.py, the direct deploy path: which Terraform commands it runs, in which
+"""ecs_cd/release/terraform_run.py, the direct deploy path: which Terraform commands it runs, in which
 order, how many at once, and what it reports of each stack.
 
 Terraform is replaced here by a small script that notes each command (directory, arguments,
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from release import terraform_run
+from ecs_cd.release import terraform_run
 
 FAKE_TERRAFORM = """
 import json, os, sys, time
@@ -71,7 +71,7 @@ def lab(tmp_path: Path) -> Any:
                 [
                     sys.executable,
                     "-m",
-                    "release.terraform_run",
+                    "ecs_cd.release.terraform_run",
                     "--stacks-dir",
                     str(stacks_dir),
                     "--report",
@@ -83,7 +83,7 @@ def lab(tmp_path: Path) -> Any:
                 capture_output=True,
                 text=True,
                 check=False,
-                cwd=Path(terraform_run.__file__).resolve().parent.parent,
+                cwd=Path(terraform_run.__file__).resolve().parents[2],
             )
 
         def commands(self) -> list[dict[str, Any]]:
@@ -218,7 +218,7 @@ def test_a_stack_that_was_not_synthesized_is_named(lab: Any) -> None:
 def test_the_runner_imports_nothing_but_the_standard_library() -> None:
     # It starts on every deploy: no provider bindings, no boto3, no cdktf.
     code = (
-        "import sys, release.terraform_run as r; "
+        "import sys, ecs_cd.release.terraform_run as r; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'cdktf','boto3','botocore','click','pydantic','jsii','constructs','stacks','core'}))"
     )
@@ -227,7 +227,7 @@ def test_the_runner_imports_nothing_but_the_standard_library() -> None:
         capture_output=True,
         text=True,
         check=True,
-        cwd=Path(terraform_run.__file__).resolve().parent.parent,
+        cwd=Path(terraform_run.__file__).resolve().parents[2],
     )
     assert done.stdout.strip() == "[]"
 

@@ -1,4 +1,4 @@
-"""Property-based tests of every validator in core/aws_formats.py and of the settings loader.
+"""Property-based tests of every validator in ecs_cd/core/aws_formats.py and of the settings loader.
 
 Valid values are generated from the rules (AWS's limits and the README), never from the
 regular expressions under test; invalid values are valid ones with exactly one defect
@@ -32,7 +32,7 @@ from constructs_lib.service_props import Autoscaling as AutoscalingSettings
 from constructs_lib.service_props import Compute, ListenerRule
 from constructs_lib.service_props import Deployment as DeploymentSettings
 from constructs_lib.task_definition_props import TaskDefinitionProps, definitions_size
-from core import aws_formats, image_strategies, names
+from ecs_cd.core import aws_formats, image_strategies, names
 from stacks.settings import (
     ConfigError,
     LoadBalancerSettings,

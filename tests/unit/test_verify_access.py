@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from release import errors
-from release.aws import Aws
+from ecs_cd.release import errors
+from ecs_cd.release.aws import Aws
 from tests.release_helpers import run_cli
 
 LISTENER = (

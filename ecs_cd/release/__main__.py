@@ -1,0 +1,5 @@
+import sys
+
+from ecs_cd.release.cli import main
+
+sys.exit(main())

@@ -1,0 +1,127 @@
+"""`ecs-release diff ENV`'s work: synthesize, `terraform plan` each stack of the layout, and read
+the plans into per-service changes (ecs_cd/release/diff.py). The command line prints the result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ecs_cd.release.aws import Aws, caller_account
+from ecs_cd.release.errors import DeployFailed, DeployNotStarted
+from ecs_cd.release.targets import environment, targets
+from stacks.layout import StackLayout
+
+if TYPE_CHECKING:
+    from ecs_cd.release.diff import ServiceDiff
+    from ecs_cd.release.runtime import Runtime
+    from stacks.settings import EnvironmentSettings
+
+PLAN_FILE = "ecs-release-diff.tfplan"
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """The plan in words: each service's changes, then every other change."""
+
+    services: list[ServiceDiff]
+    others: list[str]
+
+    @property
+    def changed(self) -> bool:
+        return any(s.changed for s in self.services) or bool(self.others)
+
+
+def diff(rt: Runtime, env: str, outdir: Path, only: str | None) -> DiffResult:
+    """What `deploy ENV` would change (``only``: that service's changes, and no service's)."""
+    from ecs_cd.release.deploy_run import prepare_output
+    from ecs_cd.release.diff import name_images, summarize
+    from ecs_cd.release.tags import ecr_image
+
+    env_settings = environment(rt.settings, env)
+    session = rt.aws(env_settings)  # the account guard, before Terraform reads anything
+    if env_settings.aws.account_id is None:
+        # Before synthesis and the plan, whose AWS provider retries a refused connection for half
+        # a minute before it fails: AWS out of reach is said at once, with every command's exit 3.
+        caller_account(session)
+    every = [t.service.name for t in targets(rt.settings, env, None)]
+    chosen = tuple(t.service.name for t in targets(rt.settings, env, only))
+    stacks = StackLayout.of(env_settings).to_deploy(chosen, only=only)
+    outdir = prepare_output(outdir)
+    tool_env, terraform = _tools(rt, env_settings)
+    synthesize(env, outdir, tool_env)
+    resource_changes: list[Any] = []
+    for stack in stacks:
+        resource_changes += plan_stack(rt, env, stack, outdir / "stacks" / stack, terraform, tool_env)
+    # Every service's resources are told apart, so that --service leaves out the others' changes.
+    services, others = summarize({"resource_changes": resource_changes}, every)
+    services = [s for s in services if s.service in chosen]
+    sessions: dict[str, Aws] = {}
+
+    def ecr(region: str) -> Aws:
+        # The repository's own region (it may be elsewhere), with the environment's role.
+        if region not in sessions:
+            sessions[region] = rt.aws(env_settings, region)
+        return sessions[region]
+
+    name_images(services, lambda repository, image_id: ecr_image(ecr, repository, image_id))
+    return DiffResult(services, others)
+
+
+def _tools(rt: Runtime, env_settings: EnvironmentSettings) -> tuple[dict[str, str], str]:
+    from ecs_cd.release.deploy_run import find_terraform
+    from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, tool_environment
+    from ecs_cd.toolchain.errors import ToolError
+    from ecs_cd.toolchain.terraform_offline import terraform_setup
+
+    try:
+        setup = terraform_setup(CACHE_DIR)
+        tool_env = tool_environment(
+            setup,
+            emulator_endpoint=env_settings.emulator_endpoint,
+            extra={"ECS_CD_CONFIG": str(rt.config.resolve())},
+        )
+        return tool_env, find_terraform(tool_env)
+    except ToolError as exc:
+        raise DeployNotStarted(f"{exc}; nothing was planned") from None
+
+
+def synthesize(env: str, outdir: Path, tool_env: dict[str, str]) -> None:
+    """`cdktf synth` into ``outdir``; a failure stops the diff before Terraform plans."""
+    from ecs_cd.toolchain.cdktf_cli import cdktf
+    from ecs_cd.toolchain.errors import ToolError
+
+    try:
+        synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
+    except ToolError as exc:
+        raise DeployNotStarted(f"{exc}; nothing was planned") from None
+    if synth.returncode != 0:
+        tail = (synth.stdout + synth.stderr).strip().splitlines()
+        detail = f": {tail[-1][:300]}" if tail else ""
+        raise DeployNotStarted(
+            f"diff {env}: synthesis failed (cdktf synth exited with {synth.returncode}){detail}; "
+            "nothing was planned"
+        )
+
+
+def plan_stack(
+    rt: Runtime, env: str, stack: str, directory: Path, terraform: str, tool_env: dict[str, str]
+) -> list[Any]:
+    """`terraform init` and `plan` of one stack, without its lock: the plan's resource changes."""
+    from ecs_cd.release import process_tree
+
+    for args in (
+        ["init", "-input=false", "-no-color"],
+        ["plan", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_FILE}"],
+    ):
+        ran = process_tree.run([terraform, *args], cwd=directory, env=tool_env)
+        if ran.returncode != 0:
+            rt.out.raw((ran.stdout + ran.stderr)[-4000:])
+            raise DeployFailed(f"diff {env}: terraform {args[0]} of stack {stack} failed (its output above)")
+    shown = process_tree.run([terraform, "show", "-json", PLAN_FILE], cwd=directory, env=tool_env)
+    if shown.returncode != 0:
+        rt.out.raw(shown.stderr[-4000:])
+        raise DeployFailed(f"diff {env}: terraform show of stack {stack} failed (its output above)")
+    found = json.loads(shown.stdout).get("resource_changes", [])
+    return list(found)

@@ -1,0 +1,72 @@
+"""Following one service's deployment to its end, as `redeploy --wait` and `deploy --wait` do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ecs_cd.release.rollout import RolloutResult, watch
+from ecs_cd.release.targets import Target
+
+if TYPE_CHECKING:
+    from ecs_cd.release.runtime import Runtime
+
+
+def follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: float) -> RolloutResult:
+    """Follow ``deployment_id`` of ``t`` until it completes, fails or ``timeout`` passes, printing
+    its progress (a view redrawn in place on a terminal); a failure names its stopped tasks, their
+    last log lines and the service's events."""
+    rt.out.say(f"{t.service.name}: following deployment {deployment_id} (timeout {timeout:.0f} s)")
+    if rt.out.live:
+        # On a terminal: one view redrawn at each poll, instead of a line per change.
+        import time
+
+        from ecs_cd.release.live import deployments_view
+
+        started = time.monotonic()
+        with rt.out.live_view() as view:
+            result = watch(
+                rt.aws(t.environment),
+                t.cluster,
+                t.service_name,
+                deployment_id,
+                timeout=timeout,
+                poll_interval=poll,
+                observe=lambda svc: view.update(
+                    deployments_view(svc, following=deployment_id, elapsed=time.monotonic() - started)
+                ),
+            )
+    else:
+        result = watch(
+            rt.aws(t.environment),
+            t.cluster,
+            t.service_name,
+            deployment_id,
+            timeout=timeout,
+            poll_interval=poll,
+            progress=rt.out.say,
+        )
+    if result.ok:
+        rt.out.say(f"{t.service.name}: {result.message}", style="green")
+    else:
+        rt.out.say(f"{t.service.name}: {result.outcome.value}: {result.message}", style="bold red")
+        from ecs_cd.core.names import log_group_name
+        from ecs_cd.release.logs import last_lines
+
+        group = log_group_name(rt.settings.project, t.environment.name, t.service.name)
+        awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
+        awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
+        for task in result.stopped_tasks:
+            reasons = "; ".join(
+                f"{c['name']}: exit {c['exit_code']} {c['reason']}".strip() for c in task["containers"]
+            )
+            rt.out.say(f"  stopped task {task['task']}: {task['stopped_reason']} {reasons}".rstrip())
+            # What the task said last, next to why it stopped.
+            lines = last_lines(
+                rt.aws(t.environment), group, task_id=str(task["task"]).rsplit("/", 1)[-1], containers=awslogs
+            )
+            task["last_lines"] = [line.text() for line in lines]
+            for line in task["last_lines"]:
+                rt.out.say(f"    {line}")
+        for event in result.events:
+            rt.out.say(f"  event: {event}")
+    return result

@@ -1,5 +1,0 @@
-import sys
-
-from release.cli import main
-
-sys.exit(main())

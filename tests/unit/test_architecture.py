@@ -1,5 +1,6 @@
 """Guard-rails so the hubs don't grow back (issue 25): the layers' import rules and the size and
-complexity limits that ARCHITECTURE.md states, read from the source with ``ast`` and ruff.
+complexity limits that ARCHITECTURE.md states, read from the source with ``ast`` and ruff, and
+that pyproject.toml keeps mypy strict on the product layers.
 
 The functions and modules over a limit today are listed below with their figures today. The
 lists only shrink: a new offender fails naming the limit, a listed one that grows fails, and one
@@ -61,6 +62,9 @@ LONG_MODULES_ALLOWED: dict[str, int] = {
     "ecs_cd/release/cli.py": 860,
     "ecs_cd/release/deploy_run.py": 921,
 }
+
+# The layers mypy checks with strict = true, each with its submodules (pyproject.toml's override).
+STRICT_LAYERS = ("ecs_cd.core", "ecs_cd.toolchain", "constructs_lib", "stacks", "ecs_cd.release")
 
 HEAVY = frozenset({"cdktf", "constructs", "jsii", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_null"})
 CONSTRUCT_LIBRARIES = (*sorted(HEAVY), "pydantic")
@@ -443,6 +447,36 @@ def test_every_package_the_wheel_installs_is_product_code_and_architecture_md_na
     # THEN every installed package is measured as product code, and the note names every layer
     assert sorted(installed - set(PRODUCT)) == []
     assert [p for p in prefixes if f"`{'main.py' if p == 'main' else p}" not in architecture] == []
+
+
+def test_mypy_is_strict_on_the_product_layers_and_no_override_relaxes_it() -> None:
+    # GIVEN pyproject.toml's mypy configuration
+    mypy = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    overrides = [
+        (override, [override["module"]] if isinstance(override["module"], str) else override["module"])
+        for override in mypy["overrides"]
+    ]
+    strict = {
+        module for override, modules in overrides if override.get("strict") is True for module in modules
+    }
+
+    # THEN its strict override names every listed layer with its submodules ...
+    assert sorted({f"{layer}.*" for layer in STRICT_LAYERS} - strict) == []
+    # ... each a layer checked here, a package of the project, under the files mypy reads
+    assert [layer for layer in STRICT_LAYERS if layer not in LAYERS] == []
+    assert [
+        p for p in STRICT_LAYERS if not (PROJECT_DIR.joinpath(*p.split(".")) / "__init__.py").is_file()
+    ] == []
+    assert sorted({layer.split(".")[0] for layer in STRICT_LAYERS} - set(mypy["files"])) == []
+    # AND no other override turns it off, or the errors off, for any module of them
+    relaxed = [
+        module
+        for override, modules in overrides
+        if override.get("strict") is False or override.get("ignore_errors") is True
+        for module in modules
+        if any(module == layer or module.startswith(f"{layer}.") for layer in STRICT_LAYERS)
+    ]
+    assert relaxed == []
 
 
 def _report() -> None:

@@ -314,6 +314,23 @@ def volume_name(path: str) -> str:
     return path.strip("/").replace("/", "-").replace(".", "-").replace("_", "-")
 
 
+def volume_names(containers: tuple[ContainerProps, ...]) -> dict[tuple[str, str], str]:
+    """(container, writable path) -> task volume: the path's name, or ``<container>_<name>``
+    when two containers write a path of that name (each keeps its own volume). A path's name
+    never holds ``_``, so a prefixed name can equal no other volume's."""
+    counts: dict[str, int] = {}
+    for c in containers:
+        for path in c.writable_paths:
+            counts[volume_name(path)] = counts.get(volume_name(path), 0) + 1
+    return {
+        (c.name, path): volume_name(path)
+        if counts[volume_name(path)] == 1
+        else f"{c.name}_{volume_name(path)}"
+        for c in containers
+        for path in c.writable_paths
+    }
+
+
 def container_definition(
     c: ContainerProps,
     *,

@@ -46,7 +46,6 @@ COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
 LONG_FUNCTIONS_ALLOWED: dict[str, int] = {
     "constructs_lib/ec2_capacity.py:Ec2Capacity.__init__": 117,
     "constructs_lib/load_balancer.py:ApplicationLoadBalancer.__init__": 124,
-    "constructs_lib/service.py:Service.__init__": 134,
     "ecs_cd/release/rollout.py:watch": 83,
     "stacks/environment_stack.py:_providers_and_backend": 83,
 }

@@ -45,7 +45,6 @@ COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
 # "path:function" -> lines today (``end_lineno - lineno + 1``: the def line to the last, docstring included).
 LONG_FUNCTIONS_ALLOWED: dict[str, int] = {
     "ecs_cd/release/rollout.py:watch": 83,
-    "stacks/environment_stack.py:_providers_and_backend": 83,
 }
 # path -> lines today.
 LONG_MODULES_ALLOWED: dict[str, int] = {

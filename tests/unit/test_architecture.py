@@ -43,9 +43,7 @@ COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
     "ecs_cd/release/overview.py:cell": {"C901": 11},
 }
 # "path:function" -> lines today (``end_lineno - lineno + 1``: the def line to the last, docstring included).
-LONG_FUNCTIONS_ALLOWED: dict[str, int] = {
-    "ecs_cd/release/rollout.py:watch": 83,
-}
+LONG_FUNCTIONS_ALLOWED: dict[str, int] = {}
 # path -> lines today.
 LONG_MODULES_ALLOWED: dict[str, int] = {
     "ecs_cd/core/aws_formats.py": 692,

@@ -33,7 +33,7 @@ from constructs_lib.fields import (
 )
 from constructs_lib.images import ImageSource, ResolvedImage
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Props, problem_text
-from ecs_cd.core.aws_formats import holds_password, secret_looking
+from ecs_cd.core.credentials import holds_password, secret_looking
 
 
 def _unique(value: Sequence[Any]) -> Sequence[Any]:

@@ -36,7 +36,7 @@ from constructs import Construct
 
 from constructs_lib.ec2_capacity_props import Ec2CapacityProps
 from constructs_lib.security_group import DYNAMIC_HOST_PORTS
-from ecs_cd.core.aws_formats import partition
+from ecs_cd.core.aws_regions import partition
 
 # What the ECS agent on an instance does, by the resources each action allows
 # (DiscoverPollEndpoint has no resource-level form).

@@ -14,8 +14,8 @@ from constructs_lib.container import ContainerProps, NetworkMode, container_defi
 from constructs_lib.fields import ContainerPath, EcsName, KmsKeyArn, Region, VolumeName
 from constructs_lib.props import NO_VALUE, Problem, Props, problem_text
 from constructs_lib.task_rules import task_problems
-from ecs_cd.core.aws_formats import (
-    validate_arn_in_region,
+from ecs_cd.core.aws_regions import validate_arn_in_region
+from ecs_cd.core.task_sizes import (
     validate_ec2_task_cpu,
     validate_ec2_task_memory,
     validate_fargate_cpu,

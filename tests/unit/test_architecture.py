@@ -46,7 +46,6 @@ COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
 LONG_FUNCTIONS_ALLOWED: dict[str, int] = {}
 # path -> lines today.
 LONG_MODULES_ALLOWED: dict[str, int] = {
-    "ecs_cd/core/aws_formats.py": 692,
     "ecs_cd/release/cli.py": 860,
     "ecs_cd/release/deploy_run.py": 921,
 }

@@ -8,7 +8,7 @@ goes through ``jsonencode``: no value can add a field or end a string.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -33,7 +33,7 @@ from constructs_lib.fields import (
 )
 from constructs_lib.images import ImageSource, ResolvedImage
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Props, problem_text
-from ecs_cd.core.aws_formats import holds_password, secret_looking
+from ecs_cd.core.credentials import holds_password, secret_looking
 
 
 def _unique(value: Sequence[Any]) -> Sequence[Any]:
@@ -187,30 +187,42 @@ def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:
 
     The one home of these rules: the props validate with it, the settings loader reports
     each problem at its field with it."""
-    found: list[tuple[str, Any, str]] = []
+    return [problem for rule in _CONTAINER_RULES for problem in rule(c)]
+
+
+_Found = list[tuple[str, Any, str]]
+# Why a credential must not be a plain environment value, whichever way it was spotted.
+_MOVE_TO_SECRETS = (
+    "plain environment values are readable by anyone who can describe the task definition, so move it "
+    "to secrets (NAME = '<SSM parameter or Secrets Manager ARN>')"
+)
+
+
+def _credentials_in_environment(c: ContainerProps) -> _Found:
+    found: _Found = []
     for key in sorted(c.environment):
         if secret_looking(key):
-            found.append(
-                (
-                    f"environment.{key}",
-                    NO_VALUE,
-                    "looks like a credential: plain environment values are readable by anyone who "
-                    "can describe the task definition, so move it to secrets "
-                    "(NAME = '<SSM parameter or Secrets Manager ARN>')",
-                )
-            )
+            found.append((f"environment.{key}", NO_VALUE, f"looks like a credential: {_MOVE_TO_SECRETS}"))
         elif holds_password(key, c.environment[key]):
             found.append(
                 (
                     f"environment.{key}",
                     NO_VALUE,
-                    "holds a password (a URL's 'user:password@'): plain environment values are readable "
-                    "by anyone who can describe the task definition, so move it to secrets "
-                    "(NAME = '<SSM parameter or Secrets Manager ARN>')",
+                    f"holds a password (a URL's 'user:password@'): {_MOVE_TO_SECRETS}",
                 )
             )
-    for key in sorted(set(c.environment) & set(c.secrets)):
-        found.append((f"secrets.{key}", NO_VALUE, "is also set in environment: keep one of the two"))
+    return found
+
+
+def _set_in_environment_and_secrets(c: ContainerProps) -> _Found:
+    return [
+        (f"secrets.{key}", NO_VALUE, "is also set in environment: keep one of the two")
+        for key in sorted(set(c.environment) & set(c.secrets))
+    ]
+
+
+def _port_listed_twice(c: ContainerProps) -> _Found:
+    found: _Found = []
     seen: set[tuple[int, str]] = set()
     for mapping in c.ports:
         port = (mapping.container_port, mapping.protocol)
@@ -223,49 +235,100 @@ def container_problems(c: ContainerProps) -> list[tuple[str, Any, str]]:
                 )
             )
         seen.add(port)
-    if len({volume_name(p) for p in c.writable_paths}) != len(c.writable_paths):
-        found.append(
-            (
-                "writable_paths",
-                list(c.writable_paths),
-                "two paths map to one volume (they differ only in '/._')",
-            )
-        )
+    return found
+
+
+def _writable_paths_share_a_volume(c: ContainerProps) -> _Found:
+    if len({volume_name(p) for p in c.writable_paths}) == len(c.writable_paths):
+        return []
+    return [
+        ("writable_paths", list(c.writable_paths), "two paths map to one volume (they differ only in '/._')")
+    ]
+
+
+def _refers_to_itself(c: ContainerProps) -> _Found:
+    found: _Found = []
     if c.name in c.depends_on:
         found.append((f"depends_on.{c.name}", c.depends_on[c.name], "a container cannot depend on itself"))
     if c.name in c.links:
         found.append(("links", c.name, "a container cannot link to itself"))
     if c.name in {v.source_container for v in c.volumes_from}:
         found.append(("volumes_from", c.name, "a container cannot mount its own volumes"))
-    paths = [*c.writable_paths, *(m.container_path for m in c.mount_points)]
-    for path in sorted({p for p in paths if paths.count(p) > 1}):
-        found.append(("mount_points", path, "two volumes are mounted at this path"))
-    if c.memory is not None and c.memory_reservation is not None and c.memory_reservation > c.memory:
-        found.append(
-            (
-                "memory_reservation",
-                c.memory_reservation,
-                f"must not exceed memory ({c.memory}): the soft limit is below the hard one",
-            )
-        )
-    if c.log_driver == "awslogs" and (c.log_options or c.log_secret_options):
-        found.append(
-            (
-                "log_options",
-                NO_VALUE,
-                "only with log_driver = 'awsfirelens' (awslogs writes to the task's log group)",
-            )
-        )
-    if c.firelens is not None and c.log_driver == "awsfirelens":
-        found.append(
-            ("log_driver", c.log_driver, "the FireLens router cannot log through itself: use awslogs")
-        )
     return found
+
+
+def _mounted_at_one_path(c: ContainerProps) -> _Found:
+    paths = [*c.writable_paths, *(m.container_path for m in c.mount_points)]
+    return [
+        ("mount_points", path, "two volumes are mounted at this path")
+        for path in sorted({p for p in paths if paths.count(p) > 1})
+    ]
+
+
+def _reservation_over_memory(c: ContainerProps) -> _Found:
+    if c.memory is None or c.memory_reservation is None or c.memory_reservation <= c.memory:
+        return []
+    return [
+        (
+            "memory_reservation",
+            c.memory_reservation,
+            f"must not exceed memory ({c.memory}): the soft limit is below the hard one",
+        )
+    ]
+
+
+def _log_options_without_firelens(c: ContainerProps) -> _Found:
+    if c.log_driver != "awslogs" or not (c.log_options or c.log_secret_options):
+        return []
+    return [
+        (
+            "log_options",
+            NO_VALUE,
+            "only with log_driver = 'awsfirelens' (awslogs writes to the task's log group)",
+        )
+    ]
+
+
+def _router_logs_through_itself(c: ContainerProps) -> _Found:
+    if c.firelens is None or c.log_driver != "awsfirelens":
+        return []
+    return [("log_driver", c.log_driver, "the FireLens router cannot log through itself: use awslogs")]
+
+
+# In the order the problems are reported.
+_CONTAINER_RULES: tuple[Callable[[ContainerProps], _Found], ...] = (
+    _credentials_in_environment,
+    _set_in_environment_and_secrets,
+    _port_listed_twice,
+    _writable_paths_share_a_volume,
+    _refers_to_itself,
+    _mounted_at_one_path,
+    _reservation_over_memory,
+    _log_options_without_firelens,
+    _router_logs_through_itself,
+)
 
 
 def volume_name(path: str) -> str:
     """The task volume backing a writable path: '/var/cache/app' -> 'var-cache-app'."""
     return path.strip("/").replace("/", "-").replace(".", "-").replace("_", "-")
+
+
+def volume_names(containers: tuple[ContainerProps, ...]) -> dict[tuple[str, str], str]:
+    """(container, writable path) -> task volume: the path's name, or ``<container>_<name>``
+    when two containers write a path of that name (each keeps its own volume). A path's name
+    never holds ``_``, so a prefixed name can equal no other volume's."""
+    counts: dict[str, int] = {}
+    for c in containers:
+        for path in c.writable_paths:
+            counts[volume_name(path)] = counts.get(volume_name(path), 0) + 1
+    return {
+        (c.name, path): volume_name(path)
+        if counts[volume_name(path)] == 1
+        else f"{c.name}_{volume_name(path)}"
+        for c in containers
+        for path in c.writable_paths
+    }
 
 
 def container_definition(
@@ -289,9 +352,34 @@ def container_definition(
         "environment": [{"name": key, "value": c.environment[key]} for key in sorted(c.environment)],
         "readonlyRootFilesystem": c.readonly_root_filesystem,
         "privileged": False,
+        "logConfiguration": _log_configuration(c, log_group=log_group, region=region),
     }
+    # What a container may leave unset: None leaves a field out (so does an empty list, but for
+    # command and entryPoint, which are kept as written).
+    optional: dict[str, Any] = {
+        "portMappings": _port_mappings(c, network_mode) or None,
+        "secrets": _name_value_from(c.secrets) or None,
+        "mountPoints": _mount_points(c, volumes) or None,
+        "volumesFrom": _volumes_from(c) or None,
+        "links": list(c.links) or None,
+        "user": c.user,
+        "command": None if c.command is None else list(c.command),
+        "entryPoint": None if c.entry_point is None else list(c.entry_point),
+        "healthCheck": None if c.health_check is None else _health_check(c.health_check),
+        "dependsOn": _depends_on(c) or None,
+        "cpu": c.cpu,
+        "memory": c.memory,
+        "memoryReservation": c.memory_reservation,
+        "firelensConfiguration": None if c.firelens is None else _firelens_configuration(c.firelens),
+    }
+    definition.update({key: value for key, value in optional.items() if value is not None})
+    return definition
+
+
+def _log_configuration(c: ContainerProps, *, log_group: str, region: str) -> dict[str, Any]:
+    """awslogs: the task's log group, a stream per container; awsfirelens: the container's options."""
     if c.log_driver == "awslogs":
-        definition["logConfiguration"] = {
+        return {
             "logDriver": "awslogs",
             "options": {
                 "awslogs-group": log_group,
@@ -299,68 +387,59 @@ def container_definition(
                 "awslogs-stream-prefix": c.name,
             },
         }
-    else:
-        log: dict[str, Any] = {"logDriver": "awsfirelens"}
-        if c.log_options:
-            log["options"] = {key: c.log_options[key] for key in sorted(c.log_options)}
-        if c.log_secret_options:
-            log["secretOptions"] = [
-                {"name": key, "valueFrom": c.log_secret_options[key]} for key in sorted(c.log_secret_options)
-            ]
-        definition["logConfiguration"] = log
-    if c.ports:
-        definition["portMappings"] = [
-            {
-                "containerPort": p.container_port,
-                "hostPort": p.host_port_in(network_mode),
-                "protocol": p.protocol,
-            }
-            for p in c.ports
-        ]
-    if c.secrets:
-        definition["secrets"] = [{"name": key, "valueFrom": c.secrets[key]} for key in sorted(c.secrets)]
-    if c.writable_paths or c.mount_points:
-        definition["mountPoints"] = [
-            {"sourceVolume": volumes[path], "containerPath": path, "readOnly": False}
-            for path in c.writable_paths
-        ] + [
-            {"sourceVolume": m.source_volume, "containerPath": m.container_path, "readOnly": m.read_only}
-            for m in c.mount_points
-        ]
-    if c.volumes_from:
-        definition["volumesFrom"] = [
-            {"sourceContainer": v.source_container, "readOnly": v.read_only} for v in c.volumes_from
-        ]
-    if c.links:
-        definition["links"] = list(c.links)
-    if c.user is not None:
-        definition["user"] = c.user
-    if c.command is not None:
-        definition["command"] = list(c.command)
-    if c.entry_point is not None:
-        definition["entryPoint"] = list(c.entry_point)
-    if c.health_check is not None:
-        check = c.health_check
-        definition["healthCheck"] = {
-            "command": list(check.command),
-            "interval": check.interval,
-            "timeout": check.timeout,
-            "retries": check.retries,
-            "startPeriod": check.start_period,
-        }
-    if c.depends_on:
-        definition["dependsOn"] = [
-            {"containerName": name, "condition": c.depends_on[name]} for name in sorted(c.depends_on)
-        ]
-    for key, value in (("cpu", c.cpu), ("memory", c.memory), ("memoryReservation", c.memory_reservation)):
-        if value is not None:
-            definition[key] = value
-    if c.firelens is not None:
-        firelens: dict[str, Any] = {"type": c.firelens.type}
-        if c.firelens.options:
-            firelens["options"] = {key: c.firelens.options[key] for key in sorted(c.firelens.options)}
-        definition["firelensConfiguration"] = firelens
-    return definition
+    log: dict[str, Any] = {"logDriver": "awsfirelens"}
+    if c.log_options:
+        log["options"] = {key: c.log_options[key] for key in sorted(c.log_options)}
+    if c.log_secret_options:
+        log["secretOptions"] = _name_value_from(c.log_secret_options)
+    return log
+
+
+def _name_value_from(arns: Mapping[str, str]) -> list[dict[str, str]]:
+    """Secrets as ECS takes them: each name with the ARN ECS reads its value from."""
+    return [{"name": key, "valueFrom": arns[key]} for key in sorted(arns)]
+
+
+def _port_mappings(c: ContainerProps, network_mode: NetworkMode) -> list[dict[str, Any]]:
+    return [
+        {"containerPort": p.container_port, "hostPort": p.host_port_in(network_mode), "protocol": p.protocol}
+        for p in c.ports
+    ]
+
+
+def _mount_points(c: ContainerProps, volumes: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The writable paths' own volumes first, then the task volumes mounted by name."""
+    return [
+        {"sourceVolume": volumes[path], "containerPath": path, "readOnly": False} for path in c.writable_paths
+    ] + [
+        {"sourceVolume": m.source_volume, "containerPath": m.container_path, "readOnly": m.read_only}
+        for m in c.mount_points
+    ]
+
+
+def _volumes_from(c: ContainerProps) -> list[dict[str, Any]]:
+    return [{"sourceContainer": v.source_container, "readOnly": v.read_only} for v in c.volumes_from]
+
+
+def _depends_on(c: ContainerProps) -> list[dict[str, str]]:
+    return [{"containerName": name, "condition": c.depends_on[name]} for name in sorted(c.depends_on)]
+
+
+def _health_check(check: HealthCheck) -> dict[str, Any]:
+    return {
+        "command": list(check.command),
+        "interval": check.interval,
+        "timeout": check.timeout,
+        "retries": check.retries,
+        "startPeriod": check.start_period,
+    }
+
+
+def _firelens_configuration(firelens: Firelens) -> dict[str, Any]:
+    configuration: dict[str, Any] = {"type": firelens.type}
+    if firelens.options:
+        configuration["options"] = {key: firelens.options[key] for key in sorted(firelens.options)}
+    return configuration
 
 
 def render_definitions(definitions: Sequence[Mapping[str, Any]], images: Sequence[ResolvedImage]) -> str:

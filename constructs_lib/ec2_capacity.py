@@ -36,7 +36,7 @@ from constructs import Construct
 
 from constructs_lib.ec2_capacity_props import Ec2CapacityProps
 from constructs_lib.security_group import DYNAMIC_HOST_PORTS
-from ecs_cd.core.aws_formats import partition
+from ecs_cd.core.aws_regions import partition
 
 # What the ECS agent on an instance does, by the resources each action allows
 # (DiscoverPollEndpoint has no resource-level form).
@@ -111,7 +111,19 @@ class Ec2Capacity(Construct):
         super().__init__(scope, id_)
         name = props.name or name
         self._props = props
+        # The ECS-optimized image the instances boot, read from SSM when Terraform plans.
         ami = DataAwsSsmParameter(self, "ami", name=props.ami_parameter)
+        profile = self._add_instance_profile(
+            name,
+            policy=instance_policy(region=region, account_id=account_id, cluster_name=cluster_name),
+        )
+        self._security_group = self._add_security_group(name, cluster_name=cluster_name, vpc_id=vpc_id)
+        template = self._add_launch_template(name, cluster_name=cluster_name, ami=ami, profile=profile)
+        self._group = self._add_group(name, template=template, subnets=subnets)
+        self._provider = self._add_capacity_provider(name)
+
+    def _add_instance_profile(self, name: str, *, policy: str) -> IamInstanceProfile:
+        """The instances' role (``instance_policy``: the ECS agent's calls) and its profile."""
         role = IamRole(
             self,
             "instance-role",
@@ -129,15 +141,12 @@ class Ec2Capacity(Construct):
                 }
             ),
         )
-        IamRolePolicy(
-            self,
-            "instance-policy",
-            name="ecs-agent",
-            role=role.id,
-            policy=instance_policy(region=region, account_id=account_id, cluster_name=cluster_name),
-        )
-        profile = IamInstanceProfile(self, "instance-profile", name=f"{name}-instance", role=role.name)
-        self._security_group = SecurityGroup(
+        IamRolePolicy(self, "instance-policy", name="ecs-agent", role=role.id, policy=policy)
+        return IamInstanceProfile(self, "instance-profile", name=f"{name}-instance", role=role.name)
+
+    def _add_security_group(self, name: str, *, cluster_name: str, vpc_id: str) -> SecurityGroup:
+        """HTTPS out only; ``admit`` lets a load balancer in."""
+        group = SecurityGroup(
             self,
             "security-group",
             name=f"{name}-instances",
@@ -147,24 +156,32 @@ class Ec2Capacity(Construct):
         VpcSecurityGroupEgressRule(
             self,
             "egress-https",
-            security_group_id=self._security_group.id,
+            security_group_id=group.id,
             description="HTTPS to ECS, ECR and the registries the tasks pull from",
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
             cidr_ipv4="0.0.0.0/0",
         )
+        return group
+
+    def _add_launch_template(
+        self, name: str, *, cluster_name: str, ami: DataAwsSsmParameter, profile: IamInstanceProfile
+    ) -> LaunchTemplate:
+        """Instances that join ``cluster_name``: IMDSv2 with one hop, an encrypted root volume,
+        detailed monitoring."""
         user_data = f"#!/bin/bash\necho ECS_CLUSTER={cluster_name} >> /etc/ecs/ecs.config\n"
-        template = LaunchTemplate(
+        return LaunchTemplate(
             self,
             "launch-template",
             name=name,
             image_id=ami.insecure_value,
-            instance_type=props.instance_type,
+            instance_type=self._props.instance_type,
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=profile.arn),
             vpc_security_group_ids=[self._security_group.id],
             user_data=base64.b64encode(user_data.encode()).decode(),
             ebs_optimized="true",
+            # One hop: containers in bridge mode cannot reach the instance's credentials.
             metadata_options=LaunchTemplateMetadataOptions(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
@@ -173,7 +190,7 @@ class Ec2Capacity(Construct):
                 LaunchTemplateBlockDeviceMappings(
                     device_name="/dev/xvda",
                     ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                        volume_size=props.root_volume_gib,
+                        volume_size=self._props.root_volume_gib,
                         volume_type="gp3",
                         encrypted="true",
                         delete_on_termination="true",
@@ -181,7 +198,10 @@ class Ec2Capacity(Construct):
                 )
             ],
         )
-        self._group = AutoscalingGroup(
+
+    def _add_group(self, name: str, *, template: LaunchTemplate, subnets: Sequence[str]) -> AutoscalingGroup:
+        props = self._props
+        return AutoscalingGroup(
             self,
             "group",
             name=name,
@@ -195,7 +215,11 @@ class Ec2Capacity(Construct):
             # Managed scaling sets the desired capacity: a deploy must not reset it.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_capacity"]),
         )
-        self._provider = EcsCapacityProvider(
+
+    def _add_capacity_provider(self, name: str) -> EcsCapacityProvider:
+        """The provider that scales the group to the tasks' needs (managed scaling)."""
+        props = self._props
+        return EcsCapacityProvider(
             self,
             "provider",
             name=name,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
-from ecs_cd.core import aws_formats
+from ecs_cd.core import aws_formats, aws_regions
 
 
 def _check(fn: Any) -> AfterValidator:
@@ -18,7 +18,7 @@ def _check(fn: Any) -> AfterValidator:
 
 
 ProjectName = Annotated[StrictStr, _check(aws_formats.validate_project_name)]
-Region = Annotated[StrictStr, _check(aws_formats.validate_region)]
+Region = Annotated[StrictStr, _check(aws_regions.validate_region)]
 Repository = Annotated[StrictStr, _check(aws_formats.validate_repository)]
 SsmName = Annotated[StrictStr, _check(aws_formats.validate_ssm_parameter_name)]
 ContainerName = Annotated[StrictStr, _check(aws_formats.validate_container_name)]

@@ -137,6 +137,16 @@ class ServiceTarget(Construct):
         return self._rule
 
 
+def _not_found() -> LbListenerDefaultAction:
+    """What a listener answers to a request no service's rule takes."""
+    return LbListenerDefaultAction(
+        type="fixed-response",
+        fixed_response=LbListenerDefaultActionFixedResponse(
+            content_type="text/plain", status_code="404", message_body="not found"
+        ),
+    )
+
+
 class ApplicationLoadBalancer(Construct):
     """An ALB with its own security group: HTTPS (and an HTTP redirect) with a certificate, else HTTP."""
 
@@ -144,23 +154,28 @@ class ApplicationLoadBalancer(Construct):
         """``props``: its names, network, clients, listener and options (``ApplicationLoadBalancerProps``)."""
         super().__init__(scope, id_)
         self._props = props
-        name = props.name
+        self._security_group = self._add_security_group()
+        self._lb = self._add_load_balancer()
+        self._associate_web_acl()
+        self._listener = self._add_https_listeners() if props.https else self._add_http_listener()
+
+    def _add_security_group(self) -> SecurityGroup:
+        """The load balancer's group, admitting the clients on its listeners' ports."""
+        props = self._props
         https = props.https
-        port = 443 if https else 80
-        self._security_group = SecurityGroup(
+        group = SecurityGroup(
             self,
             "security-group",
             name=props.security_group_name,
-            description=f"Load balancer {name}: {'HTTPS' if https else 'HTTP'} from clients",
+            description=f"Load balancer {props.name}: {'HTTPS' if https else 'HTTP'} from clients",
             vpc_id=props.vpc_id,
         )
-        listen_ports = (443, 80) if https else (80,)
-        for listen_port in listen_ports:
+        for listen_port in (443, 80) if https else (80,):
             for index, cidr in enumerate(props.ingress_cidr_blocks):
                 rule = VpcSecurityGroupIngressRule(
                     self,
                     f"ingress-{listen_port}-{index}",
-                    security_group_id=self._security_group.id,
+                    security_group_id=group.id,
                     description=f"clients on port {listen_port}",
                     ip_protocol="tcp",
                     from_port=listen_port,
@@ -173,34 +188,43 @@ class ApplicationLoadBalancer(Construct):
                         "CKV_AWS_260",
                         "port 80 only answers a 301 redirect to HTTPS (the listener has no other action)",
                     )
-        self._lb = Lb(
+        return group
+
+    def _add_load_balancer(self) -> Lb:
+        props = self._props
+        lb = Lb(
             self,
             "lb",
-            name=name,
+            name=props.name,
             internal=props.internal,
             load_balancer_type="application",
             security_groups=[self._security_group.id],
             subnets=list(props.subnets),
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
-            access_logs=LbAccessLogs(bucket=props.access_logs_bucket, enabled=True, prefix=name)
+            access_logs=LbAccessLogs(bucket=props.access_logs_bucket, enabled=True, prefix=props.name)
             if props.access_logs_bucket is not None
             else None,
         )
         if not props.deletion_protection:
             skip_check(
-                self._lb,
+                lb,
                 "CKV_AWS_150",
                 "deletion_protection = false in this environment's config (an environment that is "
                 "destroyed and recreated, e.g. on the emulator)",
             )
         if props.access_logs_bucket is None:
             skip_check(
-                self._lb,
+                lb,
                 "CKV_AWS_91",
                 "no access_logs_bucket configured: set one (with the ELB log delivery bucket policy) "
                 "to keep access logs",
             )
+        return lb
+
+    def _associate_web_acl(self) -> None:
+        """``waf``, with ``web_acl_arn``; without one, an internet-facing load balancer says why."""
+        props = self._props
         if props.web_acl_arn is not None:
             Wafv2WebAclAssociation(self, "waf", resource_arn=self._lb.arn, web_acl_arn=props.web_acl_arn)
             skip_check(
@@ -216,54 +240,55 @@ class ApplicationLoadBalancer(Construct):
                 "no web_acl_arn configured: web ACLs are usually managed per account; set web_acl_arn "
                 "to associate one with this load balancer",
             )
-        not_found = LbListenerDefaultAction(
-            type="fixed-response",
-            fixed_response=LbListenerDefaultActionFixedResponse(
-                content_type="text/plain", status_code="404", message_body="not found"
-            ),
+
+    def _add_https_listeners(self) -> LbListener:
+        """The HTTPS ``listener`` (the one services attach to) and ``http-redirect`` on port 80."""
+        props = self._props
+        listener = LbListener(
+            self,
+            "listener",
+            load_balancer_arn=self._lb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=props.ssl_policy,
+            certificate_arn=props.certificate_arn,
+            default_action=[_not_found()],
         )
-        if https:
-            self._listener = LbListener(
-                self,
-                "listener",
-                load_balancer_arn=self._lb.arn,
-                port=port,
-                protocol="HTTPS",
-                ssl_policy=props.ssl_policy,
-                certificate_arn=props.certificate_arn,
-                default_action=[not_found],
-            )
-            LbListener(
-                self,
-                "http-redirect",
-                load_balancer_arn=self._lb.arn,
-                port=80,
-                protocol="HTTP",
-                default_action=[
-                    LbListenerDefaultAction(
-                        type="redirect",
-                        redirect=LbListenerDefaultActionRedirect(
-                            port="443", protocol="HTTPS", status_code="HTTP_301"
-                        ),
-                    )
-                ],
-            )
-        else:
-            self._listener = LbListener(
-                self,
-                "listener",
-                load_balancer_arn=self._lb.arn,
-                port=port,
-                protocol="HTTP",
-                default_action=[not_found],
-            )
-            reason = (
-                "internal load balancer without certificate_arn: plain HTTP inside the VPC only "
-                "(the config refuses internet-facing HTTP); set certificate_arn for HTTPS"
-            )
-            skip_check(self._listener, "CKV_AWS_2", reason)
-            skip_check(self._listener, "CKV_AWS_103", reason)
-            skip_check(self._lb, "CKV2_AWS_20", reason)
+        LbListener(
+            self,
+            "http-redirect",
+            load_balancer_arn=self._lb.arn,
+            port=80,
+            protocol="HTTP",
+            default_action=[
+                LbListenerDefaultAction(
+                    type="redirect",
+                    redirect=LbListenerDefaultActionRedirect(
+                        port="443", protocol="HTTPS", status_code="HTTP_301"
+                    ),
+                )
+            ],
+        )
+        return listener
+
+    def _add_http_listener(self) -> LbListener:
+        """Plain HTTP, which the props allow only on an internal load balancer."""
+        listener = LbListener(
+            self,
+            "listener",
+            load_balancer_arn=self._lb.arn,
+            port=80,
+            protocol="HTTP",
+            default_action=[_not_found()],
+        )
+        reason = (
+            "internal load balancer without certificate_arn: plain HTTP inside the VPC only "
+            "(the config refuses internet-facing HTTP); set certificate_arn for HTTPS"
+        )
+        skip_check(listener, "CKV_AWS_2", reason)
+        skip_check(listener, "CKV_AWS_103", reason)
+        skip_check(self._lb, "CKV2_AWS_20", reason)
+        return listener
 
     @property
     def props(self) -> ApplicationLoadBalancerProps:

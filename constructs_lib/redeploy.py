@@ -13,7 +13,8 @@ from pydantic import Field, StrictStr
 
 from constructs_lib.props import Props
 from constructs_lib.terraform_text import literal
-from ecs_cd.core.aws_formats import validate_ecs_name, validate_region
+from ecs_cd.core.aws_formats import validate_ecs_name
+from ecs_cd.core.aws_regions import validate_region
 from ecs_cd.core.image_strategies import (
     DEFAULT_REDEPLOY_COMMAND,
     switches_task_definition,

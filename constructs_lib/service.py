@@ -146,6 +146,30 @@ class ServiceProps(ServiceOptions):
         return target
 
 
+def _capacity_provider_strategy(compute: Compute) -> list[EcsServiceCapacityProviderStrategy] | None:
+    return [
+        EcsServiceCapacityProviderStrategy(
+            capacity_provider=item.capacity_provider, weight=item.weight, base=item.base
+        )
+        for item in compute.capacity_provider_strategy
+    ] or None
+
+
+def _circuit_breaker(deployment: Deployment) -> EcsServiceDeploymentCircuitBreaker:
+    # The breaker rolls back only when it is on; ``rollback`` alone still rolls back on alarms.
+    return EcsServiceDeploymentCircuitBreaker(
+        enable=deployment.circuit_breaker, rollback=deployment.rollback and deployment.circuit_breaker
+    )
+
+
+def _alarms(deployment: Deployment) -> EcsServiceAlarms | None:
+    if not deployment.alarm_names:
+        return None
+    return EcsServiceAlarms(
+        alarm_names=list(deployment.alarm_names), enable=True, rollback=deployment.rollback
+    )
+
+
 class Service(Construct):
     """An ``aws_ecs_service`` with, for awsvpc tasks, its own security group (``security-group``),
     and with ``lb`` (target group and listener rule) and ``autoscaling`` when configured.
@@ -156,79 +180,73 @@ class Service(Construct):
     def __init__(self, scope: Construct, id_: str, *, props: ServiceProps) -> None:
         super().__init__(scope, id_)
         self._props = props
-        task = props.task_definition
-        awsvpc = task.props.network_mode == "awsvpc"
-        self._security_group: SecurityGroup | None = None
-        if awsvpc:
-            assert props.security_group_name is not None
-            self._security_group = add_task_security_group(
-                self, name=props.security_group_name, service_name=props.service_name, vpc_id=props.vpc_id
-            )
-        self._target: ServiceTarget | None = None
-        dependencies: list[object] = [task.roles.execution_policy]
-        if props.cluster_capacity is not None and props.compute.capacity_provider_strategy:
-            dependencies.append(props.cluster_capacity)
-        load_balancers = None
+        self._security_group = self._add_security_group()
+        self._target = self._attach_load_balancer()
+        self._service = self._add_service()
+        self._autoscaling = self._add_autoscaling()
+
+    @property
+    def _awsvpc(self) -> bool:
+        return self._props.task_definition.props.network_mode == "awsvpc"
+
+    def _add_security_group(self) -> SecurityGroup | None:
+        """The tasks' own group (awsvpc tasks only), admitting nothing yet."""
+        props = self._props
+        if not self._awsvpc:
+            return None
+        assert props.security_group_name is not None
+        return add_task_security_group(
+            self, name=props.security_group_name, service_name=props.service_name, vpc_id=props.vpc_id
+        )
+
+    def _attach_load_balancer(self) -> ServiceTarget | None:
+        """The target group and listener rule, and the way from the load balancer to the tasks:
+        into their own group, or out of the load balancer's (when ours) to the instances."""
+        props = self._props
         attachment = props.load_balancer
-        if attachment is not None:
-            container, port = props.target()
-            if self._security_group is not None:
-                admit_load_balancer(
-                    self,
-                    tasks_group=self._security_group,
-                    load_balancer_group_id=attachment.source_security_group_id,
-                    port=port,
-                    service_name=props.service_name,
-                    open_load_balancer_egress=attachment.open_source_egress,
-                )
-            elif attachment.open_source_egress:
-                mapping = next(m for m in task.container(container).ports if m.container_port == port)
-                open_load_balancer_to_instances(
-                    self,
-                    load_balancer_group_id=attachment.source_security_group_id,
-                    vpc_id=props.vpc_id,
-                    host_port=mapping.host_port_in(task.props.network_mode),
-                    service_name=props.service_name,
-                )
-            self._target = ServiceTarget(
+        if attachment is None:
+            return None
+        container, port = props.target()
+        if self._security_group is not None:
+            admit_load_balancer(
                 self,
-                "lb",
-                attachment=attachment,
-                vpc_id=props.vpc_id,
+                tasks_group=self._security_group,
+                load_balancer_group_id=attachment.source_security_group_id,
                 port=port,
-                target_type="ip" if awsvpc else "instance",
+                service_name=props.service_name,
+                open_load_balancer_egress=attachment.open_source_egress,
             )
-            # ECS refuses a target group that no listener rule uses yet.
-            dependencies.append(self._target.rule)
-            load_balancers = [
-                EcsServiceLoadBalancer(
-                    target_group_arn=self._target.target_group.arn,
-                    container_name=container,
-                    container_port=port,
-                )
-            ]
-        ignore = list(props.ignore_changes)
-        if props.autoscaling is not None and "desired_count" not in ignore:
-            # The scaler owns the count: a deploy must not reset it to the initial value.
-            ignore.append("desired_count")
-        deployment = props.deployment
-        compute = props.compute
-        strategy = compute.capacity_provider_strategy
-        self._service = EcsService(
+        elif attachment.open_source_egress:
+            task = props.task_definition
+            mapping = next(m for m in task.container(container).ports if m.container_port == port)
+            open_load_balancer_to_instances(
+                self,
+                load_balancer_group_id=attachment.source_security_group_id,
+                vpc_id=props.vpc_id,
+                host_port=mapping.host_port_in(task.props.network_mode),
+                service_name=props.service_name,
+            )
+        return ServiceTarget(
+            self,
+            "lb",
+            attachment=attachment,
+            vpc_id=props.vpc_id,
+            port=port,
+            target_type="ip" if self._awsvpc else "instance",
+        )
+
+    def _add_service(self) -> EcsService:
+        props = self._props
+        compute, deployment, attachment = props.compute, props.deployment, props.load_balancer
+        service = EcsService(
             self,
             "service",
             name=props.service_name,
             cluster=props.cluster_arn,
-            task_definition=task.arn,
+            task_definition=props.task_definition.arn,
             desired_count=props.desired_count,
-            launch_type=None if strategy else compute.launch_type or "FARGATE",
-            capacity_provider_strategy=[
-                EcsServiceCapacityProviderStrategy(
-                    capacity_provider=item.capacity_provider, weight=item.weight, base=item.base
-                )
-                for item in strategy
-            ]
-            or None,
+            launch_type=None if compute.capacity_provider_strategy else compute.launch_type or "FARGATE",
+            capacity_provider_strategy=_capacity_provider_strategy(compute),
             ordered_placement_strategy=[
                 EcsServiceOrderedPlacementStrategy(type=p.type, field=p.field)
                 for p in compute.placement_strategy
@@ -239,54 +257,84 @@ class Service(Construct):
                 for c in compute.placement_constraints
             ]
             or None,
-            network_configuration=EcsServiceNetworkConfiguration(
-                subnets=list(props.subnets),
-                security_groups=[self._security_group.id, *props.security_groups],
-                assign_public_ip=props.assign_public_ip,
-            )
-            if self._security_group is not None
-            else None,
-            load_balancer=load_balancers,
+            network_configuration=self._network_configuration(),
+            load_balancer=self._load_balancers(),
             health_check_grace_period_seconds=attachment.rule.health_check_grace_period_seconds
             if attachment is not None
             else None,
             deployment_minimum_healthy_percent=deployment.minimum_healthy_percent,
             deployment_maximum_percent=deployment.maximum_percent,
-            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(
-                enable=deployment.circuit_breaker, rollback=deployment.rollback and deployment.circuit_breaker
-            ),
-            alarms=EcsServiceAlarms(
-                alarm_names=list(deployment.alarm_names),
-                enable=True,
-                rollback=deployment.rollback,
-            )
-            if deployment.alarm_names
-            else None,
+            deployment_circuit_breaker=_circuit_breaker(deployment),
+            alarms=_alarms(deployment),
             wait_for_steady_state=props.wait_for_steady_state,
             # Tasks carry the service's tags (default tags included): cost allocation per task.
             propagate_tags="SERVICE",
-            # The role's policy must exist before the first task pulls its image.
-            depends_on=dependencies,  # type: ignore[arg-type]
-            lifecycle=TerraformResourceLifecycle(ignore_changes=ignore) if ignore else None,
+            depends_on=self._dependencies(),  # type: ignore[arg-type]
+            lifecycle=self._lifecycle(),
         )
         if props.assign_public_ip:
             skip_check(
-                self._service,
+                service,
                 "CKV_AWS_333",
                 "assign_public_ip = true in this environment's network config (subnets without NAT, "
                 "e.g. a default VPC); the tasks' security group still admits only the load balancer",
             )
-        self._autoscaling: ServiceAutoscaling | None = None
-        if props.autoscaling is not None:
-            assert props.cluster_name is not None
-            self._autoscaling = ServiceAutoscaling(
-                self,
-                "autoscaling",
-                resource_id=scaling_resource_id(props.cluster_name, props.service_name),
-                policy_name_prefix=task.props.family,
-                settings=props.autoscaling,
-                depends_on=[self._service],
+        return service
+
+    def _network_configuration(self) -> EcsServiceNetworkConfiguration | None:
+        """awsvpc tasks' subnets and groups; bridge and host tasks use their instance's network."""
+        if self._security_group is None:
+            return None
+        props = self._props
+        return EcsServiceNetworkConfiguration(
+            subnets=list(props.subnets),
+            security_groups=[self._security_group.id, *props.security_groups],
+            assign_public_ip=props.assign_public_ip,
+        )
+
+    def _load_balancers(self) -> list[EcsServiceLoadBalancer] | None:
+        """The container and port the target group sends to."""
+        if self._target is None:
+            return None
+        container, port = self._props.target()
+        return [
+            EcsServiceLoadBalancer(
+                target_group_arn=self._target.target_group.arn, container_name=container, container_port=port
             )
+        ]
+
+    def _dependencies(self) -> list[object]:
+        props = self._props
+        # The role's policy must exist before the first task pulls its image.
+        dependencies: list[object] = [props.task_definition.roles.execution_policy]
+        if props.cluster_capacity is not None and props.compute.capacity_provider_strategy:
+            # ECS refuses a strategy naming a provider the cluster does not have yet.
+            dependencies.append(props.cluster_capacity)
+        if self._target is not None:
+            # ECS refuses a target group that no listener rule uses yet.
+            dependencies.append(self._target.rule)
+        return dependencies
+
+    def _lifecycle(self) -> TerraformResourceLifecycle | None:
+        ignore = list(self._props.ignore_changes)
+        if self._props.autoscaling is not None and "desired_count" not in ignore:
+            # The scaler owns the count: a deploy must not reset it to the initial value.
+            ignore.append("desired_count")
+        return TerraformResourceLifecycle(ignore_changes=ignore) if ignore else None
+
+    def _add_autoscaling(self) -> ServiceAutoscaling | None:
+        props = self._props
+        if props.autoscaling is None:
+            return None
+        assert props.cluster_name is not None
+        return ServiceAutoscaling(
+            self,
+            "autoscaling",
+            resource_id=scaling_resource_id(props.cluster_name, props.service_name),
+            policy_name_prefix=props.task_definition.props.family,
+            settings=props.autoscaling,
+            depends_on=[self._service],
+        )
 
     @property
     def props(self) -> ServiceProps:

@@ -15,11 +15,12 @@ from constructs_lib.container import (
     ContainerProps,
     container_definition,
     render_definitions,
+    volume_names,
 )
 from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
 from constructs_lib.roles import TaskRoles, add_task_roles, execution_statements, trust_policy
-from constructs_lib.task_definition_props import TaskDefinitionProps, Volume, volume_names
+from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 
 
 class TaskDefinition(Construct):

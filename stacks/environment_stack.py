@@ -78,41 +78,16 @@ def _ecr_regions(env: EnvironmentSettings, service: str | None) -> list[str]:
     return sorted(regions)
 
 
-def _providers_and_backend(
+def _providers(
     stack: TerraformStack,
     env: EnvironmentSettings,
     null_provider_version: str,
     service: str | None,
     emulator: EmulatorProfile | None,
 ) -> None:
-    # The account guard: Terraform refuses credentials of any other account.
-    allowed = [env.aws.account_id] if env.aws.account_id is not None else None
-    role = env.aws.role_arn
-    session = env.aws.role_session_name(env.name)
-    assume_role = (
-        [AwsProviderAssumeRole(role_arn=role, session_name=session, external_id=env.aws.external_id)]
-        if role is not None
-        else None
-    )
-    default_tags = [AwsProviderDefaultTags(tags=dict(env.tags))] if env.tags else None
-    settings: dict[str, Any] = {
-        "allowed_account_ids": allowed,
-        "assume_role": assume_role,
-        "default_tags": default_tags,
-    }
-    if emulator is not None:
-        settings.update(
-            access_key=emulator.access_key,
-            secret_key=emulator.secret_key,
-            skip_credentials_validation=True,
-            # The emulator answers GetCallerIdentity; knowing the account, the provider reads
-            # rules that reference a security group as "sg-…", not "<account>/sg-…".
-            skip_requesting_account_id=False,
-            skip_metadata_api_check="true",
-            endpoints=[AwsProviderEndpoints(**{name: emulator.endpoint for name in emulator.services})],
-        )
-    else:
-        settings["profile"] = env.aws.profile
+    """The AWS provider of the environment's region, one per other region an ECR digest is read
+    in, and the null provider (the redeploy command's)."""
+    settings = _provider_settings(env, emulator)
     AwsProvider(stack, "aws", region=env.region, **settings)
     # ECR repositories in other regions: a provider each, found by the digest lookups.
     for region in _ecr_regions(env, service):
@@ -126,24 +101,48 @@ def _providers_and_backend(
     NullProvider(stack, "null")
     stack.add_override("terraform.required_providers.null.version", null_provider_version)
 
+
+def _provider_settings(env: EnvironmentSettings, emulator: EmulatorProfile | None) -> dict[str, Any]:
+    """What every AWS provider of the stack shares: the account, the role, the tags and the
+    credentials (the profile's, or the emulator's with its endpoints)."""
+    role = env.aws.role_arn
+    settings: dict[str, Any] = {
+        # The account guard: Terraform refuses credentials of any other account.
+        "allowed_account_ids": [env.aws.account_id] if env.aws.account_id is not None else None,
+        "assume_role": [
+            AwsProviderAssumeRole(
+                role_arn=role,
+                session_name=env.aws.role_session_name(env.name),
+                external_id=env.aws.external_id,
+            )
+        ]
+        if role is not None
+        else None,
+        "default_tags": [AwsProviderDefaultTags(tags=dict(env.tags))] if env.tags else None,
+    }
+    if emulator is None:
+        settings["profile"] = env.aws.profile
+        return settings
+    return settings | {
+        "access_key": emulator.access_key,
+        "secret_key": emulator.secret_key,
+        "skip_credentials_validation": True,
+        # The emulator answers GetCallerIdentity; knowing the account, the provider reads
+        # rules that reference a security group as "sg-…", not "<account>/sg-…".
+        "skip_requesting_account_id": False,
+        "skip_metadata_api_check": "true",
+        "endpoints": [AwsProviderEndpoints(**{name: emulator.endpoint for name in emulator.services})],
+    }
+
+
+def _backend(
+    stack: TerraformStack, env: EnvironmentSettings, service: str | None, emulator: EmulatorProfile | None
+) -> None:
+    """Where the stack's state lives: a local file, or S3 (its own key for a service's stack)."""
     if isinstance(env.state, LocalState):
         LocalBackend(stack, path=env.state.path)
         return
-    emulator_backend: dict[str, Any] = {}
-    if emulator is not None:
-        emulator_backend = {
-            # with a role to assume, sts too: the role is assumed at the emulator
-            "endpoints": S3BackendEndpointConfig(
-                s3=emulator.endpoint, sts=emulator.endpoint if role is not None else None
-            ),
-            "use_path_style": True,
-            "access_key": emulator.access_key,
-            "secret_key": emulator.secret_key,
-            "skip_credentials_validation": True,
-            "skip_requesting_account_id": True,
-            "skip_metadata_api_check": True,
-            "skip_s3_checksum": True,
-        }
+    role = env.aws.role_arn
     S3Backend(
         stack,
         bucket=env.state.bucket,
@@ -152,15 +151,32 @@ def _providers_and_backend(
         encrypt=env.state.encrypt,
         profile=env.aws.profile,
         assume_role=S3BackendAssumeRoleConfig(
-            role_arn=role, session_name=session, external_id=env.aws.external_id
+            role_arn=role, session_name=env.aws.role_session_name(env.name), external_id=env.aws.external_id
         )
         if role is not None
         else None,
-        **emulator_backend,
+        **(_emulator_backend(emulator, assumes_role=role is not None) if emulator is not None else {}),
     )
     if env.state.use_lockfile:
         # cdktf 0.21's S3Backend predates use_lockfile; the override writes it as is.
         stack.add_override("terraform.backend.s3.use_lockfile", True)
+
+
+def _emulator_backend(emulator: EmulatorProfile, *, assumes_role: bool) -> dict[str, Any]:
+    """The S3 backend's settings to keep its state on the emulator."""
+    return {
+        # with a role to assume, sts too: the role is assumed at the emulator
+        "endpoints": S3BackendEndpointConfig(
+            s3=emulator.endpoint, sts=emulator.endpoint if assumes_role else None
+        ),
+        "use_path_style": True,
+        "access_key": emulator.access_key,
+        "secret_key": emulator.secret_key,
+        "skip_credentials_validation": True,
+        "skip_requesting_account_id": True,
+        "skip_metadata_api_check": True,
+        "skip_s3_checksum": True,
+    }
 
 
 def _redeploy_environment(env: EnvironmentSettings, emulator: EmulatorProfile | None) -> dict[str, str]:
@@ -368,7 +384,8 @@ class EnvironmentStack(TerraformStack):
         ``emulator`` (default None: real AWS): the local emulator the environment runs on."""
         super().__init__(scope, id_)
         project, env, emulator = construct_input(project, environment, emulator)
-        _providers_and_backend(self, env, null_provider_version, service=None, emulator=emulator)
+        _providers(self, env, null_provider_version, service=None, emulator=emulator)
+        _backend(self, env, service=None, emulator=emulator)
         cluster_name = names.cluster_name(project, env.name)
         network = _network(self, env) if env.ec2_capacity is not None or not env.stack_per_service else None
         # The account the roles' trust is limited to: the one this stack deploys into.
@@ -450,7 +467,8 @@ class ServiceStack(TerraformStack):
         service = env.service(literal_values(service.name))
         if not env.stack_per_service:
             raise ValueError(f"environment {env.name} is not split per service (stack_per_service = false)")
-        _providers_and_backend(self, env, null_provider_version, service=service.name, emulator=emulator)
+        _providers(self, env, null_provider_version, service=service.name, emulator=emulator)
+        _backend(self, env, service=service.name, emulator=emulator)
         self.cluster = ExistingCluster(self, "cluster", name=names.cluster_name(project, env.name))
         network = _network(self, env)
         # The settings refuse load_balancer.create with split stacks: a listener is given.

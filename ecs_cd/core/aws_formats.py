@@ -1,4 +1,6 @@
-"""AWS formats and limits, as validators.
+"""AWS formats and limits, as validators: names, ARNs, images, paths, tags, listener rules and a
+service's network. Beside it: ``aws_regions`` (regions, partitions, where an ARN is),
+``task_sizes`` (Fargate's table, EC2's bounds) and ``credentials`` (what looks like one).
 
 Validators raise ``ValueError`` with a message that says what is allowed; the settings
 loader adds the file, the field and the value.
@@ -7,7 +9,9 @@ loader adds the file, the field and the value.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+
+from ecs_cd.core.credentials import credential_shape, holds_url_password, secret_looking
 
 # Short lower-case names: they end up in ECS names, IAM role names (64 characters
 # at most), log group paths, SSM parameter paths and shell commands.
@@ -17,58 +21,6 @@ ENVIRONMENT_NAME_MAX = 12
 SERVICE_NAME_MAX = 28
 
 _ECS_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}", re.ASCII)
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]", re.ASCII)
-
-# AWS's regions by partition: commercial (aws), China (aws-cn) and GovCloud (aws-us-gov), as
-# botocore 1.43 lists them (data/endpoints.json). The ISO and European Sovereign Cloud
-# partitions are left out: this tool does not deploy there. When AWS opens a region, add it here.
-REGIONS: Mapping[str, str] = {
-    **dict.fromkeys(
-        (
-            "af-south-1",
-            "ap-east-1",
-            "ap-east-2",
-            "ap-northeast-1",
-            "ap-northeast-2",
-            "ap-northeast-3",
-            "ap-south-1",
-            "ap-south-2",
-            "ap-southeast-1",
-            "ap-southeast-2",
-            "ap-southeast-3",
-            "ap-southeast-4",
-            "ap-southeast-5",
-            "ap-southeast-6",
-            "ap-southeast-7",
-            "ca-central-1",
-            "ca-west-1",
-            "eu-central-1",
-            "eu-central-2",
-            "eu-north-1",
-            "eu-south-1",
-            "eu-south-2",
-            "eu-west-1",
-            "eu-west-2",
-            "eu-west-3",
-            "il-central-1",
-            "me-central-1",
-            "me-south-1",
-            "mx-central-1",
-            "sa-east-1",
-            "us-east-1",
-            "us-east-2",
-            "us-west-1",
-            "us-west-2",
-        ),
-        "aws",
-    ),
-    "cn-north-1": "aws-cn",
-    "cn-northwest-1": "aws-cn",
-    "us-gov-east-1": "aws-us-gov",
-    "us-gov-west-1": "aws-us-gov",
-}
-# arn:<partition>:<service>:<region>:<account>:<resource>
-_ARN = re.compile(r"arn:(?P<partition>[a-z-]+):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):", re.ASCII)
 _ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 # repository part of an image reference: optional registry host[:port], then path components.
 _REPOSITORY = re.compile(
@@ -110,31 +62,6 @@ _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(?::[A-Za-z0-9_][A-Za-z0-9_
 # ALB path patterns: up to 128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
 _PATH_PATTERN = re.compile(r"[A-Za-z0-9_.$/~\"'@:+&*?-]{1,128}", re.ASCII)
 _HOST_HEADER = re.compile(r"(?=.{1,128}$)[A-Za-z0-9*?](?:[A-Za-z0-9*?.-]*[A-Za-z0-9*?])?", re.ASCII)
-# Parts of environment variable names that mean the value is a credential: such
-# values belong in `secrets` (resolved by ECS at start), never in plain `environment`.
-SECRET_NAME_PARTS = (
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "PRIVATE_KEY",
-    "API_KEY",
-    "APIKEY",
-    "APP_KEY",
-    "ACCESS_KEY",
-    "CREDENTIAL",
-    "DATABASE_URL",
-    "DSN",
-    "CONNECTION_STRING",
-)
-# A URL with a password in its user information: scheme://user:password@host (user may be empty).
-# The scheme starts a word and is short, so a search stays linear in the length of the text.
-_URL_WITH_PASSWORD = re.compile(
-    r"(?P<before>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s/?#@:]*:)(?P<password>[^\s/?#@]+)@",
-    re.ASCII,
-)
-# user:password@ without a scheme (a *_URL variable's value, e.g. 'app:pw@db:5432').
-_USER_PASSWORD = re.compile(r"(?:^|[\s,;=/])(?P<user>[^\s/?#@:,;=]+):[^\s/?#@]+@", re.ASCII)
 
 # Limits of one ECS service's awsvpc network configuration.
 MAX_SERVICE_SECURITY_GROUPS = 5
@@ -142,8 +69,6 @@ MAX_SERVICE_SUBNETS = 16
 # ALB listener rule quotas: condition values (of all conditions together) and wildcards per rule.
 MAX_RULE_CONDITION_VALUES = 5
 MAX_RULE_WILDCARDS = 5
-# ECS's quota on the size of a task definition (RegisterTaskDefinition's container definitions).
-MAX_TASK_DEFINITION_BYTES = 64 * 1024
 
 # S3 general purpose bucket names: 3-63 of a-z 0-9 . -, labels starting and ending with a
 # letter or digit (so no '..', '.-' or '-.').
@@ -157,18 +82,6 @@ _BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _LOAD_BALANCER_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?", re.ASCII)
 # EC2 security group names (VPC): a-z A-Z 0-9 spaces and ._-:/()#,@[]+=&;{}!$*
 _SECURITY_GROUP_NAME = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}", re.ASCII)
-
-# Fargate task-level cpu (units) -> allowed memory (MiB), from the AWS ECS
-# "Task size" table for Linux Fargate tasks.
-FARGATE_CPU_MEMORY: Mapping[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
 
 
 def _slug(value: str, what: str, max_len: int) -> str:
@@ -202,56 +115,6 @@ def validate_container_name(value: str) -> str:
     if not _ECS_NAME.fullmatch(value):
         raise ValueError("a container name must be 1-255 letters, digits, hyphens or underscores")
     return value
-
-
-def validate_region(value: str) -> str:
-    if not _REGION.fullmatch(value):
-        raise ValueError("a region must look like 'us-east-1' (lower-case letters, hyphens, one digit)")
-    if value not in REGIONS:
-        area = value.rsplit("-", 1)[0]
-        near = sorted(r for r in REGIONS if r.rsplit("-", 1)[0] == area)
-        raise ValueError(
-            "a region must look like 'us-east-1' and be one of AWS's regions (commercial, China or "
-            f"GovCloud){', such as ' + ', '.join(near) if near else ''}"
-        )
-    return value
-
-
-def arn_location(arn: str) -> tuple[str, str] | None:
-    """(partition, region) of an ARN, or None when it is no ARN or names no region."""
-    match = _ARN.match(arn)
-    if match is None or not match.group("region"):
-        return None
-    return match.group("partition"), match.group("region")
-
-
-def validate_arn_in_region(arn: str, region: str, *, where: str = "the environment's region") -> str:
-    """``arn`` must be in ``region`` and its partition: a KMS key, a listener, a certificate or a web
-    ACL is used only in its own region (``where`` names what the region is, for the message)."""
-    partition = REGIONS.get(region, "aws")
-    location = arn_location(arn)
-    if location != (partition, region):
-        found = f"{location[1]} ({location[0]})" if location else "no region"
-        raise ValueError(
-            f"must be in {where} ({region}) and partition ({partition}), not in {found}: AWS uses a key, "
-            "listener, certificate or web ACL only in its own region"
-        )
-    return arn
-
-
-def validate_arn_partition(arn: str, region: str) -> str:
-    """``arn`` (a role, which has no region) must be in the partition of ``region``: credentials of
-    one partition (aws, aws-cn, aws-us-gov) cannot assume a role of another."""
-    expected = partition(region)
-    match = _ARN.match(arn)
-    found = match.group("partition") if match is not None else None
-    if found != expected:
-        raise ValueError(
-            f"must be in the partition of the environment's region ({region}: {expected}), not "
-            f"{found or 'no partition'}: AWS keeps partitions apart, so a role of one cannot be "
-            "assumed from another"
-        )
-    return arn
 
 
 def validate_env_var_name(value: str) -> str:
@@ -292,38 +155,6 @@ def _refuse_credential_key(value: str) -> None:
         raise ValueError(f"a tag key looks like {kind}: {_TAGS_ARE_PUBLIC}")
 
 
-# Credentials by their shape, whatever the key says: (kind, pattern). Each is anchored on a
-# fixed prefix or a bounded run, so a search stays linear in the length of the text.
-_CREDENTIAL_SHAPES = (
-    ("an AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])", re.ASCII)),
-    (
-        "a GitHub token",
-        re.compile(r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{30,})", re.ASCII),
-    ),
-    ("a Slack token", re.compile(r"(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}", re.ASCII)),
-    ("a private key", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", re.ASCII)),
-)
-# An AWS secret access key: 40 base64 characters on their own, mixing upper case, lower case and
-# digits (a 40-digit hex git commit id, a common tag value, has no upper case letters).
-_AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])", re.ASCII)
-
-
-def credential_shape(value: str) -> str | None:
-    """What kind of credential ``value`` holds by its shape (never the credential), or None."""
-    for kind, pattern in _CREDENTIAL_SHAPES:
-        if pattern.search(value):
-            return kind
-    for match in _AWS_SECRET_KEY.finditer(value):
-        text = match.group()
-        if (
-            any(c.isupper() for c in text)
-            and any(c.islower() for c in text)
-            and any(c.isdigit() for c in text)
-        ):
-            return "an AWS secret access key"
-    return None
-
-
 def validate_tag_value(value: str) -> str:
     # Before the character rules: a whole PEM key (with line breaks) is named as what it is.
     kind = credential_shape(value)
@@ -331,7 +162,7 @@ def validate_tag_value(value: str) -> str:
         raise ValueError(f"a tag value looks like {kind}: {_TAGS_ARE_PUBLIC}")
     if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
         raise ValueError("a tag value must be at most 256 letters, digits, spaces and _ . : / = + - @")
-    if _URL_WITH_PASSWORD.search(value):
+    if holds_url_password(value):
         raise ValueError(f"a tag value holds a password: {_TAGS_ARE_PUBLIC}")
     return value
 
@@ -462,58 +293,6 @@ def validate_host_header(value: str) -> str:
     return value
 
 
-def secret_looking(name: str) -> bool:
-    """Whether an environment variable's name says its value is a credential."""
-    upper = name.upper()
-    return any(part in upper for part in SECRET_NAME_PARTS)
-
-
-def holds_password(name: str, value: str) -> bool:
-    """Whether an environment variable's value holds a password: a URL with one (any variable), or
-    ``user:password@`` in the value of a variable named like a URL (``*_URL``, ``*_URI``)."""
-    if _URL_WITH_PASSWORD.search(value):
-        return True
-    if not name.upper().endswith(("URL", "URI")):
-        return False
-    return any(not m.group("user").lower().endswith("mailto") for m in _USER_PASSWORD.finditer(value))
-
-
-def redact_passwords(text: str) -> str:
-    """``text`` with the password of every URL in it replaced by ``***``."""
-    return _URL_WITH_PASSWORD.sub(r"\g<before>***@", text)
-
-
-# A private key with its body: the PEM header, then base64 and line breaks, real or escaped as
-# repr() writes them (a problem line shows values as repr), up to the footer if there is one.
-_PRIVATE_KEY_BLOCK = re.compile(
-    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\s]|\\[nrt])*"
-    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY-----)?",
-    re.ASCII,
-)
-
-
-def redact_credentials(text: str) -> str:
-    """``text`` with every credential of a fixed prefix (an access key id, a token, a private key
-    and its body) replaced by what kind it is. An AWS secret access key has no prefix: its shape
-    also fits valid names, so it is hidden where a field refuses it, not wherever it appears."""
-    text = _PRIVATE_KEY_BLOCK.sub("<a private key, not shown>", text)
-    for kind, pattern in _CREDENTIAL_SHAPES:
-        text = pattern.sub(f"<{kind}, not shown>", text)
-    return text
-
-
-def holds_credential(value: object) -> bool:
-    """Whether ``value`` (a string, or any string in lists and tables of them) has a credential's
-    shape (``credential_shape``), so that no message may show it."""
-    if isinstance(value, str):
-        return credential_shape(value) is not None
-    if isinstance(value, Mapping):
-        return any(holds_credential(k) or holds_credential(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(holds_credential(v) for v in value)
-    return False
-
-
 def validate_s3_bucket_name(value: str) -> str:
     """A general purpose S3 bucket name, by AWS's bucket naming rules."""
     if not _BUCKET.fullmatch(value):
@@ -608,62 +387,6 @@ def validate_health_check_command(value: Sequence[str]) -> Sequence[str]:
     if value[0] == "CMD" and (len(value) < 2 or not value[1].strip()):
         raise ValueError("'CMD' needs the executable (and its arguments), e.g. ['CMD', '/bin/healthcheck']")
     return value
-
-
-def validate_task_definition_size(size: int) -> None:
-    """``size``: the bytes of a task's container definitions (as JSON), which ECS caps at 64 KiB."""
-    if size > MAX_TASK_DEFINITION_BYTES:
-        raise ValueError(
-            f"its container definitions come to at least {size:,} bytes, over ECS's "
-            f"{MAX_TASK_DEFINITION_BYTES // 1024} KiB per task definition (image tags from SSM "
-            "counted at their 128 characters): move large values out of environment, command or options"
-        )
-
-
-def validate_fargate_size(cpu: int, memory: int) -> None:
-    validate_fargate_cpu(cpu)
-    validate_fargate_memory(cpu, memory)
-
-
-def validate_fargate_cpu(cpu: int) -> None:
-    if cpu not in FARGATE_CPU_MEMORY:
-        raise ValueError(f"Fargate cpu must be one of {sorted(FARGATE_CPU_MEMORY)}")
-
-
-def validate_fargate_memory(cpu: int, memory: int) -> None:
-    """``memory`` for a Fargate ``cpu`` (a valid one: ``validate_fargate_cpu``)."""
-    allowed = FARGATE_CPU_MEMORY[cpu]
-    if memory not in allowed:
-        raise ValueError(f"Fargate memory for cpu {cpu} must be one of {list(allowed)} (MiB)")
-
-
-def partition(region: str) -> str:
-    """The ARN partition of ``region``: ``aws``, ``aws-cn`` or ``aws-us-gov``."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-# ECS's bounds of a task's cpu units on EC2 (optional there, unlike on Fargate).
-EC2_TASK_CPU = (128, 196608)
-
-
-def validate_ec2_task_size(cpu: int | None, memory: int | None) -> None:
-    validate_ec2_task_cpu(cpu)
-    validate_ec2_task_memory(memory)
-
-
-def validate_ec2_task_cpu(cpu: int | None) -> None:
-    low, high = EC2_TASK_CPU
-    if cpu is not None and not low <= cpu <= high:
-        raise ValueError(f"task cpu on EC2 must be between {low} and {high} units (or unset)")
-
-
-def validate_ec2_task_memory(memory: int | None) -> None:
-    if memory is not None and memory < 6:
-        raise ValueError("task memory on EC2 must be at least 6 MiB (or unset)")
 
 
 def _ecr_parts(repository: str) -> tuple[str, str, str, bool] | None:

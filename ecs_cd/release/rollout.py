@@ -135,69 +135,91 @@ def watch(
     or ``timeout`` seconds pass; ``observe`` sees the service as each poll described it."""
     deadline = clock() + timeout
     last = ""
-
-    def result(outcome: Outcome, message: str, svc: dict[str, Any], task_def: str = "") -> RolloutResult:
-        failed = outcome is not Outcome.COMPLETED
-        return RolloutResult(
-            cluster=cluster,
-            service=service,
-            deployment_id=deployment_id,
-            outcome=outcome,
-            message=message,
-            task_definition=task_def,
-            stopped_tasks=_stopped_tasks(aws, cluster, service, deployment_id) if failed else [],
-            events=[str(e.get("message", "")) for e in svc.get("events", [])[:5]] if failed else [],
-        )
-
     while True:
         svc = describe_service(aws, cluster, service)
         observe(svc)
-        deployments = svc.get("deployments", [])
-        ours = next((d for d in deployments if d.get("id") == deployment_id), None)
-        primary = primary_deployment(svc)
-        if ours is None:
-            now_running = primary.get("taskDefinition", "?") if primary else "nothing"
-            return result(
-                Outcome.ROLLED_BACK,
-                f"deployment {deployment_id} is gone; the service now runs {now_running}",
-                svc,
-                now_running,
-            )
-        task_def = str(ours.get("taskDefinition", ""))
-        state = ours.get("rolloutState", "")
-        if state == "FAILED":
-            reason = ours.get("rolloutStateReason") or "ECS reported the rollout FAILED"
-            return result(Outcome.FAILED, str(reason), svc, task_def)
-        if ours.get("status") != "PRIMARY":
-            if primary is not None and primary.get("taskDefinition") != task_def:
-                return result(
-                    Outcome.ROLLED_BACK,
-                    f"deployment {deployment_id} is no longer PRIMARY; "
-                    f"{primary.get('id')} runs {primary.get('taskDefinition')} instead",
-                    svc,
-                    task_def,
+        ending = _ending(svc, deployment_id)
+        if ending is None:
+            # Still running: _ending found our deployment among the service's.
+            ours = next(d for d in svc.get("deployments", []) if d.get("id") == deployment_id)
+            line = _progress_line(service, deployment_id, ours)
+            if line != last:
+                progress(line)
+                last = line
+            if clock() >= deadline:
+                ending = _Ending(
+                    Outcome.TIMED_OUT,
+                    f"deployment {deployment_id} did not complete within {timeout:.0f} s ({line})",
+                    str(ours.get("taskDefinition", "")),
                 )
-            return result(
-                Outcome.SUPERSEDED,
-                f"deployment {deployment_id} was superseded by {primary.get('id') if primary else '?'}",
-                svc,
-                task_def,
-            )
-        if state == "COMPLETED":
-            return result(Outcome.COMPLETED, f"deployment {deployment_id} completed", svc, task_def)
-        line = (
-            f"{service}: {deployment_id} {state or 'IN_PROGRESS'} running {ours.get('runningCount', 0)}"
-            f"/{ours.get('desiredCount', 0)} pending {ours.get('pendingCount', 0)}"
-            f" failed tasks {ours.get('failedTasks', 0)}"
-        )
-        if line != last:
-            progress(line)
-            last = line
-        if clock() >= deadline:
-            return result(
-                Outcome.TIMED_OUT,
-                f"deployment {deployment_id} did not complete within {timeout:.0f} s ({line})",
-                svc,
-                task_def,
-            )
+        if ending is not None:
+            return _result(aws, cluster, service, deployment_id, ending, svc)
         sleep(poll_interval)
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """How a deployment ended, as one description of its service says."""
+
+    outcome: Outcome
+    message: str
+    task_definition: str
+
+
+def _ending(svc: dict[str, Any], deployment_id: str) -> _Ending | None:
+    """How deployment ``deployment_id`` of the service ``svc`` describes ended, or None while it runs."""
+    ours = next((d for d in svc.get("deployments", []) if d.get("id") == deployment_id), None)
+    primary = primary_deployment(svc)
+    if ours is None:
+        now_running = primary.get("taskDefinition", "?") if primary else "nothing"
+        return _Ending(
+            Outcome.ROLLED_BACK,
+            f"deployment {deployment_id} is gone; the service now runs {now_running}",
+            now_running,
+        )
+    task_def = str(ours.get("taskDefinition", ""))
+    state = ours.get("rolloutState", "")
+    if state == "FAILED":
+        reason = ours.get("rolloutStateReason") or "ECS reported the rollout FAILED"
+        return _Ending(Outcome.FAILED, str(reason), task_def)
+    if ours.get("status") != "PRIMARY":
+        if primary is not None and primary.get("taskDefinition") != task_def:
+            return _Ending(
+                Outcome.ROLLED_BACK,
+                f"deployment {deployment_id} is no longer PRIMARY; "
+                f"{primary.get('id')} runs {primary.get('taskDefinition')} instead",
+                task_def,
+            )
+        return _Ending(
+            Outcome.SUPERSEDED,
+            f"deployment {deployment_id} was superseded by {primary.get('id') if primary else '?'}",
+            task_def,
+        )
+    if state == "COMPLETED":
+        return _Ending(Outcome.COMPLETED, f"deployment {deployment_id} completed", task_def)
+    return None
+
+
+def _progress_line(service: str, deployment_id: str, ours: dict[str, Any]) -> str:
+    return (
+        f"{service}: {deployment_id} {ours.get('rolloutState', '') or 'IN_PROGRESS'} running "
+        f"{ours.get('runningCount', 0)}/{ours.get('desiredCount', 0)} pending {ours.get('pendingCount', 0)}"
+        f" failed tasks {ours.get('failedTasks', 0)}"
+    )
+
+
+def _result(
+    aws: Aws, cluster: str, service: str, deployment_id: str, ending: _Ending, svc: dict[str, Any]
+) -> RolloutResult:
+    """The result of ``ending``; ECS's reasons (stopped tasks, recent events) when it did not complete."""
+    failed = ending.outcome is not Outcome.COMPLETED
+    return RolloutResult(
+        cluster=cluster,
+        service=service,
+        deployment_id=deployment_id,
+        outcome=ending.outcome,
+        message=ending.message,
+        task_definition=ending.task_definition,
+        stopped_tasks=_stopped_tasks(aws, cluster, service, deployment_id) if failed else [],
+        events=[str(e.get("message", "")) for e in svc.get("events", [])[:5]] if failed else [],
+    )

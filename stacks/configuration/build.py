@@ -23,7 +23,8 @@ from constructs_lib.images import (
 )
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem
 from constructs_lib.service_props import scaling_problems, target_problems
-from constructs_lib.task_definition_props import definitions_problems, size_problems, task_problems
+from constructs_lib.task_definition_props import definitions_problems, size_problems
+from constructs_lib.task_rules import task_problems
 from ecs_cd.core import aws_formats, names
 from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
 from stacks.configuration.merge import (

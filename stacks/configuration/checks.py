@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecs_cd.core import aws_formats, names
+from ecs_cd.core import aws_formats, aws_regions, names
 from stacks.configuration.errors import in_region, show, validate_name
 from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, LocalState, ServiceSettings
 from stacks.layout import StackLayout
@@ -32,7 +32,7 @@ def region_problems(file: str, env_where: str, env: EnvironmentFile) -> list[str
             file,
             f"{env_where}.aws.role_arn",
             role,
-            lambda arn: aws_formats.validate_arn_partition(arn, env.region),
+            lambda arn: aws_regions.validate_arn_partition(arn, env.region),
         )
     return lines
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from constructs_lib.props import NO_VALUE
-from ecs_cd.core import aws_formats
+from ecs_cd.core import aws_regions, credentials
 
 
 class ConfigError(Exception):
@@ -23,7 +23,7 @@ class ConfigError(Exception):
         # A URL's password, and any credential by its shape, is masked in any line, whatever
         # field (or table key) it was written in: the lines end up in CI logs.
         self.problems = tuple(
-            printable(aws_formats.redact_credentials(aws_formats.redact_passwords(p))) for p in problems
+            printable(credentials.redact_credentials(credentials.redact_passwords(p))) for p in problems
         )
         super().__init__("\n".join(self.problems))
 
@@ -94,11 +94,11 @@ def _hidden(own: Sequence[str | int], path: Sequence[str | int], error: Mapping[
     return (
         _secret_field(own)
         or any(
-            part == "environment" and isinstance(key, str) and aws_formats.secret_looking(key)
+            part == "environment" and isinstance(key, str) and credentials.secret_looking(key)
             for part, key in itertools.pairwise(own)
         )
         or (len(path) >= 2 and path[-2] == "tags" and not key_failed)
-        or aws_formats.holds_credential(error["input"])
+        or credentials.holds_credential(error["input"])
     )
 
 
@@ -114,7 +114,7 @@ def problems(file: str, base: Sequence[str | int], errors: Sequence[Mapping[str,
             # kind: the path would show it, also in the line of its value's problem.
             refused_key = index == len(path) - 1 and key_failed
             if isinstance(part, str) and (refused_key or path[index - 1 : index] == ["tags"]):
-                kind = aws_formats.credential_shape(part)
+                kind = credentials.credential_shape(part)
                 path[index] = part if kind is None else f"<{kind}, not shown>"
         if error["type"] == "missing" or _hidden(own, path, error):
             lines.append(f"{file}: {where(path)}: {message(error)}")
@@ -133,7 +133,7 @@ def validate_name(file: str, at: str, value: str, check: Callable[[str], Any]) -
 
 def in_region(file: str, at: str, arn: str, region: str) -> list[str]:
     try:
-        aws_formats.validate_arn_in_region(arn, region)
+        aws_regions.validate_arn_in_region(arn, region)
     except ValueError as exc:
         return [f"{file}: {at} = {show(arn)}: {exc}"]
     return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecs_cd.core import aws_formats, names
+from ecs_cd.core import aws_formats, names, task_sizes
 
 
 @pytest.mark.parametrize(
@@ -71,11 +71,11 @@ def test_ssm_parameter_name_rejects(bad: str, message: str) -> None:
 
 
 def test_every_fargate_pair_in_the_table_is_accepted() -> None:
-    for cpu, memories in aws_formats.FARGATE_CPU_MEMORY.items():
+    for cpu, memories in task_sizes.FARGATE_CPU_MEMORY.items():
         for memory in memories:
-            aws_formats.validate_fargate_size(cpu, memory)
-    assert aws_formats.FARGATE_CPU_MEMORY[256] == (512, 1024, 2048)
-    assert aws_formats.FARGATE_CPU_MEMORY[4096][-1] == 30720
+            task_sizes.validate_fargate_size(cpu, memory)
+    assert task_sizes.FARGATE_CPU_MEMORY[256] == (512, 1024, 2048)
+    assert task_sizes.FARGATE_CPU_MEMORY[4096][-1] == 30720
 
 
 def test_longest_names_fit_aws_limits() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecs_cd.core import aws_formats, names
+from ecs_cd.core import aws_formats, credentials, names
 from stacks.settings import EnvironmentSettings, Settings
 from tests.conftest import Synthesized
 from tests.terraform_text import parse_definitions
@@ -50,7 +50,7 @@ def test_containers_are_hardened_and_keep_credentials_out_of_environment(
             (container,) = _containers(out, service.name)
             # no secret-looking variable in plain environment
             names = [item["name"] for item in container["environment"]]
-            assert not [n for n in names if aws_formats.secret_looking(n)], where
+            assert not [n for n in names if credentials.secret_looking(n)], where
             # secrets come by reference, each a well-formed ARN, exactly the configured ones
             secrets = {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
             assert secrets == dict(service.secrets), where

@@ -1,4 +1,5 @@
-"""Property-based tests of every validator in ecs_cd/core/aws_formats.py and of the settings loader.
+"""Property-based tests of every validator in ecs_cd/core/ (aws_formats, aws_regions, task_sizes,
+credentials) and of the settings loader.
 
 Valid values are generated from the rules (AWS's limits and the README), never from the
 regular expressions under test; invalid values are valid ones with exactly one defect
@@ -32,7 +33,7 @@ from constructs_lib.service_props import Autoscaling as AutoscalingSettings
 from constructs_lib.service_props import Compute, ListenerRule
 from constructs_lib.service_props import Deployment as DeploymentSettings
 from constructs_lib.task_definition_props import TaskDefinitionProps, definitions_size
-from ecs_cd.core import aws_formats, image_strategies, names
+from ecs_cd.core import aws_formats, aws_regions, credentials, image_strategies, names, task_sizes
 from stacks.settings import (
     ConfigError,
     LoadBalancerSettings,
@@ -781,7 +782,7 @@ RULES = [
         of_length=lambda n: exactly(ECS_CHARS, n),
     ),
     Rule(
-        "region", aws_formats.validate_region, regions, "a region must look like 'us-east-1'", region_defects
+        "region", aws_regions.validate_region, regions, "a region must look like 'us-east-1'", region_defects
     ),
     Rule(
         "env_var_name",
@@ -1106,11 +1107,11 @@ def test_container_user_is_never_root(user: str, group: str | None) -> None:
 
 
 @VALIDATOR_RUNS
-@given(cpu=st.sampled_from(sorted(aws_formats.FARGATE_CPU_MEMORY)), data=st.data())
+@given(cpu=st.sampled_from(sorted(task_sizes.FARGATE_CPU_MEMORY)), data=st.data())
 def test_fargate_table_pairs_are_accepted(cpu: int, data: st.DataObject) -> None:
     # GIVEN a (cpu, memory) pair from AWS's table WHEN validated THEN it is accepted
-    memory = data.draw(st.sampled_from(aws_formats.FARGATE_CPU_MEMORY[cpu]))
-    aws_formats.validate_fargate_size(cpu, memory)  # raises ValueError when not allowed
+    memory = data.draw(st.sampled_from(task_sizes.FARGATE_CPU_MEMORY[cpu]))
+    task_sizes.validate_fargate_size(cpu, memory)  # raises ValueError when not allowed
 
 
 # AWS's Fargate task sizes (Linux), written out as the documentation lists them.
@@ -1126,7 +1127,7 @@ AWS_FARGATE_TABLE = {(256, m) for m in (512, 1024, 2048)} | {
     )
     for gib in range(low, high + 1, step)
 }
-TABLE_CPUS = sorted(aws_formats.FARGATE_CPU_MEMORY)
+TABLE_CPUS = sorted(task_sizes.FARGATE_CPU_MEMORY)
 TABLE_MEMORIES = sorted({m for _, m in AWS_FARGATE_TABLE})
 near_cpus = st.builds(
     lambda c, d: c + d, st.sampled_from(TABLE_CPUS), st.sampled_from([0, 0, 0, -1, 1, -256, 256, 512, -128])
@@ -1140,7 +1141,7 @@ near_memories = st.builds(
 
 def test_fargate_table_is_aws_table() -> None:
     # GIVEN the table in naming WHEN flattened THEN it is exactly AWS's documented table
-    assert {(c, m) for c, ms in aws_formats.FARGATE_CPU_MEMORY.items() for m in ms} == AWS_FARGATE_TABLE
+    assert {(c, m) for c, ms in task_sizes.FARGATE_CPU_MEMORY.items() for m in ms} == AWS_FARGATE_TABLE
 
 
 @settings(max_examples=200, deadline=None)
@@ -1148,16 +1149,16 @@ def test_fargate_table_is_aws_table() -> None:
 def test_fargate_pairs_outside_the_table_are_rejected(cpu: int, memory: int) -> None:
     # GIVEN a (cpu, memory) pair near but not in the table
     if (cpu, memory) in AWS_FARGATE_TABLE:
-        aws_formats.validate_fargate_size(cpu, memory)
+        task_sizes.validate_fargate_size(cpu, memory)
         return
     # WHEN validated THEN ValueError lists the allowed cpus, or the memories for that cpu
-    if cpu in aws_formats.FARGATE_CPU_MEMORY:
-        allowed = str(list(aws_formats.FARGATE_CPU_MEMORY[cpu]))
+    if cpu in task_sizes.FARGATE_CPU_MEMORY:
+        allowed = str(list(task_sizes.FARGATE_CPU_MEMORY[cpu]))
         assert_rejected(
-            lambda _: aws_formats.validate_fargate_size(cpu, memory), None, f"must be one of {allowed}"
+            lambda _: task_sizes.validate_fargate_size(cpu, memory), None, f"must be one of {allowed}"
         )
     else:
-        assert_rejected(lambda _: aws_formats.validate_fargate_size(cpu, memory), None, str(TABLE_CPUS))
+        assert_rejected(lambda _: task_sizes.validate_fargate_size(cpu, memory), None, str(TABLE_CPUS))
 
 
 # --- redeploy command ----------------------------------------------------------------------
@@ -1242,13 +1243,13 @@ def test_redeploy_command_arbitrary_argv_only_ever_raises_value_error(argv: list
 @VALIDATOR_RUNS
 @given(
     before=env_var_names | st.just(""),
-    part=st.sampled_from(aws_formats.SECRET_NAME_PARTS).flatmap(random_case),
+    part=st.sampled_from(credentials.SECRET_NAME_PARTS).flatmap(random_case),
     after=st.text(ALNUM + "_", max_size=10),
 )
 def test_names_containing_a_credential_word_look_secret(before: str, part: str, after: str) -> None:
     # GIVEN a name with PASSWORD, TOKEN, API_KEY ... anywhere, in any case
     # WHEN checked THEN it looks like a credential
-    assert aws_formats.secret_looking(before + part + after)
+    assert credentials.secret_looking(before + part + after)
 
 
 @VALIDATOR_RUNS
@@ -1256,7 +1257,7 @@ def test_names_containing_a_credential_word_look_secret(before: str, part: str, 
 def test_names_that_cannot_spell_a_credential_word_do_not_look_secret(name: str) -> None:
     # GIVEN a name built only of letters that appear in none of the credential words
     # WHEN checked THEN it does not look like a credential
-    assert not aws_formats.secret_looking(name)
+    assert not credentials.secret_looking(name)
 
 
 @settings(max_examples=150, deadline=None)
@@ -1264,10 +1265,10 @@ def test_names_that_cannot_spell_a_credential_word_do_not_look_secret(name: str)
 def test_secret_looking_never_raises(name: str) -> None:
     # GIVEN any text WHEN checked THEN the answer is a bool, and any ASCII name containing a
     # credential word (compared case-insensitively) looks like a credential
-    result = aws_formats.secret_looking(name)
+    result = credentials.secret_looking(name)
     assert isinstance(result, bool)
     if name.isascii():
-        assert result == any(part.lower() in name.lower() for part in aws_formats.SECRET_NAME_PARTS)
+        assert result == any(part.lower() in name.lower() for part in credentials.SECRET_NAME_PARTS)
 
 
 # --- target_group_name -------------------------------------------------------------------------
@@ -2159,11 +2160,11 @@ def test_fargate_pairs_outside_the_table_are_reported(
         return
     # THEN the problem names cpu (with the allowed cpus) or memory (with the allowed memories)
     assert error is not None
-    if cpu not in aws_formats.FARGATE_CPU_MEMORY:
+    if cpu not in task_sizes.FARGATE_CPU_MEMORY:
         expected = f"{FILE}: services.api.cpu = {cpu!r}: Fargate cpu must be one of {TABLE_CPUS}"
     else:
         where = "environments.dev.services.api" if memory_in_override else "services.api"
-        allowed = list(aws_formats.FARGATE_CPU_MEMORY[cpu])
+        allowed = list(task_sizes.FARGATE_CPU_MEMORY[cpu])
         expected = (
             f"{FILE}: {where}.memory = {memory!r}: Fargate memory for cpu {cpu} must be one of {allowed}"
         )
@@ -2176,14 +2177,14 @@ def test_fargate_pairs_outside_the_table_are_reported(
 def test_the_region_list_is_aws_list() -> None:
     # GIVEN the regions in aws_formats WHEN compared with AWS's (commercial, China, GovCloud)
     # THEN they are the same, each in its partition
-    assert dict(aws_formats.REGIONS) == PARTITION_OF
+    assert dict(aws_regions.REGIONS) == PARTITION_OF
 
 
 @VALIDATOR_RUNS
 @given(region=unknown_regions)
 def test_a_well_formed_region_aws_does_not_have_is_rejected(region: str) -> None:
     # GIVEN a name shaped like a region that is none of AWS's WHEN validated THEN it is rejected
-    assert_rejected(aws_formats.validate_region, region, "one of AWS's regions")
+    assert_rejected(aws_regions.validate_region, region, "one of AWS's regions")
 
 
 @VALIDATOR_RUNS
@@ -2197,10 +2198,10 @@ def test_an_arn_is_accepted_only_in_the_environments_region_and_partition(
     # WHEN checked against the environment's region
     # THEN it is accepted exactly when region and partition are the environment's
     if key_region == env_region and partition == PARTITION_OF[env_region]:
-        assert aws_formats.validate_arn_in_region(arn, env_region) == arn
+        assert aws_regions.validate_arn_in_region(arn, env_region) == arn
     else:
         assert_rejected(
-            lambda value: aws_formats.validate_arn_in_region(value, env_region),
+            lambda value: aws_regions.validate_arn_in_region(value, env_region),
             arn,
             f"the environment's region ({env_region}) and partition ({PARTITION_OF[env_region]})",
         )
@@ -2287,7 +2288,7 @@ def test_a_health_check_command_has_what_its_kind_runs(command: list[str]) -> No
 
 
 plain_values = st.text(st.characters(codec="utf-8"), max_size=300).filter(
-    lambda v: not aws_formats.holds_password("VALUE", v)
+    lambda v: not credentials.holds_password("VALUE", v)
 )
 
 
@@ -2474,11 +2475,11 @@ def test_a_url_with_a_password_is_a_credential_and_is_masked(
     # GIVEN a URL with a password, anywhere in any variable's value
     url = f"{scheme}://{user}:{password}@{host}/db"
     # WHEN checked THEN it holds a password, and masking leaves everything but the password
-    assert aws_formats.holds_password(name, url)
-    assert aws_formats.holds_password(name, f"primary={url}; fallback=none")
-    assert aws_formats.redact_passwords(f"value {url}!") == f"value {scheme}://{user}:***@{host}/db!"
+    assert credentials.holds_password(name, url)
+    assert credentials.holds_password(name, f"primary={url}; fallback=none")
+    assert credentials.redact_passwords(f"value {url}!") == f"value {scheme}://{user}:***@{host}/db!"
     # and the same URL without a password is none
-    assert not aws_formats.holds_password(name, f"{scheme}://{user}@{host}/db")
+    assert not credentials.holds_password(name, f"{scheme}://{user}@{host}/db")
 
 
 # --- credentials are never shown, wherever they are refused (issue 26) ----------------------------
@@ -2645,7 +2646,7 @@ def test_a_role_is_accepted_only_in_the_partition_of_the_environments_region(
     expected = PARTITION_OF[region]
     if partition == expected:
         assert lines == []
-        assert aws_formats.validate_arn_partition(arn, region) == arn
+        assert aws_regions.validate_arn_partition(arn, region) == arn
     else:
         assert len(lines) == 1, error
         assert f"partition of the environment's region ({region}: {expected}), not {partition}" in lines[0]

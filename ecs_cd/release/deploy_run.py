@@ -31,13 +31,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_cd.release import process_tree, signals
 from ecs_cd.release.errors import DeployFailed, DeployNotStarted, Interrupted, ReleaseError
 from ecs_cd.release.lock_watch import LockWatch
 from ecs_cd.toolchain.errors import ToolError
 from stacks.settings import LocalState, S3State
+
+if TYPE_CHECKING:
+    from ecs_cd.release.terraform_run import StackOutcome
 
 # Terraform commands that take the state lock (cdktf deploy runs init, apply, output).
 LOCKING_COMMANDS = frozenset({"apply", "destroy", "plan", "refresh", "import"})
@@ -299,7 +302,7 @@ class RunResult:
     # Terraform run directly (ecs_cd/release/terraform_run.py): no `terraform version` before the stacks,
     # and one record per stack of what happened to it.
     direct: bool = False
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[StackOutcome] = field(default_factory=list)
 
     def _stack_of(self, command: TerraformCommand) -> str | None:
         return command.directory.name if command.directory.parent == self.stacks_dir else None
@@ -335,8 +338,8 @@ class RunResult:
             return ""
         parts = []
         for o in self.outcomes:
-            why = f" ({o['reason']})" if o.get("reason") and o["apply"] != "applied" else ""
-            parts.append(f"{o['stack']}: {o['apply']}{why}")
+            why = f" ({o.reason})" if o.reason and o.apply != "applied" else ""
+            parts.append(f"{o.stack}: {o.apply}{why}")
         return "; stacks: " + ", ".join(parts)
 
 
@@ -733,17 +736,17 @@ def _killed_applies(
     env: str, result: RunResult, state: LocalState | S3State | None = None
 ) -> DeployFailed | None:
     """Run directly, Terraform's exit is seen: an apply killed by a signal did not finish."""
-    killed = [o for o in result.outcomes if o.get("apply") == "failed" and (o.get("exit_code") or 0) < 0]
+    killed = {o.stack: number for o in result.outcomes if (number := o.killed_by) is not None}
     if not killed:
         return None
-    stacks = [o["stack"] for o in killed]
-    how = ", ".join(sorted({_signal_name(-int(o["exit_code"])) for o in killed}))
+    stacks = list(killed)
+    how = ", ".join(sorted({_signal_name(number) for number in killed.values()}))
     lock, left = _lock_after_kill(env, result, stacks, state)
     details: dict[str, object] = {
         "terraform_ran": True,
         "nothing_applied": False,
         "unfinished": stacks,
-        "stack_outcomes": result.outcomes,
+        "stack_outcomes": [o.to_json() for o in result.outcomes],
     }
     if isinstance(state, LocalState):
         details["lock_info_left"] = left
@@ -774,7 +777,7 @@ def failure(
         return killed
     details: dict[str, object] = {"terraform_ran": result.terraform_ran, "lock_waits": list(lock_waits)}
     if result.outcomes:
-        details["stack_outcomes"] = result.outcomes
+        details["stack_outcomes"] = [o.to_json() for o in result.outcomes]
     return (
         _not_started(env, result, details)
         or _locked(env, result, details, lock_timeout=lock_timeout, state=state)

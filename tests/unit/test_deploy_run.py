@@ -26,6 +26,7 @@ from ecs_cd.release.deploy_run import (
 from ecs_cd.release.errors import DeployFailed, DeployNotStarted, ReleaseError
 from ecs_cd.release.lock_watch import LockSpot, LockWatch, lock_spots
 from ecs_cd.release.state import Lock, parse_created
+from ecs_cd.release.terraform_run import StackOutcome
 from stacks.settings import LocalState, S3State, settings_from_dict
 
 ESC = "\x1b"
@@ -664,7 +665,7 @@ def _killed_direct(stacks_dir: Path) -> RunResult:
     run = RunResult(
         1, commands, stacks_dir, fed(KILLED_MID_APPLY, ("local",)), label="deploy local", direct=True
     )
-    run.outcomes = [{"stack": "local", "init": "skipped", "apply": "failed", "exit_code": -9}]
+    run.outcomes = [StackOutcome("local", apply="failed", exit_code=-9)]
     return run
 
 
@@ -691,6 +692,29 @@ def test_a_killed_apply_on_local_state_names_the_lock_file_left_and_no_unlock(
     assert f"Terraform left {left} behind: it holds no lock" in message and "can be removed" in message
     assert message.endswith("check `ecs-release status local`, then deploy again")
     assert error.details["lock_info_left"] == [str(left)]
+
+
+def test_a_killed_direct_apply_reports_each_stacks_outcome_as_its_record(tmp_path: Path) -> None:
+    run = _killed_direct(tmp_path)
+    run.outcomes.append(
+        StackOutcome("local-api", reason="local (the cluster these services run on) was not applied")
+    )
+    error = failure("local", run, lock_timeout=0, state=S3_STATE)
+    assert error is not None and error.details["unfinished"] == ["local"]
+    assert "Terraform's apply of local was killed (SIGKILL)" in str(error)
+    assert str(error).endswith(
+        "then deploy again; stacks: local: failed, "
+        "local-api: not started (local (the cluster these services run on) was not applied)"
+    )
+    assert error.details["stack_outcomes"] == [
+        {"stack": "local", "init": "skipped", "apply": "failed", "exit_code": -9},
+        {
+            "stack": "local-api",
+            "init": "skipped",
+            "apply": "not started",
+            "reason": "local (the cluster these services run on) was not applied",
+        },
+    ]
 
 
 def test_a_killed_apply_on_local_state_without_a_lock_file_names_none(tmp_path: Path) -> None:

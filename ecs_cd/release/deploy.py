@@ -36,9 +36,10 @@ from ecs_cd.release.verify import problems_text, run_checks
 from stacks.layout import StackLayout
 
 if TYPE_CHECKING:
-    from ecs_cd.release.deploy_run import RunResult, TerraformRecorder
     from ecs_cd.release.lock_watch import LockSpot, LockWatch
+    from ecs_cd.release.run_result import RunResult
     from ecs_cd.release.runtime import Runtime
+    from ecs_cd.release.terraform_commands import TerraformRecorder
     from ecs_cd.release.terraform_run import StackOutcome
     from ecs_cd.toolchain.terraform_offline import TerraformSetup
     from stacks.settings import EnvironmentSettings
@@ -368,8 +369,10 @@ def apply(
     stage: Stage,
 ) -> Applied:
     """Run ``argv`` with the lock watch; an interruption or a failure says what was applied."""
-    from ecs_cd.release.deploy_run import TerraformRecorder, failure, interruption, run_cdktf
+    from ecs_cd.release.apply_process import run_cdktf
+    from ecs_cd.release.deploy_failure import failure, interruption
     from ecs_cd.release.lock_watch import lock_spots
+    from ecs_cd.release.terraform_commands import TerraformRecorder
     from ecs_cd.release.terraform_run import read_report
 
     if options.direct:
@@ -440,8 +443,8 @@ def lock_watch(
     say: Callable[[str], None],
 ) -> LockWatch | None:
     """What says when Terraform waits for a state lock another run holds (None: it does not wait)."""
-    from ecs_cd.release.deploy_run import started_on
     from ecs_cd.release.lock_watch import LockWatch
+    from ecs_cd.release.terraform_commands import started_on
 
     if tools.lock_timeout <= 0:  # with 0, Terraform does not wait: the failure names the holder
         return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import shutil
 import sys
 import tempfile
@@ -37,9 +36,11 @@ from ecs_cd.release.verify import problems_text, run_checks
 from stacks.layout import StackLayout
 
 if TYPE_CHECKING:
-    from ecs_cd.release.deploy_run import RunResult, TerraformRecorder
     from ecs_cd.release.lock_watch import LockSpot, LockWatch
+    from ecs_cd.release.run_result import RunResult
     from ecs_cd.release.runtime import Runtime
+    from ecs_cd.release.terraform_commands import TerraformRecorder
+    from ecs_cd.release.terraform_run import StackOutcome
     from ecs_cd.toolchain.terraform_offline import TerraformSetup
     from stacks.settings import EnvironmentSettings
 
@@ -187,7 +188,7 @@ def run_steps(options: DeployOptions, rt: Runtime, stage: Stage) -> dict[str, An
         "synthesis": synthesis.state,
         "parallel": options.parallel if len(scope.stacks) > 1 else None,
         "via": options.via,
-        "stack_outcomes": applied.ran.outcomes,
+        "stack_outcomes": [o.to_json() for o in applied.ran.outcomes],
     }
     say_outcomes(rt, applied.ran.outcomes)
     follow_rollouts(options, rt, scope, before, payload)
@@ -368,8 +369,11 @@ def apply(
     stage: Stage,
 ) -> Applied:
     """Run ``argv`` with the lock watch; an interruption or a failure says what was applied."""
-    from ecs_cd.release.deploy_run import TerraformRecorder, failure, interruption, run_cdktf
+    from ecs_cd.release.apply_process import run_cdktf
+    from ecs_cd.release.deploy_failure import failure, interruption
     from ecs_cd.release.lock_watch import lock_spots
+    from ecs_cd.release.terraform_commands import TerraformRecorder
+    from ecs_cd.release.terraform_run import read_report
 
     if options.direct:
         rt.out.say(
@@ -410,7 +414,7 @@ def apply(
             direct=options.direct,
         )
         if options.direct:
-            ran.outcomes = _stack_outcomes(stack_report(tools))
+            ran.outcomes = read_report(stack_report(tools))  # none if the runner was killed first
     if synthesis.state == "ran" and not scope.gated and ran.terraform_ran and not options.direct:
         synth_cache.record(tools.outdir, synthesis.fingerprint)  # Terraform started: the synthesis succeeded
     if ran.stopping.signal_number is not None:
@@ -439,8 +443,8 @@ def lock_watch(
     say: Callable[[str], None],
 ) -> LockWatch | None:
     """What says when Terraform waits for a state lock another run holds (None: it does not wait)."""
-    from ecs_cd.release.deploy_run import started_on
     from ecs_cd.release.lock_watch import LockWatch
+    from ecs_cd.release.terraform_commands import started_on
 
     if tools.lock_timeout <= 0:  # with 0, Terraform does not wait: the failure names the holder
         return None
@@ -462,11 +466,12 @@ def lock_watch(
     )
 
 
-def say_outcomes(rt: Runtime, outcomes: list[dict[str, Any]]) -> None:
+def say_outcomes(rt: Runtime, outcomes: list[StackOutcome]) -> None:
     """One line per stack the direct runner applied: what changed, whether init ran, how long."""
     for o in outcomes:
-        init = "init ran" if o["init"] == "ran" else "init skipped (providers and backend unchanged)"
-        rt.out.say(f"{o['stack']}: {o.get('summary') or o['apply']} ({init}, {o.get('seconds', 0)} s)")
+        init = "init ran" if o.init == "ran" else "init skipped (providers and backend unchanged)"
+        seconds = o.seconds if o.seconds is not None else 0
+        rt.out.say(f"{o.stack}: {o.summary or o.apply} ({init}, {seconds} s)")
 
 
 def follow_rollouts(
@@ -500,15 +505,6 @@ def follow_rollouts(
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _stack_outcomes(report: Path) -> list[dict[str, Any]]:
-    """What ecs_cd/release/terraform_run.py wrote of each stack (nothing if it was stopped hard)."""
-    try:
-        found = json.loads(report.read_text())
-    except (OSError, ValueError):
-        return []
-    return found if isinstance(found, list) else []
 
 
 def _locks_held(rt: Runtime, env_settings: EnvironmentSettings, spots: list[LockSpot]) -> list[str]:

@@ -32,10 +32,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ecs_cd.release.aws import Aws
-from ecs_cd.release.deploy_run import AlreadyExists, RunResult
+from ecs_cd.release.cdktf_output import AlreadyExists
 from ecs_cd.release.errors import DeployFailed, ReleaseError
 from ecs_cd.release.orphan_lookups import revoke_command, stray_default_egress
 from ecs_cd.release.orphan_stack import Absent, Found, ScanFailed, Stack, Unresolved
+from ecs_cd.release.run_result import RunResult
 
 STATE_PULL_SECONDS = 120.0
 

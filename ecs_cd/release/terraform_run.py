@@ -15,8 +15,9 @@ and leaves out what nobody here uses:
 ``--first`` (the environment's stack of a split environment) is applied alone first; the other
 stacks need its cluster, so they start only if it succeeded. Then at most ``--parallel`` stacks
 run at once, and a failed stack does not stop the others. Each line of Terraform's output is
-prefixed with its stack's name, as cdktf prints it. ``--report`` gets one JSON record per stack:
-whether init ran, the apply's outcome and exit code, Terraform's summary line and the time.
+prefixed with its stack's name, as cdktf prints it. ``--report`` gets one JSON record per stack
+(``StackOutcome``): whether init ran, the apply's outcome and exit code, Terraform's summary line
+and the time. ``write_report`` and ``read_report`` are the only writer and reader of that file.
 
 Terraform is ``$TERRAFORM_BINARY_NAME`` (else ``terraform``), like cdktf. Each Terraform runs in
 a process group of its own, ended once Terraform exits (ecs_cd/release/process_tree.py): a Terraform
@@ -39,13 +40,91 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ecs_cd.release import process_tree
 
 INIT_RECORD = "ecs-release-init.json"  # inside the stack's .terraform directory
 _SUMMARY = re.compile(r"^(Apply complete!.*|No changes\..*)$")
+
+Init = Literal["skipped", "ran", "failed"]
+Apply = Literal["not started", "failed", "applied"]
+
+
+@dataclass(frozen=True)
+class StackOutcome:
+    """What happened to one stack: whether init ran, the apply's outcome, Terraform's exit code
+    and summary line, why the stack was not applied, and how long it took."""
+
+    stack: str
+    init: Init = "skipped"
+    apply: Apply = "not started"
+    exit_code: int | None = None  # negative: the signal that killed Terraform (as Popen reports it)
+    summary: str | None = None  # "" when Terraform's apply ran and printed no summary line
+    reason: str | None = None
+    seconds: float | None = None  # None: never tried (the cluster stack it needs failed first)
+
+    @property
+    def killed_by(self) -> int | None:
+        """The signal that killed its Terraform apply, if one did."""
+        if self.apply == "failed" and self.exit_code is not None and self.exit_code < 0:
+            return -self.exit_code
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record in the report and in `ecs-release --json deploy`: what a stack never reached
+        (an exit code before Terraform ran, a reason once applied) is left out, not null."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    @classmethod
+    def from_json(cls, record: object) -> StackOutcome:
+        """A record ``to_json`` wrote; ValueError for anything else."""
+        if not isinstance(record, dict) or not _is_record(record):
+            raise ValueError(f"not a stack outcome: {record!r}")
+        return cls(**record)
+
+
+_RECORD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "stack": str,
+    "init": str,
+    "apply": str,
+    "exit_code": int,
+    "summary": str,
+    "reason": str,
+    "seconds": (int, float),
+}
+
+
+def _is_record(record: dict[Any, Any]) -> bool:
+    typed = all(
+        # bool is an int to isinstance, and no field of the record is one
+        key in _RECORD_TYPES and not isinstance(value, bool) and isinstance(value, _RECORD_TYPES[key])
+        for key, value in record.items()
+    )
+    return (
+        typed
+        and "stack" in record
+        and record.get("init", "skipped") in get_args(Init)
+        and record.get("apply", "not started") in get_args(Apply)
+    )
+
+
+def write_report(path: Path, outcomes: Sequence[StackOutcome]) -> None:
+    path.write_text(json.dumps([o.to_json() for o in outcomes], indent=1))
+
+
+def read_report(path: Path) -> list[StackOutcome]:
+    """What ``write_report`` wrote; nothing when the file is missing or is not such a report (the
+    runner was killed before it wrote it)."""
+    try:
+        records = json.loads(path.read_text())
+        if not isinstance(records, list):
+            raise ValueError(f"{path}: not a list of stack outcomes")
+        return [StackOutcome.from_json(r) for r in records]
+    except (OSError, ValueError):
+        return []
 
 
 def init_key(stack_dir: Path, env: Mapping[str, str]) -> tuple[str, Any]:
@@ -136,20 +215,26 @@ class Runner:
         process_tree.end(process.pid)
         return process.returncode, summary
 
-    def deploy(self, stack: str) -> dict[str, Any]:
+    def deploy(self, stack: str) -> StackOutcome:
         started = time.monotonic()
-        outcome: dict[str, Any] = {"stack": stack, "init": "skipped", "apply": "not started"}
+        init: Init = "skipped"
 
-        def done(**fields: Any) -> dict[str, Any]:
-            outcome.update(fields, seconds=round(time.monotonic() - started, 1))
-            return outcome
+        def done(
+            apply: Apply = "not started",
+            *,
+            exit_code: int | None = None,
+            summary: str | None = None,
+            reason: str | None = None,
+        ) -> StackOutcome:
+            seconds = round(time.monotonic() - started, 1)
+            return StackOutcome(stack, init, apply, exit_code, summary, reason, seconds)
 
         directory = self.stacks_dir / stack
         if not (directory / "cdk.tf.json").is_file():
             self.say(
                 stack, f"ecs-release: {directory / 'cdk.tf.json'} is missing: the stack was not synthesized"
             )
-            return done(apply="not started", reason="not synthesized")
+            return done(reason="not synthesized")
         if self.stopping.is_set():
             return done(reason="stopped by a signal before it started")
         try:
@@ -160,35 +245,33 @@ class Runner:
         if needed:
             code, _ = self._terraform(stack, ["init", *(["-upgrade"] if upgrade else [])])
             if code != 0:
-                return done(init="failed", exit_code=code, reason=f"terraform init exited with {code}")
+                init = "failed"
+                return done(exit_code=code, reason=f"terraform init exited with {code}")
             record_init(directory, self.env)
-            outcome["init"] = "ran"
+            init = "ran"
         if self.stopping.is_set():
             return done(reason="stopped by a signal before its apply")
         code, summary = self._terraform(stack, ["apply", "-auto-approve"])
         if code != 0:
             return done(
-                apply="failed", exit_code=code, summary=summary, reason=f"terraform apply exited with {code}"
+                "failed", exit_code=code, summary=summary, reason=f"terraform apply exited with {code}"
             )
-        return done(apply="applied", exit_code=0, summary=summary)
+        return done("applied", exit_code=0, summary=summary)
 
-    def run(self, stacks: Sequence[str], first: str | None, parallel: int) -> list[dict[str, Any]]:
-        outcomes: dict[str, dict[str, Any]] = {}
+    def run(self, stacks: Sequence[str], first: str | None, parallel: int) -> list[StackOutcome]:
+        outcomes: dict[str, StackOutcome] = {}
         rest = [s for s in stacks if s != first]
         if first is not None:
             outcomes[first] = self.deploy(first)
-            if outcomes[first]["apply"] != "applied":
+            if outcomes[first].apply != "applied":
                 for stack in rest:
-                    outcomes[stack] = {
-                        "stack": stack,
-                        "init": "skipped",
-                        "apply": "not started",
-                        "reason": f"{first} (the cluster these services run on) was not applied",
-                    }
+                    outcomes[stack] = StackOutcome(
+                        stack, reason=f"{first} (the cluster these services run on) was not applied"
+                    )
                 rest = []
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
             for outcome in pool.map(self.deploy, rest):
-                outcomes[outcome["stack"]] = outcome
+                outcomes[outcome.stack] = outcome
         return [outcomes[s] for s in stacks]
 
 
@@ -219,8 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
     outcomes = runner.run(args.stacks, args.first, args.parallel)
     if args.report is not None:
-        args.report.write_text(json.dumps(outcomes, indent=1))
-    return 0 if all(o["apply"] == "applied" for o in outcomes) else 1
+        write_report(args.report, outcomes)
+    return 0 if all(o.apply == "applied" for o in outcomes) else 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import pytest
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
-from ecs_cd.release.deploy_run import plain
+from ecs_cd.release.cdktf_output import plain
 from ecs_cd.toolchain.cdktf_cli import deploy, tool_environment
 from ecs_cd.toolchain.terraform_offline import TerraformSetup
 from tests.release_helpers import run_cli

@@ -39,7 +39,6 @@ RATCHET_RULES = ("C901", "PLR0912", "PLR0915")
 
 # "path:function" (methods and nested functions by their qualified name) -> rule -> figure today.
 COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
-    "ecs_cd/release/deploy_run.py:CdktfOutput.feed": {"C901": 13},
     "ecs_cd/release/diff.py:summarize": {"C901": 13, "PLR0912": 13},
     "ecs_cd/release/overview.py:cell": {"C901": 11},
 }
@@ -48,7 +47,6 @@ LONG_FUNCTIONS_ALLOWED: dict[str, int] = {}
 # path -> lines today.
 LONG_MODULES_ALLOWED: dict[str, int] = {
     "ecs_cd/release/cli.py": 860,
-    "ecs_cd/release/deploy_run.py": 921,
 }
 
 # The layers mypy checks with strict = true, each with its submodules (pyproject.toml's override).

@@ -1,5 +1,6 @@
 """`ecs-release deploy`'s reading of a cdktf run: what it claims was applied, how it names a
-failure before Terraform, and when it says it waits for a state lock (ecs_cd/release/deploy_run.py)."""
+failure before Terraform, and when it says it waits for a state lock (ecs_cd/release/apply_process.py,
+cdktf_output.py, terraform_commands.py, deploy_failure.py, deploy_run.py)."""
 
 from __future__ import annotations
 
@@ -14,18 +15,16 @@ from pathlib import Path
 import pytest
 
 from ecs_cd.release import errors
-from ecs_cd.release.deploy_run import (
-    CdktfOutput,
-    RunResult,
-    TerraformCommand,
-    TerraformRecorder,
-    failure,
-    prepare_output,
-    run_cdktf,
-)
+from ecs_cd.release.apply_process import run_cdktf
+from ecs_cd.release.cdktf_output import CdktfOutput
+from ecs_cd.release.deploy_failure import failure
+from ecs_cd.release.deploy_run import prepare_output
 from ecs_cd.release.errors import DeployFailed, DeployNotStarted, ReleaseError
 from ecs_cd.release.lock_watch import LockSpot, LockWatch, lock_spots
+from ecs_cd.release.run_result import RunResult
 from ecs_cd.release.state import Lock, parse_created
+from ecs_cd.release.terraform_commands import TerraformCommand, TerraformRecorder
+from ecs_cd.release.terraform_run import StackOutcome
 from stacks.settings import LocalState, S3State, settings_from_dict
 
 ESC = "\x1b"
@@ -605,7 +604,7 @@ def test_already_exists_names_the_resource_and_the_import_command() -> None:
     ],
 )
 def test_the_import_id_is_the_name_only_where_it_is(address: str, name: str, import_id: str) -> None:
-    from ecs_cd.release.deploy_run import AlreadyExists
+    from ecs_cd.release.cdktf_output import AlreadyExists
 
     found = AlreadyExists("dev", "thing", name, address)
     assert (
@@ -618,7 +617,7 @@ def test_the_import_id_is_the_name_only_where_it_is(address: str, name: str, imp
 
 
 def _stopped(text: str, *, killed: bool = False, number: int = 15) -> RunResult:
-    from ecs_cd.release.deploy_run import Stopping
+    from ecs_cd.release.run_result import Stopping
 
     run = result(1, [version(), in_stack("local", "init"), in_stack("local", "apply")], text)
     run.stopping = Stopping(signal_number=number, interrupted=True, killed=killed)
@@ -626,7 +625,7 @@ def _stopped(text: str, *, killed: bool = False, number: int = 15) -> RunResult:
 
 
 def test_an_interrupted_apply_says_what_may_be_left_and_the_lock() -> None:
-    from ecs_cd.release.deploy_run import interruption
+    from ecs_cd.release.deploy_failure import interruption
 
     error = interruption("local", _stopped(KILLED_MID_APPLY), locks_held=[])
     assert error.exit_code == 143 and error.details["applies_interrupted"] == ["local"]
@@ -643,7 +642,7 @@ def test_an_interrupted_apply_says_what_may_be_left_and_the_lock() -> None:
 
 
 def test_a_finished_apply_before_the_stop_says_the_plan_was_applied() -> None:
-    from ecs_cd.release.deploy_run import interruption
+    from ecs_cd.release.deploy_failure import interruption
 
     error = interruption("local", _stopped(APPLIED), locks_held=[])
     assert str(error).startswith(
@@ -664,7 +663,7 @@ def _killed_direct(stacks_dir: Path) -> RunResult:
     run = RunResult(
         1, commands, stacks_dir, fed(KILLED_MID_APPLY, ("local",)), label="deploy local", direct=True
     )
-    run.outcomes = [{"stack": "local", "init": "skipped", "apply": "failed", "exit_code": -9}]
+    run.outcomes = [StackOutcome("local", apply="failed", exit_code=-9)]
     return run
 
 
@@ -691,6 +690,29 @@ def test_a_killed_apply_on_local_state_names_the_lock_file_left_and_no_unlock(
     assert f"Terraform left {left} behind: it holds no lock" in message and "can be removed" in message
     assert message.endswith("check `ecs-release status local`, then deploy again")
     assert error.details["lock_info_left"] == [str(left)]
+
+
+def test_a_killed_direct_apply_reports_each_stacks_outcome_as_its_record(tmp_path: Path) -> None:
+    run = _killed_direct(tmp_path)
+    run.outcomes.append(
+        StackOutcome("local-api", reason="local (the cluster these services run on) was not applied")
+    )
+    error = failure("local", run, lock_timeout=0, state=S3_STATE)
+    assert error is not None and error.details["unfinished"] == ["local"]
+    assert "Terraform's apply of local was killed (SIGKILL)" in str(error)
+    assert str(error).endswith(
+        "then deploy again; stacks: local: failed, "
+        "local-api: not started (local (the cluster these services run on) was not applied)"
+    )
+    assert error.details["stack_outcomes"] == [
+        {"stack": "local", "init": "skipped", "apply": "failed", "exit_code": -9},
+        {
+            "stack": "local-api",
+            "init": "skipped",
+            "apply": "not started",
+            "reason": "local (the cluster these services run on) was not applied",
+        },
+    ]
 
 
 def test_a_killed_apply_on_local_state_without_a_lock_file_names_none(tmp_path: Path) -> None:
@@ -731,7 +753,7 @@ def test_a_lock_timeout_on_local_state_advises_no_unlock() -> None:
 
 
 def test_an_interrupted_apply_on_local_state_names_the_lock_file_not_unlock(tmp_path: Path) -> None:
-    from ecs_cd.release.deploy_run import interruption
+    from ecs_cd.release.deploy_failure import interruption
 
     left = tmp_path / "local" / ".terraform.sig.tfstate.lock.info"
     left.parent.mkdir()

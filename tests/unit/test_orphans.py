@@ -12,11 +12,14 @@ import pytest
 from moto import mock_aws
 
 from ecs_cd.release.aws import Aws
-from ecs_cd.release.deploy_run import CdktfOutput, RunResult, TerraformCommand, failure
+from ecs_cd.release.cdktf_output import CdktfOutput
+from ecs_cd.release.deploy_failure import failure
 from ecs_cd.release.errors import DeployFailed
 from ecs_cd.release.orphan_lookups import rule_key
 from ecs_cd.release.orphan_stack import Stack
 from ecs_cd.release.orphans import Orphan, scan, state_attributes
+from ecs_cd.release.run_result import RunResult
+from ecs_cd.release.terraform_commands import TerraformCommand
 
 REGION = "us-east-1"
 POLICY = json.dumps(

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from ecs_cd.release import pre_deploy, process_tree
-from ecs_cd.release.deploy_run import TerraformRecorder, run_cdktf
+from ecs_cd.release.apply_process import run_cdktf
+from ecs_cd.release.terraform_commands import TerraformRecorder
 from ecs_cd.release.terraform_run import Runner
 from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
 

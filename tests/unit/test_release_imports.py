@@ -21,6 +21,8 @@ import json
 import sys
 
 import ecs_cd.release.cli
+import ecs_cd.release.apply_process
+import ecs_cd.release.deploy_failure
 import ecs_cd.release.deploy_run
 import ecs_cd.toolchain.cdktf_cli
 import ecs_cd.toolchain.errors

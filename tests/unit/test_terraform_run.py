@@ -240,3 +240,56 @@ def test_a_damaged_stack_file_is_named_and_the_others_still_run(lab: Any) -> Non
     assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
     assert "st-b  ecs-release: cannot read " in done.stdout
     assert {s: o["apply"] for s, o in lab.outcomes().items()} == {"st-a": "applied", "st-b": "not started"}
+
+
+# --- the report: StackOutcome.to_json / from_json are its only writer and reader -----------------
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        terraform_run.StackOutcome(
+            "a", "ran", "applied", 0, "Apply complete! Resources: 1 added.", None, 2.5
+        ),
+        terraform_run.StackOutcome("b", "skipped", "failed", -9, "", "terraform apply exited with -9", 1.0),
+        terraform_run.StackOutcome(
+            "c", "failed", exit_code=1, reason="terraform init exited with 1", seconds=0.3
+        ),
+        terraform_run.StackOutcome("d", reason="st (the cluster these services run on) was not applied"),
+    ],
+    ids=["applied", "killed", "init failed", "never tried"],
+)
+def test_a_report_reads_back_what_was_written(outcome: terraform_run.StackOutcome, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    terraform_run.write_report(report, [outcome])
+    assert terraform_run.read_report(report) == [outcome]
+    # AND a field the stack never reached is absent, not null; an empty summary stays
+    record = json.loads(report.read_text())[0]
+    assert None not in record.values()
+    assert ("summary" in record) == (outcome.summary is not None)
+
+
+def test_a_killed_apply_names_its_signal() -> None:
+    assert terraform_run.StackOutcome("a", apply="failed", exit_code=-9).killed_by == 9
+    assert terraform_run.StackOutcome("a", apply="failed", exit_code=1).killed_by is None
+    assert terraform_run.StackOutcome("a", init="failed", exit_code=-15).killed_by is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,  # missing: the runner was killed before it wrote it
+        '[{"stack": "a", "init": "ran", "apply": "appl',  # half written
+        '{"stack": "a"}',
+        '[{"init": "ran", "apply": "applied"}]',
+        '[{"stack": "a", "apply": "maybe"}]',
+        '[{"stack": "a", "exit_code": true}]',
+        '[{"stack": "a", "seconds": "1.0"}]',
+        '[{"stack": "a", "colour": "red"}]',
+    ],
+)
+def test_a_report_that_is_missing_or_not_one_reads_as_no_outcomes(text: str | None, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    if text is not None:
+        report.write_text(text)
+    assert terraform_run.read_report(report) == []

@@ -148,9 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "secrets":
         arns = set()
         for svc in env.services:
-            arns |= {*svc.secrets.values(), *svc.log_secret_options.values()}
-            for container in svc.sidecars:
-                arns |= {*container.secrets.values(), *container.log_secret_options.values()}
+            for container in svc.task_containers:
+                arns |= set(container.all_secret_arns)
         clients: dict[str, Any] = {}
 
         def ssm_for(region: str) -> Any:

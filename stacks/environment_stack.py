@@ -26,7 +26,6 @@ from constructs import Construct
 
 from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
 from constructs_lib.image_lookup import regional_provider_id
-from constructs_lib.images import EcrDigest, ImageSource, SsmTag
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps
 from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
@@ -57,23 +56,13 @@ def construct_input(
     return literal_values(project), env, literal_values(emulator)
 
 
-def _app_image(service: ServiceSettings) -> ImageSource:
-    """The app container's image, as the service's image strategy reads it."""
-    if service.image_strategy == "digest":
-        if service.image_tag is not None:
-            return EcrDigest(repository=service.repository, tag=service.image_tag)
-        return EcrDigest(repository=service.repository, tag_parameter=service.image_tag_parameter)
-    assert service.image_tag_parameter is not None  # the loader derives it
-    return SsmTag(repository=service.repository, parameter_name=service.image_tag_parameter)
-
-
 def _ecr_regions(env: EnvironmentSettings, service: str | None) -> list[str]:
     """Regions other than the environment's of the ECR repositories its digest lookups query."""
     regions: set[str] = set()
     for svc in env.services:
         if service is not None and svc.name != service:
             continue
-        images = [_app_image(svc), *(c.image for c in svc.sidecars)]
+        images = [c.image for c in svc.task_containers]
         regions.update(i.ecr_region for i in images if i.ecr_region not in (None, env.region))
     return sorted(regions)
 
@@ -228,14 +217,12 @@ def instance_host_ports(env: EnvironmentSettings) -> list[int]:
     of their own."""
     ports: list[int] = []
     for svc in env.services:
-        if svc.load_balancer is None or svc.network_mode == "awsvpc":
+        if svc.load_balancer is None or svc.task.network_mode == "awsvpc":
             continue
-        target = svc.target_container
-        port = svc.container_port_of(target)
-        assert port is not None  # the loader requires the target's container_port
-        container = svc.app_container(_app_image(svc)) if target == svc.name else svc.containers[target]
-        mapping = next(m for m in container.ports if m.container_port == port)
-        ports.append(mapping.host_port_in(svc.network_mode))
+        container = svc.container(svc.target_container)
+        assert container.container_port is not None  # the loader requires the target's container_port
+        mapping = next(m for m in container.ports if m.container_port == container.container_port)
+        ports.append(mapping.host_port_in(svc.task.network_mode))
     return ports
 
 
@@ -322,22 +309,22 @@ def _service(
         )
     task = TaskDefinitionProps(
         family=names.task_family(project, env.name, service.name),
-        containers=(service.app_container(_app_image(service)), *service.sidecars),
+        containers=service.task_containers,
         region=env.region,
         log_group_name=names.log_group_name(project, env.name, service.name),
         execution_role_name=names.execution_role_name(project, env.name, service.name),
         task_role_name=names.task_role_name(project, env.name, service.name),
         compatibility=service.compute.compatibility,
-        network_mode=service.network_mode,
-        cpu=service.cpu,
-        memory=service.memory,
-        volumes=service.volumes,
+        network_mode=service.task.network_mode,
+        cpu=service.task.cpu,
+        memory=service.task.memory,
+        volumes=service.task.volumes,
+        secrets_kms_key_arn=service.task.secrets_kms_key_arn,
         log_retention_days=env.log_retention_days,
         log_kms_key_arn=env.log_kms_key_arn,
-        secrets_kms_key_arn=service.secrets_kms_key_arn,
         account_id=account_id,
     )
-    awsvpc = service.network_mode == "awsvpc"
+    awsvpc = service.task.network_mode == "awsvpc"
     options = ServiceOptions(
         cluster_arn=cluster.arn,
         cluster_name=cluster.name,

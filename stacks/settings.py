@@ -18,7 +18,6 @@ from stacks.configuration.errors import ConfigError
 from stacks.configuration.loader import EMULATOR_ENDPOINT_VARIABLE, load_settings, settings_from_dict
 from stacks.configuration.merge import PLACEHOLDERS, fill_placeholders
 from stacks.configuration.model import (
-    APP_CONTAINER_FIELDS,
     DEFAULT_NULL_PROVIDER_VERSION,
     AwsAccess,
     Endpoint,
@@ -28,13 +27,14 @@ from stacks.configuration.model import (
     NetworkSettings,
     PreDeploy,
     S3State,
+    ServiceFile,
     ServiceLoadBalancerSettings,
     ServiceSettings,
     Settings,
+    TaskSettings,
 )
 
 __all__ = [
-    "APP_CONTAINER_FIELDS",
     "DEFAULT_NULL_PROVIDER_VERSION",
     "EMULATOR_ENDPOINT_VARIABLE",
     "PLACEHOLDERS",
@@ -47,9 +47,11 @@ __all__ = [
     "NetworkSettings",
     "PreDeploy",
     "S3State",
+    "ServiceFile",
     "ServiceLoadBalancerSettings",
     "ServiceSettings",
     "Settings",
+    "TaskSettings",
     "fill_placeholders",
     "load_settings",
     "settings_from_dict",

@@ -379,7 +379,7 @@ def run_command(
     from ecs_cd.release.one_off import start, wait
 
     t = target(rt.settings, env, service)
-    containers = {t.service.name: t.service.log_driver, **{c.name: c.log_driver for c in t.service.sidecars}}
+    containers = {c.name: c.log_driver for c in t.service.task_containers}
     name = container or t.service.name
     if name not in containers:
         raise BadInput(f"--container {name}: no container of {service} (containers: {', '.join(containers)})")

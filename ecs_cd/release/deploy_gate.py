@@ -132,8 +132,7 @@ def run_one(
     from ecs_cd.release.logs import last_lines
     from ecs_cd.release.pre_deploy import run_gate
 
-    awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
-    awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
+    awslogs = [c.name for c in t.service.task_containers if c.log_driver == "awslogs"]
     group = log_group_name(rt.settings.project, scope.settings.name, t.service.name)
 
     def lines(task: Any) -> list[str]:

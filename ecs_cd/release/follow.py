@@ -53,8 +53,7 @@ def follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: flo
         from ecs_cd.release.logs import last_lines
 
         group = log_group_name(rt.settings.project, t.environment.name, t.service.name)
-        awslogs = [t.service.name] if t.service.log_driver == "awslogs" else []
-        awslogs += [c.name for c in t.service.sidecars if c.log_driver == "awslogs"]
+        awslogs = [c.name for c in t.service.task_containers if c.log_driver == "awslogs"]
         for task in result.stopped_tasks:
             reasons = "; ".join(
                 f"{c['name']}: exit {c['exit_code']} {c['reason']}".strip() for c in task["containers"]

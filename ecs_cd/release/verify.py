@@ -176,9 +176,7 @@ def _images(report: Report, env: EnvironmentSettings, service: ServiceSettings, 
 
 
 def _secrets(report: Report, service: ServiceSettings, aws_for: AwsFor) -> None:
-    arns = {*service.secrets.values(), *service.log_secret_options.values()}
-    for container in service.sidecars:
-        arns |= {*container.secrets.values(), *container.log_secret_options.values()}
+    arns = {arn for container in service.task_containers for arn in container.all_secret_arns}
     for arn in sorted(arns):
         parts = arn.split(":")
         kind, region = parts[2], parts[3]

@@ -1,4 +1,4 @@
-"""A merged service checked against the constructs' own props, into ``ServiceSettings``.
+"""A merged service checked against the constructs' own props, then mapped into them: ``ServiceSettings``.
 
 Each step reports its problems at the field where the offending value was written, in the
 service's base table or in the environment's override of it.
@@ -34,7 +34,7 @@ from stacks.configuration.merge import (
     merge_service,
     parameter_placeholders,
 )
-from stacks.configuration.model import APP_CONTAINER_FIELDS, ServiceSettings
+from stacks.configuration.model import APP_CONTAINER_FIELDS, ServiceFile, ServiceSettings, TaskSettings
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def _image_source(
     ]
 
 
-def service_conflicts(service: ServiceSettings, *, public_ip_from: str | None = None) -> list[Problem]:
+def service_conflicts(service: ServiceFile, *, public_ip_from: str | None = None) -> list[Problem]:
     """Contradictions between a service's fields, as (field path, value or NO_VALUE, message, the
     fields a rule of all the containers together compared);
     ``public_ip_from``: the field that gives the environment's tasks public IPs, if one does."""
@@ -170,7 +170,7 @@ def service_conflicts(service: ServiceSettings, *, public_ip_from: str | None = 
     return found + scaling_problems(service.desired_count, service.autoscaling)
 
 
-def _container_conflicts(service: ServiceSettings) -> list[Problem]:
+def _container_conflicts(service: ServiceFile) -> list[Problem]:
     """The containers' own rules and the task's, each at its field of the flat form."""
     app = _app(service)
     found = [Problem(*problem) for problem in container_problems(app)]
@@ -194,7 +194,7 @@ def _container_conflicts(service: ServiceSettings) -> list[Problem]:
     return found
 
 
-def _flat(service: ServiceSettings, at: str) -> str:
+def _flat(service: ServiceFile, at: str) -> str:
     """A field of the task (``containers.<name>.<field>``) as the service's file writes it: the
     app container's fields are the service's own (its cpu and memory named container_cpu and
     container_memory: the service's cpu and memory size the task)."""
@@ -207,13 +207,13 @@ def _flat(service: ServiceSettings, at: str) -> str:
     return at
 
 
-def _app(service: ServiceSettings) -> ContainerProps:
+def _app(service: ServiceFile) -> ContainerProps:
     """The app container, built unvalidated so each of its problems is reported at its field."""
     placeholder = Fixed.model_construct(reference="placeholder")
     return ContainerProps.model_construct(name=service.name, image=placeholder, **service.app_fields())
 
 
-def _target_conflicts(service: ServiceSettings) -> list[Problem]:
+def _target_conflicts(service: ServiceFile) -> list[Problem]:
     """The container the load balancer sends to (the service's rule), at load_balancer.container,
     or at load_balancer when it sends to the app container by default."""
     if service.load_balancer is None:
@@ -228,18 +228,6 @@ def _target_conflicts(service: ServiceSettings) -> list[Problem]:
             containers, service.target_container, name_of=lambda at: _flat(service, at)
         )
     ]
-
-
-def task_containers(service: ServiceSettings) -> tuple[ContainerProps, ...]:
-    """The containers of a service's task as the stacks build them (the app's image from SSM or ECR)."""
-    assert service.image_tag_parameter is not None or service.image_tag is not None
-    image: ImageSource
-    if service.image_strategy == "digest":
-        image = EcrDigest.model_construct(repository=service.repository, tag=service.image_tag or "x")
-    else:
-        image = SsmTag.model_construct(repository=service.repository, parameter_name="/x")
-    app = ContainerProps.model_construct(name=service.name, image=image, **service.app_fields())
-    return (app, *service.sidecars)
 
 
 def resolve_service(
@@ -265,23 +253,79 @@ def resolve_service(
     _conflicts(scope, service, written, found)
     if not _image_strategy_ok(scope, service, written, found):
         return True
-    if service.image_tag_parameter is None and service.image_tag is None:
-        tag_parameter = names.image_tag_parameter(name, scope.env_name)
-        found += validate_name(
-            scope.file,
-            f"{scope.env_where}.services.{name}.image_tag_parameter (derived)",
-            tag_parameter,
-            aws_formats.validate_ssm_parameter_name,
-        )
-        service = service.model_copy(update={"image_tag_parameter": tag_parameter})
+    tag_parameter = _image_tag_parameter(scope, service, found)
     if service.secrets_kms_key_arn is not None:
         at = _table(scope, name, written.overridden(["secrets_kms_key_arn"]))
         _add(
             found,
             *in_region(scope.file, f"{at}.secrets_kms_key_arn", service.secrets_kms_key_arn, scope.region),
         )
-    _definitions_size(scope, service, written, found)
-    return service
+    settings = _service_settings(service, tag_parameter)
+    _definitions_size(scope, settings, written, found)
+    return settings
+
+
+def _image_tag_parameter(scope: ServiceScope, service: ServiceFile, found: list[str]) -> str | None:
+    """The SSM parameter the app's tag is read from: the file's, or without a fixed image_tag
+    the derived one."""
+    if service.image_tag_parameter is not None or service.image_tag is not None:
+        return service.image_tag_parameter
+    derived = names.image_tag_parameter(service.name, scope.env_name)
+    found += validate_name(
+        scope.file,
+        f"{scope.env_where}.services.{service.name}.image_tag_parameter (derived)",
+        derived,
+        aws_formats.validate_ssm_parameter_name,
+    )
+    return derived
+
+
+def _app_image(service: ServiceFile, image_tag_parameter: str | None) -> ImageSource:
+    """The app container's image as the service's image strategy reads it: from ECR by digest
+    (of the fixed image_tag or the tag in SSM) or tagged from SSM. Built unvalidated: its parts
+    were checked at the service's fields (``_image_strategy_ok``, the file's formats)."""
+    if service.image_strategy == "digest":
+        return EcrDigest.model_construct(
+            repository=service.repository, tag_parameter=image_tag_parameter, tag=service.image_tag
+        )
+    return SsmTag.model_construct(repository=service.repository, parameter_name=image_tag_parameter)
+
+
+def _service_settings(service: ServiceFile, image_tag_parameter: str | None) -> ServiceSettings:
+    """The checked flat form as the constructs' props: the app container (named after the
+    service, with its image), the task's values, and what no construct owns."""
+    app = _app_container(service, _app_image(service, image_tag_parameter))
+    task = {name: getattr(service, name) for name in TaskSettings.model_fields}
+    return ServiceSettings.model_validate(
+        {
+            "name": service.name,
+            "app": app,
+            "containers": service.containers,
+            "task": task,
+            "compute": service.compute,
+            "deployment": service.deployment,
+            "load_balancer": service.load_balancer,
+            "autoscaling": service.autoscaling,
+            "desired_count": service.desired_count,
+            "repository": service.repository,
+            "image_strategy": service.image_strategy,
+            "image_tag": service.image_tag,
+            "image_tag_parameter": image_tag_parameter,
+            "tags": service.tags,
+            "pre_deploy": service.pre_deploy,
+        },
+        # The rules between the containers' fields were reported at the service's fields.
+        context={REPORT_BY_FIELD: True},
+    )
+
+
+def _app_container(service: ServiceFile, image: ImageSource) -> ContainerProps:
+    """The app container, named after the service. The name is the service's table key, checked as
+    such (at services.<name>); the loader goes on checking a service whose name it refused, so the
+    name is set once the container's fields are validated."""
+    fields = {"name": "app", "image": image, **service.app_fields()}
+    app = ContainerProps.model_validate(fields, context={REPORT_BY_FIELD: True})
+    return app.model_copy(update={"name": service.name})
 
 
 def _overridable(
@@ -323,9 +367,9 @@ def _container_sources(
 
 def _validated(
     scope: ServiceScope, name: str, merged: Mapping[str, Any], written: Provenance, found: list[str]
-) -> ServiceSettings | None:
+) -> ServiceFile | None:
     try:
-        return ServiceSettings.model_validate({**merged, "name": name}, context={REPORT_BY_FIELD: True})
+        return ServiceFile.model_validate({**merged, "name": name}, context={REPORT_BY_FIELD: True})
     except ValidationError as exc:
         for error in exc.errors():
             loc = error["loc"]
@@ -336,9 +380,7 @@ def _validated(
         return None
 
 
-def _task_size_ok(
-    scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]
-) -> bool:
+def _task_size_ok(scope: ServiceScope, service: ServiceFile, written: Provenance, found: list[str]) -> bool:
     size = size_problems(service.compute.compatibility, service.cpu, service.memory)
     for field, value, why in size:
         at = _table(scope, service.name, written.overridden([field]))
@@ -346,7 +388,7 @@ def _task_size_ok(
     return not size
 
 
-def _conflicts(scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]) -> None:
+def _conflicts(scope: ServiceScope, service: ServiceFile, written: Provenance, found: list[str]) -> None:
     for conflict in service_conflicts(service, public_ip_from=scope.public_ip_from):
         # A rule of all the containers together blames the table that wrote what it compared.
         written_at = conflict.read or (conflict.field,)
@@ -355,7 +397,7 @@ def _conflicts(scope: ServiceScope, service: ServiceSettings, written: Provenanc
 
 
 def _image_strategy_ok(
-    scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]
+    scope: ServiceScope, service: ServiceFile, written: Provenance, found: list[str]
 ) -> bool:
     """The app's image source as the strategy builds it: a fixed image_tag only with 'digest'
     (the service's own rule), and the rules of ``EcrDigest``, each at the service's field."""
@@ -394,10 +436,10 @@ def _definitions_size(
 ) -> None:
     """The task's 64 KiB rule, reported at the service (the definitions are all its containers)."""
     for problem in definitions_problems(
-        task_containers(service),
+        service.task_containers,
         region=scope.region,
         log_group_name=names.log_group_name(scope.log_project, scope.env_name, service.name),
-        network_mode=service.network_mode,
+        network_mode=service.task.network_mode,
     ):
         # Whatever the override wrote into the definitions made them too long.
         in_override = any(

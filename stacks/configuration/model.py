@@ -56,7 +56,6 @@ from constructs_lib.fields import (
     TagKey,
     TagValue,
 )
-from constructs_lib.images import ImageSource
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
@@ -128,8 +127,10 @@ class PreDeploy(_Model):
     timeout_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 900
 
 
-class ServiceSettings(_Model):
-    """One service as it runs in one environment (defaults merged with overrides)."""
+class ServiceFile(_Model):
+    """A ``[services.<name>]`` table as the file writes it, merged with an environment's override:
+    flat (the app container's fields and the task's are the service's own). ``build`` checks it
+    against the constructs' props and maps it into ``ServiceSettings``."""
 
     name: StrictStr
     repository: Repository
@@ -178,7 +179,7 @@ class ServiceSettings(_Model):
     memory_reservation: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
     mount_points: tuple[MountPoint, ...] = ()
     volumes_from: tuple[VolumesFrom, ...] = ()
-    links: tuple[ContainerName, ...] = ()
+    links: Annotated[tuple[ContainerName, ...], AfterValidator(_unique)] = ()
     # The other containers of the task ([services.<name>.containers.<container>]), in file order.
     containers: dict[ContainerName, ContainerProps] = Field(default_factory=dict)
     deployment: Deployment = Field(default_factory=Deployment)
@@ -206,10 +207,6 @@ class ServiceSettings(_Model):
         fields = {name: getattr(self, name) for name in APP_CONTAINER_FIELDS}
         return {**fields, "cpu": self.container_cpu, "memory": self.container_memory}
 
-    def app_container(self, image: ImageSource) -> ContainerProps:
-        """The app container (named after the service) of the flat form, with ``image``."""
-        return ContainerProps(name=self.name, image=image, **self.app_fields())
-
     @property
     def sidecars(self) -> tuple[ContainerProps, ...]:
         """The other containers, in file order."""
@@ -218,15 +215,11 @@ class ServiceSettings(_Model):
     @property
     def target_container(self) -> str:
         """The container the load balancer sends to."""
-        lb = self.load_balancer
-        return lb.container if lb is not None and lb.container is not None else self.name
+        return _target_container(self.name, self.load_balancer)
 
-    def container_port_of(self, container: str) -> int | None:
-        """The ``container_port`` of ``container`` (the app or a sidecar)."""
-        if container == self.name:
-            return self.container_port
-        sidecar = self.containers.get(container)
-        return sidecar.container_port if sidecar is not None else None
+
+def _target_container(service: str, lb: ServiceLoadBalancerSettings | None) -> str:
+    return lb.container if lb is not None and lb.container is not None else service
 
 
 # The fields of the flat form that describe the app container: ContainerProps' own, except
@@ -235,8 +228,66 @@ class ServiceSettings(_Model):
 APP_CONTAINER_FIELDS = tuple(
     name
     for name in ContainerProps.model_fields
-    if name in ServiceSettings.model_fields and name not in ("name", "cpu", "memory")
+    if name in ServiceFile.model_fields and name not in ("name", "cpu", "memory")
 )
+
+
+class TaskSettings(_Model):
+    """What the file gives of a service's task definition (``TaskDefinitionProps``' fields of the
+    same names; the stack adds the names, roles, log group and account it derives); its
+    compatibility is the service's ``compute``'s."""
+
+    cpu: StrictInt | None
+    memory: StrictInt | None
+    network_mode: NetworkMode = "awsvpc"
+    volumes: tuple[Volume, ...] = ()
+    secrets_kms_key_arn: KmsKeyArn | None = None
+
+
+class ServiceSettings(_Model):
+    """One service as it runs in one environment (defaults merged with overrides): the
+    constructs' props the loader built from the file, and what no construct owns."""
+
+    name: StrictStr
+    # The app container (named after the service), its image as the image strategy reads it.
+    app: ContainerProps
+    # The other containers of the task ([services.<name>.containers.<container>]), in file order.
+    containers: dict[ContainerName, ContainerProps] = Field(default_factory=dict)
+    task: TaskSettings
+    compute: Compute = Field(default_factory=Compute)
+    deployment: Deployment = Field(default_factory=Deployment)
+    load_balancer: ServiceLoadBalancerSettings | None = None
+    autoscaling: Autoscaling | None = None
+    desired_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
+    # Where the app's image comes from and how a release changes it (ecs-release reads these).
+    repository: Repository
+    image_strategy: image_strategies.ImageStrategy = "timestamp"
+    image_tag: ImageTag | None = None
+    # The file's or, without a fixed image_tag, the derived one (the loader checks either).
+    image_tag_parameter: StrictStr | None = None
+    # On every resource of the service, beside the project's and the environment's.
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    # A task run on the new revision before each rollout (ecs-release deploy): default none.
+    pre_deploy: PreDeploy | None = None
+
+    @property
+    def sidecars(self) -> tuple[ContainerProps, ...]:
+        """The other containers, in file order."""
+        return tuple(self.containers.values())
+
+    @property
+    def task_containers(self) -> tuple[ContainerProps, ...]:
+        """Every container of the task: the app's, then the others in file order."""
+        return (self.app, *self.sidecars)
+
+    def container(self, name: str) -> ContainerProps:
+        """The container ``name`` (the app's or another); KeyError if the service has none."""
+        return self.app if name == self.name else self.containers[name]
+
+    @property
+    def target_container(self) -> str:
+        """The container the load balancer sends to."""
+        return _target_container(self.name, self.load_balancer)
 
 
 class NetworkSettings(_Model):

@@ -147,7 +147,7 @@ def test_first_deploy_creates_cluster_service_and_task_definition(
     # (the shipped api reads one SSM secret: its statement names exactly that parameter)
     assert {s["Sid"] for s in statements} == {"EcrAuth", "EcrPull", "Logs", "SsmSecrets"}
     (secrets,) = [s for s in statements if s["Sid"] == "SsmSecrets"]
-    assert secrets["Resource"] == [scenario.local.service("api").secrets["DB_PASSWORD"]]
+    assert secrets["Resource"] == [scenario.local.service("api").app.secrets["DB_PASSWORD"]]
     # AND the application runs under its own role, behind the environment's load balancer
     assert task["taskRoleArn"] != task["executionRoleArn"]
     (attachment,) = service["loadBalancers"]

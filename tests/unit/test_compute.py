@@ -201,6 +201,13 @@ INVALID: dict[str, tuple[str, Callable[[dict[str, Any]], None], str, str, str]] 
         "['helper']",
         "only in bridge networking (not awsvpc)",
     ),
+    "the app linking a container twice": (
+        "bridge",
+        _set("services.api.links", ["cache", "cache"]),
+        "services.api.links",
+        "['cache', 'cache']",
+        "must not list the same item twice",
+    ),
     "two containers on one fixed host port in bridge": (
         "bridge",
         _both(

@@ -128,9 +128,8 @@ def test_the_base_loads_with_the_app_first_and_the_sidecar_pinned() -> None:
         assert (sidecar.cpu, sidecar.memory, sidecar.essential) == (128, 256, True)
         assert dict(sidecar.secrets) == {"DD_API_KEY": API_KEY}
         # and the load balancer targets the app on its container_port
-        assert (api.target_container, api.container_port_of("api")) == ("api", 8080)
-        app = api.app_container(Fixed(reference="busybox:1"))
-        assert (app.name, app.essential, app.container_port) == ("api", True, 8080)
+        assert (api.target_container, api.container("api").container_port) == ("api", 8080)
+        assert (api.app.name, api.app.essential, api.app.container_port) == ("api", True, 8080)
 
 
 def test_the_base_loads_from_a_toml_file(tmp_path: Path) -> None:
@@ -348,7 +347,7 @@ def test_sidecars_that_are_not_essential_are_accepted() -> None:
     # WHEN loaded THEN they are accepted, and the app stays essential
     api = load(config).environments["dev"].service("api")
     assert [(c.name, c.essential) for c in api.sidecars] == [("agent", False), ("warmup", False)]
-    assert api.app_container(Fixed(reference="busybox:1")).essential is True
+    assert api.app.essential is True
 
 
 # --- ports, sizes, the load balancer --------------------------------------------------------------------
@@ -406,8 +405,8 @@ def test_container_sizes_exactly_at_the_task_size_are_accepted() -> None:
     config = base()
     containers(config)["proxy"] = {"image": "envoyproxy/envoy:v1.31.0", "cpu": 384, "memory": 768}
     api = load(config).environments["dev"].service("api")
-    assert sum(c.cpu or 0 for c in api.sidecars) == api.cpu
-    assert sum(c.memory or 0 for c in api.sidecars) == api.memory
+    assert sum(c.cpu or 0 for c in api.sidecars) == api.task.cpu
+    assert sum(c.memory or 0 for c in api.sidecars) == api.task.memory
 
 
 def test_a_digest_sidecar_outside_ecr_is_reported_at_its_repository() -> None:
@@ -458,7 +457,7 @@ def test_a_load_balancer_may_target_a_sidecar_with_container_port() -> None:
     service(config)["load_balancer"]["container"] = "proxy"
     # WHEN loaded THEN the target is the proxy on 9000
     api = load(config).environments["dev"].service("api")
-    assert (api.target_container, api.container_port_of(api.target_container)) == ("proxy", 9000)
+    assert (api.target_container, api.container(api.target_container).container_port) == ("proxy", 9000)
 
 
 # --- logging -----------------------------------------------------------------------------------------
@@ -491,8 +490,7 @@ def test_awsfirelens_with_a_router_is_accepted() -> None:
         depends_on={"log-router": "START"},
     )
     api = load(config).environments["prod"].service("api")
-    app = api.app_container(Fixed(reference="busybox:1"))
-    assert (app.log_driver, dict(app.log_secret_options)) == ("awsfirelens", {"apikey": API_KEY})
+    assert (api.app.log_driver, dict(api.app.log_secret_options)) == ("awsfirelens", {"apikey": API_KEY})
     assert api.containers["log-router"].firelens is not None
 
 
@@ -601,7 +599,7 @@ def test_an_override_of_one_sidecar_field_changes_only_that_field() -> None:
     # and dev's agent is the service's as written
     assert (dev.cpu, dict(dev.environment)) == (128, {"DD_SITE": "datadoghq.com", "DD_APM_ENABLED": "true"})
     # and the app is untouched
-    assert settings.environments["prod"].service("api").environment == {}
+    assert settings.environments["prod"].service("api").app.environment == {}
 
 
 def test_an_override_may_add_a_sidecar_to_one_environment() -> None:

@@ -90,7 +90,7 @@ def test_task_definition_is_fargate_with_logs_and_execution_role(
         assert task["family"] == f"shop-{env_name}-{service}"
         assert task["requires_compatibilities"] == ["FARGATE"]
         assert task["network_mode"] == "awsvpc"
-        assert (task["cpu"], task["memory"]) == (str(settings.cpu), str(settings.memory))
+        assert (task["cpu"], task["memory"]) == (str(settings.task.cpu), str(settings.task.memory))
         assert task["execution_role_arn"] == out.ref(
             "aws_iam_role", f"{service}/fargate/execution-role", "arn"
         )

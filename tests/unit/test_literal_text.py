@@ -42,6 +42,12 @@ NOT_FROM_THE_FILE = {
     ".services[].containers{value}.image.repository_arn",
     # A sidecar's EcrDigest reads its tag from SSM: the file has no fixed tag for a sidecar.
     ".services[].containers{value}.image.tag",
+    # The app container's image is from its repository (never a fixed reference), bound by
+    # TaskDefinition; no field of the file makes the app container a FireLens router.
+    ".services[].app.image.reference",
+    ".services[].app.image.repository_arn",
+    ".services[].app.firelens.options{key}",
+    ".services[].app.firelens.options{value}",
 }
 
 _SEQUENCES = (list, tuple, set, frozenset, collections.abc.Sequence)

@@ -138,8 +138,8 @@ def test_the_release_command_line_says_the_service_is_not_in_that_environment(
 def test_the_container_port_may_differ_per_environment() -> None:
     text = CONFIG + "\n[environments.prod.services.api]\ncontainer_port = 9090\n"
     settings = load(text)
-    assert settings.environments["dev"].service("api").container_port == 8080
-    assert settings.environments["prod"].service("api").container_port == 9090
+    assert settings.environments["dev"].service("api").app.container_port == 8080
+    assert settings.environments["prod"].service("api").app.container_port == 9090
 
 
 def test_a_digest_lookup_in_another_region_gets_a_provider_for_it() -> None:

@@ -53,7 +53,7 @@ def test_containers_are_hardened_and_keep_credentials_out_of_environment(
             assert not [n for n in names if credentials.secret_looking(n)], where
             # secrets come by reference, each a well-formed ARN, exactly the configured ones
             secrets = {s["name"]: s["valueFrom"] for s in container.get("secrets", [])}
-            assert secrets == dict(service.secrets), where
+            assert secrets == dict(service.app.secrets), where
             for arn in secrets.values():
                 assert aws_formats.validate_secret_arn(arn) == arn
             assert container["readonlyRootFilesystem"] is True, where
@@ -65,7 +65,7 @@ def test_containers_are_hardened_and_keep_credentials_out_of_environment(
             volumes = {v["name"] for v in task.get("volume", [])}
             mounts = container.get("mountPoints", [])
             assert {m["sourceVolume"] for m in mounts} == volumes, where
-            assert [m["containerPath"] for m in mounts] == list(service.writable_paths), where
+            assert [m["containerPath"] for m in mounts] == list(service.app.writable_paths), where
 
 
 def test_roles_are_separate_and_policies_least_privilege(
@@ -101,12 +101,12 @@ def test_the_execution_role_reads_exactly_the_configured_secrets(
                 out.one("aws_iam_role_policy", f"{service.name}/fargate/execution-policy")["policy"]
             )
             by_sid = {s["Sid"]: s for s in policy["Statement"]}
-            ssm = sorted(a for a in service.secrets.values() if ":ssm:" in a)
-            managed = sorted(a for a in service.secrets.values() if ":secretsmanager:" in a)
+            ssm = sorted(a for a in service.app.secrets.values() if ":ssm:" in a)
+            managed = sorted(a for a in service.app.secrets.values() if ":secretsmanager:" in a)
             assert by_sid.get("SsmSecrets", {}).get("Resource", []) == ssm, where
             assert by_sid.get("SecretsManagerSecrets", {}).get("Resource", []) == managed, where
             decrypt = by_sid.get("DecryptSecrets")
-            if service.secrets_kms_key_arn is None:
+            if service.task.secrets_kms_key_arn is None:
                 assert decrypt is None, where
                 assert not any("kms:" in a for s in policy["Statement"] for a in s["Action"]), where
             else:
@@ -114,7 +114,7 @@ def test_the_execution_role_reads_exactly_the_configured_secrets(
                     "Sid": "DecryptSecrets",
                     "Effect": "Allow",
                     "Action": ["kms:Decrypt"],
-                    "Resource": service.secrets_kms_key_arn,
+                    "Resource": service.task.secrets_kms_key_arn,
                 }, where
 
 
@@ -169,7 +169,7 @@ def test_tasks_admit_only_their_load_balancer(
             assert env.load_balancer is not None
             # in: only from the load balancer's group, only on the container port, no CIDR
             (rule,) = ingress
-            port = service.container_port
+            port = service.app.container_port
             assert (rule["from_port"], rule["to_port"], rule["ip_protocol"]) == (port, port, "tcp"), where
             assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule
             expected_source = (

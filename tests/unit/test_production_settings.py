@@ -229,8 +229,8 @@ def test_secrets_merge_key_by_key_and_blame_the_table_they_came_from() -> None:
     # GIVEN the fixture: api's secret in [services.api], replaced and extended in dev
     settings = settings_from_dict(base(), file=FILE)
     dev_api = settings.environments["dev"].service("api")
-    assert sorted(dev_api.secrets) == ["API_TOKEN", "DB_PASSWORD"]
-    assert ":secretsmanager:" in dev_api.secrets["DB_PASSWORD"]
+    assert sorted(dev_api.app.secrets) == ["API_TOKEN", "DB_PASSWORD"]
+    assert ":secretsmanager:" in dev_api.app.secrets["DB_PASSWORD"]
     # WHEN a bad secret is added only in the dev override
     raw = copy.deepcopy(base())
     raw["environments"]["dev"]["services"]["api"]["secrets"]["BAD"] = "nope"
@@ -249,7 +249,7 @@ def test_production_defaults_are_the_safe_ones() -> None:
     settings = settings_from_dict(base(), file=FILE)
     worker = settings.environments["dev"].service("worker")
     # THEN it is hardened and guarded by default
-    assert worker.readonly_root_filesystem is True
+    assert worker.app.readonly_root_filesystem is True
     assert worker.deployment.circuit_breaker is True and worker.deployment.rollback is True
     assert (worker.deployment.minimum_healthy_percent, worker.deployment.maximum_percent) == (100, 200)
     assert worker.load_balancer is None and worker.autoscaling is None

@@ -36,13 +36,13 @@ def test_overrides_are_merged_per_environment() -> None:
     prod_api = settings.environments["prod"].service("api")
     dev_api = settings.environments["dev"].service("api")
     local_api = settings.environments["local"].service("api")
-    assert (prod_api.cpu, prod_api.memory, prod_api.desired_count) == (1024, 2048, 4)
-    assert (local_api.cpu, local_api.memory, local_api.desired_count) == (256, 512, 1)
+    assert (prod_api.task.cpu, prod_api.task.memory, prod_api.desired_count) == (1024, 2048, 4)
+    assert (local_api.task.cpu, local_api.task.memory, local_api.desired_count) == (256, 512, 1)
     assert prod_api.image_tag_parameter == "/shop/prod/api/image-tag"
     assert dev_api.image_tag_parameter == "/api/dev/docker-image-tag"
     # environment variables merge key by key
-    assert dev_api.environment == {"LOG_LEVEL": "info", "FEATURE_X": "on"}
-    assert local_api.environment == {"LOG_LEVEL": "info", "FEATURE_X": "off"}
+    assert dev_api.app.environment == {"LOG_LEVEL": "info", "FEATURE_X": "on"}
+    assert local_api.app.environment == {"LOG_LEVEL": "info", "FEATURE_X": "off"}
 
 
 def test_emulator_endpoint_override_applies_only_to_emulator_environments() -> None:

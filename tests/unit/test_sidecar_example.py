@@ -172,9 +172,7 @@ def test_the_execution_role_reads_exactly_the_secrets_and_pulls_only_the_app(
 ) -> None:
     service = example.environments[env].service(SERVICE)
     # GIVEN the union of every container's secrets and log secret options (one SSM parameter)
-    wanted = {*service.secrets.values(), *service.log_secret_options.values()}
-    for sidecar in service.sidecars:
-        wanted |= set(sidecar.all_secret_arns)
+    wanted = {arn for container in service.task_containers for arn in container.all_secret_arns}
     assert wanted == {API_KEY}
     policy = _execution_policy(out[env])
     # THEN the policy reads exactly those parameters, from SSM only

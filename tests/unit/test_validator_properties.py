@@ -40,8 +40,8 @@ from stacks.settings import (
     LocalState,
     NetworkSettings,
     S3State,
+    ServiceFile,
     ServiceLoadBalancerSettings,
-    ServiceSettings,
     settings_from_dict,
 )
 
@@ -1942,8 +1942,8 @@ FIXED_TABLES: list[tuple[Path, frozenset[str], str]] = [
     ((), frozenset({"project", "terraform", "services", "environments"}), UNKNOWN),
     (("project",), frozenset({"name", "tags"}), UNKNOWN),
     (("terraform",), frozenset({"null_provider_version"}), UNKNOWN),
-    (("services", "api"), fields(ServiceSettings) - {"name"} | {"enabled"}, UNKNOWN),
-    (("services", "worker"), fields(ServiceSettings) - {"name"} | {"enabled"}, UNKNOWN),
+    (("services", "api"), fields(ServiceFile) - {"name"} | {"enabled"}, UNKNOWN),
+    (("services", "worker"), fields(ServiceFile) - {"name"} | {"enabled"}, UNKNOWN),
     (("services", "api", "health_check"), fields(HealthCheckSettings), UNKNOWN),
     (("services", "api", "deployment"), fields(DeploymentSettings), UNKNOWN),
     (("services", "api", "load_balancer"), fields(ServiceLoadBalancerSettings), UNKNOWN),
@@ -2013,7 +2013,7 @@ def test_unknown_keys_are_reported_whatever_the_user_named_tables(
     config["services"] = {service: config["services"]["api"]}
     config["environments"] = {env: config["environments"]["dev"]}
     table = ("services", service) if in_service else ("environments", env)
-    known = fields(ServiceSettings) - {"name"} if in_service else ENVIRONMENT_FIELDS
+    known = fields(ServiceFile) - {"name"} if in_service else ENVIRONMENT_FIELDS
     if key in known:
         return
     get(config, table)[key] = 1
@@ -2137,7 +2137,7 @@ def test_every_fargate_pair_loads(override: bool) -> None:
         assert load(config) is None, (cpu, memory)
         loaded = settings_from_dict(config, file=FILE)
         service = loaded.environments["dev"].service("api")
-        assert (service.cpu, service.memory) == (cpu, memory)
+        assert (service.task.cpu, service.task.memory) == (cpu, memory)
 
 
 @LOADER_RUNS

@@ -434,7 +434,7 @@ def run_cdktf(
     )
     failed_early = process.returncode != 0 and result.stopped_before_terraform
     if held and failed_early and run.stopping.signal_number is None:
-        result.log = _write_log(outdir, held)  # one line says why; the whole output is kept here
+        result.log = write_log(outdir, held)  # one line says why; the whole output is kept here
     else:
         for line in held:
             raw(line)
@@ -581,10 +581,12 @@ def _signal_group(pgid: int, number: int) -> None:
         os.killpg(pgid, number)
 
 
-def _write_log(outdir: Path, lines: Sequence[str]) -> Path | None:
+def write_log(outdir: Path, lines: Sequence[str], name: str = LOG_NAME) -> Path | None:
+    """``lines`` (without colours) in ``outdir/name``, else in a temporary file; None if neither
+    can be written."""
     text = "".join(plain(line) + "\n" for line in lines)
     try:
-        path = outdir / LOG_NAME
+        path = outdir / name
         path.write_text(text)
         return path
     except OSError:
@@ -894,28 +896,4 @@ def _failed_after_start(env: str, result: RunResult, details: dict[str, object])
         f"Terraform may have applied part of the plan before failing: check `ecs-release status {env}` "
         f"and deploy again{result.outcome_text()}",
         details=details,
-    )
-
-
-# --- synthesis before a direct run --------------------------------------------------------------
-
-
-def synthesis_failure(env: str, outdir: Path, returncode: int, text: str) -> DeployNotStarted:
-    """The error for a failed `cdktf synth`: the app's own message in one line, the whole
-    output kept in a log file that the line names."""
-    lines = text.splitlines(keepends=True)
-    output = CdktfOutput([])
-    for line in lines:
-        output.feed(line)
-    log = _write_log(outdir, lines)
-    kept = f" (cdktf's output: {log})" if log else ""
-    return DeployNotStarted(
-        f"deploy {env} stopped before Terraform ran, synthesis failed (cdktf synth exited with "
-        f"{returncode}): {output.failure_reason()}; nothing was applied{kept}",
-        details={
-            "terraform_ran": False,
-            "nothing_applied": True,
-            "log": str(log) if log else None,
-            "lock_waits": [],
-        },
     )

@@ -59,11 +59,11 @@ from stacks.settings import EnvironmentSettings, S3State
 EXIT_CODES = f"""
 Exit codes: {errors.OK} ok; {errors.ROLLOUT_FAILED} rollout failed, rolled back, superseded or timed out;
 {errors.BAD_INPUT} bad input (unknown environment or service, malformed tag, missing parameter or
-service, invalid configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
+service, invalid or no configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
 {errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
 {errors.DEPLOY_FAILED} Terraform (or cdktf deploy) failed after it started (the message says whether
-anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform
-ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothing was applied;
+anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform ran (synthesis
+failed, unusable --output, Node, Terraform or the --via cdktf CLI missing): nothing was applied;
 {errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
 whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none).
 """
@@ -678,8 +678,8 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     type=click.Choice(["terraform", "cdktf"]),
     default="terraform",
     show_default=True,
-    help="terraform: synthesize (or reuse the synthesis), then run `terraform apply` in each stack "
-    "directly: init only when providers or backend changed, no version checks or output reads, "
+    help="terraform: synthesize without the cdktf CLI (or reuse the synthesis), then run `terraform "
+    "apply` in each stack: init only when providers or backend changed, no version checks or output reads, "
     "a split environment's cluster stack first, each stack's outcome reported. cdktf: run "
     "`cdktf deploy` as by hand. Both leave the same state.",
 )

@@ -286,12 +286,14 @@ def synthesize(options: DeployOptions, tools: Tools) -> None:
 
 def cdktf_project(options: DeployOptions) -> Path:
     """The cdktf project `cdktf deploy` runs in (--via cdktf); ``DeployNotStarted`` without one."""
+    from ecs_cd.toolchain.cdktf_cli import CDKTF_CLI
+
     found = options.project.cdktf_project
     if found is None:
         raise DeployNotStarted(
             f"--via cdktf runs `cdktf deploy` in a cdktf project, and there is no cdktf.json in "
             f"{options.project.directory} or above: deploy without --via cdktf (Terraform run "
-            "directly, no cdktf CLI), or make it one (its cdktf.json, `npm install cdktf-cli@0.21.0`); "
+            f"directly, no cdktf CLI), or make it one (its cdktf.json, `npm install {CDKTF_CLI}`); "
             "nothing was applied"
         )
     return found

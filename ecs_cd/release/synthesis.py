@@ -61,13 +61,12 @@ def run(project: Project, outdir: Path, env: Mapping[str, str]) -> subprocess.Co
 
 def reason(text: str) -> str:
     """The line that says why the synthesis failed: its last ``ecs-cd:`` line with the problems
-    listed under it, else the last exception line, else the last line."""
+    listed under it (``; `` between them), else the last exception line, else the last line."""
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     own = [i for i, line in enumerate(lines) if line.startswith("ecs-cd:")]
     if own:
-        said = [_FAILED.sub("", lines[own[-1]])]
-        said += [line.strip() for line in lines[own[-1] + 1 :] if line[:1].isspace()]
-        return _one_line(" ".join(said))
+        problems = [line.strip() for line in lines[own[-1] + 1 :] if line[:1].isspace()]
+        return _one_line(" ".join([_FAILED.sub("", lines[own[-1]]), "; ".join(problems)]))
     raised = [line for line in lines if _EXCEPTION.match(line)]
     if raised:
         return _one_line(raised[-1])

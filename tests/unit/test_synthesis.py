@@ -41,7 +41,7 @@ ModuleNotFoundError: No module named 'ecs_cd'
         (
             INVALID,
             "ecs-cd: the configuration is invalid, nothing was synthesized: ecs-cd.toml: "
-            "environments.dev.region = 'mars-1': not a region ecs-cd.toml: services.api.cpu = 333: "
+            "environments.dev.region = 'mars-1': not a region; ecs-cd.toml: services.api.cpu = 333: "
             "Fargate cpu must be one of [256, 512]",
         ),
         (CRASHED, "ModuleNotFoundError: No module named 'ecs_cd'"),

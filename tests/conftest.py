@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from main import add_stacks, configure_imports
+from main import configure_imports
+from stacks.app import add_stacks
 from stacks.settings import Settings, load_settings
 
 TESTS_DIR = Path(__file__).resolve().parent

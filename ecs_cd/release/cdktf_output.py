@@ -172,12 +172,12 @@ def _one_line(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def write_log(outdir: Path, lines: Sequence[str]) -> Path | None:
-    """The lines, plain, in the output directory's log, else in a temporary file; None if neither
-    can be written."""
+def write_log(outdir: Path, lines: Sequence[str], name: str = LOG_NAME) -> Path | None:
+    """The lines, plain, in ``outdir/name``, else in a temporary file; None if neither can be
+    written."""
     text = "".join(plain(line) + "\n" for line in lines)
     try:
-        path = outdir / LOG_NAME
+        path = outdir / name
         path.write_text(text)
         return path
     except OSError:

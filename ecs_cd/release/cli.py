@@ -1,7 +1,9 @@
 """`ecs-release`: set, promote, roll back and watch image versions per environment.
 
-Run as `pipenv run ecs-release …` or `python -m ecs_cd.release …`. Reads the same configuration
-as the stacks (ECS_CD_CONFIG or --config; ECS_CD_EMULATOR_ENDPOINT for the emulator).
+Run as `ecs-release …` (installed), `pipenv run ecs-release …` or `python -m ecs_cd.release …` (a
+checkout). Reads the same configuration as the stacks: --config, else ECS_CD_CONFIG, else
+./ecs-cd.toml or ./config/ecs-cd.toml (ecs_cd/release/project.py); ECS_CD_EMULATOR_ENDPOINT for the
+emulator.
 """
 
 from __future__ import annotations
@@ -54,17 +56,14 @@ from ecs_cd.release.targets import Target, environment, target, targets
 from ecs_cd.release.verify import problems_text, run_checks
 from stacks.settings import EnvironmentSettings, S3State
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG = PROJECT_DIR / "config" / "ecs-cd.toml"
-
 EXIT_CODES = f"""
 Exit codes: {errors.OK} ok; {errors.ROLLOUT_FAILED} rollout failed, rolled back, superseded or timed out;
 {errors.BAD_INPUT} bad input (unknown environment or service, malformed tag, missing parameter or
-service, invalid configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
+service, invalid or no configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
 {errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
 {errors.DEPLOY_FAILED} Terraform (or cdktf deploy) failed after it started (the message says whether
-anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform
-ran (synthesis failed, unusable --output, cdktf CLI or Terraform missing): nothing was applied;
+anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform ran (synthesis
+failed, unusable --output, Node, Terraform or the --via cdktf CLI missing): nothing was applied;
 {errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
 whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none).
 """
@@ -129,9 +128,10 @@ class Seconds(click.FloatRange):
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
     envvar="ECS_CD_CONFIG",
-    default=DEFAULT_CONFIG,
-    show_default="config/ecs-cd.toml",
-    help="Configuration file (env ECS_CD_CONFIG).",
+    default=None,
+    show_default="./ecs-cd.toml, else ./config/ecs-cd.toml",
+    help="Configuration file (env ECS_CD_CONFIG). Its project directory, where cdktf.out and .cache "
+    "go, is the nearest directory above it with a cdktf.json, else its own.",
 )
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")
 @click.option(
@@ -162,7 +162,7 @@ class Seconds(click.FloatRange):
 @click.pass_context
 def cli(
     ctx: click.Context,
-    config: Path,
+    config: Path | None,
     json_mode: bool,
     max_attempts: int,
     connect_timeout: float,
@@ -425,8 +425,8 @@ def run_command(
     "outdir",
     type=click.Path(path_type=Path),
     envvar="ECS_CD_OUTPUT",
-    default=PROJECT_DIR / "cdktf.out",
-    show_default="cdktf.out",
+    default=None,
+    show_default="cdktf.out in the project directory",
     help="cdktf output directory (the one deploy uses: local state lives there; env ECS_CD_OUTPUT).",
 )
 @click.option(
@@ -436,13 +436,13 @@ def run_command(
     help="Only this service (and the changes of no service); in a split environment only its stack.",
 )
 @command
-def diff_command(rt: Runtime, env: str, outdir: Path, only: str | None) -> dict[str, Any]:
+def diff_command(rt: Runtime, env: str, outdir: Path | None, only: str | None) -> dict[str, Any]:
     """What `deploy ENV` would change, per service in words: images old -> new, a new revision,
     restarts and why, scaling; then every other change, replacements and destroys in capitals.
     Synthesizes and runs `terraform plan`; applies nothing. Exit 0: no changes; 7: changes."""
     from ecs_cd.release.diff_run import diff
 
-    result = diff(rt, env, outdir, only)
+    result = diff(rt, env, outdir or rt.project.output, only)
     for service in result.services:
         for line in service.lines():
             rt.out.say(line)
@@ -647,8 +647,8 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     "outdir",
     type=click.Path(path_type=Path),
     envvar="ECS_CD_OUTPUT",
-    default=PROJECT_DIR / "cdktf.out",
-    show_default="cdktf.out",
+    default=None,
+    show_default="cdktf.out in the project directory",
     help="cdktf output directory, created if needed; local state lives here (env ECS_CD_OUTPUT).",
 )
 @click.option(
@@ -678,8 +678,8 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
     type=click.Choice(["terraform", "cdktf"]),
     default="terraform",
     show_default=True,
-    help="terraform: synthesize (or reuse the synthesis), then run `terraform apply` in each stack "
-    "directly: init only when providers or backend changed, no version checks or output reads, "
+    help="terraform: synthesize without the cdktf CLI (or reuse the synthesis), then run `terraform "
+    "apply` in each stack: init only when providers or backend changed, no version checks or output reads, "
     "a split environment's cluster stack first, each stack's outcome reported. cdktf: run "
     "`cdktf deploy` as by hand. Both leave the same state.",
 )
@@ -695,7 +695,7 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
 def deploy(
     rt: Runtime,
     env: str,
-    outdir: Path,
+    outdir: Path | None,
     only: str | None,
     finish_timeout: float,
     parallel: int,
@@ -716,8 +716,8 @@ def deploy(
 
     options = DeployOptions(
         env=env,
-        outdir=outdir,
-        config=rt.config,
+        outdir=outdir or rt.project.output,
+        project=rt.project,
         only=only,
         finish_timeout=finish_timeout,
         parallel=parallel,

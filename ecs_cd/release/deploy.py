@@ -37,6 +37,7 @@ from stacks.layout import StackLayout
 
 if TYPE_CHECKING:
     from ecs_cd.release.lock_watch import LockSpot, LockWatch
+    from ecs_cd.release.project import Project
     from ecs_cd.release.run_result import RunResult
     from ecs_cd.release.runtime import Runtime
     from ecs_cd.release.terraform_commands import TerraformRecorder
@@ -44,17 +45,15 @@ if TYPE_CHECKING:
     from ecs_cd.toolchain.terraform_offline import TerraformSetup
     from stacks.settings import EnvironmentSettings
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-
 
 @dataclass(frozen=True)
 class DeployOptions:
-    """Everything a deploy is told: the command's options, and what the runtime adds (``config``,
-    the configuration file; ``color``, whether output goes to a terminal)."""
+    """Everything a deploy is told: the command's options, and what the runtime adds (``project``,
+    the configuration file and its directory; ``color``, whether output goes to a terminal)."""
 
     env: str
     outdir: Path
-    config: Path
+    project: Project
     only: str | None = None
     finish_timeout: float = 60
     parallel: int = 1
@@ -64,6 +63,10 @@ class DeployOptions:
     timeout: float = 900
     poll: float = 5
     color: bool = False
+
+    @property
+    def config(self) -> Path:
+        return self.project.config
 
     @property
     def direct(self) -> bool:
@@ -231,13 +234,13 @@ def verify(options: DeployOptions, rt: Runtime, scope: Scope) -> dict[str, Any]:
 def tools_for(options: DeployOptions, rt: Runtime, scope: Scope) -> Tools:
     """The output directory, and Terraform and the cdktf CLI set up to run offline if need be."""
     from ecs_cd.release.deploy_run import find_terraform, prepare_output
-    from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, lock_timeout_environment, tool_environment
+    from ecs_cd.toolchain.cdktf_cli import lock_timeout_environment, tool_environment
     from ecs_cd.toolchain.errors import ToolError
     from ecs_cd.toolchain.terraform_offline import terraform_setup
 
     outdir = prepare_output(options.outdir)
     try:
-        setup = terraform_setup(CACHE_DIR)
+        setup = terraform_setup(options.project.cache)
         lock_timeout = scope.settings.state.lock_timeout_seconds
         tool_env = tool_environment(
             setup,
@@ -245,6 +248,7 @@ def tools_for(options: DeployOptions, rt: Runtime, scope: Scope) -> Tools:
             # main.py must synthesize the configuration this command read (--config included)
             extra={**lock_timeout_environment(lock_timeout), "ECS_CD_CONFIG": str(options.config.resolve())},
         )
+        tool_env = options.project.child_environment(tool_env)
         terraform = find_terraform(tool_env)
     except ToolError as exc:
         raise DeployNotStarted(f"{exc}; nothing was applied") from None
@@ -254,7 +258,7 @@ def tools_for(options: DeployOptions, rt: Runtime, scope: Scope) -> Tools:
 def synthesize_or_reuse(options: DeployOptions, rt: Runtime, scope: Scope, tools: Tools) -> Synthesis:
     """Reuse the last synthesis if nothing it depends on changed; else forget it (the synthesis
     itself runs in the gate or the apply step)."""
-    synth_print = synth_cache.fingerprint(PROJECT_DIR, options.config, tools.env)
+    synth_print = synth_cache.fingerprint(synthesis_directory(options), options.config, tools.env)
     if synth_cache.reusable(tools.outdir, synth_print, scope.stacks):
         rt.out.say(
             f"synthesis reused: the configuration and the code are those of the synthesis in {tools.outdir} "
@@ -265,18 +269,35 @@ def synthesize_or_reuse(options: DeployOptions, rt: Runtime, scope: Scope, tools
     return Synthesis("ran", synth_print)
 
 
-def synthesize(env: str, outdir: Path, tool_env: dict[str, str]) -> None:
-    """`cdktf synth` into ``outdir``; a failure stops the deploy before Terraform runs."""
-    from ecs_cd.release.deploy_run import synthesis_failure
-    from ecs_cd.toolchain.cdktf_cli import cdktf
-    from ecs_cd.toolchain.errors import ToolError
+def synthesis_directory(options: DeployOptions) -> Path:
+    """Where the synthesis runs: the project directory; with --via cdktf, the cdktf project."""
+    if options.direct:
+        return options.project.directory
+    return options.project.cdktf_project or options.project.directory
 
-    try:
-        synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
-    except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was applied") from None
-    if synth.returncode != 0:
-        raise synthesis_failure(env, outdir, synth.returncode, synth.stdout + synth.stderr)
+
+def synthesize(options: DeployOptions, tools: Tools) -> None:
+    """`python -m ecs_cd.synth` into the output directory (no cdktf CLI); a failure stops the
+    deploy before Terraform runs."""
+    from ecs_cd.release.cdktf_output import LOG_NAME
+    from ecs_cd.release.synthesis import synthesize as run
+
+    run(options.project, tools.outdir, tools.env, head=f"deploy {options.env}", log=LOG_NAME)
+
+
+def cdktf_project(options: DeployOptions) -> Path:
+    """The cdktf project `cdktf deploy` runs in (--via cdktf); ``DeployNotStarted`` without one."""
+    from ecs_cd.toolchain.cdktf_cli import CDKTF_CLI
+
+    found = options.project.cdktf_project
+    if found is None:
+        raise DeployNotStarted(
+            f"--via cdktf runs `cdktf deploy` in a cdktf project, and there is no cdktf.json in "
+            f"{options.project.directory} or above: deploy without --via cdktf (Terraform run "
+            f"directly, no cdktf CLI), or make it one (its cdktf.json, `npm install {CDKTF_CLI}`); "
+            "nothing was applied"
+        )
+    return found
 
 
 def runner_argv(
@@ -291,10 +312,15 @@ def runner_argv(
         if not options.direct:
             extra = cdktf_extra(options, scope, skip_synth=bool(scope.gated) or synthesis.state == "reused")
             return deploy_command(
-                scope.stacks, setup=tools.setup, outdir=tools.outdir, extra=extra, color=options.color
+                scope.stacks,
+                setup=tools.setup,
+                outdir=tools.outdir,
+                extra=extra,
+                color=options.color,
+                project=cdktf_project(options),
             )
         if synthesis.state == "ran" and not scope.gated:  # a gate synthesizes first itself
-            synthesize(options.env, tools.outdir, tools.env)
+            synthesize(options, tools)
             synth_cache.record(tools.outdir, synthesis.fingerprint)
         stack_report(tools).unlink(missing_ok=True)
         split_whole = scope.settings.stack_per_service and options.only is None
@@ -352,7 +378,7 @@ def gate(
     from ecs_cd.release.deploy_gate import pre_deploy
 
     if synthesis.state == "ran":
-        synthesize(options.env, tools.outdir, tools.env)
+        synthesize(options, tools)
     gates = pre_deploy(rt, scope, tools, options.poll)
     if synthesis.state == "ran":
         synth_cache.record(tools.outdir, synthesis.fingerprint)
@@ -393,7 +419,7 @@ def apply(
         with printing:
             rt.out.raw(line)
 
-    with _work_directory() as work:
+    with _work_directory(options.project.cache) as work:
         recorder = TerraformRecorder(work, tools.terraform)
         tools.env.update(recorder.environment)
         spots = lock_spots(scope.settings, scope.stacks)
@@ -401,7 +427,7 @@ def apply(
         stage.now = "ran"
         ran = run_cdktf(
             argv,
-            cwd=PROJECT_DIR,
+            cwd=synthesis_directory(options),
             env=tools.env,
             stacks=scope.stacks,
             outdir=tools.outdir,
@@ -521,14 +547,12 @@ def _locks_held(rt: Runtime, env_settings: EnvironmentSettings, spots: list[Lock
 
 
 @contextlib.contextmanager
-def _work_directory() -> Iterator[Path]:
-    """A private directory for one deploy (the Terraform wrapper): under .cache/ in the project,
+def _work_directory(cache: Path) -> Iterator[Path]:
+    """A private directory for one deploy (the Terraform wrapper): under the project's .cache/,
     where executables run (a system temp directory may be mounted noexec), else the temp directory."""
-    from ecs_cd.toolchain.cdktf_cli import CACHE_DIR
-
     try:
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="deploy-", dir=CACHE_DIR))
+        cache.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="deploy-", dir=cache))
     except OSError:
         work = Path(tempfile.mkdtemp(prefix="ecs-release-deploy-"))
     try:

@@ -1,5 +1,5 @@
 """What `ecs-release deploy` (and `diff`) need before Terraform runs: the output directory,
-the Terraform binary, and the error of a failed `cdktf synth`.
+the Terraform binary (a failed synthesis is synthesis.py's).
 
 Running the apply is ecs_cd/release/apply_process.py; reading its output, cdktf_output.py; the
 Terraform commands it ran, terraform_commands.py; what to say when it fails, deploy_failure.py.
@@ -12,8 +12,6 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from ecs_cd.release.cdktf_output import CdktfOutput
-from ecs_cd.release.cdktf_output import write_log as _write_log
 from ecs_cd.release.errors import DeployNotStarted
 from ecs_cd.toolchain.errors import ToolError
 
@@ -53,27 +51,3 @@ def find_terraform(env: Mapping[str, str]) -> str:
     if found is None:
         raise ToolError(f"{name} was not found on PATH: install Terraform >= 1.10")
     return found
-
-
-# --- synthesis before a direct run --------------------------------------------------------------
-
-
-def synthesis_failure(env: str, outdir: Path, returncode: int, text: str) -> DeployNotStarted:
-    """The error for a failed `cdktf synth`: the app's own message in one line, the whole
-    output kept in a log file that the line names."""
-    lines = text.splitlines(keepends=True)
-    output = CdktfOutput([])
-    for line in lines:
-        output.feed(line)
-    log = _write_log(outdir, lines)
-    kept = f" (cdktf's output: {log})" if log else ""
-    return DeployNotStarted(
-        f"deploy {env} stopped before Terraform ran, synthesis failed (cdktf synth exited with "
-        f"{returncode}): {output.failure_reason()}; nothing was applied{kept}",
-        details={
-            "terraform_ran": False,
-            "nothing_applied": True,
-            "log": str(log) if log else None,
-            "lock_waits": [],
-        },
-    )

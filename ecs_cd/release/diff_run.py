@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from stacks.settings import EnvironmentSettings
 
 PLAN_FILE = "ecs-release-diff.tfplan"
+LOG_NAME = "ecs-release-diff.log"
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def diff(rt: Runtime, env: str, outdir: Path, only: str | None) -> DiffResult:
     stacks = StackLayout.of(env_settings).to_deploy(chosen, only=only)
     outdir = prepare_output(outdir)
     tool_env, terraform = _tools(rt, env_settings)
-    synthesize(env, outdir, tool_env)
+    synthesize(rt, env, outdir, tool_env)
     resource_changes: list[Any] = []
     for stack in stacks:
         resource_changes += plan_stack(rt, env, stack, outdir / "stacks" / stack, terraform, tool_env)
@@ -71,38 +72,27 @@ def diff(rt: Runtime, env: str, outdir: Path, only: str | None) -> DiffResult:
 
 def _tools(rt: Runtime, env_settings: EnvironmentSettings) -> tuple[dict[str, str], str]:
     from ecs_cd.release.deploy_run import find_terraform
-    from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, tool_environment
+    from ecs_cd.toolchain.cdktf_cli import tool_environment
     from ecs_cd.toolchain.errors import ToolError
     from ecs_cd.toolchain.terraform_offline import terraform_setup
 
     try:
-        setup = terraform_setup(CACHE_DIR)
+        setup = terraform_setup(rt.project.cache)
         tool_env = tool_environment(
             setup,
             emulator_endpoint=env_settings.emulator_endpoint,
             extra={"ECS_CD_CONFIG": str(rt.config.resolve())},
         )
-        return tool_env, find_terraform(tool_env)
+        return rt.project.child_environment(tool_env), find_terraform(tool_env)
     except ToolError as exc:
         raise DeployNotStarted(f"{exc}; nothing was planned") from None
 
 
-def synthesize(env: str, outdir: Path, tool_env: dict[str, str]) -> None:
-    """`cdktf synth` into ``outdir``; a failure stops the diff before Terraform plans."""
-    from ecs_cd.toolchain.cdktf_cli import cdktf
-    from ecs_cd.toolchain.errors import ToolError
+def synthesize(rt: Runtime, env: str, outdir: Path, tool_env: dict[str, str]) -> None:
+    """`python -m ecs_cd.synth` into ``outdir``; a failure stops the diff before Terraform plans."""
+    from ecs_cd.release.synthesis import synthesize as run
 
-    try:
-        synth = cdktf(["synth", "--output", str(outdir)], env=tool_env)
-    except ToolError as exc:
-        raise DeployNotStarted(f"{exc}; nothing was planned") from None
-    if synth.returncode != 0:
-        tail = (synth.stdout + synth.stderr).strip().splitlines()
-        detail = f": {tail[-1][:300]}" if tail else ""
-        raise DeployNotStarted(
-            f"diff {env}: synthesis failed (cdktf synth exited with {synth.returncode}){detail}; "
-            "nothing was planned"
-        )
+    run(rt.project, outdir, tool_env, head=f"diff {env}", log=LOG_NAME, diff=True)
 
 
 def plan_stack(

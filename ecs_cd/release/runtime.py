@@ -11,6 +11,7 @@ from typing import Any
 from ecs_cd.release.aws import CONNECT_TIMEOUT, READ_TIMEOUT, Aws, caller_account
 from ecs_cd.release.errors import BadInput
 from ecs_cd.release.output import Output
+from ecs_cd.release.project import Project
 from ecs_cd.release.targets import load
 from stacks.settings import EnvironmentSettings, Settings
 
@@ -20,19 +21,32 @@ class Runtime:
 
     def __init__(
         self,
-        config: Path,
+        config: Path | None,
         json_mode: bool,
         max_attempts: int,
         *,
         timeouts: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
     ) -> None:
-        self.config = config
+        self._given_config = config  # --config or ECS_CD_CONFIG; None: looked for (project.py)
+        self._project: Project | None = None
         self.max_attempts = max_attempts
         self.connect_timeout, self.read_timeout = timeouts
         self.out = Output(json_mode=json_mode)
         self._settings: Settings | None = None
         self._sessions: list[Aws] = []
         self._accounts_checked: set[str] = set()
+
+    @property
+    def project(self) -> Project:
+        """The configuration file and its project directory, found when a command first needs
+        them (a BadInput naming the places tried when there is none: `--help` never needs one)."""
+        if self._project is None:
+            self._project = Project.here(self._given_config)
+        return self._project
+
+    @property
+    def config(self) -> Path:
+        return self.project.config
 
     @property
     def settings(self) -> Settings:

@@ -7,11 +7,15 @@ Terraform then used; the next deploy skips synthesis (`cdktf deploy --skip-synth
 fingerprint is the same and every synthesized file is still byte for byte what that synthesis
 wrote (another command, or a person, may have synthesized something else into the same
 directory since).
+
+The code is found where Python imports it from (a checkout's working tree or site-packages),
+so an installed package's fingerprint covers the installed files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import sys
 from collections.abc import Iterable, Mapping
@@ -19,9 +23,9 @@ from importlib import metadata
 from pathlib import Path
 
 RECORD = "ecs-release-synth.json"
-# What main.py reads besides the configuration file (see its docstring).
+# What main.py and python -m ecs_cd.synth read besides the configuration file (see their docstrings).
 ENVIRONMENT = ("ECS_CD_CONFIG", "ECS_CD_EMULATOR_ENDPOINT", "ECS_CD_FAST_IMPORT")
-# The packages whose code writes the JSON.
+# The distributions whose code writes the JSON.
 PACKAGES = (
     "cdktf",
     "constructs",
@@ -30,20 +34,44 @@ PACKAGES = (
     "cdktf-cdktf-provider-null",
     "pydantic",
 )
-# The project's files that synthesis runs or reads (main.py imports only these packages).
+# The project directory's files a synthesis runs or reads, where they exist (a checkout has them
+# all; `cdktf synth` runs main.py as cdktf.json says, with the Pipfile's and package-lock's pins).
 CODE = ("main.py", "cdktf.json", "Pipfile", "package-lock.json")
-CODE_PACKAGES = ("stacks", "constructs_lib", "ecs_cd/core")
+# The project's packages and modules that synthesize (main.py and ecs_cd.synth import only these).
+CODE_PACKAGES = ("stacks", "constructs_lib", "ecs_cd.core", "ecs_cd.synth")
 
 
-def _code_files(project: Path) -> Iterable[Path]:
+def code_locations() -> dict[str, Path]:
+    """Where each of CODE_PACKAGES is imported from (its ``__file__``'s directory for a package,
+    the file for a module), found without importing it."""
+    found: dict[str, Path] = {}
+    for name in CODE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ModuleNotFoundError(f"{name} is not importable: reinstall ecs-cd")
+        origin = Path(spec.origin)
+        found[name] = origin.parent if spec.submodule_search_locations is not None else origin
+    return found
+
+
+def _code_files(project: Path, code: Mapping[str, Path]) -> Iterable[tuple[str, Path]]:
     for name in CODE:
-        yield project / name
-    for package in CODE_PACKAGES:
-        yield from sorted((project / package).rglob("*.py"))
+        if (project / name).is_file():
+            yield f"file {name}", project / name
+    for package, location in sorted(code.items()):
+        if location.is_file():
+            yield f"code {package}", location
+            continue
+        for path in sorted(location.rglob("*.py")):
+            yield f"code {package}/{path.relative_to(location).as_posix()}", path
 
 
-def fingerprint(project: Path, config: Path, environment: Mapping[str, str]) -> str:
-    """The hash of everything the synthesized JSON depends on."""
+def fingerprint(
+    project: Path, config: Path, environment: Mapping[str, str], code: Mapping[str, Path] | None = None
+) -> str:
+    """The hash of everything the synthesized JSON depends on: ``project``'s files of CODE, the
+    code of CODE_PACKAGES (``code``: where they are imported from), the distributions' versions,
+    the configuration file and the environment variables the app reads."""
     digest = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
@@ -60,8 +88,8 @@ def fingerprint(project: Path, config: Path, environment: Mapping[str, str]) -> 
         add(f"env {name}", environment.get(name, "\0unset").encode())
     add("config path", str(config.resolve()).encode())
     add("config", config.read_bytes())
-    for path in _code_files(project):
-        add(f"file {path.relative_to(project)}", path.read_bytes() if path.is_file() else b"\0missing")
+    for label, path in _code_files(project, code_locations() if code is None else code):
+        add(label, path.read_bytes())
     return digest.hexdigest()
 
 

@@ -17,8 +17,11 @@ from ecs_cd.toolchain.errors import ToolError
 from ecs_cd.toolchain.terminal import wants_color
 from ecs_cd.toolchain.terraform_offline import TerraformSetup, terraform_setup
 
+# The checkout these files are in (make synth/diff/deploy, the demo, the benchmarks). ecs-release
+# names its project itself (ecs_cd/release/project.py) and passes it as ``project``.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 CACHE_DIR = PROJECT_DIR / ".cache"
+CDKTF_CLI = "cdktf-cli@0.21.0"  # package.json's pin
 
 
 def tool_environment(
@@ -50,18 +53,20 @@ def lock_timeout_environment(seconds: int) -> dict[str, str]:
     return {f"TF_CLI_ARGS_{command}": flag for command in ("plan", "apply", "destroy", "refresh")}
 
 
-def _npx() -> str:
+def _npx(project: Path = PROJECT_DIR) -> str:
     npx = shutil.which("npx")
     if npx is None:
         raise ToolError("npx was not found: install Node.js >= 20 (it includes npm and npx)")
-    if not (PROJECT_DIR / "node_modules" / ".bin" / "cdktf").exists():
-        raise ToolError("the cdktf CLI is not installed: run `npm ci` (make demo and make test do)")
+    if not (project / "node_modules" / ".bin" / "cdktf").exists():
+        if project == PROJECT_DIR:
+            raise ToolError("the cdktf CLI is not installed: run `npm ci` (make demo and make test do)")
+        raise ToolError(f"the cdktf CLI is not installed in {project}: run `npm install {CDKTF_CLI}` there")
     return npx
 
 
-def cdktf_command(args: Sequence[str]) -> list[str]:
-    """The argv of ``npx cdktf ARGS`` with the project's pinned CLI."""
-    return [_npx(), "--no-install", "cdktf", *args]
+def cdktf_command(args: Sequence[str], project: Path = PROJECT_DIR) -> list[str]:
+    """The argv of ``npx cdktf ARGS`` with ``project``'s pinned CLI (run it in ``project``)."""
+    return [_npx(project), "--no-install", "cdktf", *args]
 
 
 def cdktf(
@@ -70,11 +75,12 @@ def cdktf(
     env: Mapping[str, str],
     capture: bool = True,
     timeout: float = 900,
+    project: Path = PROJECT_DIR,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``npx cdktf ARGS`` in the project directory; never raises for a non-zero exit."""
+    """Run ``npx cdktf ARGS`` in ``project``; never raises for a non-zero exit."""
     return subprocess.run(
-        cdktf_command(args),
-        cwd=PROJECT_DIR,
+        cdktf_command(args, project),
+        cwd=project,
         env=dict(env),
         text=True,
         capture_output=capture,
@@ -90,8 +96,10 @@ def deploy_command(
     outdir: Path,
     extra: Sequence[str] = (),
     color: bool = False,
+    project: Path = PROJECT_DIR,
 ) -> list[str]:
-    """The argv of ``npx cdktf deploy STACK… --auto-approve`` into ``outdir`` (plus the offline flags).
+    """The argv of ``npx cdktf deploy STACK… --auto-approve`` into ``outdir`` (plus the offline flags),
+    with ``project``'s CLI (run it in ``project``).
 
     ``color`` (default off: the output is captured or logged) lets Terraform colour its output;
     without it cdktf passes ``-no-color`` to every Terraform command it runs."""
@@ -106,7 +114,8 @@ def deploy_command(
             *setup.cdktf_deploy_flags,
             *(() if color else ("--no-color",)),
             *extra,
-        ]
+        ],
+        project,
     )
 
 

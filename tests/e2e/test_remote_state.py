@@ -325,9 +325,10 @@ def test_a_synthesis_failure_is_one_line_and_nothing_is_applied(lab: Lab) -> Non
     assert run.returncode == 6, run.stdout + run.stderr[-3000:]
     error = run.json["error"]
     assert error.startswith(
-        "deploy two stopped before Terraform ran, synthesis failed (cdktf synth exited with "
+        "deploy two stopped before Terraform ran, synthesis failed (python -m ecs_cd.synth exited with "
+        "1): RuntimeError: EISDIR: "
     )
-    assert "EISDIR" in error and "; nothing was applied (cdktf's output: " in error
+    assert "; nothing was applied (its output: " in error
     assert (run.json["terraform_ran"], run.json["nothing_applied"]) == (False, True)
     assert "Traceback" not in run.stdout + run.stderr and "may have applied" not in run.stdout + run.stderr
     assert [line for line in run.stderr.splitlines() if line.startswith("error:")] == [f"error: {error}"]

@@ -15,7 +15,7 @@ from cdktf import Testing
 
 from devkit.emulator import Emulator
 from ecs_cd.release import errors
-from main import add_stacks
+from stacks.app import add_stacks
 from stacks.settings import ConfigError, settings_from_dict
 from tests.release_helpers import run_cli
 

@@ -31,8 +31,9 @@ def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 SYNTH = f"""
 import sys
 import main
+from stacks.app import build_app
 lazy = main.configure_imports()
-app = main.build_app(main.load_from_environment())
+app = build_app(main.load_from_environment())
 app.synth()
 loaded = [m for m in sys.modules if m.startswith("{AWS_PACKAGE}.")]
 print(lazy, len(loaded))

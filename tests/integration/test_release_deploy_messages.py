@@ -1,16 +1,16 @@
 """What `ecs-release deploy` says when things go wrong before, or while, Terraform runs, and
 while it waits for a state lock: in plain and --json modes, with the documented exit codes.
 
-The cdktf CLI and Terraform are replaced by two small scripts that print what the real ones
-print in each situation, and the deploy runs against the emulator (moto) for its AWS calls and
-the S3 lock object. The real tools run the same paths in tests/e2e/test_remote_state.py.
+The synthesis (`python -m ecs_cd.synth`), the cdktf CLI and Terraform are replaced by small
+scripts that print what the real ones print in each situation, and the deploy runs against the
+emulator (moto) for its AWS calls and the S3 lock object. The real tools run the same paths in
+tests/e2e/test_remote_state.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -51,12 +51,14 @@ lock_timeout_seconds = 30 }}
 
 # `cdktf deploy STACK… --auto-approve --output DIR`: asks Terraform for its version (as cdktf
 # does at start), then either fails synthesizing or runs init and apply in each stack directory.
+# `synth --output DIR` is `python -m ecs_cd.synth` (what `ecs-release deploy` runs before it runs
+# Terraform itself): the traceback, then its one line.
 FAKE_CDKTF = """
 import json, os, subprocess, sys
 args = sys.argv[1:]
 out = args[args.index("--output") + 1]
 open(os.path.join(out, "cdktf-ran"), "w").close()
-def synthesize():  # `cdktf synth`, and the first thing `cdktf deploy` does
+def synthesize():  # the first thing `cdktf deploy` does
     if os.environ.get("FAKE_SCENARIO") == "synth-traceback":
         print("ERROR: cdktf encountered an error while synthesizing", flush=True)
         print("", flush=True)
@@ -65,8 +67,14 @@ def synthesize():  # `cdktf synth`, and the first thing `cdktf deploy` does
         print('      File "/home/dev/ecs-cd/main.py", line 82, in build_app', flush=True)
         print("    RuntimeError: ENOENT: no such file or directory, mkdir '/x/y'", flush=True)
         sys.exit(1)
-if args[0] == "synth":  # what `ecs-release deploy` runs before it runs Terraform itself
-    synthesize()
+if args[0] == "synth":  # python -m ecs_cd.synth
+    if os.environ.get("FAKE_SCENARIO") == "synth-traceback":
+        print("Traceback (most recent call last):", file=sys.stderr)
+        print('  File "/home/dev/ecs-cd/stacks/app.py", line 93, in synthesize', file=sys.stderr)
+        print("RuntimeError: Error: ENOENT: no such file or directory, mkdir '/x/y'", file=sys.stderr)
+        print("ecs-cd: synthesis into /x/y failed: RuntimeError: ENOENT: no such file or directory, "
+              "mkdir '/x/y'", file=sys.stderr)
+        sys.exit(1)
     for stack in ("local", "st"):
         os.makedirs(os.path.join(out, "stacks", stack), exist_ok=True)
         with open(os.path.join(out, "stacks", stack, "cdk.tf.json"), "w") as f:
@@ -178,6 +186,7 @@ def tools(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def deploy(emu: Emulator, tools: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """``deploy(scenario, *args, json_mode=…)``: `ecs-release deploy` with the scripted tools."""
+    import ecs_cd.release.synthesis
     import ecs_cd.toolchain.cdktf_cli
 
     config = tmp_path / "config.toml"
@@ -194,17 +203,11 @@ def deploy(emu: Emulator, tools: Path, tmp_path: Path, monkeypatch: pytest.Monke
             str(outdir),
         ]
 
-    def cdktf(args: list[str], *, env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, str(tools / "cdktf.py"), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    def synth_command(config: Path, outdir: Path) -> list[str]:
+        return [sys.executable, str(tools / "cdktf.py"), "synth", "--output", str(outdir)]
 
     monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "deploy_command", deploy_command)
-    monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "cdktf", cdktf)
+    monkeypatch.setattr(ecs_cd.release.synthesis, "synth_command", synth_command)
     # Terraform is the scripted one, found on PATH as the real one would be
     path = f"{tools}{os.pathsep}{os.environ['PATH']}"
 
@@ -236,9 +239,11 @@ def error_lines(run: Run) -> list[str]:
 
 
 SYNTH_FAILED = {
-    "terraform": "deploy local stopped before Terraform ran, synthesis failed (cdktf synth exited with 1)",
+    "terraform": "deploy local stopped before Terraform ran, synthesis failed (python -m ecs_cd.synth "
+    "exited with 1)",
     "cdktf": "cdktf deploy local stopped before Terraform ran, synthesis failed",
 }
+OUTPUT_KEPT = {"terraform": "its output", "cdktf": "cdktf's output"}
 
 
 @pytest.mark.parametrize("via", ["terraform", "cdktf"])
@@ -253,7 +258,7 @@ def test_synthesis_failure_is_one_line_saying_nothing_was_applied(
     (line,) = error_lines(plain)
     assert line.startswith(
         f"error: {SYNTH_FAILED[via]}: RuntimeError: ENOENT: "
-        "no such file or directory, mkdir '/x/y'; nothing was applied (cdktf's output: "
+        f"no such file or directory, mkdir '/x/y'; nothing was applied ({OUTPUT_KEPT[via]}: "
     )
     assert "may have applied" not in plain.stdout + plain.stderr
     # the whole output is kept, traceback included
@@ -357,7 +362,7 @@ def test_an_unusable_output_directory_stops_before_cdktf(
     assert not list(tmp_path.glob("**/cdktf-ran"))
 
 
-def test_a_missing_cdktf_cli_or_terraform_says_nothing_was_applied(
+def test_a_missing_cdktf_cli_node_or_terraform_says_nothing_was_applied(
     deploy: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Terraform: not on PATH
@@ -366,22 +371,32 @@ def test_a_missing_cdktf_cli_or_terraform_says_nothing_was_applied(
     assert no_terraform.json["error"] == (
         "terraform was not found on PATH: install Terraform >= 1.10; nothing was applied"
     )
+    # Node, which the synthesis runs the constructs in: not on PATH (jsii finds it as JSII_NODE)
+    no_node = deploy("", "local", "--output", str(tmp_path / "o"), env={"JSII_NODE": "no-such-node"})
+    assert no_node.exit_code == 6
+    assert no_node.json["error"] == (
+        "no-such-node was not found on PATH: install Node.js >= 20 (the constructs run in it); "
+        "nothing was applied"
+    )
+    assert not (tmp_path / "o" / "cdktf-ran").exists()
     # the cdktf CLI: what ecs_cd.toolchain.cdktf_cli says when node_modules has no cdktf
     import ecs_cd.toolchain.cdktf_cli
 
     def missing(*args: object, **kwargs: object) -> list[str]:
         raise ToolError("the cdktf CLI is not installed: run `npm ci` (make demo and make test do)")
 
-    # (ecs-release synthesizes with it; --via cdktf deploys with it)
     monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "deploy_command", missing)
-    monkeypatch.setattr(ecs_cd.toolchain.cdktf_cli, "cdktf", missing)
-    for via in ("terraform", "cdktf"):
-        no_cli = deploy("", "local", "--output", str(tmp_path / "o"), json_mode=False, via=via)
-        assert no_cli.exit_code == 6
-        assert error_lines(no_cli) == [
-            "error: the cdktf CLI is not installed: run `npm ci` (make demo and make test do); "
-            "nothing was applied"
-        ]
+    # --via cdktf deploys with it: it stops there
+    no_cli = deploy("", "local", "--output", str(tmp_path / "o"), json_mode=False, via="cdktf")
+    assert no_cli.exit_code == 6
+    assert error_lines(no_cli) == [
+        "error: the cdktf CLI is not installed: run `npm ci` (make demo and make test do); "
+        "nothing was applied"
+    ]
+    # a direct deploy synthesizes and applies without it
+    direct = deploy("", "local", "--output", str(tmp_path / "o"), via="terraform")
+    assert direct.exit_code == 0, direct.stdout + direct.stderr
+    assert direct.json["synthesis"] == "ran"
 
 
 # --- once Terraform ran: exit 5, and the message says what may have happened -----------------

@@ -28,7 +28,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 # The code a user runs (the wheel's packages and the cdktf app), and the development tools.
-# ecs_cd/ holds three layers: ecs_cd.core, ecs_cd.toolchain and ecs_cd.release.
+# ecs_cd/ holds four layers: ecs_cd.core, ecs_cd.toolchain, ecs_cd.release and ecs_cd.synth.
 PRODUCT = ("main.py", "ecs_cd", "constructs_lib", "stacks")
 DEVELOPMENT = ("devkit", "bench")
 PROJECT_ROOTS = frozenset({"main", "ecs_cd", "constructs_lib", "stacks", *DEVELOPMENT, "tests"})
@@ -76,6 +76,8 @@ LAYERS: dict[str, Layer] = {
     "the loader": Layer(LOADER, ("ecs_cd.core", "constructs_lib"), ("pydantic",)),
     "stacks": Layer(("stacks",), ("ecs_cd.core", "constructs_lib"), CONSTRUCT_LIBRARIES),
     "main.py": Layer(("main",), ("ecs_cd.core", "stacks"), ("cdktf",)),
+    # `python -m ecs_cd.synth`: the synthesis ecs-release runs as a child process (no cdktf CLI).
+    "ecs_cd.synth": Layer(("ecs_cd.synth",), ("ecs_cd.core", "stacks")),
     "ecs_cd.release": Layer(
         ("ecs_cd.release",),
         ("ecs_cd.core", "ecs_cd.toolchain", *LOADER),

@@ -4,6 +4,7 @@ builds."""
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 import pytest
 
 from ecs_cd.toolchain import cdktf_cli
+from ecs_cd.toolchain.errors import ToolError
 from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 OFFLINE = TerraformSetup(
@@ -164,3 +166,22 @@ def test_a_deploy_command_for_captured_output_asks_for_no_colour() -> None:
     # THEN without a terminal's say-so Terraform is told -no-color (through cdktf), and not with it
     assert "--no-color" in cdktf_args(plain)
     assert "--no-color" not in cdktf_args(coloured)
+
+
+def test_a_project_without_the_cdktf_cli_is_told_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN npx on PATH, and a cdktf project of a team's own whose node_modules has no cdktf
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    (tmp_path / "cdktf.json").write_text("{}")
+    # WHEN the argv of a deploy there is built
+    with pytest.raises(ToolError) as raised:
+        cdktf_cli.deploy_command("dev", setup=OFFLINE, outdir=Path("out"), project=tmp_path)
+    # THEN it names the project and the pinned CLI to install there
+    assert str(raised.value) == (
+        f"the cdktf CLI is not installed in {tmp_path}: run `npm install cdktf-cli@0.21.0` there"
+    )
+    # AND the repository's own checkout is still told to run `npm ci`
+    monkeypatch.setattr(cdktf_cli, "PROJECT_DIR", tmp_path)
+    with pytest.raises(ToolError, match=r"^the cdktf CLI is not installed: run `npm ci`"):
+        cdktf_cli.cdktf_command(["synth"], project=tmp_path)

@@ -648,7 +648,7 @@ def test_ec2_capacity_settings_are_checked() -> None:
 def test_an_existing_provider_is_attached_by_name() -> None:
     from cdktf import Testing
 
-    from main import add_stacks
+    from stacks.app import add_stacks
 
     # GIVEN local's service on a provider made elsewhere (no ec2_capacity in local)
     raw = tomllib.loads(EC2_BRIDGE.read_text())

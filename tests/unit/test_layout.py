@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from main import add_stacks
+from stacks.app import add_stacks
 from stacks.layout import StackLayout, StackPlace
 from stacks.settings import Settings, settings_from_dict
 

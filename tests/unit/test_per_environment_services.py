@@ -13,7 +13,7 @@ from cdktf import Testing
 
 from constructs_lib.images import SsmTag
 from ecs_cd.release.cli import main as release_main
-from main import add_stacks
+from stacks.app import add_stacks
 from stacks.settings import ConfigError, Settings, settings_from_dict
 
 FILE = "conf.toml"

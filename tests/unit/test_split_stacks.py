@@ -10,7 +10,7 @@ import pytest
 from cdktf import Testing
 
 from ecs_cd.core.names import service_state_key
-from main import build_app
+from stacks.app import build_app
 from stacks.environment_stack import EnvironmentStack, ServiceStack
 from stacks.settings import Settings, settings_from_dict
 
@@ -88,7 +88,7 @@ def test_app_names_service_stacks_and_orders_them_after_the_cluster(
     settings: Settings, tmp_path: Path
 ) -> None:
     app = build_app(settings, outdir=str(tmp_path))
-    app.synth()  # type: ignore[attr-defined]
+    app.synth()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     stacks = manifest["stacks"]
     assert sorted(stacks) == ["dev", "dev-api", "dev-worker", "prod"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cdktf import Testing
 
-from main import add_stacks
+from stacks.app import add_stacks
 from stacks.settings import ConfigError, settings_from_dict
 
 FILE = "conf.toml"

@@ -8,13 +8,10 @@ emulator.
 
 from __future__ import annotations
 
-import functools
-import math
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from botocore.exceptions import ClientError
@@ -30,9 +27,10 @@ from ecs_cd.release.aws import (
     Aws,
     describe_failure,
 )
+from ecs_cd.release.cli_command import EXIT_CODES, command
+from ecs_cd.release.cli_types import Duration, Seconds, wait_options
 from ecs_cd.release.errors import (
     BadInput,
-    ReleaseError,
     RolloutFailed,
     VerificationFailed,
 )
@@ -55,72 +53,6 @@ from ecs_cd.release.tags import (
 from ecs_cd.release.targets import Target, environment, target, targets
 from ecs_cd.release.verify import problems_text, run_checks
 from stacks.settings import EnvironmentSettings, S3State
-
-EXIT_CODES = f"""
-Exit codes: {errors.OK} ok; {errors.ROLLOUT_FAILED} rollout failed, rolled back, superseded or timed out;
-{errors.BAD_INPUT} bad input (unknown environment or service, malformed tag, missing parameter or
-service, invalid or no configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
-{errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
-{errors.DEPLOY_FAILED} Terraform (or cdktf deploy) failed after it started (the message says whether
-anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform ran (synthesis
-failed, unusable --output, Node, Terraform or the --via cdktf CLI missing): nothing was applied;
-{errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
-whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none).
-"""
-
-
-F = TypeVar("F", bound=Callable[..., dict[str, Any]])
-
-
-def command(fn: F) -> Callable[..., None]:
-    """Run a command: one line and the right exit code for every failure, never a traceback."""
-
-    @click.pass_obj
-    @functools.wraps(fn)
-    def wrapper(rt: Runtime, *args: Any, **kwargs: Any) -> None:
-        code = errors.OK
-        try:
-            payload = fn(rt, *args, **kwargs)
-            payload.setdefault("ok", True)
-        except ReleaseError as exc:
-            payload = None
-            code = exc.exit_code
-            message, details = str(exc), dict(exc.details)
-        except ClientError as exc:
-            payload = None
-            failure = describe_failure(
-                exc.operation_name.split(":")[0] if exc.operation_name else "aws", exc.operation_name, exc
-            )
-            code, message, details = failure.exit_code, str(failure), {}
-        retries = rt.retries()
-        for entry in retries:
-            rt.out.say(
-                f"note: AWS {entry['operation']} was retried {entry['retries']} time(s) ({entry['reason']})",
-                style="yellow",
-            )
-        if payload is not None:
-            payload["retries"] = retries
-            # A command that succeeded may still answer with a code (diff: changes or none).
-            code = int(payload.pop("exit_code", errors.OK))
-            rt.out.result(payload)
-        else:
-            details["retries"] = retries
-            rt.out.error(message, exit_code=code, details=details)
-        sys.exit(code)
-
-    return wrapper
-
-
-class Seconds(click.FloatRange):
-    """A number of seconds within bounds: nan passes a FloatRange (every comparison with it is false)."""
-
-    name = "seconds"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        seconds = super().convert(value, param, ctx)
-        if not math.isfinite(seconds):
-            self.fail(f"{value!r} is not a number of seconds from {self.min:g} to {self.max:g}", param, ctx)
-        return seconds
 
 
 @click.group(epilog=EXIT_CODES)
@@ -495,22 +427,6 @@ def overview(rt: Runtime, envs: tuple[str, ...]) -> dict[str, Any]:
     return {"environments": names, "services": [c.as_dict() for c in cells]}
 
 
-class Duration(click.ParamType[float, Any]):
-    """A duration back from now: ``90``, ``90s``, ``10m``, ``2h``, ``1d``."""
-
-    name = "duration"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        from ecs_cd.release.logs import parse_duration
-
-        if isinstance(value, float):
-            return value
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
 @cli.command(epilog=EXIT_CODES)
 @click.argument("env")
 @click.argument("service")
@@ -604,21 +520,6 @@ def status(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
                 f"running {d['running']}/{d['desired']} {d['task_definition']}"
             )
     return {"environment": env, "services": found}
-
-
-_wait_options = [
-    click.option("--wait", is_flag=True, help="Follow the deployment until it completes or fails."),
-    click.option(
-        "--timeout", type=Seconds(min=1, max=86_400), default=900, show_default=True, help="Seconds."
-    ),
-    click.option("--poll", type=Seconds(min=0.05, max=3_600), default=5, show_default=True, help="Seconds."),
-]
-
-
-def wait_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(_wait_options):
-        fn = option(fn)
-    return fn
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -46,7 +46,7 @@ COMPLEXITY_ALLOWED: dict[str, dict[str, int]] = {
 LONG_FUNCTIONS_ALLOWED: dict[str, int] = {}
 # path -> lines today.
 LONG_MODULES_ALLOWED: dict[str, int] = {
-    "ecs_cd/release/cli.py": 860,
+    "ecs_cd/release/cli.py": 761,
 }
 
 # The layers mypy checks with strict = true, each with its submodules (pyproject.toml's override).

@@ -1,14 +1,33 @@
-"""Following one service's deployment to its end, as `redeploy --wait` and `deploy --wait` do."""
+"""Following one service's deployment to its end, as `redeploy --wait` and `deploy --wait` do;
+`redeploy` itself."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ecs_cd.release.rollout import RolloutResult, watch
-from ecs_cd.release.targets import Target
+from ecs_cd.release.errors import RolloutFailed
+from ecs_cd.release.rollout import RolloutResult, force_new_deployment, watch
+from ecs_cd.release.targets import Target, target
 
 if TYPE_CHECKING:
     from ecs_cd.release.runtime import Runtime
+
+
+def redeploy(
+    rt: Runtime, env: str, service: str, *, wait: bool, timeout: float, poll: float
+) -> dict[str, Any]:
+    """Force a new deployment of ``service`` (same task definition); with ``wait``, follow it and
+    raise RolloutFailed (the result in its details) when it does not complete."""
+    t = target(rt.settings, env, service)
+    deployment_id = force_new_deployment(rt.aws(t.environment), t.cluster, t.service_name)
+    rt.out.say(f"{service}: started deployment {deployment_id}")
+    payload: dict[str, Any] = {"environment": env, "service": service, "deployment_id": deployment_id}
+    if wait:
+        result = follow(rt, t, deployment_id, timeout, poll)
+        payload["rollout"] = result.as_dict()
+        if not result.ok:
+            raise RolloutFailed(f"{service}: {result.outcome.value}: {result.message}", details=payload)
+    return payload
 
 
 def follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: float) -> RolloutResult:

@@ -9,14 +9,23 @@ FilterLogEvents over the service's log group reads them all, and the lines are m
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ecs_cd.core.names import log_group_name
+from ecs_cd.release import errors
 from ecs_cd.release.aws import Aws, error_code
 from ecs_cd.release.errors import BadInput
+from ecs_cd.release.targets import target
+
+if TYPE_CHECKING:
+    from ecs_cd.release.output import Output
+    from ecs_cd.release.runtime import Runtime
 
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([smhd]?)$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -119,3 +128,63 @@ def last_lines(
             break
         request["nextToken"] = token
     return sorted(lines, key=lambda line: (line.timestamp_ms, line.stream, line.event_id))[-limit:]
+
+
+def show(
+    rt: Runtime, env: str, service: str, *, container: str | None, since: float, follow: bool, poll: float
+) -> dict[str, Any]:
+    """`ecs-release logs`: print the lines of the last ``since`` seconds (``container``'s only, when
+    given), then with ``follow`` every new one until Ctrl-C."""
+    t = target(rt.settings, env, service)
+    containers = [t.service.name, *(c.name for c in t.service.sidecars)]
+    if container is not None and container not in containers:
+        raise BadInput(
+            f"--container {container}: no container of {service} (containers: {', '.join(containers)})"
+        )
+    shown = [container] if container is not None else None
+    group = log_group_name(rt.settings.project, env, service)
+    aws = rt.aws(t.environment)
+    start_ms = int((time.time() - since) * 1000)
+    events = read(aws, group, start_ms=start_ms, containers=shown)
+    for line in events:
+        rt.out.say(line.text())
+    followed = False
+    if follow:
+        try:
+            _follow(aws, group, events, start_ms=start_ms, containers=shown, poll=poll, out=rt.out)
+        except errors.Interrupted:
+            followed = True  # Ctrl-C (or a CI runner's SIGTERM) ends a follow: that is its end
+    return {
+        "environment": env,
+        "service": service,
+        "log_group": group,
+        "followed_until_interrupted": followed,
+        "events": [line.as_dict() for line in events],
+    }
+
+
+def _follow(
+    aws: Aws,
+    group: str,
+    events: list[LogLine],
+    *,
+    start_ms: int,
+    containers: list[str] | None,
+    poll: float,
+    out: Output,
+) -> None:
+    """Print each new line, appending it to ``events``, until interrupted."""
+    seen = {line.event_id for line in events}
+    while True:
+        time.sleep(poll)
+        # From the last line's time on (the same millisecond may hold more): new ids only.
+        since_ms = max([start_ms, *(line.timestamp_ms for line in events)])
+        fresh = [
+            line
+            for line in read(aws, group, start_ms=since_ms, containers=containers)
+            if line.event_id not in seen
+        ]
+        for line in fresh:
+            out.say(line.text())
+            seen.add(line.event_id)
+        events.extend(fresh)

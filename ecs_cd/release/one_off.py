@@ -6,10 +6,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ecs_cd.core.names import log_group_name
+from ecs_cd.release import errors
 from ecs_cd.release.aws import Aws
 from ecs_cd.release.errors import BadInput
+from ecs_cd.release.logs import last_lines
+from ecs_cd.release.rollout import describe_service
+from ecs_cd.release.targets import target
+
+if TYPE_CHECKING:
+    from ecs_cd.release.runtime import Runtime
 
 # RunTask's own limit for the task's "startedBy".
 STARTED_BY = "ecs-release run"
@@ -114,3 +122,61 @@ def wait(
             one_off.timed_out = True
             return one_off
         sleep(poll)
+
+
+def run(
+    rt: Runtime,
+    env: str,
+    service: str,
+    cmd: Sequence[str],
+    *,
+    container: str | None,
+    timeout: float,
+    poll: float,
+) -> dict[str, Any]:
+    """`ecs-release run`: start ``cmd`` in ``container`` (default: the app's), follow the task until
+    it stops, print its last log lines; the result's exit code is the container's."""
+    t = target(rt.settings, env, service)
+    containers = {c.name: c.log_driver for c in t.service.task_containers}
+    name = container or t.service.name
+    if name not in containers:
+        raise BadInput(f"--container {name}: no container of {service} (containers: {', '.join(containers)})")
+    aws = rt.aws(t.environment)
+    svc = describe_service(aws, t.cluster, t.service_name)
+    one_off = start(aws, svc, name, cmd)
+    rt.out.say(f"{service}: started task {one_off.task_arn} on {one_off.task_definition}: {' '.join(cmd)}")
+    wait(aws, t.cluster, one_off, timeout=timeout, poll=poll, progress=rt.out.say)
+    if containers[name] == "awslogs":
+        group = log_group_name(rt.settings.project, env, service)
+        one_off.lines = [
+            line.text() for line in last_lines(aws, group, task_id=one_off.task_id, containers=[name])
+        ]
+    for line in one_off.lines:
+        rt.out.say(f"  {line}")
+    outcome, code = outcome_of(one_off, timeout)
+    rt.out.say(f"{service}: task {one_off.task_id} {outcome}", style="green" if code == 0 else "bold red")
+    return {
+        "ok": code == 0,
+        "environment": env,
+        "service": service,
+        "command": list(cmd),
+        "outcome": outcome,
+        **one_off.as_dict(),
+        "exit_code": code,
+    }
+
+
+def outcome_of(one_off: OneOff, timeout: float) -> tuple[str, int]:
+    """How the task ended, in words, and the exit code `run` answers with: the container's own,
+    else a rollout failure's (the task still runs, or stopped without one)."""
+    if one_off.timed_out:
+        return (
+            f"still {one_off.last_status} after {timeout:.0f} s: it goes on in ECS ({one_off.task_arn})",
+            errors.ROLLOUT_FAILED,
+        )
+    if one_off.exit_code is None:
+        return (
+            f"stopped without an exit code: {one_off.stopped_reason} {one_off.container_reason}".rstrip(),
+            errors.ROLLOUT_FAILED,
+        )
+    return f"exited with {one_off.exit_code}", one_off.exit_code

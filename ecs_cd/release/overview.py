@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecs_cd.release.aws import Aws
 from ecs_cd.release.errors import BadInput
 from ecs_cd.release.rollout import describe_service, primary_deployment
 from ecs_cd.release.tags import ecr_image, read_tag
-from ecs_cd.release.targets import Target
+from ecs_cd.release.targets import Target, environment, targets
+
+if TYPE_CHECKING:
+    from ecs_cd.release.runtime import Runtime
+    from stacks.settings import EnvironmentSettings
 
 # The tag the provider's default_tags put on everything Terraform creates here.
 MANAGED_BY = ("ManagedBy", "ecs-cd")
@@ -140,6 +144,26 @@ def cell(aws: Aws, t: Target, ecr: Callable[[str], Aws] | None = None) -> Cell:
     ):
         found.drift.append(f"SSM says {found.tag}, {found.running_tag} runs (not deployed yet)")
     return found
+
+
+def cells_of(rt: Runtime, environments: list[str]) -> list[Cell]:
+    """A cell for every service of each of ``environments``, in that order."""
+    cells: list[Cell] = []
+    for env in environments:
+        env_settings = environment(rt.settings, env)
+        aws = rt.aws(env_settings)
+        sessions: dict[str, Aws] = {env_settings.region: aws}
+
+        def ecr(
+            region: str, env_settings: EnvironmentSettings = env_settings, sessions: dict[str, Aws] = sessions
+        ) -> Aws:
+            # The repository's own region (it may be elsewhere), with the environment's role.
+            if region not in sessions:
+                sessions[region] = rt.aws(env_settings, region)
+            return sessions[region]
+
+        cells += [cell(aws, t, ecr) for t in targets(rt.settings, env, None)]
+    return cells
 
 
 def table(cells: list[Cell], environments: list[str]) -> list[str]:

@@ -365,3 +365,19 @@ def restore(aws: Aws, state: S3State, version_id: str) -> str:
             ) from None
         raise describe_failure("s3", "CopyObject", exc) from None
     return str(response.get("VersionId", ""))
+
+
+def restore_previous(aws: Aws, state: S3State, env: str, version_id: str | None) -> tuple[str, str]:
+    """Make ``version_id`` (default: the version before the current) current again, unless a run
+    holds the lock; returns the version restored and the new version's id."""
+    lock = read_lock(aws, state)
+    if lock is not None:
+        raise BadInput(
+            f"the state is locked ({lock.operation} by {lock.who}): wait, or `unlock {env} --force`"
+        )
+    found = versions(aws, state)
+    if version_id is None:
+        if len(found) < 2:
+            raise BadInput(f"s3://{state.bucket}/{state.key} has no earlier version to restore")
+        version_id = str(found[1]["version_id"])
+    return version_id, restore(aws, state, version_id)

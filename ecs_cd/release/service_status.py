@@ -1,0 +1,85 @@
+"""`ecs-release status`: a service's SSM tag next to what ECS runs (task definition, images,
+deployments, counts)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from ecs_cd.release.aws import describe_failure
+from ecs_cd.release.errors import BadInput
+from ecs_cd.release.rollout import describe_service
+from ecs_cd.release.tags import read_tag
+from ecs_cd.release.targets import Target
+
+if TYPE_CHECKING:
+    from ecs_cd.release.runtime import Runtime
+
+
+def service_status(rt: Runtime, t: Target) -> dict[str, Any]:
+    aws = rt.aws(t.environment)
+    fixed = t.service.image_tag
+    tag = None if fixed is not None else read_tag(aws, t.parameter)
+    status: dict[str, Any] = {
+        "service": t.service.name,
+        "image_strategy": t.service.image_strategy,
+        "parameter": None if fixed is not None else t.parameter,
+        "tag": fixed if fixed is not None else (tag.tag if tag else None),
+        "tag_version": tag.version if tag else None,
+    }
+    try:
+        svc = describe_service(aws, t.cluster, t.service_name)
+    except BadInput as exc:
+        status.update({"deployed": False, "reason": str(exc)})
+        return status
+    images = []
+    try:
+        task = aws.call("ecs", "describe_task_definition", taskDefinition=svc["taskDefinition"])
+        images = [c.get("image") for c in task["taskDefinition"].get("containerDefinitions", [])]
+    except ClientError as exc:
+        raise describe_failure("ecs", "DescribeTaskDefinition", exc) from None
+    status.update(
+        {
+            "deployed": True,
+            "task_definition": svc["taskDefinition"],
+            "images": images,
+            "running": svc.get("runningCount", 0),
+            "desired": svc.get("desiredCount", 0),
+            "deployments": [
+                {
+                    "id": d.get("id"),
+                    "status": d.get("status"),
+                    "rollout_state": d.get("rolloutState"),
+                    "task_definition": d.get("taskDefinition"),
+                    "running": d.get("runningCount", 0),
+                    "desired": d.get("desiredCount", 0),
+                }
+                for d in svc.get("deployments", [])
+            ],
+        }
+    )
+    return status
+
+
+def status_lines(status: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """What `status` prints of one service: each line with its style."""
+    if status["parameter"] is None:
+        tag = f"{status['tag']} (fixed in the configuration)"
+    else:
+        tag = f"{status['tag']} (version {status['tag_version']})" if status["tag"] else "(no tag parameter)"
+    lines: list[tuple[str, str | None]] = [(f"{status['service']}: SSM tag {tag}", "bold")]
+    if not status["deployed"]:
+        return [*lines, (f"  not deployed: {status['reason']}", None)]
+    lines.append((f"  task definition {status['task_definition']}", None))
+    lines += [(f"  image {image}", None) for image in status["images"]]
+    lines.append((f"  running {status['running']}/{status['desired']}", None))
+    lines += [
+        (
+            f"  deployment {d['id']} {d['status']} {d['rollout_state'] or ''} "
+            f"running {d['running']}/{d['desired']} {d['task_definition']}",
+            None,
+        )
+        for d in status["deployments"]
+    ]
+    return lines

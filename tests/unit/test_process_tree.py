@@ -82,7 +82,7 @@ def test_the_direct_runner_ends_a_killed_terraforms_plugin_as_soon_as_it_exits(l
         lab.stacks_dir, env=lab.env, terraform=str(lab.terraform), color=False, write=lambda _: None
     )
     # WHEN that one Terraform command returns (the runner itself goes on: other stacks may run)
-    code, _ = runner._terraform("dev", ["apply", "-auto-approve"])
+    code = runner.terraform.apply(lab.stacks_dir / "dev").exit_code
     # THEN Terraform was killed, and the plugin it started is gone already
     (plugin,) = lab.plugins()
     assert code == -signal.SIGKILL

@@ -206,7 +206,7 @@ class Terraform:
     ) -> Result:
         """Run ``terraform ARGS`` in ``directory`` (see the module's docstring). ``capture``:
         stdout and stderr kept apart and read whole, ``timeout`` seconds at most."""
-        command = " ".join(args[:2]) if args[:2] == ["state", "pull"] else args[0]
+        command = " ".join(args[:2]) if list(args[:2]) == ["state", "pull"] else args[0]
         with subprocess.Popen(
             [self.binary, *args],
             cwd=directory,

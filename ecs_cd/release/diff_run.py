@@ -3,7 +3,6 @@ the plans into per-service changes (ecs_cd/release/diff.py). The command line pr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,20 +97,22 @@ def synthesize(rt: Runtime, env: str, outdir: Path, tool_env: dict[str, str]) ->
 def plan_stack(
     rt: Runtime, env: str, stack: str, directory: Path, terraform: str, tool_env: dict[str, str]
 ) -> list[Any]:
-    """`terraform init` and `plan` of one stack, without its lock: the plan's resource changes."""
-    from ecs_cd.release import process_tree
+    """`terraform init` (when needed) and `plan` of one stack, without its lock: the plan's
+    resource changes. Terraform runs in a session of its own: a signal stops ecs-release, and
+    Terraform is ended with it."""
+    from ecs_cd.release.terraform_cli import OWN_SESSION, Terraform
 
-    for args in (
-        ["init", "-input=false", "-no-color"],
-        ["plan", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_FILE}"],
-    ):
-        ran = process_tree.run([terraform, *args], cwd=directory, env=tool_env)
-        if ran.returncode != 0:
-            rt.out.raw((ran.stdout + ran.stderr)[-4000:])
-            raise DeployFailed(f"diff {env}: terraform {args[0]} of stack {stack} failed (its output above)")
-    shown = process_tree.run([terraform, "show", "-json", PLAN_FILE], cwd=directory, env=tool_env)
-    if shown.returncode != 0:
-        rt.out.raw(shown.stderr[-4000:])
+    cli = Terraform(terraform, tool_env, signals=OWN_SESSION)
+    for ran in (cli.init, lambda d: cli.plan(d, PLAN_FILE, lock=False)):
+        done = ran(directory)
+        if not done.ok:
+            rt.out.raw(done.text[-4000:])
+            raise DeployFailed(
+                f"diff {env}: terraform {done.command} of stack {stack} failed (its output above)"
+            )
+    shown = cli.show_json(directory, PLAN_FILE)
+    if not shown.ok:
+        rt.out.raw(shown.errors[-4000:])
         raise DeployFailed(f"diff {env}: terraform show of stack {stack} failed (its output above)")
-    found = json.loads(shown.stdout).get("resource_changes", [])
+    found = shown.document.get("resource_changes", [])
     return list(found)

@@ -37,6 +37,7 @@ from ecs_cd.release.errors import DeployFailed, ReleaseError
 from ecs_cd.release.orphan_lookups import revoke_command, stray_default_egress
 from ecs_cd.release.orphan_stack import Absent, Found, ScanFailed, Stack, Unresolved
 from ecs_cd.release.run_result import RunResult
+from ecs_cd.release.terraform_cli import OWN_SESSION, Terraform
 
 STATE_PULL_SECONDS = 120.0
 
@@ -154,21 +155,18 @@ def read_stack(
     except (OSError, ValueError) as exc:
         raise ScanFailed(f"cannot read {stack_dir / 'cdk.tf.json'}: {exc}") from None
     try:
-        pulled = subprocess.run(
-            [terraform, "state", "pull"],
-            cwd=stack_dir,
-            env=dict(env),
-            capture_output=True,
-            text=True,
-            timeout=STATE_PULL_SECONDS,
-            check=False,
+        pulled = Terraform(terraform, env, signals=OWN_SESSION).state_pull(
+            stack_dir, timeout=STATE_PULL_SECONDS
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except OSError as exc:
         raise ScanFailed(f"terraform state pull in {stack_dir}: {exc}") from None
-    if pulled.returncode != 0:
-        last = (pulled.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ScanFailed(f"terraform state pull in {stack_dir} exited with {pulled.returncode}: {last}")
-    return document, state_attributes(pulled.stdout)
+    if pulled.timed_out:
+        expired = subprocess.TimeoutExpired([terraform, "state", "pull"], STATE_PULL_SECONDS)
+        raise ScanFailed(f"terraform state pull in {stack_dir}: {expired}")
+    if pulled.exit_code != 0:
+        last = (pulled.errors.strip().splitlines() or ["no output"])[-1]
+        raise ScanFailed(f"terraform state pull in {stack_dir} exited with {pulled.exit_code}: {last}")
+    return document, state_attributes(pulled.text)
 
 
 def state_attributes(text: str) -> dict[str, Any]:

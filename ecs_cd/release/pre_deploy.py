@@ -18,20 +18,18 @@ Terraform, the tool environment and the AWS session.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import signal
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ecs_cd.release import process_tree, signals
+from ecs_cd.release import signals
 from ecs_cd.release.aws import Aws
 from ecs_cd.release.errors import DeployFailed, Interrupted
 from ecs_cd.release.one_off import OneOff, start, wait
+from ecs_cd.release.terraform_cli import OWN_SESSION, Result, SignalPolicy, Terraform
 
 PLAN_FILE = "ecs-release-pre-deploy.tfplan"
 # RunTask's startedBy: how a pre-deploy task is told from a service's and `ecs-release run`'s.
@@ -135,6 +133,11 @@ class TerraformRun:
     applied: bool  # an apply printed "Apply complete!"
 
 
+# The gate's Terraform runs in a session of its own: a SIGINT or SIGTERM to ecs-release is passed
+# to it as SIGINT, its graceful stop (it writes its state and releases its lock).
+GATE_SIGNALS = SignalPolicy(new_session=True, forwarding=signals.forwarding)
+
+
 def terraform(
     terraform_binary: str,
     args: Sequence[str],
@@ -144,41 +147,17 @@ def terraform(
     show: Callable[[str], None] | None,
     what: str,
 ) -> TerraformRun:
-    """Run one Terraform command in its own session; ``show`` gets each output line (with its
-    line break).
+    """Run one Terraform command as the gate does (GATE_SIGNALS); ``show`` gets each output line
+    (with its line break). Once a forwarded signal's Terraform has ended, ``Interrupted`` says so."""
+    ran = Terraform(terraform_binary, env, signals=GATE_SIGNALS).run(cwd, args, show)
+    return _outcome(ran, what)
 
-    A SIGINT or SIGTERM to ecs-release is passed to Terraform as SIGINT, its graceful stop (it
-    writes its state and releases its lock); once it has ended, ``Interrupted`` says so."""
-    process = subprocess.Popen(
-        [terraform_binary, *args],
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    received: list[int] = []
 
-    def on_signal(number: int) -> None:
-        received.append(number)
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGINT)
-
-    lines: list[str] = []
-    with signals.forwarding(on_signal):
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-            if show is not None:
-                show(line)
-        code = process.wait()
-    process_tree.end(process.pid)  # a killed Terraform leaves its provider plugins running
-    output = "".join(lines)
+def _outcome(ran: Result, what: str) -> TerraformRun:
+    output = ran.text
     applied = "Apply complete!" in output
-    if received:
-        name = signals.name(received[0])
+    if ran.signal_number is not None:
+        name = signals.name(ran.signal_number)
         outcome = (
             "its apply finished and its state was written"
             if applied
@@ -187,10 +166,10 @@ def terraform(
         raise Interrupted(
             f"interrupted by {name} during the pre-deploy step ({what}): {outcome}; the service was "
             "not rolled out",
-            signal_number=received[0],
-            details={"signal": name, "nothing_applied": not applied and args[:1] != ["apply"]},
+            signal_number=ran.signal_number,
+            details={"signal": name, "nothing_applied": not applied and ran.command != "apply"},
         )
-    return TerraformRun(code, output, applied)
+    return TerraformRun(ran.exit_code, output, applied)
 
 
 def summary_of_apply(output: str) -> str:
@@ -294,21 +273,15 @@ def run_gate(
 
     applied: list[str] = []  # Terraform's summary, once the targeted apply succeeded
 
-    def tf(args: list[str], what: str, shown: Callable[[str], None] | None) -> TerraformRun:
-        ran = terraform(
-            terraform_binary,
-            args,
-            cwd=gate.stack_dir,
-            env=env,
-            show=shown,
-            what=f"terraform {what} of {gate.stack}",
-        )
+    cli = Terraform(terraform_binary, env, signals=GATE_SIGNALS)
+
+    def tf(what: str, result: Result) -> TerraformRun:
+        ran = _outcome(result, f"terraform {what} of {gate.stack}")
         if ran.returncode != 0:
             raise _failed(gate.stack, what, ran, show, applied[0] if applied else None)
         return ran
 
-    tf(["init", "-input=false", "-no-color"], "init", None)
-    targets = [f"-target={address}" for address in where.prerequisites]
+    tf("init", cli.init(gate.stack_dir))
     say(
         f"{gate.service}: pre-deploy: terraform apply of what the service needs "
         f"({len(where.prerequisites)} targets, its task definition among them), not the service itself"
@@ -316,18 +289,17 @@ def run_gate(
     applying()
     applied.append(
         summary_of_apply(
-            tf(["apply", "-input=false", "-no-color", "-auto-approve", *targets], "apply", show).output
+            tf("apply", cli.apply(gate.stack_dir, targets=where.prerequisites, on_line=show)).output
         )
     )
-    tf(["plan", "-input=false", "-no-color", f"-target={where.service}", f"-out={PLAN_FILE}"], "plan", None)
-    shown = process_tree.run(
-        [terraform_binary, "show", "-json", PLAN_FILE], cwd=gate.stack_dir, env=dict(env)
-    )
-    if shown.returncode != 0:
+    tf("plan", cli.plan(gate.stack_dir, PLAN_FILE, targets=[where.service]))
+    # Reading the plan: a signal stops ecs-release at once (its Terraform is ended with it).
+    shown = replace(cli, signals=OWN_SESSION).show_json(gate.stack_dir, PLAN_FILE)
+    if not shown.ok:
         raise DeployFailed(
-            f"terraform show of the pre-deploy plan of {gate.stack} failed: {shown.stderr.strip()[-300:]}"
+            f"terraform show of the pre-deploy plan of {gate.stack} failed: {shown.errors.strip()[-300:]}"
         )
-    service = run_request_service(json.loads(shown.stdout), where)
+    service = run_request_service(shown.document, where)
     outcome = GateOutcome(gate.service, str(service["taskDefinition"]), ran=False, applied=applied[0])
     if running_revision() == outcome.revision:
         say(f"{gate.service}: pre-deploy: the service already runs {outcome.revision}: no pre-deploy task")

@@ -17,9 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 # SIGTERM first (a plugin, or a provisioner's child, may clean up), then SIGKILL.
@@ -88,22 +86,3 @@ def end(leader: int, *, grace: float = GRACE_SECONDS) -> list[int]:
         while members(leader) and time.monotonic() < deadline:
             time.sleep(0.05)
     return left
-
-
-def run(argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    """``subprocess.run(argv, capture_output=True, text=True)`` in a session of its own, ended
-    once the command has exited (for a Terraform command: its plugins)."""
-    with subprocess.Popen(
-        list(argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        **kwargs,  # type: ignore[call-overload]
-    ) as process:
-        try:
-            stdout, stderr = process.communicate()
-        finally:
-            end(process.pid)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)

@@ -19,22 +19,20 @@ prefixed with its stack's name, as cdktf prints it. ``--report`` gets one JSON r
 (``StackOutcome``): whether init ran, the apply's outcome and exit code, Terraform's summary line
 and the time. ``write_report`` and ``read_report`` are the only writer and reader of that file.
 
-Terraform is ``$TERRAFORM_BINARY_NAME`` (else ``terraform``), like cdktf. Each Terraform runs in
-a process group of its own, ended once Terraform exits (ecs_cd/release/process_tree.py): a Terraform
-that is killed leaves no provider plugin behind. Only the standard library is imported (with
-release.process_tree, which imports only that too): this process starts in a few tens of
-milliseconds.
+Terraform is ``$TERRAFORM_BINARY_NAME`` (else ``terraform``), like cdktf, run by
+ecs_cd/release/terraform_cli.py (init when needed, apply): each Terraform runs in a process group
+of its own in this process's session, ended once Terraform exits (ecs_cd/release/process_tree.py):
+a Terraform that is killed leaves no provider plugin behind. Only the standard library is imported
+(with release.terraform_cli and release.process_tree, which import only that too): this process
+starts in a few tens of milliseconds.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -44,10 +42,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from ecs_cd.release import process_tree
-
-INIT_RECORD = "ecs-release-init.json"  # inside the stack's .terraform directory
-_SUMMARY = re.compile(r"^(Apply complete!.*|No changes\..*)$")
+from ecs_cd.release.terraform_cli import Terraform
 
 Init = Literal["skipped", "ran", "failed"]
 Apply = Literal["not started", "failed", "applied"]
@@ -127,46 +122,6 @@ def read_report(path: Path) -> list[StackOutcome]:
         return []
 
 
-def init_key(stack_dir: Path, env: Mapping[str, str]) -> tuple[str, Any]:
-    """What a successful init depends on, hashed; and the required providers it installed."""
-    document = json.loads((stack_dir / "cdk.tf.json").read_text())
-    block = document.get("terraform", {})
-    config = env.get("TF_CLI_CONFIG_FILE", "")
-    try:
-        config_text = Path(config).read_text() if config else ""
-    except OSError:
-        config_text = "\0unreadable"
-    # The backend as written, the providers asked for, and where providers are installed from.
-    material = json.dumps(
-        {"terraform": block, "cli_config": [config, config_text]}, sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(material.encode()).hexdigest(), block.get("required_providers", {})
-
-
-def init_needed(stack_dir: Path, env: Mapping[str, str]) -> tuple[bool, bool]:
-    """(init needed, with -upgrade): needed unless the record of the last successful init in
-    this directory matches and what it installed is still there."""
-    key, providers = init_key(stack_dir, env)
-    record_path = stack_dir / ".terraform" / INIT_RECORD
-    try:
-        record = json.loads(record_path.read_text())
-    except (OSError, ValueError):
-        return True, False
-    installed = (stack_dir / ".terraform.lock.hcl").is_file() and (
-        stack_dir / ".terraform" / "providers"
-    ).is_dir()
-    if record.get("key") == key and installed:
-        return False, False
-    # New provider constraints may exclude the locked versions: cdktf upgrades then, too.
-    return True, record.get("providers") != providers
-
-
-def record_init(stack_dir: Path, env: Mapping[str, str]) -> None:
-    key, providers = init_key(stack_dir, env)
-    (stack_dir / ".terraform").mkdir(exist_ok=True)
-    (stack_dir / ".terraform" / INIT_RECORD).write_text(json.dumps({"key": key, "providers": providers}))
-
-
 class Runner:
     def __init__(
         self,
@@ -179,8 +134,9 @@ class Runner:
     ) -> None:
         self.stacks_dir = stacks_dir
         self.env = dict(env)
-        self.terraform = terraform
-        self.color = color
+        # Each Terraform in a group of its own in this session: ecs-release deploy's signals to
+        # the session reach it, and its plugins are ended as soon as it exits.
+        self.terraform = Terraform(terraform, self.env, color=color)
         self._write = write
         self._printing = threading.Lock()
         self.stopping = threading.Event()
@@ -188,32 +144,6 @@ class Runner:
     def say(self, stack: str, line: str) -> None:
         with self._printing:
             self._write(f"{stack}  {line.rstrip()}\n")
-
-    def _terraform(self, stack: str, args: list[str]) -> tuple[int, str]:
-        """Run one Terraform command in the stack's directory, its output prefixed; (exit code, summary)."""
-        argv = [self.terraform, *args, "-input=false", *(() if self.color else ("-no-color",))]
-        summary = ""
-        with subprocess.Popen(
-            argv,
-            cwd=self.stacks_dir / stack,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            # A group per Terraform: its plugins are ended as soon as it exits, while the other
-            # stacks' Terraform runs go on (still in the session ecs-release deploy made).
-            process_group=0,
-        ) as process:
-            assert process.stdout is not None
-            for line in process.stdout:
-                self.say(stack, line)
-                found = _SUMMARY.match(re.sub(r"\x1b\[[0-9;]*m", "", line).strip())
-                if found and not summary.startswith("No changes."):  # the line that says more
-                    summary = found[1]
-        # A killed Terraform leaves its provider plugins running: nothing else stops them.
-        process_tree.end(process.pid)
-        return process.returncode, summary
 
     def deploy(self, stack: str) -> StackOutcome:
         started = time.monotonic()
@@ -237,21 +167,25 @@ class Runner:
             return done(reason="not synthesized")
         if self.stopping.is_set():
             return done(reason="stopped by a signal before it started")
+
+        def show(line: str) -> None:
+            self.say(stack, line)
+
         try:
-            needed, upgrade = init_needed(directory, self.env)
+            initialised = self.terraform.init(directory, on_line=show)
         except (OSError, ValueError) as exc:  # a damaged cdk.tf.json: Terraform would refuse it too
             self.say(stack, f"ecs-release: cannot read {directory / 'cdk.tf.json'}: {exc}")
             return done(reason="its cdk.tf.json cannot be read")
-        if needed:
-            code, _ = self._terraform(stack, ["init", *(["-upgrade"] if upgrade else [])])
-            if code != 0:
+        if initialised.ran:
+            if not initialised.ok:
                 init = "failed"
+                code = initialised.exit_code
                 return done(exit_code=code, reason=f"terraform init exited with {code}")
-            record_init(directory, self.env)
             init = "ran"
         if self.stopping.is_set():
             return done(reason="stopped by a signal before its apply")
-        code, summary = self._terraform(stack, ["apply", "-auto-approve"])
+        applied = self.terraform.apply(directory, on_line=show)
+        code, summary = applied.exit_code, applied.summary
         if code != 0:
             return done(
                 "failed", exit_code=code, summary=summary, reason=f"terraform apply exited with {code}"

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from ecs_cd.release import pre_deploy, process_tree
+from ecs_cd.release import pre_deploy
 from ecs_cd.release.apply_process import run_cdktf
+from ecs_cd.release.terraform_cli import OWN_SESSION, Terraform
 from ecs_cd.release.terraform_commands import TerraformRecorder
 from ecs_cd.release.terraform_run import Runner
 from ecs_cd.toolchain.cdktf_cli import PROJECT_DIR
@@ -82,7 +83,7 @@ def test_the_direct_runner_ends_a_killed_terraforms_plugin_as_soon_as_it_exits(l
         lab.stacks_dir, env=lab.env, terraform=str(lab.terraform), color=False, write=lambda _: None
     )
     # WHEN that one Terraform command returns (the runner itself goes on: other stacks may run)
-    code, _ = runner._terraform("dev", ["apply", "-auto-approve"])
+    code = runner.terraform.apply(lab.stacks_dir / "dev").exit_code
     # THEN Terraform was killed, and the plugin it started is gone already
     (plugin,) = lab.plugins()
     assert code == -signal.SIGKILL
@@ -151,8 +152,8 @@ def test_the_pre_deploy_gates_terraform_leaves_no_plugin_behind(lab: Lab) -> Non
 
 def test_a_captured_terraform_command_leaves_no_plugin_behind(lab: Lab) -> None:
     # GIVEN `diff`'s terraform plan (or `terraform show`), its Terraform SIGKILLed
-    ran = process_tree.run([str(lab.terraform), "plan"], cwd=lab.stack, env=lab.env)
+    ran = Terraform(str(lab.terraform), lab.env, signals=OWN_SESSION).run(lab.stack, ["plan"])
     # THEN its output is kept and its plugin is gone
     (plugin,) = lab.plugins()
-    assert ran.returncode == -signal.SIGKILL and "Creating..." in ran.stdout
+    assert ran.exit_code == -signal.SIGKILL and "Creating..." in ran.text
     assert not alive(plugin)

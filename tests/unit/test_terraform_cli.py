@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,10 +23,23 @@ case "$1" in
   apply) echo "aws_x.a: Creating..."; echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed." ;;
   show) echo '{"resource_changes": [{"address": "aws_x.a"}]}'; echo "a warning" >&2 ;;
   state) [ -n "$SLOW" ] && sleep 30; echo '{"version": 4}' ;;
-  plan) trap 'echo "stopping gracefully"; exit 1' INT
-        [ -n "$SIGNAL_ME" ] && sleep 0.5 && kill -TERM "$PPID"  # once ecs-release forwards signals
-        sleep 2 >/dev/null & wait $!; echo "Plan: 1 to add" ;;
+  plan) exec "$PYTHON" -c "$PLAN" ;;
 esac
+"""
+# The plan, in Python rather than sh: a shell cannot trap a signal that was ignored when it started
+# (a pipeline that starts the tests in the background ignores SIGINT), while Terraform, like this,
+# installs its own SIGINT handler whatever it inherited (Go's signal.Notify).
+PLAN = """
+import os, signal, sys, time
+def stop(*_):
+    print("stopping gracefully", flush=True)
+    sys.exit(1)
+signal.signal(signal.SIGINT, stop)
+if os.environ.get("SIGNAL_ME"):
+    time.sleep(0.5)
+    os.kill(os.getppid(), signal.SIGTERM)  # ecs-release is signalled while Terraform runs
+time.sleep(2)
+print("Plan: 1 to add", flush=True)
 """
 
 
@@ -42,7 +56,13 @@ def stack(tmp_path: Path) -> Path:
 def cli(stack: Path, signals: SignalPolicy = OWN_SESSION, **env: str) -> Terraform:
     return Terraform(
         str(stack.parent / "tf"),
-        {"PATH": os.environ["PATH"], "LOG": str(stack.parent / "log"), **env},
+        {
+            "PATH": os.environ["PATH"],
+            "LOG": str(stack.parent / "log"),
+            "PYTHON": sys.executable,
+            "PLAN": PLAN,
+            **env,
+        },
         signals=signals,
     )
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from devkit.emulator import Emulator
 from devkit.fake_ci import push_image, write_tag
-from devkit.terraform import Terraform
-from ecs_cd.toolchain.cdktf_cli import cdktf, tool_environment
-from ecs_cd.toolchain.errors import ToolError
+from devkit.terraform import Terraform, synthesize
+from ecs_cd.toolchain.cdktf_cli import tool_environment
 from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/strat-api"
@@ -76,9 +75,7 @@ class StrategyLab:
         env_vars = tool_environment(
             self.setup, emulator_endpoint=self.emulator.endpoint, extra={"ECS_CD_CONFIG": str(config)}
         )
-        synth = cdktf(["synth", "--output", str(self.workdir / "out")], env=env_vars)
-        if synth.returncode != 0:
-            raise ToolError(f"cdktf synth failed:\n{(synth.stdout + synth.stderr)[-4000:]}")
+        synthesize(config, self.workdir / "out", env_vars)
         for env in self.strategies:
             tf = Terraform(self.workdir / "out" / "stacks" / env, env_vars)
             tf.init()

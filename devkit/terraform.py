@@ -81,3 +81,21 @@ class Terraform:
             for change in plan.get("resource_changes", [])
             if change["change"]["actions"] not in (["no-op"], ["read"])
         }
+
+
+def synthesize(config: Path, outdir: Path, env: Mapping[str, str]) -> None:
+    """The stacks of ``config`` into ``outdir`` as ``ecs-release`` synthesizes them
+    (``python -m ecs_cd.synth``: the same JSON as ``cdktf synth``, without the CLI's Node start;
+    tests/integration/test_synth_entry.py compares the two)."""
+    import sys
+
+    ran = subprocess.run(
+        [sys.executable, "-m", "ecs_cd.synth", "--config", str(config), "--output", str(outdir)],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if ran.returncode != 0:
+        raise ToolError(f"synthesis failed:\n{(ran.stdout + ran.stderr)[-4000:]}")

@@ -18,9 +18,8 @@ import pytest
 
 from devkit.emulator import ACCOUNT_ID, REGION, Emulator
 from devkit.fake_ci import push_image, write_tag
-from devkit.terraform import Terraform
-from ecs_cd.toolchain.cdktf_cli import cdktf, tool_environment
-from ecs_cd.toolchain.errors import ToolError
+from devkit.terraform import Terraform, synthesize
+from ecs_cd.toolchain.cdktf_cli import tool_environment
 from ecs_cd.toolchain.terraform_offline import TerraformSetup
 
 pytestmark = pytest.mark.e2e
@@ -122,10 +121,8 @@ def deployed(
     env = tool_environment(
         tf_setup, emulator_endpoint=emulator.endpoint, extra={"ECS_CD_CONFIG": str(config)}
     )
-    # WHEN the real cdktf CLI synthesizes the stack and Terraform applies it
-    synth = cdktf(["synth", "--output", str(workdir / "out")], env=env)
-    if synth.returncode != 0:
-        raise ToolError(f"cdktf synth failed:\n{(synth.stdout + synth.stderr)[-4000:]}")
+    # WHEN the stack is synthesized as ecs-release does it and Terraform applies it
+    synthesize(config, workdir / "out", env)
     terraform = Terraform(workdir / "out" / "stacks" / ENV, env)
     terraform.init()
     applied = terraform.apply()

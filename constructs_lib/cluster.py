@@ -40,11 +40,14 @@ class EcsCluster(Construct):
         name: str,
         container_insights: bool = True,
         capacity_providers: Sequence[str] = (),
+        adopt: bool = False,
     ) -> None:
         """``name``: cluster name (required); ``container_insights``: default True;
         ``capacity_providers`` (default none): the providers services' strategies may name
         (``FARGATE``, ``FARGATE_SPOT``, EC2 providers made elsewhere), in
-        ``capacity-providers`` (the cluster's whole set: Terraform owns it)."""
+        ``capacity-providers`` (the cluster's whole set: Terraform owns it); ``adopt`` (default
+        False): the live cluster of that name is imported (a Terraform import block) instead of
+        created."""
         super().__init__(scope, id_)
         validate_ecs_name(name)
         if len(set(capacity_providers)) != len(capacity_providers):
@@ -61,6 +64,8 @@ class EcsCluster(Construct):
                 )
             ],
         )
+        if adopt:
+            self._cluster.import_from(name)
         self._capacity_providers: EcsClusterCapacityProviders | None = None
         if capacity_providers:
             # Loaded only by a cluster that has providers (the fast import path stays small).

@@ -42,6 +42,9 @@ TagValue = Annotated[StrictStr, _check(aws_formats.validate_tag_value)]
 SecurityGroupId = Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
 SecurityGroupName = Annotated[StrictStr, _check(aws_formats.validate_security_group_name)]
 LoadBalancerName = Annotated[StrictStr, _check(aws_formats.validate_load_balancer_name)]
+RoleName = Annotated[StrictStr, _check(aws_formats.validate_role_name)]
+LogGroupName = Annotated[StrictStr, _check(aws_formats.validate_log_group_name)]
+TargetGroupName = Annotated[StrictStr, _check(aws_formats.validate_target_group_name)]
 S3BucketName = Annotated[StrictStr, _check(aws_formats.validate_s3_bucket_name)]
 HealthCheckCommand = Annotated[
     tuple[StrictStr, ...], Field(min_length=1), _check(aws_formats.validate_health_check_command)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from constructs import Construct
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictStr, model_validator
 
 from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
-from constructs_lib.props import ConstructProps, Props
+from constructs_lib.imports import AdoptedShape, ServiceImports, adoption_problems, import_resources
+from constructs_lib.props import ConstructProps, Props, problem_text
 from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
 from constructs_lib.service import Service, ServiceOptions, ServiceProps
 from constructs_lib.task_definition import TaskDefinition
@@ -37,11 +38,35 @@ class Redeploy(Props):
 class AppServiceProps(ConstructProps):
     """``task``: the containers, the first being the app (its image from SSM, ECR or fixed);
     ``service``: how it runs; ``redeploy`` (default None): force a deployment on every apply
-    (the ``timestamp`` image strategy), which needs ``service.cluster_name``."""
+    (the ``timestamp`` image strategy), which needs ``service.cluster_name``; ``adopt`` (default
+    None: everything created): live resources the service takes over (Terraform imports)."""
 
     task: TaskDefinitionProps
     service: ServiceOptions
     redeploy: Redeploy | None = None
+    adopt: ServiceImports | None = None
+
+    @model_validator(mode="after")
+    def _adoption_fits(self) -> AppServiceProps:
+        if self.adopt is not None:
+            problems = adoption_problems(self.adopt, self.adopted_shape())
+            if problems:
+                raise ValueError("adopt: " + problem_text(problems))
+        return self
+
+    def adopted_shape(self) -> AdoptedShape:
+        """The names and parts adopted ids must match."""
+        task, service = self.task, self.service
+        return AdoptedShape(
+            cluster=service.cluster_name,
+            service=service.service_name,
+            log_group=task.log_group_name,
+            execution_role=task.execution_role_name,
+            task_role=task.task_role_name,
+            awsvpc=task.network_mode == "awsvpc",
+            load_balancer=service.load_balancer is not None,
+            autoscaling=service.autoscaling is not None,
+        )
 
 
 class AppService(Construct):
@@ -87,6 +112,27 @@ class AppService(Construct):
                 task_definition=self._task_definition.arn,
                 assume_role=props.redeploy.assume_role,
             )
+        if props.adopt is not None:
+            self._import(props.adopt)
+
+    def _import(self, adopt: ServiceImports) -> None:
+        service, task = self._service, self._task_definition
+        rules = {name: service.node.try_find_child(name) for name in ("egress-https", "ingress-from-lb")}
+        import_resources(
+            adopt,
+            {
+                "service": service.service,
+                "log_group": task.log_group,
+                "execution_role": task.roles.execution_role,
+                "task_role": task.roles.task_role,
+                "security_group": service.security_group,
+                "egress_https": rules["egress-https"],  # type: ignore[dict-item]
+                "ingress_from_lb": rules["ingress-from-lb"],  # type: ignore[dict-item]
+                "target_group": service.target.target_group if service.target is not None else None,
+                "listener_rule": service.target.rule if service.target is not None else None,
+                "scalable_target": service.autoscaling.target if service.autoscaling is not None else None,
+            },
+        )
 
     @property
     def app_image(self) -> ResolvedImage:

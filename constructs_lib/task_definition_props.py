@@ -11,7 +11,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from constructs_lib.container import ContainerProps, NetworkMode, container_definition, volume_names
-from constructs_lib.fields import ContainerPath, EcsName, KmsKeyArn, Region, VolumeName
+from constructs_lib.fields import (
+    ContainerPath,
+    EcsName,
+    KmsKeyArn,
+    LogGroupName,
+    Region,
+    RoleName,
+    VolumeName,
+)
 from constructs_lib.props import NO_VALUE, Problem, Props, problem_text
 from constructs_lib.task_rules import task_problems
 from ecs_cd.core.aws_regions import validate_arn_in_region
@@ -70,9 +78,9 @@ class TaskDefinitionProps(Props):
     # At most MAX_CONTAINERS: a rule of task_rules, which the settings loader reports at its field.
     containers: Annotated[tuple[ContainerProps, ...], Field(min_length=1)]
     region: Region
-    log_group_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_./#-]{1,512}$")]
-    execution_role_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")]
-    task_role_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9+=,.@_-]{1,64}$")]
+    log_group_name: LogGroupName
+    execution_role_name: RoleName
+    task_role_name: RoleName
     compatibility: Compatibility = "FARGATE"
     network_mode: NetworkMode = "awsvpc"
     cpu: StrictInt | None = 256

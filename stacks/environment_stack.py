@@ -275,7 +275,7 @@ def _attachment(
     return ListenerAttachment(
         listener_arn=listener.arn,
         source_security_group_id=listener.security_group_id,
-        target_group_name=names.target_group_name(project, env.name, service.name),
+        target_group_name=service.names.target_group,
         # Validated as written; validating the escaped text again could count `$${` past a limit.
         rule=ListenerRule.model_construct(**{k: getattr(lb, k) for k in ListenerRule.model_fields}),
         open_source_egress=listener.ours,
@@ -308,12 +308,12 @@ def _service(
             else None,
         )
     task = TaskDefinitionProps(
-        family=names.task_family(project, env.name, service.name),
+        family=service.names.task_family,
         containers=service.task_containers,
         region=env.region,
-        log_group_name=names.log_group_name(project, env.name, service.name),
-        execution_role_name=names.execution_role_name(project, env.name, service.name),
-        task_role_name=names.task_role_name(project, env.name, service.name),
+        log_group_name=service.names.log_group,
+        execution_role_name=service.names.execution_role,
+        task_role_name=service.names.task_role,
         compatibility=service.compute.compatibility,
         network_mode=service.task.network_mode,
         cpu=service.task.cpu,
@@ -328,11 +328,11 @@ def _service(
     options = ServiceOptions(
         cluster_arn=cluster.arn,
         cluster_name=cluster.name,
-        service_name=names.service_name(service.name),
+        service_name=service.names.service,
         vpc_id=network.vpc_id,
         # awsvpc tasks get the environment's network; bridge and host tasks their instance's
         subnets=tuple(network.subnets) if awsvpc else (),
-        security_group_name=names.security_group_name(project, env.name, service.name) if awsvpc else None,
+        security_group_name=service.names.security_group if awsvpc else None,
         compute=service.compute,
         desired_count=service.desired_count,
         security_groups=tuple(env.network.security_group_ids) if awsvpc else (),
@@ -346,7 +346,9 @@ def _service(
         cluster_capacity=cluster.capacity_providers,
     )
     built = AppService(
-        stack, service.name, props=AppServiceProps(task=task, service=options, redeploy=redeploy)
+        stack,
+        service.name,
+        props=AppServiceProps(task=task, service=options, redeploy=redeploy, adopt=service.adopt),
     )
     # Beside the provider's default tags (project, environment): which service, and its own.
     tag_resources(built, {"Service": service.name, **service.tags})
@@ -373,7 +375,7 @@ class EnvironmentStack(TerraformStack):
         project, env, emulator = construct_input(project, environment, emulator)
         _providers(self, env, null_provider_version, service=None, emulator=emulator)
         _backend(self, env, service=None, emulator=emulator)
-        cluster_name = names.cluster_name(project, env.name)
+        cluster_name = env.cluster_name
         network = _network(self, env) if env.ec2_capacity is not None or not env.stack_per_service else None
         # The account the roles' trust is limited to: the one this stack deploys into.
         needs_account = env.ec2_capacity is not None or (env.services and not env.stack_per_service)
@@ -401,7 +403,17 @@ class EnvironmentStack(TerraformStack):
             providers = [own if p == env.ec2_capacity.name else p for p in providers]
             if own not in providers:
                 providers.append(own)
-        self.cluster = EcsCluster(self, "cluster", name=cluster_name, capacity_providers=providers)
+        self.cluster: ClusterRef = (
+            ExistingCluster(self, "cluster", name=cluster_name)
+            if env.cluster.origin == "existing"
+            else EcsCluster(
+                self,
+                "cluster",
+                name=cluster_name,
+                capacity_providers=providers,
+                adopt=env.cluster.origin == "adopted",
+            )
+        )
         self.services: dict[str, AppService] = {}
         if env.stack_per_service:
             # The services' stacks attach to an existing listener (the loader refuses create).
@@ -456,7 +468,7 @@ class ServiceStack(TerraformStack):
             raise ValueError(f"environment {env.name} is not split per service (stack_per_service = false)")
         _providers(self, env, null_provider_version, service=service.name, emulator=emulator)
         _backend(self, env, service=service.name, emulator=emulator)
-        self.cluster = ExistingCluster(self, "cluster", name=names.cluster_name(project, env.name))
+        self.cluster = ExistingCluster(self, "cluster", name=env.cluster_name)
         network = _network(self, env)
         # The settings refuse load_balancer.create with split stacks: a listener is given.
         listener = _load_balancer(self, project=project, env=env, network=network)

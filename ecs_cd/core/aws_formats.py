@@ -342,6 +342,31 @@ def validate_security_group_name(value: str) -> str:
     return value
 
 
+_ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}", re.ASCII)
+_LOG_GROUP_NAME = re.compile(r"[A-Za-z0-9_./#-]{1,512}", re.ASCII)
+
+
+def validate_role_name(value: str) -> str:
+    if not _ROLE_NAME.fullmatch(value):
+        raise ValueError("an IAM role name must be 1-64 letters, digits and +=,.@_-")
+    return value
+
+
+def validate_log_group_name(value: str) -> str:
+    if not _LOG_GROUP_NAME.fullmatch(value):
+        raise ValueError("a log group name must be 1-512 letters, digits and ._-/#")
+    return value
+
+
+def validate_target_group_name(value: str) -> str:
+    if not _LOAD_BALANCER_NAME.fullmatch(value):
+        raise ValueError(
+            "a target group name must be 1-32 letters, digits and hyphens, not starting or ending "
+            "with a hyphen"
+        )
+    return value
+
+
 def validate_extra_security_groups(value: Sequence[str]) -> Sequence[str]:
     """The security groups a service gets besides its own (ECS allows 5 per service in all)."""
     if len(value) > MAX_SERVICE_SECURITY_GROUPS - 1:

@@ -7,6 +7,7 @@ never disagree on a parameter, cluster, service or stack name.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 
 def cluster_name(project: str, environment: str) -> str:
@@ -79,3 +80,29 @@ def service_state_key(key: str, service: str) -> str:
 def ec2_capacity_name(project: str, environment: str) -> str:
     """The environment's own EC2 capacity: provider, Auto Scaling group, launch template, role."""
     return f"{project}-{environment}-ec2"
+
+
+@dataclass(frozen=True)
+class ServiceNames:
+    """A service's AWS names in one environment: the derived ones above, each replaced where the
+    configuration's ``names`` table gives another (a service adopted under names of its own)."""
+
+    service: str
+    task_family: str
+    log_group: str
+    execution_role: str
+    task_role: str
+    security_group: str
+    target_group: str
+
+    @classmethod
+    def derived(cls, project: str, environment: str, service: str) -> ServiceNames:
+        return cls(
+            service=service_name(service),
+            task_family=task_family(project, environment, service),
+            log_group=log_group_name(project, environment, service),
+            execution_role=execution_role_name(project, environment, service),
+            task_role=task_role_name(project, environment, service),
+            security_group=security_group_name(project, environment, service),
+            target_group=target_group_name(project, environment, service),
+        )

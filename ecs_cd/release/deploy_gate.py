@@ -128,12 +128,11 @@ def run_one(
     """The gate of one service: its new revision registered and its pre-deploy task run on it."""
     import functools
 
-    from ecs_cd.core.names import log_group_name
     from ecs_cd.release.logs import last_lines
     from ecs_cd.release.pre_deploy import run_gate
 
     awslogs = [c.name for c in t.service.task_containers if c.log_driver == "awslogs"]
-    group = log_group_name(rt.settings.project, scope.settings.name, t.service.name)
+    group = t.service.names.log_group
 
     def lines(task: Any) -> list[str]:
         if task.container not in awslogs:

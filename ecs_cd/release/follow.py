@@ -68,10 +68,9 @@ def follow(rt: Runtime, t: Target, deployment_id: str, timeout: float, poll: flo
         rt.out.say(f"{t.service.name}: {result.message}", style="green")
     else:
         rt.out.say(f"{t.service.name}: {result.outcome.value}: {result.message}", style="bold red")
-        from ecs_cd.core.names import log_group_name
         from ecs_cd.release.logs import last_lines
 
-        group = log_group_name(rt.settings.project, t.environment.name, t.service.name)
+        group = t.service.names.log_group
         awslogs = [c.name for c in t.service.task_containers if c.log_driver == "awslogs"]
         for task in result.stopped_tasks:
             reasons = "; ".join(

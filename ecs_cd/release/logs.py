@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ecs_cd.core.names import log_group_name
 from ecs_cd.release import errors
 from ecs_cd.release.aws import Aws, error_code
 from ecs_cd.release.errors import BadInput
@@ -142,7 +141,7 @@ def show(
             f"--container {container}: no container of {service} (containers: {', '.join(containers)})"
         )
     shown = [container] if container is not None else None
-    group = log_group_name(rt.settings.project, env, service)
+    group = t.service.names.log_group
     aws = rt.aws(t.environment)
     start_ms = int((time.time() - since) * 1000)
     events = read(aws, group, start_ms=start_ms, containers=shown)

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ecs_cd.core.names import log_group_name
 from ecs_cd.release import errors
 from ecs_cd.release.aws import Aws
 from ecs_cd.release.errors import BadInput
@@ -147,7 +146,7 @@ def run(
     rt.out.say(f"{service}: started task {one_off.task_arn} on {one_off.task_definition}: {' '.join(cmd)}")
     wait(aws, t.cluster, one_off, timeout=timeout, poll=poll, progress=rt.out.say)
     if containers[name] == "awslogs":
-        group = log_group_name(rt.settings.project, env, service)
+        group = t.service.names.log_group
         one_off.lines = [
             line.text() for line in last_lines(aws, group, task_id=one_off.task_id, containers=[name])
         ]

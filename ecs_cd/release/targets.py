@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecs_cd.core import names
 from ecs_cd.release.errors import BadInput
 from stacks.settings import ConfigError, EnvironmentSettings, ServiceSettings, Settings, load_settings
 
@@ -36,11 +35,11 @@ class Target:
 
     @property
     def cluster(self) -> str:
-        return names.cluster_name(self.project, self.environment.name)
+        return self.environment.cluster_name
 
     @property
     def service_name(self) -> str:
-        return names.service_name(self.service.name)
+        return self.service.names.service
 
     @property
     def parameter(self) -> str:

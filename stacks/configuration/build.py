@@ -21,11 +21,13 @@ from constructs_lib.images import (
     digest_repository_problems,
     digest_tag_problems,
 )
+from constructs_lib.imports import AdoptedShape, adoption_problems
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem
 from constructs_lib.service_props import scaling_problems, target_problems
 from constructs_lib.task_definition_props import definitions_problems, size_problems
 from constructs_lib.task_rules import task_problems
 from ecs_cd.core import aws_formats, names
+from ecs_cd.core.names import ServiceNames
 from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
 from stacks.configuration.merge import (
     IMAGE_KEYS,
@@ -50,6 +52,8 @@ class ServiceScope:
     log_project: str
     # The field that gives the environment's tasks public IPs, if one does.
     public_ip_from: str | None
+    # The environment's cluster, as the services' adopted ids must name it.
+    cluster: str = ""
 
     @property
     def env_where(self) -> str:
@@ -260,9 +264,37 @@ def resolve_service(
             found,
             *in_region(scope.file, f"{at}.secrets_kms_key_arn", service.secrets_kms_key_arn, scope.region),
         )
-    settings = _service_settings(service, tag_parameter)
+    derived = ServiceNames.derived(scope.log_project, scope.env_name, service.name)
+    settings = _service_settings(service, tag_parameter, service.names.applied_to(derived))
     _definitions_size(scope, settings, written, found)
+    _adoption(scope, settings, written, found)
     return settings
+
+
+def _adoption(scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]) -> None:
+    """Adopted ids that belong to no one environment, or contradict the service (one line each)."""
+    if service.adopt is None:
+        return
+    if not written.overridden(["adopt"]):
+        _add(
+            found,
+            f"{scope.file}: services.{service.name}.adopt: the ids of live resources belong to one "
+            f"environment: move the table to [environments.<env>.services.{service.name}.adopt]",
+        )
+        return
+    at = f"{scope.env_where}.services.{service.name}.adopt"
+    shape = AdoptedShape(
+        cluster=scope.cluster,
+        service=service.names.service,
+        log_group=service.names.log_group,
+        execution_role=service.names.execution_role,
+        task_role=service.names.task_role,
+        awsvpc=service.task.network_mode == "awsvpc",
+        load_balancer=service.load_balancer is not None,
+        autoscaling=service.autoscaling is not None,
+    )
+    for problem in adoption_problems(service.adopt, shape):
+        _add(found, f"{scope.file}: {at}.{problem.field}{shown(problem.value)}: {problem.message}")
 
 
 def _image_tag_parameter(scope: ServiceScope, service: ServiceFile, found: list[str]) -> str | None:
@@ -291,7 +323,9 @@ def _app_image(service: ServiceFile, image_tag_parameter: str | None) -> ImageSo
     return SsmTag.model_construct(repository=service.repository, parameter_name=image_tag_parameter)
 
 
-def _service_settings(service: ServiceFile, image_tag_parameter: str | None) -> ServiceSettings:
+def _service_settings(
+    service: ServiceFile, image_tag_parameter: str | None, aws_names: ServiceNames
+) -> ServiceSettings:
     """The checked flat form as the constructs' props: the app container (named after the
     service, with its image), the task's values, and what no construct owns."""
     app = _app_container(service, _app_image(service, image_tag_parameter))
@@ -313,6 +347,8 @@ def _service_settings(service: ServiceFile, image_tag_parameter: str | None) -> 
             "image_tag_parameter": image_tag_parameter,
             "tags": service.tags,
             "pre_deploy": service.pre_deploy,
+            "names": aws_names,
+            "adopt": service.adopt,
         },
         # The rules between the containers' fields were reported at the service's fields.
         context={REPORT_BY_FIELD: True},

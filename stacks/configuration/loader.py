@@ -250,6 +250,7 @@ def _environment(
         # an invalid project name (reported above) counts at the longest a valid one can be
         log_project=project.name if project.ok else "p" * aws_formats.PROJECT_NAME_MAX,
         public_ip_from=f"{env_where}.network.assign_public_ip" if env_file.network.assign_public_ip else None,
+        cluster=_cluster_name(env_file, project, env_name),
     )
     resolved, disabled = _services(scope, services, env_file, found)
     found += load_balancer_problems(file, env_where, env_file, resolved)
@@ -274,6 +275,11 @@ def _services(
         elif service is False:
             disabled.append(name)
     return resolved, disabled
+
+
+def _cluster_name(env_file: EnvironmentFile, project: _Project, env_name: str) -> str:
+    """The file's cluster name, or the derived one."""
+    return env_file.cluster.name or names.cluster_name(project.text, env_name)
 
 
 def _environment_settings(
@@ -312,6 +318,7 @@ def _environment_settings(
         log_kms_key_arn=env_file.log_kms_key_arn,
         load_balancer=env_file.load_balancer,
         ec2_capacity=capacity,
+        cluster=env_file.cluster.model_copy(update={"name": _cluster_name(env_file, project, env_name)}),
         services=(),
         aws=env_file.aws,
         tags={

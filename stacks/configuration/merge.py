@@ -30,6 +30,8 @@ OVERRIDABLE = frozenset(
         "load_balancer",
         "autoscaling",
         "pre_deploy",
+        "names",
+        "adopt",
         # the app container's fields and the other containers (merged container by container)
         "command",
         "entry_point",

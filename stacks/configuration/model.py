@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -42,24 +43,31 @@ from constructs_lib.fields import (
     ContainerName,
     ContainerPath,
     ContainerUser,
+    EcsName,
     EnvVarName,
     ImageTag,
     KmsKeyArn,
     ListenerArn,
+    LogGroupName,
     Port,
     Region,
     Repository,
+    RoleName,
     S3BucketName,
     SecretArn,
     SecurityGroupId,
+    SecurityGroupName,
     SsmName,
     TagKey,
     TagValue,
+    TargetGroupName,
 )
+from constructs_lib.imports import ServiceImports
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 from ecs_cd.core import image_strategies
+from ecs_cd.core.names import ServiceNames
 
 # The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
 # well because the null_resource schema is the same and offline machines may only
@@ -127,6 +135,23 @@ class PreDeploy(_Model):
     timeout_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 900
 
 
+class ServiceNameOverrides(_Model):
+    """A service's AWS names where they differ from the derived ones (``ecs_cd.core.names``): a
+    service adopted under names of its own. Each default None: the derived name."""
+
+    service: EcsName | None = None
+    task_family: EcsName | None = None
+    log_group: LogGroupName | None = None
+    execution_role: RoleName | None = None
+    task_role: RoleName | None = None
+    security_group: SecurityGroupName | None = None
+    target_group: TargetGroupName | None = None
+
+    def applied_to(self, derived: ServiceNames) -> ServiceNames:
+        """The derived names with these in their place."""
+        return replace(derived, **{k: v for k, v in self if v is not None})
+
+
 class ServiceFile(_Model):
     """A ``[services.<name>]`` table as the file writes it, merged with an environment's override:
     flat (the app container's fields and the task's are the service's own). ``build`` checks it
@@ -187,6 +212,10 @@ class ServiceFile(_Model):
     autoscaling: Autoscaling | None = None
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
+    # AWS names other than the derived ones (an adopted service's): default none.
+    names: ServiceNameOverrides = Field(default_factory=ServiceNameOverrides)
+    # Live resources the service takes over (ecs-release adopt writes them): default none.
+    adopt: ServiceImports | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -269,6 +298,10 @@ class ServiceSettings(_Model):
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
+    # Its AWS names in this environment: derived, or the file's names table.
+    names: ServiceNames
+    # Live resources it takes over (Terraform import blocks): default none.
+    adopt: ServiceImports | None = None
 
     @property
     def sidecars(self) -> tuple[ContainerProps, ...]:
@@ -447,6 +480,15 @@ class AwsAccess(_Model):
         return self.session_name or f"ecs-cd-{environment}"[:64]
 
 
+class ClusterSettings(_Model):
+    """The environment's ECS cluster: ``name`` (default ``<project>-<environment>``) and where it
+    comes from (default ``created``): ``adopted``, a live cluster Terraform imports and owns
+    from then on, or ``existing``, a live one used as it is and never changed here."""
+
+    name: EcsName | None = None
+    origin: Literal["created", "adopted", "existing"] = "created"
+
+
 class EnvironmentFile(_Model):
     region: Region
     emulator_endpoint: Endpoint | None = None
@@ -488,7 +530,18 @@ class EnvironmentFile(_Model):
     ec2_capacity: Ec2CapacityProps | None = None
     # On every resource of the environment (with the project's: the provider's default_tags).
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _capacity_on_own_cluster(self) -> EnvironmentFile:
+        if self.ec2_capacity is not None and self.cluster.origin == "existing":
+            raise ValueError(
+                "ec2_capacity attaches its capacity provider to the cluster, which an existing cluster "
+                "(cluster.origin = 'existing') does not let this project change: adopt it "
+                "(origin = 'adopted') or attach the capacity where the cluster is managed"
+            )
+        return self
 
 
 class EnvironmentSettings(_Model):
@@ -507,6 +560,8 @@ class EnvironmentSettings(_Model):
     load_balancer: LoadBalancerSettings | None = None
     # The cluster's own EC2 capacity, its name resolved (default <project>-<env>-ec2).
     ec2_capacity: Ec2CapacityProps | None = None
+    # The cluster, its name resolved (default <project>-<env>).
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     services: tuple[ServiceSettings, ...]
     # Services defined for the project but left out of this environment (enabled = false).
     disabled_services: tuple[str, ...] = ()
@@ -514,6 +569,12 @@ class EnvironmentSettings(_Model):
     # The provider's default_tags: the tool's (Project, Environment, ManagedBy), the project's
     # and the environment's.
     tags: Mapping[str, str] = Field(default_factory=dict)
+
+    @property
+    def cluster_name(self) -> str:
+        """The cluster's name (the loader resolves it)."""
+        assert self.cluster.name is not None
+        return self.cluster.name
 
     def service(self, name: str) -> ServiceSettings:
         for service in self.services:

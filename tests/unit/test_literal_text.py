@@ -16,6 +16,7 @@ annotations, so a field added later is covered without anyone remembering to:
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import json
 import re
 import tomllib
@@ -76,6 +77,9 @@ def string_fields(model: type[BaseModel]) -> set[str]:
                 return
             for name, field in annotation.model_fields.items():
                 walk(field.annotation, f"{path}.{name}", seen | {annotation})
+        elif isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
+            for name, hint in typing.get_type_hints(annotation).items():
+                walk(hint, f"{path}.{name}", seen)
         elif origin in _SEQUENCES:
             for item in get_args(annotation):
                 if item is not Ellipsis:
@@ -98,6 +102,12 @@ def strings_in(value: Any, path: str = "") -> set[str]:
     if isinstance(value, BaseModel):
         return {
             p for name in type(value).model_fields for p in strings_in(getattr(value, name), f"{path}.{name}")
+        }
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            p
+            for f in dataclasses.fields(value)
+            for p in strings_in(getattr(value, f.name), f"{path}.{f.name}")
         }
     if isinstance(value, (tuple, list, set, frozenset)):
         return {p for item in value for p in strings_in(item, f"{path}[]")}

@@ -180,7 +180,7 @@ def family_problems(file: str, project: str, environments: Mapping[str, Environm
     lines = []
     for env_name, env in environments.items():
         for service in env.services:
-            family = names.task_family(project, env_name, service.name)
+            family = service.names.task_family
             other = owners.setdefault(family, f"{env_name}/{service.name}")
             if other != f"{env_name}/{service.name}":
                 lines.append(

@@ -169,11 +169,20 @@ def _part_problems(given: dict[str, str], shape: AdoptedShape) -> list[Problem]:
     return found
 
 
+# Attributes an adopted resource keeps as they are live: AWS cannot change them in place, so a
+# difference would replace the resource. A security group's description is only a label.
+_KEPT_AS_LIVE = {"security_group": ["description"]}
+
+
 def import_resources(imports: ServiceImports, resources: dict[str, TerraformResource | None]) -> None:
     """An ``import`` block on each resource whose id is given (``resources`` by field; None where
     the service has no such resource, which ``adoption_problems`` refused already)."""
+    from cdktf import TerraformResourceLifecycle
+
     for field, value in imports.given().items():
         resource = resources.get(field)
         if resource is None:
             raise ValueError(f"adopt.{field}: this service has no such resource")
         resource.import_from(value)
+        if field in _KEPT_AS_LIVE:
+            resource.lifecycle = TerraformResourceLifecycle(ignore_changes=_KEPT_AS_LIVE[field])

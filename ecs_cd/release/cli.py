@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from ecs_cd.release import cli_services, cli_state, cli_tags, errors, signals
+from ecs_cd.release import cli_adopt, cli_services, cli_state, cli_tags, errors, signals
 from ecs_cd.release.aws import CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, TIMEOUT_ATTEMPTS
 from ecs_cd.release.cli_command import EXIT_CODES
 from ecs_cd.release.cli_types import Seconds
@@ -91,6 +91,7 @@ for _command in (
     cli_state.unlock,
     cli_state.state_versions,
     cli_state.state_restore,
+    cli_adopt.adopt,
 ):
     cli.add_command(_command)
 

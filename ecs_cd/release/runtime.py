@@ -51,8 +51,13 @@ class Runtime:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load(self.config, os.environ.get("ECS_CD_EMULATOR_ENDPOINT") or None)
+            self._settings = load(self.config, self.emulator_endpoint)
         return self._settings
+
+    @property
+    def emulator_endpoint(self) -> str | None:
+        """The emulator's endpoint a tool started it on (ECS_CD_EMULATOR_ENDPOINT), if any."""
+        return os.environ.get("ECS_CD_EMULATOR_ENDPOINT") or None
 
     def aws(
         self,

@@ -51,6 +51,7 @@ def load_settings(
     *,
     emulator_endpoint: str | None = None,
     emulator_endpoint_source: str = EMULATOR_ENDPOINT_VARIABLE,
+    services_required: bool = True,
 ) -> Settings:
     """Read and validate the configuration file.
 
@@ -83,6 +84,7 @@ def load_settings(
             file=file,
             emulator_endpoint=emulator_endpoint,
             emulator_endpoint_source=emulator_endpoint_source,
+            services_required=services_required,
         )
     except RecursionError:
         raise ConfigError([f"{file}: cannot be checked: {TOO_DEEP}"]) from None
@@ -108,8 +110,11 @@ def settings_from_dict(
     file: str,
     emulator_endpoint: str | None = None,
     emulator_endpoint_source: str = EMULATOR_ENDPOINT_VARIABLE,
+    services_required: bool = True,
 ) -> Settings:
-    """Validate an already parsed configuration (``file`` names it in errors; see ``load_settings``)."""
+    """Validate an already parsed configuration (``file`` names it in errors; see ``load_settings``).
+    ``services_required`` (default True): a file without a service is a problem (False for
+    ``ecs-release adopt``, which writes the first one)."""
     found = [
         f"{file}: {key}: is not a known section (allowed: {', '.join(_SECTIONS)})"
         for key in raw
@@ -117,7 +122,7 @@ def settings_from_dict(
     ]
     project = _project(file, raw.get("project"), found)
     null_version = _null_provider_version(file, raw.get("terraform", {}), found)
-    services = _service_tables(file, raw.get("services"), found)
+    services = _service_tables(file, raw.get("services"), found, required=services_required)
     environment_tables = raw.get("environments")
     if not isinstance(environment_tables, Mapping) or not environment_tables:
         found.append(f"{file}: environments: define at least one [environments.<name>] table")
@@ -188,7 +193,9 @@ def _null_provider_version(file: str, table: Any, found: list[str]) -> str:
     return version
 
 
-def _service_tables(file: str, services: Any, found: list[str]) -> Mapping[str, Any]:
+def _service_tables(file: str, services: Any, found: list[str], *, required: bool) -> Mapping[str, Any]:
+    if services is None and not required:
+        return {}
     if not isinstance(services, Mapping) or not services:
         found.append(f"{file}: services: define at least one [services.<name>] table")
         return {}

@@ -25,7 +25,9 @@ service, invalid or no configuration); {errors.AWS_ERROR} AWS error (after retri
 anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform ran (synthesis
 failed, unusable --output, Node, Terraform or the --via cdktf CLI missing): nothing was applied;
 {errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
-whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none).
+whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none);
+{errors.PLAN_REFUSED} the plan would replace or destroy an adopted resource (a stack's import block):
+`deploy` applied nothing of that stack, `diff` shows it.
 """
 
 

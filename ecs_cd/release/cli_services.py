@@ -80,9 +80,12 @@ def run_command(
 @command
 def diff_command(rt: Runtime, env: str, outdir: Path | None, only: str | None) -> dict[str, Any]:
     """What `deploy ENV` would change, per service in words: images old -> new, a new revision,
-    restarts and why, scaling; then every other change, replacements and destroys in capitals.
-    Synthesizes and runs `terraform plan`; applies nothing. Exit 0: no changes; 7: changes."""
+    restarts and why, scaling; then every other change, replacements and destroys in capitals;
+    then each adopted resource (a stack's import block) the plan would replace or destroy, which
+    `deploy` refuses to apply. Synthesizes and runs `terraform plan`; applies nothing. Exit 0: no
+    changes; 7: changes; 8: changes `deploy` would refuse."""
     from ecs_cd.release.diff_run import diff
+    from ecs_cd.release.plan_guard import refusal_message
 
     result = diff(rt, env, outdir or rt.project.output, only)
     for service in result.services:
@@ -93,12 +96,18 @@ def diff_command(rt: Runtime, env: str, outdir: Path | None, only: str | None) -
         for line in result.others:
             rt.out.say(f"  {line}", style="red" if ("REPLACE" in line or "DESTROY" in line) else None)
     rt.out.say(f"{env}: {'changes' if result.changed else 'no changes'}")
+    if result.refusals:
+        outcome = "deploy would apply nothing of these stacks"
+        for line in refusal_message(env, result.refusals, outcome=outcome).splitlines():
+            rt.out.say(line, style="red")
+    code = errors.PLAN_HAS_CHANGES if result.changed else errors.OK
     return {
         "environment": env,
         "changes": result.changed,
         "services": [s.as_dict() for s in result.services],
         "other_changes": result.others,
-        "exit_code": errors.PLAN_HAS_CHANGES if result.changed else errors.OK,
+        "refusals": [r.to_json() for r in result.refusals],
+        "exit_code": errors.PLAN_REFUSED if result.refusals else code,
     }
 
 

@@ -1,5 +1,5 @@
 """`ecs-release deploy ENV` as named steps: verify → synthesize or reuse → gate (pre-deploy) →
-apply → follow the rollout.
+guard (adopted resources, --via cdktf) → apply → follow the rollout.
 
 ``deploy(options, rt)`` runs them in order; each is a function a test can call. A new deploy
 behaviour is a new step here (or in a module of its own that a step calls), not another branch.
@@ -167,7 +167,7 @@ def interrupted(options: DeployOptions, stage: Stage, signal_number: int) -> err
 
 
 def run_steps(options: DeployOptions, rt: Runtime, stage: Stage) -> dict[str, Any]:
-    """verify → synthesize or reuse → gate → apply → follow; the payload of a deploy that worked."""
+    """verify → synthesize or reuse → gate → guard → apply → follow; the payload of a deploy that worked."""
     scope = scope_of(options, rt)
     verified = verify(options, rt, scope)
     tools = tools_for(options, rt, scope)
@@ -178,6 +178,7 @@ def run_steps(options: DeployOptions, rt: Runtime, stage: Stage) -> dict[str, An
     if scope.gated:
         stage.now = "ran"
         gates = gate(options, rt, scope, tools, synthesis)
+    guard(options, rt, scope, tools, synthesis)
     applied = apply(options, rt, scope, tools, synthesis, argv, stage)
     stage.now = "after"
     payload: dict[str, Any] = {
@@ -282,7 +283,7 @@ def synthesize(options: DeployOptions, tools: Tools) -> None:
     from ecs_cd.release.cdktf_output import LOG_NAME
     from ecs_cd.release.synthesis import synthesize as run
 
-    run(options.project, tools.outdir, tools.env, head=f"deploy {options.env}", log=LOG_NAME)
+    run(options.project, tools.outdir, tools.env, head=options.label, log=LOG_NAME)
 
 
 def cdktf_project(options: DeployOptions) -> Path:
@@ -310,7 +311,8 @@ def runner_argv(
 
     try:
         if not options.direct:
-            extra = cdktf_extra(options, scope, skip_synth=bool(scope.gated) or synthesis.state == "reused")
+            # the guard step synthesizes first (unless a gate did, or it is reused): cdktf deploys that
+            extra = cdktf_extra(options, scope, skip_synth=True)
             return deploy_command(
                 scope.stacks,
                 setup=tools.setup,
@@ -385,6 +387,24 @@ def gate(
     return gates
 
 
+def guard(options: DeployOptions, rt: Runtime, scope: Scope, tools: Tools, synthesis: Synthesis) -> None:
+    """--via cdktf (which plans and applies by itself): synthesize unless done, then plan each stack
+    with import blocks and refuse, before cdktf starts, a plan that replaces or destroys an adopted
+    resource (ecs_cd/release/deploy_guard.py). Run directly, the runner checks each saved plan."""
+    from ecs_cd.release.deploy_guard import check_stacks, refuse
+
+    if options.direct:
+        return
+    if synthesis.state == "ran" and not scope.gated:  # a gate synthesized already
+        synthesize(options, tools)
+        synth_cache.record(tools.outdir, synthesis.fingerprint)
+    stacks_dir = tools.outdir / "stacks"
+    found = check_stacks(
+        options.label, stacks_dir, scope.stacks, terraform=tools.terraform, env=tools.env, raw=rt.out.raw
+    )
+    refuse(options.env, found)
+
+
 def apply(
     options: DeployOptions,
     rt: Runtime,
@@ -441,8 +461,6 @@ def apply(
         )
         if options.direct:
             ran.outcomes = read_report(stack_report(tools))  # none if the runner was killed first
-    if synthesis.state == "ran" and not scope.gated and ran.terraform_ran and not options.direct:
-        synth_cache.record(tools.outdir, synthesis.fingerprint)  # Terraform started: the synthesis succeeded
     if ran.stopping.signal_number is not None:
         held = _locks_held(rt, scope.settings, spots)
         raise interruption(options.env, ran, locks_held=held, state=scope.settings.state)

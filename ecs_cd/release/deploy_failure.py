@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ecs_cd.release import signals
-from ecs_cd.release.errors import DeployFailed, DeployNotStarted, Interrupted, ReleaseError
+from ecs_cd.release.errors import DeployFailed, DeployNotStarted, Interrupted, PlanRefused, ReleaseError
 from ecs_cd.release.terraform_commands import APPLYING_COMMANDS
 from stacks.settings import LocalState, S3State
 
@@ -192,11 +192,40 @@ def failure(
     if result.outcomes:
         details["stack_outcomes"] = [o.to_json() for o in result.outcomes]
     return (
-        _not_started(env, result, details)
+        _refused(env, result, details)
+        or _not_started(env, result, details)
         or _locked(env, result, details, lock_timeout=lock_timeout, state=state)
         or _failed_before_apply(env, result, details)
         or _already_exists(env, result, details)
         or _failed_after_start(env, result, details)
+    )
+
+
+def _refused(env: str, result: RunResult, details: dict[str, object]) -> ReleaseError | None:
+    """The guard refused a stack's plan: it would replace or destroy an adopted resource. Nothing
+    of that stack was applied; another stack of the run may have been."""
+    from ecs_cd.release.plan_guard import refusal_message
+
+    refused = [o for o in result.outcomes if o.apply == "refused"]
+    if not refused:
+        return None
+    stacks = [o.stack for o in refused]
+    others = [s for s in result.stacks_with(APPLYING_COMMANDS) if s not in stacks]
+    if others:
+        outcome = (
+            f"nothing was applied to {', '.join(stacks)}, but Terraform applied {', '.join(others)}: "
+            f"check `ecs-release status {env}`"
+        )
+    else:
+        outcome = "nothing was applied"
+    details.update(
+        {
+            "nothing_applied": not others,
+            "refused": [{"stack": o.stack, **r.to_json()} for o in refused for r in o.refusals],
+        }
+    )
+    return PlanRefused(
+        refusal_message(env, [r for o in refused for r in o.refusals], outcome=outcome), details=details
     )
 
 

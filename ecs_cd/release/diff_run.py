@@ -1,9 +1,10 @@
 """`ecs-release diff ENV`'s work: synthesize, `terraform plan` each stack of the layout, and read
-the plans into per-service changes (ecs_cd/release/diff.py). The command line prints the result."""
+the plans into per-service changes (ecs_cd/release/diff.py) and what the adoption guard would
+refuse to apply (ecs_cd/release/plan_guard.py). The command line prints the result."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from stacks.layout import StackLayout
 
 if TYPE_CHECKING:
     from ecs_cd.release.diff import ServiceDiff
+    from ecs_cd.release.plan_guard import Refusal
     from ecs_cd.release.runtime import Runtime
     from stacks.settings import EnvironmentSettings
 
@@ -23,10 +25,12 @@ LOG_NAME = "ecs-release-diff.log"
 
 @dataclass(frozen=True)
 class DiffResult:
-    """The plan in words: each service's changes, then every other change."""
+    """The plan in words: each service's changes, then every other change; and what `deploy` would
+    refuse to apply (an adopted resource replaced or destroyed)."""
 
     services: list[ServiceDiff]
     others: list[str]
+    refusals: list[Refusal] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -52,8 +56,11 @@ def diff(rt: Runtime, env: str, outdir: Path, only: str | None) -> DiffResult:
     tool_env, terraform = _tools(rt, env_settings)
     synthesize(rt, env, outdir, tool_env)
     resource_changes: list[Any] = []
+    refused: list[Refusal] = []
     for stack in stacks:
-        resource_changes += plan_stack(rt, env, stack, outdir / "stacks" / stack, terraform, tool_env)
+        changes, refusals = plan_stack(rt, env, stack, outdir / "stacks" / stack, terraform, tool_env)
+        resource_changes += changes
+        refused += refusals
     # Every service's resources are told apart, so that --service leaves out the others' changes.
     services, others = summarize({"resource_changes": resource_changes}, every)
     services = [s for s in services if s.service in chosen]
@@ -66,7 +73,7 @@ def diff(rt: Runtime, env: str, outdir: Path, only: str | None) -> DiffResult:
         return sessions[region]
 
     name_images(services, lambda repository, image_id: ecr_image(ecr, repository, image_id))
-    return DiffResult(services, others)
+    return DiffResult(services, others, refused)
 
 
 def _tools(rt: Runtime, env_settings: EnvironmentSettings) -> tuple[dict[str, str], str]:
@@ -96,10 +103,11 @@ def synthesize(rt: Runtime, env: str, outdir: Path, tool_env: dict[str, str]) ->
 
 def plan_stack(
     rt: Runtime, env: str, stack: str, directory: Path, terraform: str, tool_env: dict[str, str]
-) -> list[Any]:
+) -> tuple[list[Any], list[Refusal]]:
     """`terraform init` (when needed) and `plan` of one stack, without its lock: the plan's
-    resource changes. Terraform runs in a session of its own: a signal stops ecs-release, and
-    Terraform is ended with it."""
+    resource changes, and what the adoption guard refuses of it. Terraform runs in a session of
+    its own: a signal stops ecs-release, and Terraform is ended with it."""
+    from ecs_cd.release.deploy_guard import stack_refusals
     from ecs_cd.release.terraform_cli import OWN_SESSION, Terraform
 
     cli = Terraform(terraform, tool_env, signals=OWN_SESSION)
@@ -115,4 +123,4 @@ def plan_stack(
         rt.out.raw(shown.errors[-4000:])
         raise DeployFailed(f"diff {env}: terraform show of stack {stack} failed (its output above)")
     found = shown.document.get("resource_changes", [])
-    return list(found)
+    return list(found), stack_refusals(directory, shown.document)

@@ -11,6 +11,7 @@ VERIFICATION_FAILED = 4
 DEPLOY_FAILED = 5
 DEPLOY_NOT_STARTED = 6
 PLAN_HAS_CHANGES = 7
+PLAN_REFUSED = 8
 # 128 + the signal's number, as a shell reports a command a signal ended.
 INTERRUPTED_SIGINT = 130
 INTERRUPTED_SIGTERM = 143
@@ -67,6 +68,13 @@ class DeployNotStarted(ReleaseError):
     """`deploy` stopped before Terraform ran: nothing was applied."""
 
     exit_code = DEPLOY_NOT_STARTED
+
+
+class PlanRefused(ReleaseError):
+    """The plan would replace or destroy a resource a stack adopted (an import block): `deploy`
+    applied nothing of that stack, `diff` reports it (ecs_cd/release/plan_guard.py)."""
+
+    exit_code = PLAN_REFUSED
 
 
 class Interrupted(ReleaseError):

@@ -174,8 +174,20 @@ class Terraform:
         args += [*(f"-target={t}" for t in targets), f"-out={out}"]
         return self.run(directory, args, on_line)
 
-    def apply(self, directory: Path, *, targets: Sequence[str] = (), on_line: OnLine | None = None) -> Result:
+    def apply(
+        self,
+        directory: Path,
+        *,
+        targets: Sequence[str] = (),
+        plan_file: str | None = None,
+        on_line: OnLine | None = None,
+    ) -> Result:
+        """``terraform apply -auto-approve``; with ``plan_file``, that saved plan (what was checked
+        is what is applied: Terraform refuses it if the state changed since), without targets."""
+        if plan_file is not None and targets:
+            raise ValueError("a saved plan is applied whole: no targets")
         args = ["apply", "-auto-approve", *self._flags(), *(f"-target={t}" for t in targets)]
+        args += [plan_file] if plan_file is not None else []
         ran = self.run(directory, args, on_line)
         return Result(
             "apply",

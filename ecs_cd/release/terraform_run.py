@@ -42,10 +42,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from ecs_cd.release.terraform_cli import Terraform
+from ecs_cd.release.plan_guard import GUARD_PLAN, Refusal, adopted, refusals
+from ecs_cd.release.terraform_cli import Result, Terraform
 
 Init = Literal["skipped", "ran", "failed"]
-Apply = Literal["not started", "failed", "applied"]
+# refused: the plan would replace or destroy a resource the stack adopted (ecs_cd/release/plan_guard.py)
+Apply = Literal["not started", "failed", "applied", "refused"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class StackOutcome:
     summary: str | None = None  # "" when Terraform's apply ran and printed no summary line
     reason: str | None = None
     seconds: float | None = None  # None: never tried (the cluster stack it needs failed first)
+    refusals: tuple[Refusal, ...] = ()  # apply "refused": what the plan would have replaced or destroyed
 
     @property
     def killed_by(self) -> int | None:
@@ -71,14 +74,25 @@ class StackOutcome:
     def to_json(self) -> dict[str, Any]:
         """The record in the report and in `ecs-release --json deploy`: what a stack never reached
         (an exit code before Terraform ran, a reason once applied) is left out, not null."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        record = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not None and f.name != "refusals"
+        }
+        if self.refusals:
+            record["refusals"] = [r.to_json() for r in self.refusals]
+        return record
 
     @classmethod
     def from_json(cls, record: object) -> StackOutcome:
         """A record ``to_json`` wrote; ValueError for anything else."""
-        if not isinstance(record, dict) or not _is_record(record):
+        if not isinstance(record, dict):
             raise ValueError(f"not a stack outcome: {record!r}")
-        return cls(**record)
+        record = dict(record)
+        refused = record.pop("refusals", [])
+        if not _is_record(record) or not isinstance(refused, list):
+            raise ValueError(f"not a stack outcome: {record!r}")
+        return cls(**record, refusals=tuple(Refusal.from_json(r) for r in refused))
 
 
 _RECORD_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -155,9 +169,10 @@ class Runner:
             exit_code: int | None = None,
             summary: str | None = None,
             reason: str | None = None,
+            refused: Sequence[Refusal] = (),
         ) -> StackOutcome:
             seconds = round(time.monotonic() - started, 1)
-            return StackOutcome(stack, init, apply, exit_code, summary, reason, seconds)
+            return StackOutcome(stack, init, apply, exit_code, summary, reason, seconds, tuple(refused))
 
         directory = self.stacks_dir / stack
         if not (directory / "cdk.tf.json").is_file():
@@ -172,6 +187,7 @@ class Runner:
             self.say(stack, line)
 
         try:
+            adopting = self.adopts(directory)
             initialised = self.terraform.init(directory, on_line=show)
         except (OSError, ValueError) as exc:  # a damaged cdk.tf.json: Terraform would refuse it too
             self.say(stack, f"ecs-release: cannot read {directory / 'cdk.tf.json'}: {exc}")
@@ -182,15 +198,61 @@ class Runner:
                 code = initialised.exit_code
                 return done(exit_code=code, reason=f"terraform init exited with {code}")
             init = "ran"
-        if self.stopping.is_set():
-            return done(reason="stopped by a signal before its apply")
-        applied = self.terraform.apply(directory, on_line=show)
+        applied = self.apply(stack, directory, adopting=adopting)
+        if isinstance(applied, StackOutcome):  # not applied: stopped, or the guard refused its plan
+            return done(
+                applied.apply, exit_code=applied.exit_code, reason=applied.reason, refused=applied.refusals
+            )
         code, summary = applied.exit_code, applied.summary
         if code != 0:
             return done(
                 "failed", exit_code=code, summary=summary, reason=f"terraform apply exited with {code}"
             )
         return done("applied", exit_code=0, summary=summary)
+
+    def apply(self, stack: str, directory: Path, *, adopting: bool) -> Result | StackOutcome:
+        """``terraform apply -auto-approve``, or for a stack with import blocks the guarded apply;
+        a StackOutcome (not applied) when a signal came first, or the guard refused the plan."""
+        if self.stopping.is_set():
+            return StackOutcome(stack, reason="stopped by a signal before its apply")
+        if adopting:
+            return self.guarded_apply(stack, directory)
+        return self.terraform.apply(directory, on_line=lambda line: self.say(stack, line))
+
+    @staticmethod
+    def adopts(directory: Path) -> bool:
+        """The stack has import blocks: it is applied through the guard. OSError or ValueError when
+        its cdk.tf.json cannot be read."""
+        return bool(adopted(json.loads((directory / "cdk.tf.json").read_text())))
+
+    def guarded_apply(self, stack: str, directory: Path) -> Result | StackOutcome:
+        """A stack that adopts resources: ``plan -out``, ``show -json``, the guard, then the apply of
+        that saved plan; a StackOutcome (not applied) for a refusal or a plan that failed."""
+
+        def show(line: str) -> None:
+            self.say(stack, line)
+
+        try:
+            planned = self.terraform.plan(directory, GUARD_PLAN, on_line=show)
+            if not planned.ok:
+                code = planned.exit_code
+                return StackOutcome(stack, exit_code=code, reason=f"terraform plan exited with {code}")
+            shown = self.terraform.show_json(directory, GUARD_PLAN)
+            if not shown.ok:
+                show(shown.errors)
+                code = shown.exit_code
+                return StackOutcome(stack, exit_code=code, reason=f"terraform show exited with {code}")
+            found = refusals(shown.document, adopted(json.loads((directory / "cdk.tf.json").read_text())))
+            if found:
+                for refusal in found:
+                    show(f"ecs-release: refusing to apply: {refusal.text()}")
+                why = "; ".join(r.text() for r in found)
+                return StackOutcome(stack, apply="refused", reason=f"refused: {why}", refusals=tuple(found))
+            if self.stopping.is_set():
+                return StackOutcome(stack, reason="stopped by a signal before its apply")
+            return self.terraform.apply(directory, plan_file=GUARD_PLAN, on_line=show)
+        finally:
+            (directory / GUARD_PLAN).unlink(missing_ok=True)
 
     def run(self, stacks: Sequence[str], first: str | None, parallel: int) -> list[StackOutcome]:
         outcomes: dict[str, StackOutcome] = {}

@@ -238,12 +238,14 @@ def error_lines(run: Run) -> list[str]:
 # --- before Terraform: nothing applied, exit 6 --------------------------------------------------
 
 
+# With --via cdktf too, ecs-release synthesizes first (the adoption guard reads the stacks before
+# cdktf starts) and cdktf deploys that synthesis (--skip-synth).
 SYNTH_FAILED = {
-    "terraform": "deploy local stopped before Terraform ran, synthesis failed (python -m ecs_cd.synth "
-    "exited with 1)",
-    "cdktf": "cdktf deploy local stopped before Terraform ran, synthesis failed",
+    via: f"{head}deploy local stopped before Terraform ran, synthesis failed (python -m ecs_cd.synth "
+    "exited with 1)"
+    for via, head in (("terraform", ""), ("cdktf", "cdktf "))
 }
-OUTPUT_KEPT = {"terraform": "its output", "cdktf": "cdktf's output"}
+OUTPUT_KEPT = {"terraform": "its output", "cdktf": "its output"}
 
 
 @pytest.mark.parametrize("via", ["terraform", "cdktf"])

@@ -29,7 +29,13 @@ if command == "init":
 time.sleep(float(os.environ.get("FAKE_SECONDS", "0")))
 fail = os.environ.get("FAKE_FAIL", "")
 code = 1 if fail == f"{here}:{command}" else 0
-print(f"{command} in {here}")
+if command == "plan":
+    out = next(a for a in sys.argv if a.startswith("-out="))
+    open(out.removeprefix("-out="), "w").close()
+if command == "show" and os.environ.get("FAKE_PLAN"):
+    print(open(os.environ["FAKE_PLAN"]).read())
+else:
+    print(f"{command} in {here}")
 if command == "apply" and not code:
     print("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.")
 with open(os.environ["FAKE_LOG"], "a") as log:
@@ -293,3 +299,70 @@ def test_a_report_that_is_missing_or_not_one_reads_as_no_outcomes(text: str | No
     if text is not None:
         report.write_text(text)
     assert terraform_run.read_report(report) == []
+
+
+def adopting(stacks_dir: Path, name: str) -> None:
+    """A stack whose cdk.tf.json adopts a running service (an import block, as cdktf writes it)."""
+    synthesized(stacks_dir, name)
+    path = stacks_dir / name / "cdk.tf.json"
+    document = json.loads(path.read_text())
+    document["import"] = [{"to": "aws_ecs_service.api_service_1", "id": "demo-dev/api"}]
+    path.write_text(json.dumps(document))
+
+
+def plan_file(tmp_path: Path, actions: list[str]) -> str:
+    path = tmp_path / "plan.json"
+    change = {"actions": actions, "before": {}, "after": {}, "replace_paths": [["cluster"]]}
+    address = "aws_ecs_service.api_service_1"
+    path.write_text(
+        json.dumps(
+            {
+                "format_version": "1.2",
+                "resource_changes": [{"address": address, "type": "aws_ecs_service", "change": change}],
+            }
+        )
+    )
+    return str(path)
+
+
+GUARD = terraform_run.GUARD_PLAN
+
+
+def test_a_stack_that_adopts_applies_the_plan_it_checked(lab: Any, tmp_path: Path) -> None:
+    # GIVEN a stack with an import block, and one without
+    adopting(lab.stacks_dir, "dev")
+    synthesized(lab.stacks_dir, "other")
+    # WHEN they are deployed and the plan changes the adopted service in place
+    done = lab.run("dev", "other", env={"FAKE_PLAN": plan_file(tmp_path, ["update"])})
+    # THEN the adopting stack is planned to a file, shown, and that very plan applied
+    assert done.returncode == 0, done.stdout
+    commands = [c["args"] for c in lab.commands() if c["dir"] == "dev"]
+    assert commands[1:] == [
+        ["plan", "-input=false", "-no-color", f"-out={GUARD}"],
+        ["show", "-json", GUARD],
+        ["apply", "-auto-approve", "-input=false", "-no-color", GUARD],
+    ]
+    # AND the other stack keeps the plain apply
+    assert [c["args"][0] for c in lab.commands() if c["dir"] == "other"] == ["init", "apply"]
+    assert lab.outcomes()["dev"]["apply"] == "applied"
+    assert not (lab.stacks_dir / "dev" / GUARD).exists()
+
+
+def test_a_plan_that_replaces_an_adopted_resource_is_not_applied(lab: Any, tmp_path: Path) -> None:
+    # GIVEN a stack with an import block
+    adopting(lab.stacks_dir, "dev")
+    # WHEN its plan would replace the adopted service
+    done = lab.run("dev", env={"FAKE_PLAN": plan_file(tmp_path, ["delete", "create"])})
+    # THEN no apply ran, the runner fails and says why
+    assert done.returncode == 1
+    assert [c["args"][0] for c in lab.commands()] == ["init", "plan", "show"]
+    assert (
+        "dev  ecs-release: refusing to apply: the plan would replace aws_ecs_service.api_service_1 "
+        "(adopted from demo-dev/api) because of cluster: give the cluster's ARN" in done.stdout
+    )
+    # AND the report records the refusal, not a failed apply
+    outcome = lab.outcomes()["dev"]
+    assert outcome["apply"] == "refused" and "exit_code" not in outcome
+    assert outcome["reason"].startswith("refused: the plan would replace aws_ecs_service.api_service_1")
+    assert [r["attributes"] for r in outcome["refusals"]] == [["cluster"]]
+    assert not (lab.stacks_dir / "dev" / GUARD).exists()

@@ -130,10 +130,14 @@ def summarize(plan: dict[str, Any], services: list[str]) -> tuple[list[ServiceDi
     for rc in plan.get("resource_changes", []):
         change = rc.get("change", {})
         actions = list(change.get("actions", []))
-        if actions in (["no-op"], ["read"]):
-            continue
         kind, name = str(rc.get("type")), str(rc.get("name"))
         owner = next((s for s in prefixes if name.startswith(f"{s}_")), None)
+        if isinstance(change.get("importing"), dict):
+            # An adopted resource: imported by this plan (and maybe updated, below).
+            said = diffs[owner].changes if owner is not None else others
+            said.append(f"{rc.get('address')}: import {change['importing'].get('id', '')}".rstrip())
+        if actions in (["no-op"], ["read"]):
+            continue
         what = action(actions)
         if owner is None:
             others.append(f"{rc.get('address')}: {what}")

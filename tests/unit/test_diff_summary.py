@@ -120,3 +120,21 @@ def test_images_are_named_by_tag_and_digest_as_ecr_has_them() -> None:
     assert pinned.lines()[1] == f"  image of b: {repo}@{old} -> {repo}@{new} (tags 1.0.0 -> 1.1.0, latest)"
     assert missing.lines()[1] == f"  image of c: (new) -> {repo}:9.9.9"
     assert missing.images[0]["after_digest"] is None
+
+
+def test_imports_of_adopted_resources_are_said() -> None:
+    # GIVEN a plan adopting api's service (imported and updated) and the cluster (imported as is)
+    service = _change(
+        "aws_ecs_service", "api_fargate_service_1", ["update"], {"tags": {}}, {"tags": {"A": "b"}}
+    )
+    service["change"]["importing"] = {"id": "legacy/api"}
+    cluster = _change("aws_ecs_cluster", "cluster_1", ["no-op"])
+    cluster["change"]["importing"] = {"id": "legacy"}
+    # WHEN summarized
+    (api,), others = summarize({"resource_changes": [service, cluster]}, ["api"])
+    # THEN each import is said with its id, and the service's update too
+    assert api.changes == [
+        "aws_ecs_service.api_fargate_service_1: import legacy/api",
+        "the ECS service: tags",
+    ]
+    assert others == ["aws_ecs_cluster.cluster_1: import legacy"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ecs_cd.release import terraform_run
+from ecs_cd.release import plan_guard, terraform_run
 
 FAKE_TERRAFORM = """
 import json, os, sys, time
@@ -325,7 +325,7 @@ def plan_file(tmp_path: Path, actions: list[str]) -> str:
     return str(path)
 
 
-GUARD = terraform_run.GUARD_PLAN
+GUARD = plan_guard.GUARD_PLAN
 
 
 def test_a_stack_that_adopts_applies_the_plan_it_checked(lab: Any, tmp_path: Path) -> None:

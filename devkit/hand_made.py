@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from devkit.emulator import ACCESS_KEY, SECRET_KEY
@@ -176,27 +176,63 @@ def make_service(
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+STARTER = """# A team's configuration before adoption: its project and the environment the service runs in
+# (written by `python -m devkit.hand_made`; `ecs-release adopt` appends the service).
+[project]
+name = "shop"
+
+[environments.brownfield]
+region = "us-east-1"
+emulator_endpoint = "{endpoint}"
+network = {{ use_default_vpc = true, assign_public_ip = true }}
+state = {{ backend = "local", path = "terraform.brownfield.tfstate" }}
+# The team's own load balancer, made by hand too: ecs-cd adds rules to its listener.
+load_balancer = {setting}
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m devkit.hand_made CONFIG`: on the emulator (ECS_CD_EMULATOR_ENDPOINT), make a
+    load balancer and a service under the team's own names, with boto3 as a team made it by
+    hand, and write CONFIG: the team's configuration before adoption (its environment
+    `brownfield`, no service yet)."""
+    import os
+    import sys
+    from pathlib import Path
+
     import boto3
 
-    parser = argparse.ArgumentParser(prog="python -m devkit.hand_made", description=__doc__)
-    parser.add_argument("--endpoint", required=True, help="The emulator, e.g. http://127.0.0.1:5000")
-    parser.add_argument("--listener-arn", required=True)
-    parser.add_argument("--lb-group", required=True, help="The load balancer's security group")
+    from devkit.load_balancer import existing_load_balancer
+
+    parser = argparse.ArgumentParser(prog="python -m devkit.hand_made", description=main.__doc__)
+    parser.add_argument("config", type=Path, help="The configuration file to write (must not exist).")
     args = parser.parse_args(argv)
+    endpoint = os.environ.get("ECS_CD_EMULATOR_ENDPOINT")
+    if not endpoint:
+        print("error: set ECS_CD_EMULATOR_ENDPOINT (python -m devkit.emulator prints it)", file=sys.stderr)
+        return 2
+    if args.config.exists():
+        print(f"error: {args.config} exists: give a new file", file=sys.stderr)
+        return 2
 
     def clients(name: str) -> Any:
         return boto3.client(
             name,
             region_name=REGION,
-            endpoint_url=args.endpoint,
+            endpoint_url=endpoint,
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,
         )
 
-    made = make_service(clients, listener_arn=args.listener_arn, lb_group=args.lb_group)
-    print(json.dumps(asdict(made), indent=2))
+    balancer = existing_load_balancer(clients("ec2"), clients("elbv2"), "team-alb")
+    made = make_service(clients, listener_arn=balancer.listener_arn, lb_group=balancer.security_group_id)
+    args.config.write_text(STARTER.format(endpoint=endpoint, setting=balancer.setting), encoding="utf-8")
+    print(
+        f"made by hand: service {made.service} on cluster {made.cluster} ({made.repository}:{made.tag}), "
+        f"behind team-alb; wrote {args.config}"
+    )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

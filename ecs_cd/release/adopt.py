@@ -390,6 +390,92 @@ def _autoscaling(adopted: Adopted, aws: Aws, cluster: str, service: str) -> None
     adopted.ids["scalable_target"] = f"ecs/{resource}/ecs:service:DesiredCount"
 
 
+# Another Terraform configuration's state as the source of the services and their ids.
+
+# The resource types of a state whose ids adoption imports, and the attribute that is the id.
+_STATE_IDS = {
+    "aws_ecs_cluster": ("name", "cluster"),
+    "aws_cloudwatch_log_group": ("name", "log_group"),
+    "aws_iam_role": ("name", "role"),
+    "aws_security_group": ("id", "security_group"),
+    "aws_lb_target_group": ("arn", "target_group"),
+    "aws_lb_listener_rule": ("arn", "listener_rule"),
+}
+
+
+@dataclass(frozen=True)
+class StateRecord:
+    """What another configuration's Terraform state manages: its services (cluster, service) and
+    the ids of the resources adoption imports, by kind."""
+
+    services: tuple[tuple[str, str], ...]
+    ids: Mapping[str, frozenset[str]]
+    addresses: Mapping[str, str]  # id -> the address that manages it there
+
+
+def read_state(text: str, source: str) -> StateRecord:
+    """A Terraform state (format version 4) as a ``StateRecord`` (BadInput when it is not one)."""
+    import json
+
+    try:
+        document = json.loads(text)
+        resources = document["resources"]
+        if document.get("version") != 4 or not isinstance(resources, list):
+            raise ValueError("not a Terraform state of format version 4")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"adopt: {source} is not a Terraform state ({exc})") from None
+    services: list[tuple[str, str]] = []
+    ids: dict[str, set[str]] = {}
+    addresses: dict[str, str] = {}
+    for resource in resources:
+        if not isinstance(resource, dict) or resource.get("mode") != "managed":
+            continue
+        kind = str(resource.get("type"))
+        for instance in resource.get("instances", []):
+            attributes = instance.get("attributes") or {}
+            address = f"{kind}.{resource.get('name')}"
+            if kind == "aws_ecs_service":
+                cluster = str(attributes.get("cluster", "")).rsplit("/", 1)[-1]
+                services.append((cluster, str(attributes.get("name"))))
+            elif kind in _STATE_IDS:
+                attribute, what = _STATE_IDS[kind]
+                value = str(attributes.get(attribute, ""))
+                ids.setdefault(what, set()).add(value)
+                addresses[value] = address
+    if not services:
+        raise BadInput(f"adopt: {source} manages no aws_ecs_service: nothing to adopt from it")
+    return StateRecord(tuple(services), {k: frozenset(v) for k, v in ids.items()}, addresses)
+
+
+def compare_with_state(adopted: Adopted, state: StateRecord, source: str) -> None:
+    """Note, for each id adopted, whether the other state manages it too (then it must forget it:
+    a ``removed`` block there) or not (made elsewhere, imported all the same)."""
+    kinds = {
+        "log_group": "log_group",
+        "execution_role": "role",
+        "task_role": "role",
+        "security_group": "security_group",
+        "target_group": "target_group",
+        "listener_rule": "listener_rule",
+    }
+    shared = []
+    for field_name, kind in kinds.items():
+        value = adopted.ids.get(field_name)
+        if value is None:
+            continue
+        if value in state.ids.get(kind, frozenset()):
+            shared.append(state.addresses[value])
+        else:
+            adopted.notes.append(
+                f"{adopted.key}: {field_name} {value} is not in {source}: imported all the same"
+            )
+    if shared:
+        adopted.notes.append(
+            f"{adopted.key}: {source} manages {', '.join(sorted(shared))} too: make that configuration "
+            "forget them (removed blocks with destroy = false, or terraform state rm) before its next apply"
+        )
+
+
 # TOML: the adopted tables as text to append to the configuration file.
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")

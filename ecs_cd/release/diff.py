@@ -132,13 +132,14 @@ def summarize(plan: dict[str, Any], services: list[str]) -> tuple[list[ServiceDi
         actions = list(change.get("actions", []))
         kind, name = str(rc.get("type")), str(rc.get("name"))
         owner = next((s for s in prefixes if name.startswith(f"{s}_")), None)
-        if isinstance(change.get("importing"), dict):
-            # An adopted resource: imported by this plan (and maybe updated, below).
-            said = diffs[owner].changes if owner is not None else others
-            said.append(f"{rc.get('address')}: import {change['importing'].get('id', '')}".rstrip())
-        if actions in (["no-op"], ["read"]):
+        importing = change.get("importing")
+        if actions in (["no-op"], ["read"]) and not isinstance(importing, dict):
             continue
         what = action(actions)
+        if isinstance(importing, dict):
+            # An adopted resource: imported by this plan, then changed in place (if at all).
+            imported = f"import {importing.get('id', '')}".rstrip()
+            what = imported if actions == ["no-op"] else f"{imported}, then {what}"
         if owner is None:
             others.append(f"{rc.get('address')}: {what}")
             continue
@@ -161,7 +162,12 @@ def summarize(plan: dict[str, Any], services: list[str]) -> tuple[list[ServiceDi
             diff.restart.append("the timestamp trigger forces a new deployment (every apply)")
         elif kind == "aws_ecs_service":
             attributes = _changed_attributes(change)
-            if what != "update":
+            if what.startswith("import"):
+                changed = [a for a in attributes if a != "task_definition"]
+                diff.changes.append(
+                    f"the ECS service: {what}" + (f" {', '.join(changed)}" if changed else "")
+                )
+            elif what != "update":
                 diff.changes.append(f"the ECS service: {what}")
             elif attributes == ["task_definition"]:
                 pass  # the new revision, said above

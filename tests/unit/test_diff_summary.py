@@ -132,9 +132,6 @@ def test_imports_of_adopted_resources_are_said() -> None:
     cluster["change"]["importing"] = {"id": "legacy"}
     # WHEN summarized
     (api,), others = summarize({"resource_changes": [service, cluster]}, ["api"])
-    # THEN each import is said with its id, and the service's update too
-    assert api.changes == [
-        "aws_ecs_service.api_fargate_service_1: import legacy/api",
-        "the ECS service: tags",
-    ]
+    # THEN each import is said with its id, and what the plan then changes
+    assert api.changes == ["the ECS service: import legacy/api, then update tags"]
     assert others == ["aws_ecs_cluster.cluster_1: import legacy"]

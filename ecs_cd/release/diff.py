@@ -121,6 +121,20 @@ def _changed_attributes(change: dict[str, Any]) -> list[str]:
     return [k for k in keys if before.get(k) != after.get(k) or unknown.get(k) is True]
 
 
+def _what(change: dict[str, Any]) -> str | None:
+    """The plan's action on a resource in words, None when nothing happens to it."""
+    actions = list(change.get("actions", []))
+    importing = change.get("importing")
+    if actions in (["no-op"], ["read"]) and not isinstance(importing, dict):
+        return None
+    what = action(actions)
+    if isinstance(importing, dict):
+        # An adopted resource: imported by this plan, then changed in place (if at all).
+        imported = f"import {importing.get('id', '')}".rstrip()
+        what = imported if actions == ["no-op"] else f"{imported}, then {what}"
+    return what
+
+
 def summarize(plan: dict[str, Any], services: list[str]) -> tuple[list[ServiceDiff], list[str]]:
     """Per service what changes, and every other change (``address: action``)."""
     diffs = {name: ServiceDiff(name) for name in services}
@@ -129,54 +143,46 @@ def summarize(plan: dict[str, Any], services: list[str]) -> tuple[list[ServiceDi
     prefixes = sorted(services, key=len, reverse=True)
     for rc in plan.get("resource_changes", []):
         change = rc.get("change", {})
-        actions = list(change.get("actions", []))
-        kind, name = str(rc.get("type")), str(rc.get("name"))
-        owner = next((s for s in prefixes if name.startswith(f"{s}_")), None)
-        importing = change.get("importing")
-        if actions in (["no-op"], ["read"]) and not isinstance(importing, dict):
+        what = _what(change)
+        if what is None:
             continue
-        what = action(actions)
-        if isinstance(importing, dict):
-            # An adopted resource: imported by this plan, then changed in place (if at all).
-            imported = f"import {importing.get('id', '')}".rstrip()
-            what = imported if actions == ["no-op"] else f"{imported}, then {what}"
+        name = str(rc.get("name"))
+        owner = next((s for s in prefixes if name.startswith(f"{s}_")), None)
         if owner is None:
             others.append(f"{rc.get('address')}: {what}")
-            continue
-        diff = diffs[owner]
-        if kind == "aws_ecs_task_definition":
-            before, after = _definitions(change.get("before")), _definitions(change.get("after"))
-            unknown = (change.get("after_unknown") or {}).get("container_definitions") is True
-            for container in sorted(set(before) | set(after)):
-                if before.get(container) != after.get(container):
-                    diff.images.append(
-                        {
-                            "container": container,
-                            "before": before.get(container),
-                            "after": "(known after apply)" if unknown else after.get(container),
-                        }
-                    )
-            diff.new_revision = True
-            diff.restart.append("a new revision rolls the tasks")
-        elif kind == "null_resource":
-            diff.restart.append("the timestamp trigger forces a new deployment (every apply)")
-        elif kind == "aws_ecs_service":
-            attributes = _changed_attributes(change)
-            if what.startswith("import"):
-                changed = [a for a in attributes if a != "task_definition"]
-                diff.changes.append(
-                    f"the ECS service: {what}" + (f" {', '.join(changed)}" if changed else "")
-                )
-            elif what != "update":
-                diff.changes.append(f"the ECS service: {what}")
-            elif attributes == ["task_definition"]:
-                pass  # the new revision, said above
-            elif attributes:
-                diff.changes.append(
-                    f"the ECS service: {', '.join(a for a in attributes if a != 'task_definition')}"
-                )
-        elif kind in ("aws_appautoscaling_target", "aws_appautoscaling_policy"):
-            diff.scaling.append(f"{kind.removeprefix('aws_appautoscaling_')}: {what}")
         else:
-            diff.changes.append(f"{rc.get('address')}: {what}")
+            _service_change(diffs[owner], rc, what)
     return list(diffs.values()), others
+
+
+def _service_change(diff: ServiceDiff, rc: dict[str, Any], what: str) -> None:
+    """What a change of one of the service's resources means for it."""
+    change, kind = rc.get("change", {}), str(rc.get("type"))
+    if kind == "aws_ecs_task_definition":
+        before, after = _definitions(change.get("before")), _definitions(change.get("after"))
+        unknown = (change.get("after_unknown") or {}).get("container_definitions") is True
+        for container in sorted(set(before) | set(after)):
+            if before.get(container) != after.get(container):
+                diff.images.append(
+                    {
+                        "container": container,
+                        "before": before.get(container),
+                        "after": "(known after apply)" if unknown else after.get(container),
+                    }
+                )
+        diff.new_revision = True
+        diff.restart.append("a new revision rolls the tasks")
+    elif kind == "null_resource":
+        diff.restart.append("the timestamp trigger forces a new deployment (every apply)")
+    elif kind == "aws_ecs_service":
+        changed = [a for a in _changed_attributes(change) if a != "task_definition"]
+        if what.startswith("import"):
+            diff.changes.append(f"the ECS service: {what}" + (f" {', '.join(changed)}" if changed else ""))
+        elif what != "update":
+            diff.changes.append(f"the ECS service: {what}")
+        elif changed:  # the new revision alone was said above
+            diff.changes.append(f"the ECS service: {', '.join(changed)}")
+    elif kind in ("aws_appautoscaling_target", "aws_appautoscaling_policy"):
+        diff.scaling.append(f"{kind.removeprefix('aws_appautoscaling_')}: {what}")
+    else:
+        diff.changes.append(f"{rc.get('address')}: {what}")

@@ -25,6 +25,10 @@ the parent, as ``devkit.emulator`` starts it) runs moto's own server after
   neither it uses the cluster's defaultCapacityProviderStrategy, if there is one (launchType EC2
   otherwise). Without this every plan would replace such a service. (3) moto drops
   placementStrategy and placementConstraints (UpdateService keeps them); here they are kept as given.
+  (4) An awsvpcConfiguration with subnets and no securityGroups key: moto fails with HTTP 500 (a
+  KeyError in its own check); ECS puts the task ENIs in the default security group of the subnets'
+  VPC, and DescribeServices reports that group. Here, as in ECS. (An empty list is no gap: moto
+  accepts it and keeps it as []; left as it is.)
 - A task definition for EC2 whose containers set memoryReservation but not memory, without a
   task-level memory (the first article's form). ECS accepts it (each container needs memory or
   memoryReservation, or the task memory); moto refuses it on EC2 unless each container has
@@ -175,6 +179,30 @@ def _keeping_create_service(create_service: Any) -> Any:
         return result
 
     return create_service_keeping_settings
+
+
+def _default_security_group(create_service: Any) -> Any:
+    def create_service_in_default_group(self: Any) -> Any:
+        from moto.ec2.exceptions import InvalidSubnetIdError
+        from moto.ec2.models import ec2_backends
+
+        network = self._get_param("networkConfiguration") or {}
+        awsvpc = network.get("awsvpcConfiguration")
+        if awsvpc and awsvpc.get("subnets") and "securityGroups" not in awsvpc:
+            ec2 = ec2_backends[self.ecs_backend.account_id][self.ecs_backend.region_name]
+            try:
+                vpc_id = ec2.get_subnet(awsvpc["subnets"][0]).vpc_id
+            except InvalidSubnetIdError:
+                vpc_id = None  # moto's own check refuses the subnet, as ECS does
+            group = ec2.get_default_security_group(vpc_id) if vpc_id else None
+            if group is not None:
+                self.params["networkConfiguration"] = {
+                    **network,
+                    "awsvpcConfiguration": {**awsvpc, "securityGroups": [group.id]},
+                }
+        return create_service(self)
+
+    return create_service_in_default_group
 
 
 def _start_deployment(service: Any) -> None:
@@ -361,8 +389,8 @@ def install() -> None:
     ApplicationAutoScalingResponse.register_scalable_target = _tagging_register_scalable_target(  # type: ignore[method-assign]
         ApplicationAutoScalingResponse.register_scalable_target
     )
-    EC2ContainerServiceResponse.create_service = _keeping_create_service(  # type: ignore[method-assign]
-        EC2ContainerServiceResponse.create_service
+    EC2ContainerServiceResponse.create_service = _default_security_group(  # type: ignore[method-assign]
+        _keeping_create_service(EC2ContainerServiceResponse.create_service)
     )
     EC2ContainerServiceBackend.update_service = _deploying_update_service(  # type: ignore[method-assign]
         EC2ContainerServiceBackend.update_service

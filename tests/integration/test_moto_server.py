@@ -499,6 +499,73 @@ def test_a_services_placement_strategy_and_constraints_are_kept(emulator: Emulat
     assert _described(ecs, "placed")["placementStrategy"] == [{"type": "binpack", "field": "cpu"}]
 
 
+def _twice(ecs: Any, ec2: Any, name: str, task_definition: str, **settings: Any) -> dict[str, Any]:
+    """CreateService of ``name`` on the cluster, as _service_on makes it (``settings`` added or
+    changed); returns the answer."""
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    request = {
+        "desiredCount": 1,
+        "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
+        **settings,
+    }
+    return dict(
+        ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=task_definition, **request)[
+            "service"
+        ]
+    )
+
+
+def _service_without_security_groups(ecs: Any, subnet: str, name: str) -> dict[str, Any]:
+    """CreateService of an awsvpc service whose awsvpcConfiguration has no securityGroups key."""
+    ecs.create_cluster(clusterName=CLUSTER)
+    return dict(
+        ecs.create_service(
+            cluster=CLUSTER,
+            serviceName=name,
+            taskDefinition=_task_definition(ecs, name),
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}},
+        )["service"]
+    )
+
+
+def test_stock_moto_fails_a_service_without_security_groups(stock_server: str) -> None:
+    # GIVEN stock moto's server
+    from botocore.exceptions import ClientError
+
+    ecs, ec2 = _client(stock_server, "ecs"), _client(stock_server, "ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    # WHEN an awsvpc service is created with subnets and no securityGroups key
+    # THEN moto answers HTTP 500 (a KeyError in its own check). ECS uses the VPC's default group;
+    # a fixed moto: drop the fill
+    with pytest.raises(ClientError) as failed:
+        _service_without_security_groups(ecs, subnet, "no-groups")
+    assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    # AND an empty list is no gap: moto accepts it, and keeps it as given (the fill leaves it alone)
+    _twice(ecs, ec2, "empty-groups", _task_definition(ecs, "empty-groups"))
+    network = _described(ecs, "empty-groups")["networkConfiguration"]
+    assert network["awsvpcConfiguration"]["securityGroups"] == []
+
+
+def test_a_service_without_security_groups_is_in_the_vpcs_default_group(emulator: Emulator) -> None:
+    # GIVEN a subnet of a VPC of its own (not the default VPC), and that VPC's default group
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    (default,) = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    # WHEN an awsvpc service is created in it without a securityGroups key
+    created = _service_without_security_groups(ecs, subnet, "default-group")
+    # THEN, as in ECS, the service and its deployment are in that VPC's default security group
+    expected = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [default["GroupId"]]}}
+    for answer in (created, _described(ecs, "default-group")):
+        assert answer["networkConfiguration"] == expected
+        assert [d["networkConfiguration"] for d in answer["deployments"]] == [expected]
+
+
 def _ec2_task_with_reservations(ecs: Any) -> str:
     """Register the first article's form: EC2, no task memory, containers with memoryReservation only."""
     return str(

@@ -516,6 +516,83 @@ def _twice(ecs: Any, ec2: Any, name: str, task_definition: str, **settings: Any)
     )
 
 
+def _tags(ecs: Any, name: str) -> list[dict[str, str]]:
+    (service,) = ecs.describe_services(cluster=CLUSTER, services=[name], include=["TAGS"])["services"]
+    return list(service.get("tags", []))
+
+
+def test_stock_moto_replaces_a_service_created_again() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    assert EC2ContainerServiceResponse.create_service.__name__ == "create_service", "install() ran here"
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        ecs.create_cluster(clusterName=CLUSTER)
+        first, second = _task_definition(ecs, "gap"), _task_definition(ecs, "gap")
+        _twice(ecs, ec2, "gap", first, tags=[{"key": "Project", "value": "shop"}])
+        ((deployment_id, *_),) = _deployments(_described(ecs, "gap"))
+        # WHEN a service of the same name is created in the same cluster, while the first is ACTIVE
+        _twice(ecs, ec2, "gap", second)
+        # THEN moto accepts it and the first service is gone: its task definition, tags and
+        # deployment (ECS refuses, "Creation of service was not idempotent."; a fixed moto: drop the fill)
+        service = _described(ecs, "gap")
+        assert service["taskDefinition"] == second
+        assert _tags(ecs, "gap") == []
+        assert [d[0] for d in _deployments(service)] != [deployment_id]
+
+
+def test_creating_an_active_service_again_is_refused_as_in_ecs(emulator: Emulator) -> None:
+    # GIVEN an ACTIVE service, created with tags and a client token
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    ecs.create_cluster(clusterName=CLUSTER)
+    first, second = _task_definition(ecs, "again"), _task_definition(ecs, "again")
+    tags = [{"key": "Project", "value": "shop"}]
+    created = _twice(ecs, ec2, "again", first, tags=tags, clientToken="create-again-1")
+    ((deployment_id, *_),) = _deployments(_described(ecs, "again"))
+    # WHEN a service of that name is created again, on another revision
+    with pytest.raises(ecs.exceptions.InvalidParameterException) as refused:
+        _twice(ecs, ec2, "again", second)
+    # THEN ECS's error comes back, as an ECS JSON error (HTTP 400) that boto3 and the provider parse
+    error = refused.value.response
+    assert error["Error"] == {
+        "Code": "InvalidParameterException",
+        "Message": "Creation of service was not idempotent.",
+    }
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # AND the first service is as it was: its task definition, tags and deployment
+    service = _described(ecs, "again")
+    assert (service["serviceArn"], service["taskDefinition"]) == (created["serviceArn"], first)
+    assert _tags(ecs, "again") == tags
+    assert [d[0] for d in _deployments(service)] == [deployment_id]
+    # WHEN the same request is sent again, with the same client token (as a retry would)
+    repeated = _twice(ecs, ec2, "again", first, tags=tags, clientToken="create-again-1")
+    # THEN, as ECS does, the answer is the existing service, not a new one
+    assert (repeated["serviceArn"], repeated["taskDefinition"]) == (created["serviceArn"], first)
+    assert [d["id"] for d in repeated["deployments"]] == [deployment_id]
+    # AND the same token with other parameters, or the same parameters without a token, is refused
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="not idempotent"):
+        _twice(ecs, ec2, "again", first, tags=tags, clientToken="create-again-1", desiredCount=2)
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="not idempotent"):
+        _twice(ecs, ec2, "again", first, tags=tags)
+
+
+def test_a_deleted_services_name_can_be_used_again(emulator: Emulator) -> None:
+    # GIVEN a service that was deleted (INACTIVE)
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    ecs.create_cluster(clusterName=CLUSTER)
+    first, second = _task_definition(ecs, "reborn"), _task_definition(ecs, "reborn")
+    _twice(ecs, ec2, "reborn", first)
+    ecs.delete_service(cluster=CLUSTER, service="reborn", force=True)
+    assert _described(ecs, "reborn")["status"] == "INACTIVE"
+    # WHEN a service of that name is created again THEN it is, as in ECS
+    _twice(ecs, ec2, "reborn", second)
+    service = _described(ecs, "reborn")
+    assert (service["status"], service["taskDefinition"]) == ("ACTIVE", second)
+
+
 def _service_without_security_groups(ecs: Any, subnet: str, name: str) -> dict[str, Any]:
     """CreateService of an awsvpc service whose awsvpcConfiguration has no securityGroups key."""
     ecs.create_cluster(clusterName=CLUSTER)

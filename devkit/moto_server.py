@@ -25,6 +25,16 @@ the parent, as ``devkit.emulator`` starts it) runs moto's own server after
   neither it uses the cluster's defaultCapacityProviderStrategy, if there is one (launchType EC2
   otherwise). Without this every plan would replace such a service. (3) moto drops
   placementStrategy and placementConstraints (UpdateService keeps them); here they are kept as given.
+  (4) An awsvpcConfiguration with subnets and no securityGroups key: moto fails with HTTP 500 (a
+  KeyError in its own check); ECS puts the task ENIs in the default security group of the subnets'
+  VPC, and DescribeServices reports that group. Here, as in ECS. (An empty list is no gap: moto
+  accepts it and keeps it as []; left as it is.)
+- CreateService of a name the cluster already has. moto replaces the service silently (its
+  deployments, tags and task definition gone with it). ECS refuses, InvalidParameterException
+  "Creation of service was not idempotent.", while that service is ACTIVE or DRAINING; once it is
+  deleted (INACTIVE) the name can be used again. Here, as in ECS, including ECS's idempotency: a
+  repeat of the same request, with the same clientToken and the same parameters (as an SDK
+  sends when it retries), answers the existing service instead of the error.
 - A task definition for EC2 whose containers set memoryReservation but not memory, without a
   task-level memory (the first article's form). ECS accepts it (each container needs memory or
   memoryReservation, or the task memory); moto refuses it on EC2 unless each container has
@@ -77,8 +87,10 @@ Nothing else about moto changes; each fill is checked by tests/integration/test_
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
+import threading
 from typing import Any
 
 _TAGS_ATTRIBUTE = "ecs_cd_tags"
@@ -175,6 +187,58 @@ def _keeping_create_service(create_service: Any) -> Any:
         return result
 
     return create_service_keeping_settings
+
+
+_CREATE_REQUEST_ATTRIBUTE = "ecs_cd_create_request"
+_CREATING = threading.Lock()
+
+
+def _idempotent_create_service(create_service: Any) -> Any:
+    def create_service_once(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+        from moto.ecs.exceptions import InvalidParameterException
+
+        cluster = self.ecs_backend._get_cluster(self._get_param("cluster", "default"))
+        name = self._get_param("serviceName")
+        # The request as parsed, before any other fill adds to it: what a repeat is compared with.
+        request = copy.deepcopy(dict(self.params))
+        with _CREATING:  # two requests at once for one name: one creates, the other is the repeat
+            existing = self.ecs_backend.services.get(f"{cluster.name}:{name}")
+            if existing is not None and existing.status in ("ACTIVE", "DRAINING"):
+                token = request.get("clientToken")
+                if token and getattr(existing, _CREATE_REQUEST_ATTRIBUTE, None) == request:
+                    return ActionResult({"service": existing})  # the same request again: ECS's answer
+                raise InvalidParameterException("Creation of service was not idempotent.")
+            result = create_service(self)
+            service = self.ecs_backend._get_service(cluster.name, name)
+            setattr(service, _CREATE_REQUEST_ATTRIBUTE, request)
+            return result
+
+    return create_service_once
+
+
+def _default_security_group(create_service: Any) -> Any:
+    def create_service_in_default_group(self: Any) -> Any:
+        from moto.ec2.exceptions import InvalidSubnetIdError
+        from moto.ec2.models import ec2_backends
+
+        network = self._get_param("networkConfiguration") or {}
+        awsvpc = network.get("awsvpcConfiguration")
+        if awsvpc and awsvpc.get("subnets") and "securityGroups" not in awsvpc:
+            ec2 = ec2_backends[self.ecs_backend.account_id][self.ecs_backend.region_name]
+            try:
+                vpc_id = ec2.get_subnet(awsvpc["subnets"][0]).vpc_id
+            except InvalidSubnetIdError:
+                vpc_id = None  # moto's own check refuses the subnet, as ECS does
+            group = ec2.get_default_security_group(vpc_id) if vpc_id else None
+            if group is not None:
+                self.params["networkConfiguration"] = {
+                    **network,
+                    "awsvpcConfiguration": {**awsvpc, "securityGroups": [group.id]},
+                }
+        return create_service(self)
+
+    return create_service_in_default_group
 
 
 def _start_deployment(service: Any) -> None:
@@ -361,8 +425,8 @@ def install() -> None:
     ApplicationAutoScalingResponse.register_scalable_target = _tagging_register_scalable_target(  # type: ignore[method-assign]
         ApplicationAutoScalingResponse.register_scalable_target
     )
-    EC2ContainerServiceResponse.create_service = _keeping_create_service(  # type: ignore[method-assign]
-        EC2ContainerServiceResponse.create_service
+    EC2ContainerServiceResponse.create_service = _idempotent_create_service(  # type: ignore[method-assign]
+        _default_security_group(_keeping_create_service(EC2ContainerServiceResponse.create_service))
     )
     EC2ContainerServiceBackend.update_service = _deploying_update_service(  # type: ignore[method-assign]
         EC2ContainerServiceBackend.update_service

@@ -28,7 +28,11 @@ def plain(line: str) -> str:
 _LOCK_FIELD = re.compile(r"^(ID|Path|Operation|Who|Version|Created|Info):\s*(.*)$")
 # The AWS provider's "creating <what> (<name>): … ResourceAlreadyExistsException: …".
 _CREATING = re.compile(r"^Error: creating (?P<what>.+?) \((?P<name>[^()]+)\): (?P<why>.*)$")
-_ALREADY = re.compile(r"already exists|AlreadyExists|\.Duplicate\b|DuplicateName", re.IGNORECASE)
+# ECS says it of a service whose name the cluster has ACTIVE: "InvalidParameterException: Creation of
+# service was not idempotent." (only a repeat of the same request, same clientToken, is accepted).
+_ALREADY = re.compile(
+    r"already exists|AlreadyExists|\.Duplicate\b|DuplicateName|not idempotent", re.IGNORECASE
+)
 _WITH = re.compile(r"^with (?P<address>[A-Za-z0-9_]+\.[A-Za-z0-9_-]+)\b")
 # Resource types whose import ID is the name in the provider's error; the others need an ID
 # the error does not show (an ARN, a generated id), which the hint names instead.

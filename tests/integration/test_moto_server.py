@@ -499,6 +499,150 @@ def test_a_services_placement_strategy_and_constraints_are_kept(emulator: Emulat
     assert _described(ecs, "placed")["placementStrategy"] == [{"type": "binpack", "field": "cpu"}]
 
 
+def _twice(ecs: Any, ec2: Any, name: str, task_definition: str, **settings: Any) -> dict[str, Any]:
+    """CreateService of ``name`` on the cluster, as _service_on makes it (``settings`` added or
+    changed); returns the answer."""
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    request = {
+        "desiredCount": 1,
+        "launchType": "FARGATE",
+        "networkConfiguration": {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
+        **settings,
+    }
+    return dict(
+        ecs.create_service(cluster=CLUSTER, serviceName=name, taskDefinition=task_definition, **request)[
+            "service"
+        ]
+    )
+
+
+def _tags(ecs: Any, name: str) -> list[dict[str, str]]:
+    (service,) = ecs.describe_services(cluster=CLUSTER, services=[name], include=["TAGS"])["services"]
+    return list(service.get("tags", []))
+
+
+def test_stock_moto_replaces_a_service_created_again() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    assert EC2ContainerServiceResponse.create_service.__name__ == "create_service", "install() ran here"
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        ecs.create_cluster(clusterName=CLUSTER)
+        first, second = _task_definition(ecs, "gap"), _task_definition(ecs, "gap")
+        _twice(ecs, ec2, "gap", first, tags=[{"key": "Project", "value": "shop"}])
+        ((deployment_id, *_),) = _deployments(_described(ecs, "gap"))
+        # WHEN a service of the same name is created in the same cluster, while the first is ACTIVE
+        _twice(ecs, ec2, "gap", second)
+        # THEN moto accepts it and the first service is gone: its task definition, tags and
+        # deployment (ECS refuses, "Creation of service was not idempotent."; a fixed moto: drop the fill)
+        service = _described(ecs, "gap")
+        assert service["taskDefinition"] == second
+        assert _tags(ecs, "gap") == []
+        assert [d[0] for d in _deployments(service)] != [deployment_id]
+
+
+def test_creating_an_active_service_again_is_refused_as_in_ecs(emulator: Emulator) -> None:
+    # GIVEN an ACTIVE service, created with tags and a client token
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    ecs.create_cluster(clusterName=CLUSTER)
+    first, second = _task_definition(ecs, "again"), _task_definition(ecs, "again")
+    tags = [{"key": "Project", "value": "shop"}]
+    created = _twice(ecs, ec2, "again", first, tags=tags, clientToken="create-again-1")
+    ((deployment_id, *_),) = _deployments(_described(ecs, "again"))
+    # WHEN a service of that name is created again, on another revision
+    with pytest.raises(ecs.exceptions.InvalidParameterException) as refused:
+        _twice(ecs, ec2, "again", second)
+    # THEN ECS's error comes back, as an ECS JSON error (HTTP 400) that boto3 and the provider parse
+    error = refused.value.response
+    assert error["Error"] == {
+        "Code": "InvalidParameterException",
+        "Message": "Creation of service was not idempotent.",
+    }
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # AND the first service is as it was: its task definition, tags and deployment
+    service = _described(ecs, "again")
+    assert (service["serviceArn"], service["taskDefinition"]) == (created["serviceArn"], first)
+    assert _tags(ecs, "again") == tags
+    assert [d[0] for d in _deployments(service)] == [deployment_id]
+    # WHEN the same request is sent again, with the same client token (as a retry would)
+    repeated = _twice(ecs, ec2, "again", first, tags=tags, clientToken="create-again-1")
+    # THEN, as ECS does, the answer is the existing service, not a new one
+    assert (repeated["serviceArn"], repeated["taskDefinition"]) == (created["serviceArn"], first)
+    assert [d["id"] for d in repeated["deployments"]] == [deployment_id]
+    # AND the same token with other parameters, or the same parameters without a token, is refused
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="not idempotent"):
+        _twice(ecs, ec2, "again", first, tags=tags, clientToken="create-again-1", desiredCount=2)
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="not idempotent"):
+        _twice(ecs, ec2, "again", first, tags=tags)
+
+
+def test_a_deleted_services_name_can_be_used_again(emulator: Emulator) -> None:
+    # GIVEN a service that was deleted (INACTIVE)
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    ecs.create_cluster(clusterName=CLUSTER)
+    first, second = _task_definition(ecs, "reborn"), _task_definition(ecs, "reborn")
+    _twice(ecs, ec2, "reborn", first)
+    ecs.delete_service(cluster=CLUSTER, service="reborn", force=True)
+    assert _described(ecs, "reborn")["status"] == "INACTIVE"
+    # WHEN a service of that name is created again THEN it is, as in ECS
+    _twice(ecs, ec2, "reborn", second)
+    service = _described(ecs, "reborn")
+    assert (service["status"], service["taskDefinition"]) == ("ACTIVE", second)
+
+
+def _service_without_security_groups(ecs: Any, subnet: str, name: str) -> dict[str, Any]:
+    """CreateService of an awsvpc service whose awsvpcConfiguration has no securityGroups key."""
+    ecs.create_cluster(clusterName=CLUSTER)
+    return dict(
+        ecs.create_service(
+            cluster=CLUSTER,
+            serviceName=name,
+            taskDefinition=_task_definition(ecs, name),
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}},
+        )["service"]
+    )
+
+
+def test_stock_moto_fails_a_service_without_security_groups(stock_server: str) -> None:
+    # GIVEN stock moto's server
+    from botocore.exceptions import ClientError
+
+    ecs, ec2 = _client(stock_server, "ecs"), _client(stock_server, "ec2")
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    # WHEN an awsvpc service is created with subnets and no securityGroups key
+    # THEN moto answers HTTP 500 (a KeyError in its own check). ECS uses the VPC's default group;
+    # a fixed moto: drop the fill
+    with pytest.raises(ClientError) as failed:
+        _service_without_security_groups(ecs, subnet, "no-groups")
+    assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    # AND an empty list is no gap: moto accepts it, and keeps it as given (the fill leaves it alone)
+    _twice(ecs, ec2, "empty-groups", _task_definition(ecs, "empty-groups"))
+    network = _described(ecs, "empty-groups")["networkConfiguration"]
+    assert network["awsvpcConfiguration"]["securityGroups"] == []
+
+
+def test_a_service_without_security_groups_is_in_the_vpcs_default_group(emulator: Emulator) -> None:
+    # GIVEN a subnet of a VPC of its own (not the default VPC), and that VPC's default group
+    ecs, ec2 = emulator.client("ecs"), emulator.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    (default,) = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"]
+    # WHEN an awsvpc service is created in it without a securityGroups key
+    created = _service_without_security_groups(ecs, subnet, "default-group")
+    # THEN, as in ECS, the service and its deployment are in that VPC's default security group
+    expected = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [default["GroupId"]]}}
+    for answer in (created, _described(ecs, "default-group")):
+        assert answer["networkConfiguration"] == expected
+        assert [d["networkConfiguration"] for d in answer["deployments"]] == [expected]
+
+
 def _ec2_task_with_reservations(ecs: Any) -> str:
     """Register the first article's form: EC2, no task memory, containers with memoryReservation only."""
     return str(

@@ -259,6 +259,50 @@ def test_a_service_is_named_cluster_slash_name(aws: Aws) -> None:
     assert service.import_id == "ok-local/api"
 
 
+# ECS's answer to CreateService of a name the cluster has ACTIVE, as the AWS provider and Terraform
+# print it (taken from a deploy on the emulator, whose CreateService answers as ECS does).
+SERVICE_NOT_IDEMPOTENT = (
+    "local  aws_ecs_service.svc_S: Creating...\n"
+    "local  \n"
+    "local  Error: creating ECS Service (api): operation error ECS: CreateService, https response error "
+    "StatusCode: 400, RequestID: 5RxM, InvalidParameterException: Creation of service was not idempotent.\n"
+    "local  \n"
+    "local    with aws_ecs_service.svc_S,\n"
+    "local    on cdk.tf.json line 228, in resource.aws_ecs_service.svc_S:\n"
+)
+
+
+def test_a_service_ecs_refuses_to_create_again_is_named_with_its_import(aws: Aws, tmp_path: Path) -> None:
+    from ecs_cd.release.orphans import named_completely
+
+    # GIVEN a service a killed apply left in AWS (its cluster in the state), and an apply that failed
+    # on it with ECS's "Creation of service was not idempotent."
+    _service(aws)
+    cluster_arn = aws.client("ecs").describe_clusters(clusters=["ok-local"])["clusters"][0]["clusterArn"]
+    document = {
+        "resource": {
+            "aws_ecs_cluster": {"cluster_C": {"name": "ok-local"}},
+            "aws_ecs_service": {
+                "svc_S": {"name": "api", "cluster": _ref("aws_ecs_cluster.cluster_C", "arn")}
+            },
+        }
+    }
+    stacks_dir = _stack_dir(tmp_path, document)
+    run = _failed_run(stacks_dir, SERVICE_NOT_IDEMPOTENT)
+    failed = failure("local", run, lock_timeout=0)
+    assert failed is not None
+    # WHEN the failure is completed from the stack and its state
+    state = {"version": 4, "resources": [_resource("aws_ecs_cluster.cluster_C", cluster_arn)]}
+    state["resources"][0]["instances"][0]["attributes"].update({"arn": cluster_arn, "name": "ok-local"})
+    terraform = _fake_terraform(tmp_path, state)
+    error = named_completely(failed, run, head="deploy local", aws=lambda: aws, terraform=terraform, env={})
+    # THEN it says the service is in AWS but not in the state, with the import command that works
+    assert str(error).startswith("deploy local: already in AWS but not in the Terraform state: ECS Service ")
+    (entry,) = cast(list[dict[str, str]], error.details["already_exists"])
+    assert (entry["address"], entry["id"]) == ("aws_ecs_service.svc_S", "ok-local/api")
+    assert entry["import"] in str(error)
+
+
 def test_an_expression_is_unresolved_not_absent(aws: Aws) -> None:
     document = {"resource": {"aws_iam_role": {"r_R": {"name": '${format("%s-x", var.p)}'}}}}
     found = scan("local", document, {}, aws)

@@ -292,8 +292,9 @@ def test_a_service_ecs_refuses_to_create_again_is_named_with_its_import(aws: Aws
     failed = failure("local", run, lock_timeout=0)
     assert failed is not None
     # WHEN the failure is completed from the stack and its state
-    state = {"version": 4, "resources": [_resource("aws_ecs_cluster.cluster_C", cluster_arn)]}
-    state["resources"][0]["instances"][0]["attributes"].update({"arn": cluster_arn, "name": "ok-local"})
+    cluster = _resource("aws_ecs_cluster.cluster_C", cluster_arn)
+    cluster["instances"][0]["attributes"].update({"arn": cluster_arn, "name": "ok-local"})
+    state = {"version": 4, "resources": [cluster]}
     terraform = _fake_terraform(tmp_path, state)
     error = named_completely(failed, run, head="deploy local", aws=lambda: aws, terraform=terraform, env={})
     # THEN it says the service is in AWS but not in the state, with the import command that works

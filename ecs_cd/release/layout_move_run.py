@@ -133,12 +133,17 @@ def move_layout(
     flipped = env_settings.model_copy(update={"stack_per_service": not env_settings.stack_per_service})
     old = StackLayout.of(flipped)
     moving.steps = _steps(moving, StackLayout.of(env_settings), old, documents, outdir)
-    if not moving.steps:
-        return moving
-    _plan_all(moving, request.dry_run, say)
-    if not request.dry_run:
-        _apply_all(moving, say)
+    run_steps(moving, request.dry_run, say)
     return moving
+
+
+def run_steps(moving: Moving, dry_run: bool, say: Callable[[str], None]) -> None:
+    """Plan every step; unless ``dry_run``, then apply the destinations' plans, then the sources'."""
+    if not moving.steps:
+        return
+    _plan_all(moving, dry_run, say)
+    if not dry_run:
+        _apply_all(moving, say)
 
 
 def _tools(rt: Runtime, env_settings: EnvironmentSettings) -> tuple[dict[str, str], str]:

@@ -91,18 +91,9 @@ def test_one_stack_to_a_stack_per_service_and_back_replaces_nothing(
     assert first.exit_code == 0, first.stdout + first.stderr[-4000:]
     before = services(emulator)
     one_stack = state_addresses(outdir, "dev")
-    # WHEN stack_per_service is flipped on, and move-layout runs first with --dry-run
+    # WHEN stack_per_service is flipped on (--dry-run, which applies nothing: unit tests), and the
+    # move runs
     config.write_text(config_text(existing_lb, split=True))
-    dry = run_cli(config, emulator.endpoint, "move-layout", "dev", "--dry-run", "--output", str(outdir))
-    # THEN the dry run plans the imports and the forgetting, and applies nothing
-    assert dry.exit_code == 0, dry.stdout + dry.stderr[-4000:]
-    plans = {s["stack"]: (s["role"], s["plan"], s["applied"]) for s in dry.json["stacks"]}
-    assert plans["dev-api"][0] == plans["dev-worker"][0] == "destination"
-    assert plans["dev"][1]["to forget"] == len(one_stack) - 1  # all but the cluster
-    assert plans["dev"][1]["to destroy"] == 0 and not plans["dev"][2]
-    assert state_addresses(outdir, "dev") == one_stack
-    assert not (outdir / "stacks" / "dev-api" / "terraform.tfstate").exists()
-    # WHEN the move runs
     moved = run_cli(config, emulator.endpoint, "move-layout", "dev", "--output", str(outdir))
     # THEN each service's stack imported its resources, and the environment's forgot them
     assert moved.exit_code == 0, moved.stdout + moved.stderr[-4000:]
@@ -111,7 +102,11 @@ def test_one_stack_to_a_stack_per_service_and_back_replaces_nothing(
         ("dev-worker", True),
         ("dev", True),
     ]
-    assert moved.json["moved"] == len(one_stack) - 1
+    assert moved.json["moved"] == len(one_stack) - 1  # all but the cluster
+    plans = {s["stack"]: s["plan"] for s in moved.json["stacks"]}
+    assert plans["dev"]["to forget"] == len(one_stack) - 1
+    assert plans["dev-api"]["to import"] + plans["dev-worker"]["to import"] == len(one_stack) - 1
+    assert all(p["to destroy"] == p["to replace"] == p["to create"] == 0 for p in plans.values()), plans
     assert "dev-api: imported" in moved.stderr and "dev: forgot" in moved.stderr
     for service in SERVICES:
         assert state_addresses(outdir, f"dev-{service}") == stack_addresses(outdir, f"dev-{service}")
@@ -131,6 +126,7 @@ def test_one_stack_to_a_stack_per_service_and_back_replaces_nothing(
         ("dev-api", "source"),
         ("dev-worker", "source"),
     ]
+    assert all(s["plan"]["to destroy"] == s["plan"]["to replace"] == 0 for s in back.json["stacks"])
     assert state_addresses(outdir, "dev") == one_stack
     assert state_addresses(outdir, "dev-api") == state_addresses(outdir, "dev-worker") == set()
     assert services(emulator) == before

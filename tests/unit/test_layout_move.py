@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cdktf import Testing
 
+from ecs_cd.release.errors import DeployFailed, PlanRefused
 from ecs_cd.release.layout_move import (
     deletions,
     forgetting_stack,
@@ -22,8 +23,8 @@ from ecs_cd.release.layout_move import (
     summary,
     with_blocks,
 )
-from ecs_cd.release.layout_move_run import Moving, Step, outcome
-from ecs_cd.release.terraform_cli import Terraform
+from ecs_cd.release.layout_move_run import PLAN_FILE, Moving, Step, outcome, run_steps
+from ecs_cd.release.terraform_cli import Result, Terraform
 from stacks.environment_stack import EnvironmentStack, ServiceStack
 from stacks.settings import Settings, settings_from_dict
 
@@ -309,3 +310,100 @@ def test_a_partial_move_says_what_was_applied_and_to_run_it_again(
     )
     moving.steps[0].applied = None
     assert outcome(moving) == "nothing was applied"
+
+
+class FakeTerraform:
+    """Terraform's commands as the move runs them, each stack's plan given, nothing run."""
+
+    def __init__(self, plans: dict[str, dict[str, Any]], failing: str | None = None) -> None:
+        self.plans, self.failing = plans, failing
+        self.calls: list[tuple[str, ...]] = []
+
+    def init(self, directory: Path) -> Result:
+        return Result("init", 0, ran=False)
+
+    def plan(self, directory: Path, out: str, *, lock: bool, refresh: bool) -> Result:
+        self.calls.append(("plan", directory.name, f"lock={lock}", f"refresh={refresh}"))
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / out).write_text("plan")
+        return Result("plan", 0)
+
+    def show_json(self, directory: Path, plan_file: str) -> Result:
+        return Result("show", 0, document=self.plans[directory.name])
+
+    def apply(self, directory: Path, *, plan_file: str, on_line: Any) -> Result:
+        self.calls.append(("apply", directory.name))
+        failed = directory.name == self.failing
+        return Result("apply", 1 if failed else 0, summary="" if failed else "Apply complete!")
+
+
+def imports_then_forgets(
+    one_stack: dict[str, Any], service_stacks: dict[str, dict[str, Any]], tmp_path: Path, cli: FakeTerraform
+) -> Moving:
+    moved = move("dev", one_stack_state(one_stack), "dev-api", service_stacks["api"])
+    moving = Moving("dev", True, tmp_path, cli, print)  # type: ignore[arg-type]
+    imports = with_blocks(service_stacks["api"], imports=moved.imports)
+    moving.steps = [Step("dev-api", "destination", imports, [moved]), Step("dev", "source", {}, [moved])]
+    return moving
+
+
+FORGETS = {"resource_changes": [{"address": "a.b", "change": {"actions": ["forget"]}}]}
+IMPORTS = {
+    "resource_changes": [{"address": "a.c", "change": {"actions": ["no-op"], "importing": {"id": "x"}}}]
+}
+
+
+def test_a_dry_run_plans_every_stack_without_its_lock_and_applies_nothing(
+    one_stack: dict[str, Any], service_stacks: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    # GIVEN a move into dev-api out of dev
+    cli = FakeTerraform({"dev-api": IMPORTS, "dev": FORGETS})
+    moving = imports_then_forgets(one_stack, service_stacks, tmp_path, cli)
+    said: list[str] = []
+    # WHEN it runs as a dry run
+    run_steps(moving, True, said.append)
+    # THEN each stack was planned (the source without reading its resources again), none applied
+    assert sorted(cli.calls) == [
+        ("plan", "dev", "lock=False", "refresh=False"),
+        ("plan", "dev-api", "lock=False", "refresh=True"),
+    ]
+    assert sorted(said) == ["dev-api: plan: 1 to import", "dev: plan: 1 to forget"]
+    assert not list(tmp_path.rglob(PLAN_FILE)) and all(s.applied is None for s in moving.steps)
+
+
+def test_a_source_whose_plan_destroys_is_refused_and_nothing_is_applied(
+    one_stack: dict[str, Any], service_stacks: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    # GIVEN a move whose source would destroy a resource
+    destroys = {"resource_changes": [{"address": "aws_iam_role.r", "change": {"actions": ["delete"]}}]}
+    cli = FakeTerraform({"dev-api": IMPORTS, "dev": destroys})
+    moving = imports_then_forgets(one_stack, service_stacks, tmp_path, cli)
+    # WHEN it runs, THEN it is refused (exit 8) before any apply, naming the stack and the address
+    with pytest.raises(PlanRefused) as refused:
+        run_steps(moving, False, lambda _: None)
+    assert refused.value.exit_code == 8
+    assert str(refused.value) == (
+        "move-layout dev: refusing to apply: dev: the plan would destroy aws_iam_role.r, which the new "
+        "layout does not have; nothing was applied"
+    )
+    assert [c for c in cli.calls if c[0] == "apply"] == []
+    assert not list(tmp_path.rglob(PLAN_FILE))
+
+
+def test_a_source_that_fails_to_apply_leaves_the_destination_applied_and_says_so(
+    one_stack: dict[str, Any], service_stacks: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    # GIVEN a move whose source's apply fails
+    cli = FakeTerraform({"dev-api": IMPORTS, "dev": FORGETS}, failing="dev")
+    moving = imports_then_forgets(one_stack, service_stacks, tmp_path, cli)
+    # WHEN it runs
+    with pytest.raises(DeployFailed) as failed:
+        run_steps(moving, False, lambda _: None)
+    # THEN the destination was applied first, and the error says so and to run the move again
+    assert [c for c in cli.calls if c[0] == "apply"] == [("apply", "dev-api"), ("apply", "dev")]
+    assert str(failed.value).startswith(
+        "move-layout dev: terraform apply of dev failed (its output above); applied: dev-api: imported 13"
+    )
+    assert str(failed.value).endswith(
+        "not applied: dev; dev still manages the resources moved too: run `ecs-release move-layout dev` again"
+    )

@@ -91,6 +91,7 @@ for _command in (
     cli_state.unlock,
     cli_state.state_versions,
     cli_state.state_restore,
+    cli_state.move_layout,
     cli_adopt.adopt,
 ):
     cli.add_command(_command)

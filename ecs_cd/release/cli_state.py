@@ -1,8 +1,10 @@
-"""`ecs-release`'s state commands: bootstrap, verify, unlock, state-versions, state-restore (their
-work: state.py and verify.py)."""
+"""`ecs-release`'s state commands: bootstrap, verify, unlock, state-versions, state-restore,
+move-layout (their work: state.py, verify.py and layout_move_run.py)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -110,3 +112,51 @@ def state_restore(rt: Runtime, env: str, version_id: str | None) -> dict[str, An
         f"restored {restored} as the current state of {env} (new version {new_version})", style="green"
     )
     return {"environment": env, "restored": restored, "new_version": new_version}
+
+
+@click.command("move-layout", epilog=EXIT_CODES)
+@click.argument("env")
+@click.option(
+    "--output",
+    "outdir",
+    type=click.Path(path_type=Path),
+    envvar="ECS_CD_OUTPUT",
+    default=None,
+    show_default="cdktf.out in the project directory",
+    help="cdktf output directory (the one deploy uses: local state lives there; env ECS_CD_OUTPUT).",
+)
+@click.option("--dry-run", is_flag=True, help="Plan every stack of the move and print it; apply nothing.")
+@click.option(
+    "--parallel",
+    type=click.IntRange(1, 64),
+    default=lambda: os.cpu_count() or 1,
+    show_default="the machine's cores",
+    help="How many stacks are planned, or applied, at once (the stacks that take the resources are "
+    "all applied before those that give them up).",
+)
+@command
+def move_layout(rt: Runtime, env: str, outdir: Path | None, dry_run: bool, parallel: int) -> dict[str, Any]:
+    """After `stack_per_service` was flipped for ENV in the configuration (before the next deploy):
+    move each service's resources from the other layout's state(s) into the stacks of the new one,
+    nothing replaced or destroyed: import blocks in the stacks that take them, removed blocks
+    (destroy = false) in those that give them up; every plan is checked first, then the takers
+    are applied, then the givers. Run again after a failure: it converges."""
+    from ecs_cd.release.layout_move_run import Request
+    from ecs_cd.release.layout_move_run import move_layout as run
+
+    moving = run(rt, Request(env, outdir or rt.project.output, dry_run, parallel), rt.out.say, rt.out.raw)
+    if not moving.steps:
+        rt.out.say(f"{env}: nothing to move: its services' resources are in the stacks of its layout")
+    elif dry_run:
+        rt.out.say(
+            f"{env}: dry run: nothing was applied (above: the plans of the move to {moving.layout_text})"
+        )
+    else:
+        rt.out.say(f"{env}: moved to {moving.layout_text}: `ecs-release deploy {env}` deploys it from now on")
+    return {
+        "environment": env,
+        "layout": "stack_per_service" if moving.split else "one_stack",
+        "dry_run": dry_run,
+        "moved": sum(s.count for s in moving.steps if s.role == "destination"),
+        "stacks": [s.to_json() for s in moving.steps],
+    }

@@ -168,9 +168,17 @@ class Terraform:
         *,
         targets: Sequence[str] = (),
         lock: bool = True,
+        refresh: bool = True,
         on_line: OnLine | None = None,
     ) -> Result:
-        args = ["plan", *self._flags(), *([] if lock else ["-lock=false"])]
+        """``terraform plan -out=OUT``; ``refresh=False``: from the state as it is, without reading
+        the resources again (what a plan that only forgets resources needs)."""
+        args = [
+            "plan",
+            *self._flags(),
+            *([] if lock else ["-lock=false"]),
+            *([] if refresh else ["-refresh=false"]),
+        ]
         args += [*(f"-target={t}" for t in targets), f"-out={out}"]
         return self.run(directory, args, on_line)
 

@@ -110,7 +110,7 @@ def one_stack_state(document: dict[str, Any]) -> dict[str, Any]:
     AWS provider 5.100 wrote them on the emulator."""
 
     def name_of(kind: str, prefix: str) -> str:
-        (found,) = [n for n in document["resource"][kind] if n.startswith(prefix)]
+        (found,) = [str(n) for n in document["resource"][kind] if n.startswith(prefix)]
         return found
 
     api = {
@@ -207,7 +207,7 @@ def test_a_move_imports_each_resource_by_its_providers_id_and_forgets_it_in_the_
 def test_an_import_id_that_cannot_be_built_names_the_resource() -> None:
     # GIVEN a state with a service whose cluster attribute is missing, and a type nobody knows
     broken = {"resources": [resource("aws_ecs_service", "svc", {"name": "api"})]}
-    document = {"resource": {"aws_ecs_service": {"svc": {}}}}
+    document: dict[str, Any] = {"resource": {"aws_ecs_service": {"svc": {}}}}
     # WHEN the move is worked out, THEN it fails naming the source, the address and what is missing
     with pytest.raises(
         ValueError, match=r"^dev: aws_ecs_service\.svc: .*aws_ecs_service: the state has no cluster"

@@ -18,7 +18,10 @@ from tests.release_helpers import run_cli
 pytestmark = pytest.mark.e2e
 
 CLUSTER = "mv-dev"
-SERVICES = ("api", "worker")
+# One service, with the resources whose import ids take the most building (a target group and its
+# listener rule, a scalable target and its policy): one service's stack proves the move; each more
+# would cost another stack's plan and apply in every step.
+SERVICES = ("api",)
 
 
 def config_text(balancer: ExistingLoadBalancer, *, split: bool) -> str:
@@ -32,10 +35,6 @@ image_strategy = "ssm-tag"
 container_port = 8080
 load_balancer = {{ path_patterns = ["/mv/*"], priority = 31 }}
 autoscaling = {{ min_capacity = 1, max_capacity = 2, cpu_target_percent = 60 }}
-
-[services.worker]
-repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mv-worker"
-image_strategy = "ssm-tag"
 
 [environments.dev]
 region = "us-east-1"
@@ -97,15 +96,11 @@ def test_one_stack_to_a_stack_per_service_and_back_replaces_nothing(
     moved = run_cli(config, emulator.endpoint, "move-layout", "dev", "--output", str(outdir))
     # THEN each service's stack imported its resources, and the environment's forgot them
     assert moved.exit_code == 0, moved.stdout + moved.stderr[-4000:]
-    assert [(s["stack"], s["applied"]) for s in moved.json["stacks"]] == [
-        ("dev-api", True),
-        ("dev-worker", True),
-        ("dev", True),
-    ]
+    assert [(s["stack"], s["applied"]) for s in moved.json["stacks"]] == [("dev-api", True), ("dev", True)]
     assert moved.json["moved"] == len(one_stack) - 1  # all but the cluster
     plans = {s["stack"]: s["plan"] for s in moved.json["stacks"]}
     assert plans["dev"]["to forget"] == len(one_stack) - 1
-    assert plans["dev-api"]["to import"] + plans["dev-worker"]["to import"] == len(one_stack) - 1
+    assert plans["dev-api"]["to import"] == len(one_stack) - 1
     assert all(p["to destroy"] == p["to replace"] == p["to create"] == 0 for p in plans.values()), plans
     assert "dev-api: imported" in moved.stderr and "dev: forgot" in moved.stderr
     for service in SERVICES:
@@ -115,7 +110,7 @@ def test_one_stack_to_a_stack_per_service_and_back_replaces_nothing(
     # revision was registered: with ssm-tag the task definition is unchanged, so nothing restarted)
     assert services(emulator) == before
     # AND the next deploy has nothing to change in any stack
-    deploy_changes_nothing(config, emulator, outdir, ["dev", "dev-api", "dev-worker"])
+    deploy_changes_nothing(config, emulator, outdir, ["dev", "dev-api"])
     # WHEN it is flipped back and moved again
     config.write_text(config_text(existing_lb, split=False))
     back = run_cli(config, emulator.endpoint, "move-layout", "dev", "--output", str(outdir))
@@ -124,11 +119,10 @@ def test_one_stack_to_a_stack_per_service_and_back_replaces_nothing(
     assert [(s["stack"], s["role"]) for s in back.json["stacks"]] == [
         ("dev", "destination"),
         ("dev-api", "source"),
-        ("dev-worker", "source"),
     ]
     assert all(s["plan"]["to destroy"] == s["plan"]["to replace"] == 0 for s in back.json["stacks"])
     assert state_addresses(outdir, "dev") == one_stack
-    assert state_addresses(outdir, "dev-api") == state_addresses(outdir, "dev-worker") == set()
+    assert state_addresses(outdir, "dev-api") == set()
     assert services(emulator) == before
     # AND a second run has nothing left to move
     again = run_cli(config, emulator.endpoint, "move-layout", "dev", "--output", str(outdir))

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,6 @@ class Lab:
     setup: TerraformSetup
     work: Path
     runs: int = 0
-
-    durations: dict[str, float] = field(default_factory=dict)
 
     def config(self, lock_timeout: int) -> Path:
         path = self.work / f"config-{lock_timeout}.toml"
@@ -284,7 +282,6 @@ def test_waiting_for_another_runs_lock_is_said_with_holder_since_and_timeout(lab
     finally:
         fallback.cancel()
     took = run.ended - run.started
-    lab.durations["deploy that waited for a planted lock"] = took
     # THEN it said once that it waits: for whom, since when, how long
     assert said, run.stderr[-3000:]
     waiting = [line for line in run.stderr.splitlines() if WAITING in line]
@@ -319,7 +316,6 @@ def test_a_synthesis_failure_is_one_line_and_nothing_is_applied(lab: Lab) -> Non
     # WHEN deployed
     run = lab.release("deploy", "two", output=output)
     took = run.ended - run.started
-    lab.durations["deploy whose synthesis fails"] = took
     print(f"deploy whose synthesis fails: {took:.1f} s")
     # THEN exit 6 and one line: synthesis failed, nothing was applied; no traceback shown
     assert run.returncode == 6, run.stdout + run.stderr[-3000:]
@@ -408,13 +404,3 @@ def test_parallel_set_tag_calls_each_write_a_version(lab: Lab) -> None:
     assert sorted(h["Value"] for h in recorded) == sorted(tags)
     assert len({int(h["Version"]) for h in recorded}) == len(tags)
     assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] in tags
-
-
-def test_the_lock_and_synthesis_deploys_stay_within_their_time_budget(
-    lab: Lab, capsys: pytest.CaptureFixture[str]
-) -> None:
-    with capsys.disabled():
-        print("\nremote state e2e: durations of the deploys about locks and synthesis")
-        for label, seconds in lab.durations.items():
-            print(f"  {label:<45}  {seconds:6.1f} s")
-    assert sum(lab.durations.values()) < 180, lab.durations

@@ -12,7 +12,7 @@ import click
 
 from ecs_cd.release import errors
 from ecs_cd.release.cli_command import EXIT_CODES, command
-from ecs_cd.release.cli_types import Duration, Seconds, wait_options
+from ecs_cd.release.cli_types import Duration, Seconds, output_option, wait_options
 from ecs_cd.release.follow import redeploy as run_redeploy
 from ecs_cd.release.runtime import Runtime
 from ecs_cd.release.service_status import service_status, status_lines
@@ -62,15 +62,7 @@ def run_command(
 
 @click.command("diff", epilog=EXIT_CODES)
 @click.argument("env")
-@click.option(
-    "--output",
-    "outdir",
-    type=click.Path(path_type=Path),
-    envvar="ECS_CD_OUTPUT",
-    default=None,
-    show_default="cdktf.out in the project directory",
-    help="cdktf output directory (the one deploy uses: local state lives there; env ECS_CD_OUTPUT).",
-)
+@output_option()
 @click.option(
     "--service",
     "only",
@@ -170,15 +162,7 @@ def redeploy(rt: Runtime, env: str, service: str, wait: bool, timeout: float, po
 
 @click.command(epilog=EXIT_CODES)
 @click.argument("env")
-@click.option(
-    "--output",
-    "outdir",
-    type=click.Path(path_type=Path),
-    envvar="ECS_CD_OUTPUT",
-    default=None,
-    show_default="cdktf.out in the project directory",
-    help="cdktf output directory, created if needed; local state lives here (env ECS_CD_OUTPUT).",
-)
+@output_option("cdktf output directory, created if needed; local state lives here (env ECS_CD_OUTPUT).")
 @click.option(
     "--service",
     "only",

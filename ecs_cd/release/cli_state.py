@@ -12,6 +12,7 @@ import click
 from ecs_cd.release import state as state_ops
 from ecs_cd.release.aws import Aws
 from ecs_cd.release.cli_command import EXIT_CODES, command
+from ecs_cd.release.cli_types import output_option
 from ecs_cd.release.errors import VerificationFailed
 from ecs_cd.release.runtime import Runtime
 from ecs_cd.release.state import s3_state
@@ -116,15 +117,7 @@ def state_restore(rt: Runtime, env: str, version_id: str | None) -> dict[str, An
 
 @click.command("move-layout", epilog=EXIT_CODES)
 @click.argument("env")
-@click.option(
-    "--output",
-    "outdir",
-    type=click.Path(path_type=Path),
-    envvar="ECS_CD_OUTPUT",
-    default=None,
-    show_default="cdktf.out in the project directory",
-    help="cdktf output directory (the one deploy uses: local state lives there; env ECS_CD_OUTPUT).",
-)
+@output_option()
 @click.option("--dry-run", is_flag=True, help="Plan every stack of the move and print it; apply nothing.")
 @click.option(
     "--parallel",

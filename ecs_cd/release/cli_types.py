@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -51,3 +52,20 @@ def wait_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(_wait_options):
         fn = option(fn)
     return fn
+
+
+# The output directory deploy, diff and move-layout share (their local state lives there).
+SHARED_OUTPUT = "cdktf output directory (the one deploy uses: local state lives there; env ECS_CD_OUTPUT)."
+
+
+def output_option(help_text: str = SHARED_OUTPUT) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--output DIR`` (env ECS_CD_OUTPUT; default: cdktf.out in the project directory) as ``outdir``."""
+    return click.option(
+        "--output",
+        "outdir",
+        type=click.Path(path_type=Path),
+        envvar="ECS_CD_OUTPUT",
+        default=None,
+        show_default="cdktf.out in the project directory",
+        help=help_text,
+    )

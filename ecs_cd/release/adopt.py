@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ecs_cd.core import aws_formats
 from ecs_cd.core.names import ServiceNames
 from ecs_cd.release.errors import BadInput
+from ecs_cd.release.layout_move import state_instances
 
 if TYPE_CHECKING:
     from ecs_cd.release.aws import Aws
@@ -427,21 +428,16 @@ def read_state(text: str, source: str) -> StateRecord:
     services: list[tuple[str, str]] = []
     ids: dict[str, set[str]] = {}
     addresses: dict[str, str] = {}
-    for resource in resources:
-        if not isinstance(resource, dict) or resource.get("mode") != "managed":
-            continue
-        kind = str(resource.get("type"))
-        for instance in resource.get("instances", []):
-            attributes = instance.get("attributes") or {}
-            address = f"{kind}.{resource.get('name')}"
-            if kind == "aws_ecs_service":
-                cluster = str(attributes.get("cluster", "")).rsplit("/", 1)[-1]
-                services.append((cluster, str(attributes.get("name"))))
-            elif kind in _STATE_IDS:
-                attribute, what = _STATE_IDS[kind]
-                value = str(attributes.get(attribute, ""))
-                ids.setdefault(what, set()).add(value)
-                addresses[value] = address
+    for instance in state_instances(document):
+        attributes = instance.attributes
+        if instance.kind == "aws_ecs_service":
+            cluster = str(attributes.get("cluster", "")).rsplit("/", 1)[-1]
+            services.append((cluster, str(attributes.get("name"))))
+        elif instance.kind in _STATE_IDS:
+            attribute, what = _STATE_IDS[instance.kind]
+            value = str(attributes.get(attribute, ""))
+            ids.setdefault(what, set()).add(value)
+            addresses[value] = instance.resource  # what a removed block there names
     if not services:
         raise BadInput(f"adopt: {source} manages no aws_ecs_service: nothing to adopt from it")
     return StateRecord(tuple(services), {k: frozenset(v) for k, v in ids.items()}, addresses)

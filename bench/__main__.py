@@ -1,6 +1,6 @@
 """`make bench`: run the benchmarks and print their tables.
 
-`python -m bench [synth|strategies|split|release|ci|tests]…` runs only those."""
+`python -m bench [synth|strategies|gogc|split|release|ci|tests]…` runs only those."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import ci, image_strategies, release, split, synth
+from bench import ci, gogc, image_strategies, release, split, synth
 
 
 def main(argv: list[str]) -> int:
-    known = {"synth", "strategies", "split", "release", "ci", "tests"}
+    known = {"synth", "strategies", "gogc", "split", "release", "ci", "tests"}
     chosen = set(argv) or known
     unknown = chosen - known
     if unknown:
@@ -31,6 +31,9 @@ def main(argv: list[str]) -> int:
     if "strategies" in chosen:
         print("\n## Image strategies (emulator, plain Terraform)\n", flush=True)
         print(image_strategies.table(image_strategies.run()), flush=True)
+    if "gogc" in chosen:
+        print("\n## Go's garbage collector in Terraform runs (emulator, interleaved)\n", flush=True)
+        print(gogc.table(gogc.run()), flush=True)
     if "release" in chosen:
         print("\n## A release against plain Terraform (emulator, interleaved)\n", flush=True)
         print(release.table(release.run()), flush=True)

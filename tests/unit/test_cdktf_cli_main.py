@@ -185,3 +185,15 @@ def test_a_project_without_the_cdktf_cli_is_told_what_to_install(
     monkeypatch.setattr(cdktf_cli, "PROJECT_DIR", tmp_path)
     with pytest.raises(ToolError, match=r"^the cdktf CLI is not installed: run `npm ci`"):
         cdktf_cli.cdktf_command(["synth"], project=tmp_path)
+
+
+def test_terraform_runs_with_a_larger_go_gc_target_unless_the_user_set_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN no GOGC in the caller's environment WHEN the tool environment is built THEN Terraform
+    # and its providers get GOGC=400 (python -m bench gogc measures what it saves and costs)
+    monkeypatch.delenv("GOGC", raising=False)
+    assert cdktf_cli.tool_environment(TerraformSetup(offline=False))["GOGC"] == "400"
+    # GIVEN the user's own GOGC THEN it is kept
+    monkeypatch.setenv("GOGC", "150")
+    assert cdktf_cli.tool_environment(TerraformSetup(offline=False))["GOGC"] == "150"

@@ -30,6 +30,8 @@ Port = Annotated[StrictInt, Field(ge=1, le=65535)]
 SecretArn = Annotated[StrictStr, _check(aws_formats.validate_secret_arn)]
 KmsKeyArn = Annotated[StrictStr, _check(aws_formats.validate_kms_key_arn)]
 ListenerArn = Annotated[StrictStr, _check(aws_formats.validate_listener_arn)]
+SqsQueueArn = Annotated[StrictStr, _check(aws_formats.validate_sqs_queue_arn)]
+SqsQueueName = Annotated[StrictStr, _check(aws_formats.validate_sqs_queue_name)]
 AlarmName = Annotated[StrictStr, _check(aws_formats.validate_alarm_name)]
 ContainerPath = Annotated[StrictStr, _check(aws_formats.validate_container_path)]
 # A task volume's name (ECS: up to 255 letters, digits, '-' and '_').

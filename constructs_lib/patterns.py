@@ -15,6 +15,8 @@ from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
 from constructs_lib.imports import AdoptedShape, ServiceImports, adoption_problems, import_resources
 from constructs_lib.props import ConstructProps, Props, problem_text
+from constructs_lib.queue import WorkQueue
+from constructs_lib.queue_props import queue_problems
 from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
 from constructs_lib.service import Service, ServiceOptions, ServiceProps
 from constructs_lib.task_definition import TaskDefinition
@@ -47,6 +49,16 @@ class AppServiceProps(ConstructProps):
     adopt: ServiceImports | None = None
 
     @model_validator(mode="after")
+    def _queue_variable_free(self) -> AppServiceProps:
+        app = self.task.containers[0]
+        problems = queue_problems(
+            self.service.queue, autoscaling=False, variables=app.environment, secrets=app.secrets
+        )
+        if problems:
+            raise ValueError(problem_text(problems))
+        return self
+
+    @model_validator(mode="after")
     def _adoption_fits(self) -> AppServiceProps:
         if self.adopt is not None:
             problems = adoption_problems(self.adopt, self.adopted_shape())
@@ -65,13 +77,15 @@ class AppServiceProps(ConstructProps):
             task_role=task.task_role_name,
             awsvpc=task.network_mode == "awsvpc",
             load_balancer=service.load_balancer is not None,
-            autoscaling=service.autoscaling is not None,
+            autoscaling=service.autoscaling is not None or service.queue is not None,
         )
 
 
 class AppService(Construct):
     """An app container and its sidecars as a service: ``image`` (and ``digest``) look the app's
-    image up, ``fargate`` is the service, ``redeploy`` the timestamp add-on.
+    image up, ``fargate`` is the service, ``redeploy`` the timestamp add-on. A queue worker
+    (``service.queue``) also has ``queue``: the queue (created or existing), its URL in the app
+    container's environment, and the task role's permission to consume it.
 
     The task definition's resources keep the addresses they had before the constructs were
     split (``<id>/fargate/task``, ``<id>/fargate/logs``, …): it is built at
@@ -83,7 +97,14 @@ class AppService(Construct):
             raise ValueError("redeploy needs service.cluster_name (the command names the cluster)")
         app, *sidecars = props.task.containers
         self._app_image: ResolvedImage = bind_image(self, app.image)
-        containers = (app.model_copy(update={"image": self._app_image}), *sidecars)
+        app = app.model_copy(update={"image": self._app_image})
+        self._queue: WorkQueue | None = None
+        if props.service.queue is not None:
+            self._queue = WorkQueue(self, "queue", settings=props.service.queue)
+            # The app must know where to read: the queue's URL (a reference when created here).
+            variable = props.service.queue.environment_variable
+            app = app.model_copy(update={"environment": {**app.environment, variable: self._queue.url}})
+        containers = (app, *sidecars)
         task_scope = Construct(Construct(self, "Default"), "fargate")
         self._task_definition = TaskDefinition(
             task_scope, "Default", props=props.task.model_copy(update={"containers": containers})
@@ -96,6 +117,8 @@ class AppService(Construct):
             # one deployment, not two (the service's update, then the forced one).
             ignore = (*options.ignore_changes, "task_definition")
             options = options.model_copy(update={"ignore_changes": ignore})
+        if self._queue is not None:
+            self._queue.grant_consume(self._task_definition.roles.task_role)
         self._service = Service(self, "fargate", props=ServiceProps.of(options, self._task_definition))
         self._redeploy: TimestampRedeploy | None = None
         if props.redeploy is not None:
@@ -130,7 +153,7 @@ class AppService(Construct):
                 "ingress_from_lb": rules["ingress-from-lb"],  # type: ignore[dict-item]
                 "target_group": service.target.target_group if service.target is not None else None,
                 "listener_rule": service.target.rule if service.target is not None else None,
-                "scalable_target": service.autoscaling.target if service.autoscaling is not None else None,
+                "scalable_target": service.scalable_target,
             },
         )
 
@@ -148,6 +171,11 @@ class AppService(Construct):
     def service(self) -> Service:
         """The service."""
         return self._service
+
+    @property
+    def queue(self) -> WorkQueue | None:
+        """The queue a queue worker reads (``service.queue`` only)."""
+        return self._queue
 
     @property
     def redeploy(self) -> TimestampRedeploy | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from cdktf import TerraformResource, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
     EcsServiceAlarms,
@@ -21,7 +22,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
-from constructs_lib.autoscaling import ServiceAutoscaling
+from constructs_lib.autoscaling import QueueAutoscaling, ServiceAutoscaling
 from constructs_lib.checks import skip_check
 from constructs_lib.fields import (
     EXTRA_SECURITY_GROUPS,
@@ -32,6 +33,7 @@ from constructs_lib.fields import (
 )
 from constructs_lib.load_balancer import ListenerAttachment, ServiceTarget
 from constructs_lib.props import ConstructProps, problem_text
+from constructs_lib.queue_props import ServiceQueue, queue_problems
 from constructs_lib.security_group import (
     add_task_security_group,
     admit_load_balancer,
@@ -64,6 +66,8 @@ class ServiceOptions(ConstructProps):
     - ``load_balancer`` (default None) and ``target_container`` (default None: the first
       container with a ``container_port``): the container and port the target group sends to.
     - ``autoscaling`` (default None; needs ``cluster_name``), ``cluster_name`` (default None).
+    - ``queue`` (default None; needs ``cluster_name``, not with ``autoscaling``): a queue worker,
+      scaled on its queue's backlog per task (the queue itself is ``AppService``'s).
     - ``wait_for_steady_state`` (default False), ``ignore_changes`` (default none: service
       attributes Terraform should not reconcile).
     - ``cluster_capacity`` (default None): the cluster's capacity providers
@@ -84,6 +88,7 @@ class ServiceOptions(ConstructProps):
     load_balancer: ListenerAttachment | None = None
     target_container: ContainerName | None = None
     autoscaling: Autoscaling | None = None
+    queue: ServiceQueue | None = None
     cluster_name: StrictStr | None = None
     wait_for_steady_state: StrictBool = False
     ignore_changes: tuple[StrictStr, ...] = ()
@@ -93,13 +98,17 @@ class ServiceOptions(ConstructProps):
     def _options_consistent(self) -> ServiceOptions:
         if self.load_balancer is None and self.target_container is not None:
             raise ValueError("target_container needs load_balancer")
-        problems = scaling_problems(self.desired_count, self.autoscaling)
+        problems = queue_problems(self.queue, autoscaling=self.autoscaling is not None)
+        problems += scaling_problems(self.desired_count, self.autoscaling, self.queue)
         if problems:
             raise ValueError(problem_text(problems))
-        if self.autoscaling is not None and self.cluster_name is None:
-            raise ValueError(
-                "autoscaling needs cluster_name (its resource id is service/<cluster>/<service>)"
-            )
+        for scaler in ("autoscaling", "queue"):
+            if getattr(self, scaler) is not None and self.cluster_name is None:
+                raise ValueError(
+                    f"{scaler} needs cluster_name (its resource id is service/<cluster>/<service>)"
+                )
+        if self.queue is not None and self.queue.queue_name is None:
+            raise ValueError("queue.create needs queue.name (the stacks derive <project>-<env>-<service>)")
         return self
 
 
@@ -184,6 +193,7 @@ class Service(Construct):
         self._target = self._attach_load_balancer()
         self._service = self._add_service()
         self._autoscaling = self._add_autoscaling()
+        self._queue_scaling = self._add_queue_scaling()
 
     @property
     def _awsvpc(self) -> bool:
@@ -317,10 +327,28 @@ class Service(Construct):
 
     def _lifecycle(self) -> TerraformResourceLifecycle | None:
         ignore = list(self._props.ignore_changes)
-        if self._props.autoscaling is not None and "desired_count" not in ignore:
+        scaled = self._props.autoscaling is not None or self._props.queue is not None
+        if scaled and "desired_count" not in ignore:
             # The scaler owns the count: a deploy must not reset it to the initial value.
             ignore.append("desired_count")
         return TerraformResourceLifecycle(ignore_changes=ignore) if ignore else None
+
+    def _add_queue_scaling(self) -> QueueAutoscaling | None:
+        props = self._props
+        if props.queue is None:
+            return None
+        assert props.cluster_name is not None and props.queue.queue_name is not None
+        return QueueAutoscaling(
+            self,
+            "queue-scaling",
+            resource_id=scaling_resource_id(props.cluster_name, props.service_name),
+            cluster_name=props.cluster_name,
+            service_name=props.service_name,
+            queue_name=props.queue.queue_name,
+            policy_name_prefix=props.task_definition.props.family,
+            settings=props.queue,
+            depends_on=[self._service],
+        )
 
     def _add_autoscaling(self) -> ServiceAutoscaling | None:
         props = self._props
@@ -360,6 +388,17 @@ class Service(Construct):
     def autoscaling(self) -> ServiceAutoscaling | None:
         """Scalable target and policies (with ``autoscaling`` only)."""
         return self._autoscaling
+
+    @property
+    def queue_scaling(self) -> QueueAutoscaling | None:
+        """Scalable target and policies on the queue's backlog (with ``queue`` only)."""
+        return self._queue_scaling
+
+    @property
+    def scalable_target(self) -> AppautoscalingTarget | None:
+        """The service's scalable target, whichever scaler it has."""
+        scaler = self._autoscaling or self._queue_scaling
+        return scaler.target if scaler is not None else None
 
     @property
     def service(self) -> EcsService:

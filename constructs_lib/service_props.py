@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, mo
 from constructs_lib.container import ContainerProps
 from constructs_lib.fields import AlarmName, HostHeader, PathPattern
 from constructs_lib.props import NO_VALUE, Problem, Props
+from constructs_lib.queue_props import ServiceQueue
 from ecs_cd.core.aws_formats import validate_rule_conditions
 
 
@@ -102,19 +103,27 @@ class Autoscaling(Props):
         return self
 
 
-def scaling_problems(desired_count: int, autoscaling: Autoscaling | None) -> list[Problem]:
-    """The service's initial count against its scaler's bounds, as a problem at ``desired_count``.
-    The one home of the rule: ``ServiceOptions`` validates with it, the settings loader reports it
-    at its field."""
-    if autoscaling is None or autoscaling.min_capacity <= desired_count <= autoscaling.max_capacity:
-        return []
+def scaling_problems(
+    desired_count: int, autoscaling: Autoscaling | None, queue: ServiceQueue | None = None
+) -> list[Problem]:
+    """The service's initial count against its scaler's bounds (``autoscaling``'s, or a queue
+    worker's ``queue``'s, default None), as a problem at ``desired_count``. The one home of the
+    rule: ``ServiceOptions`` validates with it, the settings loader reports it at its field."""
+    bounds: list[tuple[str, str, int, int]] = []
+    if autoscaling is not None:
+        bounds.append(
+            ("autoscaling.min_capacity", "max_capacity", autoscaling.min_capacity, autoscaling.max_capacity)
+        )
+    if queue is not None:
+        bounds.append(("queue.min_count", "max_count", queue.min_count, queue.max_count))
     return [
         Problem(
             "desired_count",
             desired_count,
-            f"must lie within autoscaling.min_capacity ({autoscaling.min_capacity}) and "
-            f"max_capacity ({autoscaling.max_capacity})",
+            f"must lie within {low_field} ({low}) and {high_field} ({high})",
         )
+        for low_field, high_field, low, high in bounds
+        if not low <= desired_count <= high
     ]
 
 

@@ -55,6 +55,13 @@ the parent, as ``devkit.emulator`` starts it) runs moto's own server after
   desiredCount): then the next DescribeServices reports the PRIMARY COMPLETED and the older
   deployments gone, as ECS does once they have drained; otherwise it stays IN_PROGRESS.
 
+- An SQS queue's RedrivePolicy. moto parses it and answers GetQueueAttributes with Python's
+  json.dumps of it (``{"deadLetterTargetArn": "…", "maxReceiveCount": 5}``, a space after each
+  separator); SQS answers the compact form (``{"deadLetterTargetArn":"…","maxReceiveCount":5}``).
+  The AWS provider keeps the text it reads and compares it with the configuration's, normalized
+  to the compact form: every plan of a queue with a dead-letter queue would change its
+  redrive_policy ("whitespace changes"). Here, as SQS, the compact form.
+
 Two fills are about the provider's concurrency, not about an API: Terraform's AWS provider
 creates many resources at once, each request on a new connection (werkzeug's development
 server closes every one), each answered by a thread of its own. Under a loaded machine these
@@ -140,6 +147,16 @@ def _tagging_register_scalable_target(register: Any) -> Any:
         return result
 
     return register_scalable_target_tagging
+
+
+def _compact_redrive_policy(attributes: Any) -> Any:
+    def attributes_as_sqs_answers(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = attributes.fget(self)
+        if "RedrivePolicy" in result and self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    return property(attributes_as_sqs_answers)
 
 
 def _rule_description(rule: Any) -> str | None:
@@ -417,11 +434,13 @@ def install() -> None:
     from moto.ecs.models import EC2ContainerServiceBackend
     from moto.ecs.responses import EC2ContainerServiceResponse
     from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from moto.sqs.models import Queue
 
     BaseResponse.__init__ = _own_response_transformers(BaseResponse.__init__)  # type: ignore[method-assign]
     MotoRequestHandler.setup = _whole_responses(MotoRequestHandler.setup)  # type: ignore[method-assign]
     MotoRequestHandler.flush_headers = _hold_headers  # type: ignore[method-assign]
     SecurityGroupRule.description = property(_rule_description)  # type: ignore[method-assign,assignment]
+    Queue.attributes = _compact_redrive_policy(Queue.attributes)  # type: ignore[method-assign]
     ApplicationAutoScalingResponse.register_scalable_target = _tagging_register_scalable_target(  # type: ignore[method-assign]
         ApplicationAutoScalingResponse.register_scalable_target
     )

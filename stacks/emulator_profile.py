@@ -19,6 +19,7 @@ _EMULATED_SERVICES = (
     "iam",
     "kms",
     "secretsmanager",
+    "sqs",
     "ssm",
     "sts",
 )

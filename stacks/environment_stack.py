@@ -341,6 +341,7 @@ def _service(
         load_balancer=_attachment(project, env, service, listener),
         target_container=service.target_container if service.load_balancer is not None else None,
         autoscaling=service.autoscaling,
+        queue=service.queue,
         wait_for_steady_state=env.wait_for_steady_state,
         ignore_changes=emulator.service_ignore_changes if emulator is not None else (),
         cluster_capacity=cluster.capacity_providers,

@@ -56,6 +56,11 @@ _KMS_KEY_ARN = re.compile(
 _LISTENER_ARN = re.compile(
     rf"arn:{_PARTITION}:elasticloadbalancing:{_ARN_REGION}:{_ACCOUNT}:listener/app/[A-Za-z0-9-]{{1,32}}/[0-9a-f]{{16}}/[0-9a-f]{{16}}"
 )
+# SQS: a queue's name is 1-80 of letters, digits, '-' and '_', a FIFO queue's ending in ".fifo".
+_SQS_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo", re.ASCII)
+_SQS_QUEUE_ARN = re.compile(
+    rf"arn:{_PARTITION}:sqs:{_ARN_REGION}:{_ACCOUNT}:(?P<name>[A-Za-z0-9_.-]{{1,80}})"
+)
 _ALARM_NAME = re.compile(r"[^\x00-\x1f\x7f]{1,255}", re.ASCII)
 _CONTAINER_PATH = re.compile(r"(?:/[A-Za-z0-9_.-]+)+", re.ASCII)
 _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,31})?", re.ASCII)
@@ -234,6 +239,40 @@ def validate_kms_key_arn(value: str) -> str:
     if not _KMS_KEY_ARN.fullmatch(value):
         raise ValueError("a KMS key must be a key ARN: arn:aws:kms:<region>:<account>:key/<key id (uuid)>")
     return value
+
+
+def validate_sqs_queue_name(value: str) -> str:
+    if not _SQS_QUEUE_NAME.fullmatch(value):
+        raise ValueError(
+            "an SQS queue name must be 1-80 letters, digits, '-' and '_' (a FIFO queue's ending in '.fifo')"
+        )
+    return value
+
+
+def validate_sqs_queue_arn(value: str) -> str:
+    found = _SQS_QUEUE_ARN.fullmatch(value)
+    if found is None or not _SQS_QUEUE_NAME.fullmatch(found.group("name")):
+        raise ValueError(
+            "an SQS queue must be a queue ARN: arn:aws:sqs:<region>:<account>:<queue name> (1-80 letters, "
+            "digits, '-' and '_', a FIFO queue's ending in '.fifo')"
+        )
+    return value
+
+
+def sqs_queue_parts(arn: str) -> tuple[str, str, str, str]:
+    """(partition, region, account, name) of a queue ARN (``validate_sqs_queue_arn``'s form)."""
+    found = _SQS_QUEUE_ARN.fullmatch(arn)
+    if found is None:
+        raise ValueError(f"not an SQS queue ARN: {arn!r}")
+    return found.group("partition"), found.group("region"), found.group("account"), found.group("name")
+
+
+def sqs_queue_url(arn: str) -> str:
+    """The URL SQS answers a queue at (what its SDK calls take), from its ARN: ``https://sqs.<region>.
+    amazonaws.com[.cn]/<account>/<name>``, the form GetQueueUrl returns."""
+    partition, region, account, name = sqs_queue_parts(arn)
+    suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+    return f"https://sqs.{region}.{suffix}/{account}/{name}"
 
 
 def validate_listener_arn(value: str) -> str:

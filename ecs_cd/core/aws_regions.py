@@ -81,17 +81,20 @@ def arn_location(arn: str) -> tuple[str, str] | None:
     return match.group("partition"), match.group("region")
 
 
-def validate_arn_in_region(arn: str, region: str, *, where: str = "the environment's region") -> str:
+_USED_IN_ITS_REGION = "AWS uses a key, listener, certificate or web ACL only in its own region"
+
+
+def validate_arn_in_region(
+    arn: str, region: str, *, where: str = "the environment's region", why: str = _USED_IN_ITS_REGION
+) -> str:
     """``arn`` must be in ``region`` and its partition: a KMS key, a listener, a certificate or a web
-    ACL is used only in its own region (``where`` names what the region is, for the message)."""
+    ACL is used only in its own region (``where`` names what the region is, ``why`` why it must
+    be there, for the message)."""
     partition = REGIONS.get(region, "aws")
     location = arn_location(arn)
     if location != (partition, region):
         found = f"{location[1]} ({location[0]})" if location else "no region"
-        raise ValueError(
-            f"must be in {where} ({region}) and partition ({partition}), not in {found}: AWS uses a key, "
-            "listener, certificate or web ACL only in its own region"
-        )
+        raise ValueError(f"must be in {where} ({region}) and partition ({partition}), not in {found}: {why}")
     return arn
 
 

@@ -58,6 +58,16 @@ def scaling_resource_id(cluster: str, service: str) -> str:
     return f"service/{cluster}/{service}"
 
 
+def queue_name(project: str, environment: str, service: str) -> str:
+    """The SQS queue created for a queue worker: at most 16 + 12 + 28 + 2 = 58 characters."""
+    return f"{project}-{environment}-{service}"
+
+
+def dead_letter_queue_name(queue: str) -> str:
+    """The dead-letter queue of a created queue (SQS allows 80 characters; the loader checks it)."""
+    return f"{queue}-dlq"
+
+
 def log_group_name(project: str, environment: str, service: str) -> str:
     return f"/ecs/{project}/{environment}/{service}"
 

@@ -23,6 +23,7 @@ from constructs_lib.images import (
 )
 from constructs_lib.imports import AdoptedShape, adoption_problems
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem
+from constructs_lib.queue_props import ServiceQueue, queue_problems
 from constructs_lib.service_props import scaling_problems, target_problems
 from constructs_lib.task_definition_props import definitions_problems, size_problems
 from constructs_lib.task_rules import task_problems
@@ -171,7 +172,13 @@ def service_conflicts(service: ServiceFile, *, public_ip_from: str | None = None
                 f"{', '.join([service.name, *service.containers])})",
             )
         )
-    return found + scaling_problems(service.desired_count, service.autoscaling)
+    found += queue_problems(
+        service.queue,
+        autoscaling=service.autoscaling is not None,
+        variables=service.environment,
+        secrets=service.secrets,
+    )
+    return found + scaling_problems(service.desired_count, service.autoscaling, service.queue)
 
 
 def _container_conflicts(service: ServiceFile) -> list[Problem]:
@@ -264,8 +271,10 @@ def resolve_service(
             found,
             *in_region(scope.file, f"{at}.secrets_kms_key_arn", service.secrets_kms_key_arn, scope.region),
         )
+    _queue_in_region(scope, service, written, found)
     derived = ServiceNames.derived(scope.log_project, scope.env_name, service.name)
-    settings = _service_settings(service, tag_parameter, service.names.applied_to(derived))
+    queue = _named_queue(service.queue, names.queue_name(scope.log_project, scope.env_name, service.name))
+    settings = _service_settings(service, tag_parameter, service.names.applied_to(derived), queue)
     _definitions_size(scope, settings, written, found)
     _adoption(scope, settings, written, found)
     return settings
@@ -291,10 +300,39 @@ def _adoption(scope: ServiceScope, service: ServiceSettings, written: Provenance
         task_role=service.names.task_role,
         awsvpc=service.task.network_mode == "awsvpc",
         load_balancer=service.load_balancer is not None,
-        autoscaling=service.autoscaling is not None,
+        autoscaling=service.autoscaling is not None or service.queue is not None,
     )
     for problem in adoption_problems(service.adopt, shape):
         _add(found, f"{scope.file}: {at}.{problem.field}{shown(problem.value)}: {problem.message}")
+
+
+# Why a queue given by ARN must be in the environment's region.
+_QUEUE_REGION = (
+    "the scaling policy reads the queue's CloudWatch metrics, which are kept in the queue's region"
+)
+
+
+def _queue_in_region(
+    scope: ServiceScope, service: ServiceFile, written: Provenance, found: list[str]
+) -> None:
+    """A queue's ARN and key in the environment's region (one line each)."""
+    queue = service.queue
+    if queue is None:
+        return
+    for field, arn, why in (
+        ("arn", queue.arn, {"why": _QUEUE_REGION}),
+        ("kms_key_arn", queue.kms_key_arn, {}),
+    ):
+        if arn is not None:
+            at = _table(scope, service.name, written.overridden(["queue"]))
+            _add(found, *in_region(scope.file, f"{at}.queue.{field}", arn, scope.region, **why))
+
+
+def _named_queue(queue: ServiceQueue | None, derived: str) -> ServiceQueue | None:
+    """A created queue with its name: the file's, or the derived one."""
+    if queue is None or not queue.create or queue.name is not None:
+        return queue
+    return queue.model_copy(update={"name": derived})
 
 
 def _image_tag_parameter(scope: ServiceScope, service: ServiceFile, found: list[str]) -> str | None:
@@ -324,7 +362,7 @@ def _app_image(service: ServiceFile, image_tag_parameter: str | None) -> ImageSo
 
 
 def _service_settings(
-    service: ServiceFile, image_tag_parameter: str | None, aws_names: ServiceNames
+    service: ServiceFile, image_tag_parameter: str | None, aws_names: ServiceNames, queue: ServiceQueue | None
 ) -> ServiceSettings:
     """The checked flat form as the constructs' props: the app container (named after the
     service, with its image), the task's values, and what no construct owns."""
@@ -340,6 +378,7 @@ def _service_settings(
             "deployment": service.deployment,
             "load_balancer": service.load_balancer,
             "autoscaling": service.autoscaling,
+            "queue": queue,
             "desired_count": service.desired_count,
             "repository": service.repository,
             "image_strategy": service.image_strategy,

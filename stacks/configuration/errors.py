@@ -131,9 +131,11 @@ def validate_name(file: str, at: str, value: str, check: Callable[[str], Any]) -
     return []
 
 
-def in_region(file: str, at: str, arn: str, region: str) -> list[str]:
+def in_region(file: str, at: str, arn: str, region: str, **why: str) -> list[str]:
+    """The line that says ``arn`` (at ``at``) is not in ``region``, if it is not; ``why``:
+    ``validate_arn_in_region``'s."""
     try:
-        aws_regions.validate_arn_in_region(arn, region)
+        aws_regions.validate_arn_in_region(arn, region, **why)
     except ValueError as exc:
         return [f"{file}: {at} = {show(arn)}: {exc}"]
     return []

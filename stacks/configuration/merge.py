@@ -29,6 +29,7 @@ OVERRIDABLE = frozenset(
         "deployment",
         "load_balancer",
         "autoscaling",
+        "queue",
         "pre_deploy",
         "names",
         "adopt",

@@ -64,6 +64,7 @@ from constructs_lib.fields import (
 )
 from constructs_lib.imports import ServiceImports
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
+from constructs_lib.queue_props import ServiceQueue
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 from ecs_cd.core import image_strategies
@@ -210,6 +211,8 @@ class ServiceFile(_Model):
     deployment: Deployment = Field(default_factory=Deployment)
     load_balancer: ServiceLoadBalancerSettings | None = None
     autoscaling: Autoscaling | None = None
+    # A queue worker: the SQS queue it reads and its scaling on that queue (default none).
+    queue: ServiceQueue | None = None
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
     # AWS names other than the derived ones (an adopted service's): default none.
@@ -287,6 +290,8 @@ class ServiceSettings(_Model):
     deployment: Deployment = Field(default_factory=Deployment)
     load_balancer: ServiceLoadBalancerSettings | None = None
     autoscaling: Autoscaling | None = None
+    # A queue worker's queue and scaling; a created queue named (the loader derives the name).
+    queue: ServiceQueue | None = None
     desired_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
     # Where the app's image comes from and how a release changes it (ecs-release reads these).
     repository: Repository

@@ -78,9 +78,10 @@ class ServiceQueue(Props):
             raise ValueError("queue needs create = true (a queue made here) or arn (an existing queue's ARN)")
         created_only = [field for field in CREATED_ONLY if getattr(self, field) is not None]
         if created_only and not self.create:
+            verb = "apply" if len(created_only) > 1 else "applies"
             raise ValueError(
-                f"queue.{', queue.'.join(created_only)} only apply with create = true (an existing queue "
-                "is configured where it is managed)"
+                f"queue.{', queue.'.join(created_only)} only {verb} with create = true (an existing "
+                "queue is configured where it is managed)"
             )
         if self.min_count > self.max_count:
             raise ValueError(

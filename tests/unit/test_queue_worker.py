@@ -362,13 +362,13 @@ def test_a_queue_is_overridden_per_environment_and_named_by_the_loader() -> None
 
 
 def _options(**fields: Any) -> ServiceOptions:
-    return ServiceOptions(
-        cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/c",
-        cluster_name="c",
-        service_name="worker",
-        vpc_id="vpc-0a1b2c3d4e5f60718",
-        **fields,
-    )
+    defaults: dict[str, Any] = {
+        "cluster_arn": "arn:aws:ecs:us-east-1:123456789012:cluster/c",
+        "cluster_name": "c",
+        "service_name": "worker",
+        "vpc_id": "vpc-0a1b2c3d4e5f60718",
+    }
+    return ServiceOptions(**(defaults | fields))
 
 
 QUEUE = ServiceQueue(arn=MAIL_QUEUE, max_count=3)

@@ -210,6 +210,16 @@ def _in_dev(**queue: Any) -> Callable[[dict[str, Any]], None]:
     return apply
 
 
+def _also(mutate: Callable[[dict[str, Any]], None], **fields: Any) -> Callable[[dict[str, Any]], None]:
+    """``mutate``, then the worker's ``fields`` set."""
+
+    def apply(raw: dict[str, Any]) -> None:
+        mutate(raw)
+        raw["services"]["worker"].update(fields)
+
+    return apply
+
+
 US_QUEUE = "arn:aws:sqs:us-east-1:222222222222:orders"
 EU_QUEUE = "arn:aws:sqs:eu-west-1:222222222222:orders"
 US_KEY = "arn:aws:kms:us-east-1:222222222222:key/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
@@ -271,13 +281,9 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "must be in the environment's region (eu-west-1)",
     ),
     "a queue and autoscaling": (
-        _both := (
-            lambda raw: (
-                _worker_queue(create=True, max_count=4)(raw),
-                raw["services"]["worker"].__setitem__(
-                    "autoscaling", {"min_capacity": 1, "max_capacity": 4, "cpu_target_percent": 50}
-                ),
-            )
+        _also(
+            _worker_queue(create=True, max_count=4),
+            autoscaling={"min_capacity": 1, "max_capacity": 4, "cpu_target_percent": 50},
         ),
         "conf.toml: services.worker.queue: ",
         "keep one",
@@ -288,10 +294,7 @@ CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str]] = {
         "must lie within queue.min_count (0) and max_count (1)",
     ),
     "the URL's variable set in environment": (
-        lambda raw: (
-            _worker_queue(create=True, max_count=4)(raw),
-            raw["services"]["worker"].__setitem__("environment", {"QUEUE_URL": "x"}),
-        ),
+        _also(_worker_queue(create=True, max_count=4), environment={"QUEUE_URL": "x"}),
         "conf.toml: services.worker.environment.QUEUE_URL: ",
         "is the queue's URL",
     ),

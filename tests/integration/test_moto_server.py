@@ -6,6 +6,7 @@ makes unnecessary is noticed and removed rather than kept silently.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -762,6 +763,136 @@ def test_stock_moto_has_no_load_balancer_gap_to_fill() -> None:
         )
         (second,) = elbv2.describe_load_balancers(LoadBalancerArns=[arn])["LoadBalancers"]
         assert (first["State"]["Code"], second["State"]["Code"]) == ("active", "active")
+
+
+def _queue_with_dead_letter(sqs: Any, name: str) -> tuple[str, str]:
+    """A queue whose redrive policy names a dead-letter queue; returns (its URL, that queue's ARN)."""
+    dead_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": 5}, separators=(",", ":"))
+    url = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    return url, dead_arn
+
+
+def _redrive_policy(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]["RedrivePolicy"])
+
+
+def test_stock_moto_answers_a_redrive_policy_with_spaces() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        # WHEN a queue is created with SQS's compact redrive policy
+        url, dead_arn = _queue_with_dead_letter(sqs, "gap")
+        # THEN moto answers it re-serialized with spaces, which SQS never does (a fixed moto
+        # would answer the compact form: drop the fill)
+        assert _redrive_policy(sqs, url) == (f'{{"deadLetterTargetArn": "{dead_arn}", "maxReceiveCount": 5}}')
+
+
+def test_a_redrive_policy_is_answered_as_sqs_does(emulator: Emulator) -> None:
+    # GIVEN a queue with a dead-letter queue on the emulator
+    sqs = emulator.client("sqs")
+    url, dead_arn = _queue_with_dead_letter(sqs, "filled")
+    # THEN its redrive policy is the compact JSON SQS answers (the provider reads it back as is)
+    assert _redrive_policy(sqs, url) == f'{{"deadLetterTargetArn":"{dead_arn}","maxReceiveCount":5}}'
+    assert json.loads(_redrive_policy(sqs, url)) == {"deadLetterTargetArn": dead_arn, "maxReceiveCount": 5}
+
+
+# A queue worker's scaling: target tracking on metric math, and an alarm on metric math.
+_VISIBLE_QUERY = {
+    "Id": "visible",
+    "MetricStat": {
+        "Metric": {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": "jobs"}],
+        },
+        "Stat": "Sum",
+    },
+    "ReturnData": False,
+}
+_BACKLOG = {
+    "Id": "backlog",
+    "Expression": "IF(running > 0, visible / running, visible)",
+    "Label": "per task",
+    "ReturnData": True,
+}
+
+
+def test_stock_moto_has_no_metric_math_gap_to_fill() -> None:
+    # The AWS provider reads a queue worker's policies and alarm back after each apply; a field
+    # moto dropped would show as a change in every plan. There is no gap: stock moto answers the
+    # customized metric's Metrics (metric math) and the alarm's Metrics as they were sent. If a
+    # moto ever drops one, this fails, and a fill becomes worth writing.
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        _service_on(ecs, ec2, "math", _task_definition(ecs, "math"))
+        scaling = boto3.client("application-autoscaling", region_name="us-east-1")
+        target = {
+            "ServiceNamespace": "ecs",
+            "ResourceId": f"service/{CLUSTER}/math",
+            "ScalableDimension": "ecs:service:DesiredCount",
+        }
+        scaling.register_scalable_target(**target, MinCapacity=0, MaxCapacity=4)
+        tracking = {
+            "TargetValue": 10.0,
+            "ScaleInCooldown": 300,
+            "ScaleOutCooldown": 60,
+            "CustomizedMetricSpecification": {"Metrics": [_VISIBLE_QUERY, _BACKLOG]},
+        }
+        step = {
+            "AdjustmentType": "ChangeInCapacity",
+            "Cooldown": 60,
+            "MetricAggregationType": "Maximum",
+            "StepAdjustments": [{"MetricIntervalLowerBound": 0.0, "ScalingAdjustment": 1}],
+        }
+        # WHEN the target-tracking and the step policy are put, and an alarm on metric math
+        scaling.put_scaling_policy(
+            **target,
+            PolicyName="backlog",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration=tracking,
+        )
+        start_arn = scaling.put_scaling_policy(
+            **target, PolicyName="start", PolicyType="StepScaling", StepScalingPolicyConfiguration=step
+        )["PolicyARN"]
+        alarm_queries = [
+            {**_VISIBLE_QUERY, "MetricStat": {**_VISIBLE_QUERY["MetricStat"], "Period": 60}},  # type: ignore[dict-item]
+            {
+                "Id": "waiting",
+                "Expression": "IF(FILL(desired, 0) < 1, visible, 0)",
+                "Label": "l",
+                "ReturnData": True,
+            },
+        ]
+        cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+        cloudwatch.put_metric_alarm(
+            AlarmName="waiting",
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            TreatMissingData="notBreaching",
+            AlarmActions=[start_arn],
+            Metrics=alarm_queries,
+        )
+        # THEN each is described as it was sent
+        policies = {
+            p["PolicyName"]: p
+            for p in scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+        }
+        assert policies["backlog"]["TargetTrackingScalingPolicyConfiguration"] == tracking
+        assert policies["start"]["StepScalingPolicyConfiguration"] == step
+        (alarm,) = cloudwatch.describe_alarms(AlarmNames=["waiting"])["MetricAlarms"]
+        assert alarm["Metrics"] == alarm_queries
+        assert (alarm["AlarmActions"], alarm["TreatMissingData"]) == ([start_arn], "notBreaching")
 
 
 # Races. The AWS provider sends many requests at once, each on a new connection, to a server

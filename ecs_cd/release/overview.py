@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecs_cd.release.aws import Aws
 from ecs_cd.release.errors import BadInput
+from ecs_cd.release.queue_depth import depth_short, queue_depth
 from ecs_cd.release.rollout import describe_service, primary_deployment
 from ecs_cd.release.tags import ecr_image, read_tag
 from ecs_cd.release.targets import Target, environment, targets
@@ -40,6 +41,8 @@ class Cell:
     desired: int = 0
     deployed_at: str | None = None
     drift: list[str] = field(default_factory=list)
+    # A queue worker's queue: its depth and the scaler's range (queue_depth.queue_depth).
+    queue: dict[str, Any] | None = None
 
     @property
     def running_tag(self) -> str | None:
@@ -59,6 +62,8 @@ class Cell:
             return f"{self.tag or '-'} (not deployed)"
         shown = self.running_tag or (self.image.rsplit("@", 1)[-1][:19] if self.image else "?")
         text = f"{shown} {self.rollout_state or '?'} {self.running}/{self.desired}"
+        if self.queue is not None:
+            text += f" {depth_short(self.queue)}"
         return text + ("  ! " + "; ".join(self.drift) if self.drift else "")
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,6 +81,7 @@ class Cell:
             "desired": self.desired,
             "deployed_at": self.deployed_at,
             "drift": self.drift,
+            "queue": self.queue,
         }
 
 
@@ -162,8 +168,15 @@ def cells_of(rt: Runtime, environments: list[str]) -> list[Cell]:
                 sessions[region] = rt.aws(env_settings, region)
             return sessions[region]
 
-        cells += [cell(aws, t, ecr) for t in targets(rt.settings, env, None)]
+        cells += [with_queue(aws, t, cell(aws, t, ecr)) for t in targets(rt.settings, env, None)]
     return cells
+
+
+def with_queue(aws: Aws, t: Target, found: Cell) -> Cell:
+    """``found`` with its queue's depth, for a deployed queue worker."""
+    if found.deployed and t.service.queue is not None:
+        found.queue = queue_depth(aws, t.service.queue)
+    return found
 
 
 def table(cells: list[Cell], environments: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from ecs_cd.release.aws import describe_failure
 from ecs_cd.release.errors import BadInput
+from ecs_cd.release.queue_depth import depth_line, queue_depth
 from ecs_cd.release.rollout import describe_service
 from ecs_cd.release.tags import read_tag
 from ecs_cd.release.targets import Target
@@ -28,6 +29,8 @@ def service_status(rt: Runtime, t: Target) -> dict[str, Any]:
         "tag": fixed if fixed is not None else (tag.tag if tag else None),
         "tag_version": tag.version if tag else None,
     }
+    if t.service.queue is not None:
+        status["queue"] = queue_depth(aws, t.service.queue)
     try:
         svc = describe_service(aws, t.cluster, t.service_name)
     except BadInput as exc:
@@ -74,6 +77,8 @@ def status_lines(status: dict[str, Any]) -> list[tuple[str, str | None]]:
     lines.append((f"  task definition {status['task_definition']}", None))
     lines += [(f"  image {image}", None) for image in status["images"]]
     lines.append((f"  running {status['running']}/{status['desired']}", None))
+    if "queue" in status:
+        lines.append((depth_line(status["queue"]), None))
     lines += [
         (
             f"  deployment {d['id']} {d['status']} {d['rollout_state'] or ''} "

@@ -175,7 +175,7 @@ def cells_of(rt: Runtime, environments: list[str]) -> list[Cell]:
 def with_queue(aws: Aws, t: Target, found: Cell) -> Cell:
     """``found`` with its queue's depth, for a deployed queue worker."""
     if found.deployed and t.service.queue is not None:
-        found.queue = queue_depth(aws, t.service.queue)
+        found.queue = queue_depth(aws, t.service)
     return found
 
 

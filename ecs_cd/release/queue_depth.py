@@ -11,16 +11,18 @@ from ecs_cd.core.aws_formats import sqs_queue_parts
 from ecs_cd.release.aws import describe_failure
 
 if TYPE_CHECKING:
-    from constructs_lib.queue_props import ServiceQueue
     from ecs_cd.release.aws import Aws
+    from stacks.settings import ServiceSettings
 
 # ApproximateNumberOfMessages is SQS's name for the messages available for retrieval (visible).
 _VISIBLE, _IN_FLIGHT = "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"
 
 
-def queue_depth(aws: Aws, queue: ServiceQueue) -> dict[str, Any]:
-    """The queue's name, its ``visible`` and ``in_flight`` messages (None, with a ``reason``, when
-    SQS does not answer them), and the scaler's range and target."""
+def queue_depth(aws: Aws, service: ServiceSettings) -> dict[str, Any]:
+    """A queue worker's queue: its name, its ``visible`` and ``in_flight`` messages (None, with a
+    ``reason``, when SQS does not answer them), and the scaler's range and target."""
+    queue = service.queue
+    assert queue is not None, f"{service.name} is no queue worker"
     name = queue.queue_name
     found: dict[str, Any] = {
         "queue": name,

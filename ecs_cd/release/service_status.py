@@ -30,7 +30,7 @@ def service_status(rt: Runtime, t: Target) -> dict[str, Any]:
         "tag_version": tag.version if tag else None,
     }
     if t.service.queue is not None:
-        status["queue"] = queue_depth(aws, t.service.queue)
+        status["queue"] = queue_depth(aws, t.service)
     try:
         svc = describe_service(aws, t.cluster, t.service_name)
     except BadInput as exc:

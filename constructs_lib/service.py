@@ -181,7 +181,8 @@ def _alarms(deployment: Deployment) -> EcsServiceAlarms | None:
 
 class Service(Construct):
     """An ``aws_ecs_service`` with, for awsvpc tasks, its own security group (``security-group``),
-    and with ``lb`` (target group and listener rule) and ``autoscaling`` when configured.
+    and with ``lb`` (target group and listener rule), ``autoscaling`` and ``queue-scaling`` (a
+    queue worker's) when configured.
 
     Bridge and host tasks have no group of their own: they use their instance's, which must
     admit the load balancer on the host ports (32768-65535 for dynamic ones)."""

@@ -448,3 +448,42 @@ def test_a_queue_url_follows_from_its_arn(arn: str, url: str) -> None:
 def test_malformed_queue_arns_are_refused(arn: str) -> None:
     with pytest.raises(ValueError, match="an SQS queue must be a queue ARN"):
         validate_sqs_queue_arn(arn)
+
+
+# --- what status and overview print ------------------------------------------------------------
+
+
+def test_status_and_overview_lines_show_depth_and_range() -> None:
+    from ecs_cd.release.overview import Cell
+    from ecs_cd.release.queue_depth import depth_line, depth_short
+    from ecs_cd.release.service_status import status_lines
+
+    depth = {"queue": "jobs-prod-worker", "visible": 12, "in_flight": 3, "min_count": 0, "max_count": 40}
+    depth["messages_per_task"] = 20
+    # THEN status prints one line per queue worker: what waits, what is worked on, the range
+    assert depth_line(depth) == (
+        "  queue jobs-prod-worker: 12 waiting, 3 in flight; scales 0-40 tasks at 20 messages per task"
+    )
+    status = {
+        "service": "worker",
+        "parameter": "/worker/prod/docker-image-tag",
+        "tag": "1.1.0",
+        "tag_version": 2,
+        "deployed": True,
+        "task_definition": "arn:td:3",
+        "images": ["repo:1.1.0"],
+        "running": 2,
+        "desired": 2,
+        "deployments": [],
+        "queue": depth,
+    }
+    assert (depth_line(depth), None) in status_lines(status)
+    # AND a queue SQS would not describe says so, without guessing a depth
+    unknown = {**depth, "visible": None, "in_flight": None, "reason": "AWS sqs GetQueueUrl failed: x"}
+    assert "depth unknown (AWS sqs GetQueueUrl failed: x)" in depth_line(unknown)
+    # AND overview's cell ends with the waiting messages and the range
+    cell = Cell("prod", "worker", tag="1.1.0", deployed=True, image="repo:1.1.0", rollout_state="COMPLETED")
+    cell.running = cell.desired = 2
+    cell.queue = depth
+    assert cell.short() == "1.1.0 COMPLETED 2/2 q=12 [0-40]"
+    assert depth_short(unknown) == "q=? [0-40]"

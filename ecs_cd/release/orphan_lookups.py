@@ -379,6 +379,26 @@ def _scaling_policy(stack: Stack, config: Mapping[str, Any]) -> Found | None:
     return None
 
 
+def _sqs_queue(stack: Stack, config: Mapping[str, Any]) -> Found | None:
+    name = stack.need(config, "name")
+    try:
+        url = stack.aws.call("sqs", "get_queue_url", QueueName=name)["QueueUrl"]
+    except ClientError as exc:
+        if _missing(exc, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return None
+        raise
+    attributes = stack.aws.call("sqs", "get_queue_attributes", QueueUrl=url, AttributeNames=["QueueArn"])
+    arn = attributes["Attributes"]["QueueArn"]
+    return Found(url, name, {"id": url, "url": url, "arn": arn, "name": name})
+
+
+def _metric_alarm(stack: Stack, config: Mapping[str, Any]) -> Found | None:
+    name = stack.need(config, "alarm_name")
+    for alarm in stack.aws.call("cloudwatch", "describe_alarms", AlarmNames=[name])["MetricAlarms"]:
+        return Found(name, name, {"id": name, "arn": alarm.get("AlarmArn")})
+    return None
+
+
 _RESOURCE_LOOKUPS: dict[str, Lookup] = {
     "aws_cloudwatch_log_group": _log_group,
     "aws_iam_role": _iam_role,
@@ -398,6 +418,8 @@ _RESOURCE_LOOKUPS: dict[str, Lookup] = {
     "aws_lb_listener_rule": _listener_rule,
     "aws_appautoscaling_target": _scaling_target,
     "aws_appautoscaling_policy": _scaling_policy,
+    "aws_sqs_queue": _sqs_queue,
+    "aws_cloudwatch_metric_alarm": _metric_alarm,
 }
 
 

@@ -15,6 +15,7 @@ from ecs_cd.release.aws import Aws
 from ecs_cd.release.cdktf_output import CdktfOutput
 from ecs_cd.release.deploy_failure import failure
 from ecs_cd.release.errors import DeployFailed
+from ecs_cd.release.layout_move import import_id
 from ecs_cd.release.orphan_lookups import rule_key
 from ecs_cd.release.orphan_stack import Stack
 from ecs_cd.release.orphans import Orphan, scan, state_attributes
@@ -625,3 +626,42 @@ def test_no_revoke_when_the_group_configures_its_own_egress(aws: Aws) -> None:
     document = _document(balancer)
     document["resource"]["aws_security_group"]["tasks_SG"]["egress"] = []
     assert _group_orphan(scan("local", document, {}, aws)).revoke == ""
+
+
+def test_a_queue_workers_queues_and_alarm_left_by_a_killed_apply_are_named(aws: Aws) -> None:
+    # GIVEN a queue worker's queue (its redrive policy naming its dead-letter queue) and alarm in
+    # AWS, none in the state, and the dead-letter queue not made yet
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="jobs-local-worker")["QueueUrl"]
+    aws.client("cloudwatch").put_metric_alarm(
+        AlarmName="jobs-local-worker-queue-waiting",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Namespace="AWS/SQS",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    document = {
+        "resource": {
+            "aws_sqs_queue": {
+                "queue_Q": {
+                    "name": "jobs-local-worker",
+                    "redrive_policy": _ref("aws_sqs_queue.dead_D", "arn"),
+                },
+                "dead_D": {"name": "jobs-local-worker-dlq"},
+            },
+            "aws_cloudwatch_metric_alarm": {"waiting_W": {"alarm_name": "jobs-local-worker-queue-waiting"}},
+        }
+    }
+    # WHEN the stack is scanned
+    found = scan("local", document, {}, aws)
+    # THEN the queue is named by its URL (its import id), the alarm by its name; the missing one is not
+    assert {o.address: o.import_id for o in found.orphans} == {
+        "aws_sqs_queue.queue_Q": url,
+        "aws_cloudwatch_metric_alarm.waiting_W": "jobs-local-worker-queue-waiting",
+    }
+    # AND a layout move imports them by the same ids
+    assert import_id("aws_sqs_queue", {"id": url}) == url
+    assert import_id("aws_cloudwatch_metric_alarm", {"alarm_name": "a"}) == "a"

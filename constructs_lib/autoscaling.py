@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.appautoscaling_policy import (
@@ -29,15 +30,14 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricsMetricStatMetricDimensions as _Dimension,  # noqa: E501
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
-    CloudwatchMetricAlarm,
-    CloudwatchMetricAlarmMetricQuery,
-    CloudwatchMetricAlarmMetricQueryMetric,
-)
 from constructs import Construct
 
 from constructs_lib.queue_props import ServiceQueue
 from constructs_lib.service_props import Autoscaling
+
+if TYPE_CHECKING:
+    # Loaded where a queue worker starts from zero only (stacks/fast_import.py: what a stack uses).
+    from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 
 
 def _scalable_target(
@@ -210,6 +210,12 @@ class QueueAutoscaling(Construct):
 
     def _add_start(self, policy_name_prefix: str, settings: ServiceQueue) -> None:
         """The step policy that takes the service from zero tasks to one, and its alarm."""
+        from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+            CloudwatchMetricAlarm,
+            CloudwatchMetricAlarmMetricQuery,
+            CloudwatchMetricAlarmMetricQueryMetric,
+        )
+
         self._start = AppautoscalingPolicy(
             self,
             "start",

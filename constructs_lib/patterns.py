@@ -7,6 +7,7 @@ service and, with ``redeploy``, the timestamp redeploy add-on, from three values
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 from pydantic import Field, StrictStr, model_validator
@@ -15,13 +16,15 @@ from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
 from constructs_lib.imports import AdoptedShape, ServiceImports, adoption_problems, import_resources
 from constructs_lib.props import ConstructProps, Props, problem_text
-from constructs_lib.queue import WorkQueue
 from constructs_lib.queue_props import queue_problems
 from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
 from constructs_lib.service import Service, ServiceOptions, ServiceProps
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from ecs_cd.core.image_strategies import DEFAULT_REDEPLOY_COMMAND, switches_task_definition
+
+if TYPE_CHECKING:
+    from constructs_lib.queue import WorkQueue
 
 
 class Redeploy(Props):
@@ -100,6 +103,9 @@ class AppService(Construct):
         app = app.model_copy(update={"image": self._app_image})
         self._queue: WorkQueue | None = None
         if props.service.queue is not None:
+            # The SQS bindings load only where a queue worker is (stacks/fast_import.py).
+            from constructs_lib.queue import WorkQueue
+
             self._queue = WorkQueue(self, "queue", settings=props.service.queue)
             # The app must know where to read: the queue's URL (a reference when created here).
             variable = props.service.queue.environment_variable

@@ -19,6 +19,7 @@ _EMULATED_SERVICES = (
     "iam",
     "kms",
     "secretsmanager",
+    "servicediscovery",
     "ssm",
     "sts",
 )

@@ -37,6 +37,11 @@ from constructs_lib.task_definition_props import TaskDefinitionProps
 from constructs_lib.terraform_text import literal_values
 from ecs_cd.core import names
 from stacks.emulator_profile import EmulatorProfile
+from stacks.service_connect import (
+    ServiceConnectWiring,
+    environment_service_connect,
+    service_stack_service_connect,
+)
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 
 if TYPE_CHECKING:
@@ -293,6 +298,7 @@ def _service(
     service: ServiceSettings,
     emulator: EmulatorProfile | None,
     account_id: str,
+    connect: ServiceConnectWiring | None,
 ) -> AppService:
     redeploy = None
     if service.image_strategy == "timestamp":
@@ -344,6 +350,7 @@ def _service(
         wait_for_steady_state=env.wait_for_steady_state,
         ignore_changes=emulator.service_ignore_changes if emulator is not None else (),
         cluster_capacity=cluster.capacity_providers,
+        service_connect=connect.options(service) if connect is not None else None,
     )
     built = AppService(
         stack,
@@ -376,7 +383,8 @@ class EnvironmentStack(TerraformStack):
         _providers(self, env, null_provider_version, service=None, emulator=emulator)
         _backend(self, env, service=None, emulator=emulator)
         cluster_name = env.cluster_name
-        network = _network(self, env) if env.ec2_capacity is not None or not env.stack_per_service else None
+        shared_network = env.ec2_capacity is not None or env.service_connect is not None
+        network = _network(self, env) if shared_network or not env.stack_per_service else None
         # The account the roles' trust is limited to: the one this stack deploys into.
         needs_account = env.ec2_capacity is not None or (env.services and not env.stack_per_service)
         account_id = DataAwsCallerIdentity(self, "account").account_id if needs_account else ""
@@ -414,6 +422,16 @@ class EnvironmentStack(TerraformStack):
                 adopt=env.cluster.origin == "adopted",
             )
         )
+        connect = None
+        if env.service_connect is not None:
+            assert network is not None
+            connect = environment_service_connect(
+                self,
+                project=project,
+                env=env,
+                vpc_id=network.vpc_id,
+                instances_group_id=self.ec2_capacity.security_group.id if self.ec2_capacity else None,
+            )
         self.services: dict[str, AppService] = {}
         if env.stack_per_service:
             # The services' stacks attach to an existing listener (the loader refuses create).
@@ -435,6 +453,7 @@ class EnvironmentStack(TerraformStack):
                 service=service,
                 emulator=emulator,
                 account_id=account_id,
+                connect=connect,
             )
 
 
@@ -482,4 +501,5 @@ class ServiceStack(TerraformStack):
             service=service,
             emulator=emulator,
             account_id=DataAwsCallerIdentity(self, "account").account_id,
+            connect=service_stack_service_connect(self, project=project, env=env, vpc_id=network.vpc_id),
         )

@@ -30,6 +30,7 @@ OVERRIDABLE = frozenset(
         "load_balancer",
         "autoscaling",
         "pre_deploy",
+        "service_connect",
         "names",
         "adopt",
         # the app container's fields and the other containers (merged container by container)
@@ -40,6 +41,8 @@ OVERRIDABLE = frozenset(
         "readonly_root_filesystem",
         "writable_paths",
         "port_mappings",
+        "container_port_name",
+        "app_protocol",
         "depends_on",
         "log_driver",
         "log_options",

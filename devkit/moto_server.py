@@ -247,7 +247,9 @@ def _service_connect_create_service(create_service: Any) -> Any:
         cluster = self._get_param("cluster", "default")
         config = self._get_param("serviceConnectConfiguration")
         # Refused before anything is created, as ECS refuses the request whole.
-        reported = _service_connect_reported(self.ecs_backend, config, self._get_param("taskDefinition"), cluster)
+        reported = _service_connect_reported(
+            self.ecs_backend, config, self._get_param("taskDefinition"), cluster
+        )
         result = create_service(self)
         if reported is not None:
             service = self.ecs_backend._get_service(cluster, self._get_param("serviceName"))
@@ -505,7 +507,9 @@ def install() -> None:
     )
     EC2ContainerServiceResponse.create_service = _idempotent_create_service(  # type: ignore[method-assign]
         _default_security_group(
-            _service_connect_create_service(_keeping_create_service(EC2ContainerServiceResponse.create_service))
+            _service_connect_create_service(
+                _keeping_create_service(EC2ContainerServiceResponse.create_service)
+            )
         )
     )
     EC2ContainerServiceBackend.update_service = _deploying_update_service(  # type: ignore[method-assign]

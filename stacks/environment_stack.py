@@ -391,26 +391,8 @@ class EnvironmentStack(TerraformStack):
         self.ec2_capacity: Ec2Capacity | None = None
         providers = capacity_providers(env)
         if env.ec2_capacity is not None:
-            # Its provider bindings (Auto Scaling, launch templates) load only where it is used.
-            from constructs_lib.ec2_capacity import Ec2Capacity
-
-            assert network is not None and env.ec2_capacity.name is not None  # named by the loader
-            self.ec2_capacity = Ec2Capacity(
-                self,
-                "ec2-capacity",
-                props=env.ec2_capacity,
-                name=env.ec2_capacity.name,
-                cluster_name=cluster_name,
-                vpc_id=network.vpc_id,
-                subnets=network.subnets,
-                region=env.region,
-                account_id=account_id,
-            )
-            # The attachment names the provider through its resource: created after it.
-            own = self.ec2_capacity.provider.name
-            providers = [own if p == env.ec2_capacity.name else p for p in providers]
-            if own not in providers:
-                providers.append(own)
+            assert network is not None
+            self.ec2_capacity, providers = _ec2_capacity(self, env, network, account_id, providers)
         self.cluster: ClusterRef = (
             ExistingCluster(self, "cluster", name=cluster_name)
             if env.cluster.origin == "existing"
@@ -422,16 +404,17 @@ class EnvironmentStack(TerraformStack):
                 adopt=env.cluster.origin == "adopted",
             )
         )
-        connect = None
-        if env.service_connect is not None:
-            assert network is not None
-            connect = environment_service_connect(
+        connect = (
+            environment_service_connect(
                 self,
                 project=project,
                 env=env,
                 vpc_id=network.vpc_id,
                 instances_group_id=self.ec2_capacity.security_group.id if self.ec2_capacity else None,
             )
+            if network is not None
+            else None
+        )
         self.services: dict[str, AppService] = {}
         if env.stack_per_service:
             # The services' stacks attach to an existing listener (the loader refuses create).
@@ -455,6 +438,33 @@ class EnvironmentStack(TerraformStack):
                 account_id=account_id,
                 connect=connect,
             )
+
+
+def _ec2_capacity(
+    stack: TerraformStack, env: EnvironmentSettings, network: _Network, account_id: str, providers: list[str]
+) -> tuple[Ec2Capacity, list[str]]:
+    """The environment's own EC2 capacity, and ``providers`` naming its provider through the
+    resource (the cluster's attachment is then created after it)."""
+    # Its provider bindings (Auto Scaling, launch templates) load only where it is used.
+    from constructs_lib.ec2_capacity import Ec2Capacity
+
+    assert env.ec2_capacity is not None and env.ec2_capacity.name is not None  # named by the loader
+    capacity = Ec2Capacity(
+        stack,
+        "ec2-capacity",
+        props=env.ec2_capacity,
+        name=env.ec2_capacity.name,
+        cluster_name=env.cluster_name,
+        vpc_id=network.vpc_id,
+        subnets=network.subnets,
+        region=env.region,
+        account_id=account_id,
+    )
+    own = capacity.provider.name
+    providers = [own if p == env.ec2_capacity.name else p for p in providers]
+    if own not in providers:
+        providers.append(own)
+    return capacity, providers
 
 
 def capacity_providers(env: EnvironmentSettings) -> list[str]:

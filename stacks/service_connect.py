@@ -135,7 +135,9 @@ def service_stack_service_connect(
     arn = namespace.arn
     if arn is None:
         assert namespace.name is not None
-        arn = DataAwsServiceDiscoveryHttpNamespace(stack, "service-connect-namespace", name=namespace.name).arn
+        arn = DataAwsServiceDiscoveryHttpNamespace(
+            stack, "service-connect-namespace", name=namespace.name
+        ).arn
     group = DataAwsSecurityGroup(
         stack,
         "service-connect-group",

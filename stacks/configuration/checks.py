@@ -9,7 +9,8 @@ from typing import Any
 from constructs_lib.service_connect_props import resolve_endpoint
 from ecs_cd.core import aws_formats, aws_regions, names
 from stacks.configuration.errors import in_region, show, validate_name
-from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, LocalState, ServiceSettings
+from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, ServiceSettings
+from stacks.configuration.state_model import LocalState
 from stacks.layout import StackLayout
 
 

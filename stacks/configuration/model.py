@@ -246,7 +246,8 @@ class ServiceFile(_Model):
         mapping named after the service when Service Connect serves it and nothing names it."""
         fields = {name: getattr(self, name) for name in APP_CONTAINER_FIELDS}
         server = self.service_connect
-        if server is not None and server.port_name is None and self.container_port_name is None:
+        named = self.container_port is None or self.container_port_name is not None
+        if server is not None and server.port_name is None and not named:
             fields["container_port_name"] = service_connect_port_name(self.name)
         return {**fields, "cpu": self.container_cpu, "memory": self.container_memory}
 

@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.service_discovery_http_namespace import ServiceDiscoveryHttpNamespace
 from constructs import Construct
 
+from constructs_lib.checks import skip_check
 from constructs_lib.security_group import admit_service_connect_callers
 from constructs_lib.service_connect_props import ServiceConnect, resolve_endpoint
 from ecs_cd.core import names
@@ -94,6 +95,13 @@ def environment_service_connect(
         description=f"Services of {project} {env.name}: Service Connect servers admit this group only",
         vpc_id=vpc_id,
     )
+    if env.stack_per_service:
+        skip_check(
+            group,
+            "CKV2_AWS_5",
+            "stack_per_service = true: the services that join this group are in their own stacks, "
+            "which look it up by name (checkov scans one stack at a time)",
+        )
     callers = [group.id]
     if instances_group_id is not None and _bridge_callers(env):
         callers.append(instances_group_id)

@@ -20,12 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import TerraformStack
-from cdktf_cdktf_provider_aws.data_aws_security_group import DataAwsSecurityGroup
-from cdktf_cdktf_provider_aws.data_aws_service_discovery_http_namespace import (
-    DataAwsServiceDiscoveryHttpNamespace,
-)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.service_discovery_http_namespace import ServiceDiscoveryHttpNamespace
 from constructs import Construct
 
 from constructs_lib.checks import skip_check
@@ -78,6 +73,9 @@ def environment_service_connect(
     namespace = env.service_connect
     if namespace is None:
         return None
+    # Its provider bindings load only where Service Connect is used (stacks/fast_import.py).
+    from cdktf_cdktf_provider_aws.service_discovery_http_namespace import ServiceDiscoveryHttpNamespace
+
     arn = namespace.arn
     if arn is None:
         assert namespace.name is not None  # the loader names a created namespace
@@ -140,6 +138,11 @@ def service_stack_service_connect(
     namespace = env.service_connect
     if namespace is None:
         return None
+    from cdktf_cdktf_provider_aws.data_aws_security_group import DataAwsSecurityGroup
+    from cdktf_cdktf_provider_aws.data_aws_service_discovery_http_namespace import (
+        DataAwsServiceDiscoveryHttpNamespace,
+    )
+
     arn = namespace.arn
     if arn is None:
         assert namespace.name is not None

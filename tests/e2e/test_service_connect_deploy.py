@@ -245,3 +245,54 @@ def test_split_stacks_find_the_environments_namespace_and_group(
         assert callers in groups
     # AND a second plan of every stack is clean
     assert changes == {"local": {}, "local-orders": {}, "local-web": {}}, json.dumps(changes)
+
+
+@pytest.fixture(scope="module")
+def bridge(lab: Lab) -> tuple[Seen, dict[str, Any], dict[str, list[str]]]:
+    """The example as another project, orders on EC2 in bridge networking (web stays on Fargate)."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in (
+        ('name = "shop"', 'name = "bridge"'),
+        ('namespace = "shop-local"', 'namespace = "bridge-local"'),
+        ("shop-orders", "bridge-orders"),
+        ("shop-web", "bridge-web"),
+        ('path = "terraform.service-connect.tfstate"', 'path = "terraform.bridge.tfstate"'),
+        (
+            "container_port = 8080\n",
+            'container_port = 8080\ncompute = { launch_type = "EC2" }\nnetwork_mode = "bridge"\n'
+            "memory_reservation = 128\n",
+        ),
+        (
+            "network = { use_default_vpc = true, assign_public_ip = true }",
+            "network = { use_default_vpc = true }",
+        ),
+    ):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    config = lab.work / "configs" / "service-connect-bridge" / "ecs-cd.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(text, encoding="utf-8")
+    _ci(lab.emulator, "bridge", "1.0.0", *SERVICES)
+    seen = lab.deploy(config, "bridge")
+    task = lab.emulator.client("ecs").describe_task_definition(
+        taskDefinition=seen.services["orders"]["taskDefinition"]
+    )["taskDefinition"]
+    return seen, dict(task), lab.plan_changes(config, "local")
+
+
+def test_a_bridge_server_on_ec2_serves_its_named_port(
+    bridge: tuple[Seen, dict[str, Any], dict[str, list[str]]], emulator: Emulator
+) -> None:
+    seen, task, changes = bridge
+    # THEN orders runs on EC2 in bridge networking, its port named on a dynamic host port
+    assert (task["networkMode"], seen.services["orders"]["launchType"]) == ("bridge", "EC2")
+    (mapping,) = task["containerDefinitions"][0]["portMappings"]
+    assert (mapping["name"], mapping["hostPort"]) == ("orders", 0)
+    # AND it serves orders:8080 in the namespace, which web (Fargate) calls it in
+    arn = _namespace(emulator, "bridge-local")["Arn"]
+    assert seen.primary("orders")["serviceConnectConfiguration"]["services"][0]["clientAliases"] == [
+        {"port": 8080, "dnsName": "orders"}
+    ]
+    assert seen.primary("web")["serviceConnectConfiguration"]["namespace"] == arn
+    # AND a second plan is clean
+    assert changes == {}, json.dumps(changes)

@@ -91,7 +91,8 @@ sent again by the provider's SDK (aws-sdk-go-v2 retries a 5xx or a broken connec
   back and leave with the body, in one send, so a response arrives whole (an HTTP server may
   send a response in any number of writes; this one is shaped for the one client that matters).
 
-Nothing else about moto changes; each fill is checked by tests/integration/test_moto_server.py.
+Nothing else about moto changes; each fill is checked by tests/integration/test_moto_server.py
+(the Service Connect fill by tests/integration/test_moto_service_connect.py).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 the real `ecs-release deploy local --wait`: a namespace created with the environment, orders (a
 backend the others call by name) and web (a client). Then a new tag of orders released through
 the same commands as any service, and `status` and `overview` showing how orders is called.
-The same services, split into a stack per service, deploy too: their stacks find the
-environment's namespace and group by name.
+The same services, split into a stack per service with orders on EC2 in bridge networking,
+deploy too: their stacks find the environment's namespace and group by name.
 
 moto runs no containers: what is checked is what ECS and Cloud Map were asked for and report
 back (the emulator keeps a service's Service Connect configuration: devkit/moto_server.py), the
@@ -209,9 +209,17 @@ def test_status_and_overview_show_how_orders_is_called(runs: Runs, emulator: Emu
     assert cells["web"]["service_connect"] == {"namespace": arn, "discovery_names": [], "endpoints": []}
 
 
+@dataclass(frozen=True)
+class SplitRuns:
+    seen: Seen
+    orders_task: dict[str, Any]
+    plan_changes: dict[str, dict[str, list[str]]]
+
+
 @pytest.fixture(scope="module")
-def split(lab: Lab) -> tuple[Seen, dict[str, dict[str, list[str]]]]:
-    """The example as another project, split into a stack per service."""
+def split(lab: Lab) -> SplitRuns:
+    """The example as another project, split into a stack per service, with orders on EC2 in bridge
+    networking (web stays on Fargate): one deploy for both shapes."""
     text = EXAMPLE.read_text(encoding="utf-8")
     for old, new in (
         ('name = "shop"', 'name = "split"'),
@@ -220,43 +228,6 @@ def split(lab: Lab) -> tuple[Seen, dict[str, dict[str, list[str]]]]:
         ("shop-web", "split-web"),
         ('path = "terraform.service-connect.tfstate"', 'path = "terraform.split.tfstate"'),
         ("log_retention_days = 1\n", "log_retention_days = 1\nstack_per_service = true\n"),
-    ):
-        assert text.count(old) >= 1, old
-        text = text.replace(old, new)
-    config = lab.work / "configs" / "service-connect-split" / "ecs-cd.toml"
-    config.parent.mkdir(parents=True)
-    config.write_text(text, encoding="utf-8")
-    _ci(lab.emulator, "split", "1.0.0", *SERVICES)
-    seen = lab.deploy(config, "split")
-    changes = {stack: lab.plan_changes(config, stack) for stack in ("local", "local-orders", "local-web")}
-    return seen, changes
-
-
-def test_split_stacks_find_the_environments_namespace_and_group(
-    split: tuple[Seen, dict[str, dict[str, list[str]]]], emulator: Emulator
-) -> None:
-    seen, changes = split
-    arn = _namespace(emulator, "split-local")["Arn"]
-    callers = _group(emulator, "split-local-service-connect")["GroupId"]
-    # THEN each service's stack put its service in the environment's namespace and group
-    for name in SERVICES:
-        assert seen.primary(name)["serviceConnectConfiguration"]["namespace"] == arn
-        groups = seen.services[name]["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]
-        assert callers in groups
-    # AND a second plan of every stack is clean
-    assert changes == {"local": {}, "local-orders": {}, "local-web": {}}, json.dumps(changes)
-
-
-@pytest.fixture(scope="module")
-def bridge(lab: Lab) -> tuple[Seen, dict[str, Any], dict[str, list[str]]]:
-    """The example as another project, orders on EC2 in bridge networking (web stays on Fargate)."""
-    text = EXAMPLE.read_text(encoding="utf-8")
-    for old, new in (
-        ('name = "shop"', 'name = "bridge"'),
-        ('namespace = "shop-local"', 'namespace = "bridge-local"'),
-        ("shop-orders", "bridge-orders"),
-        ("shop-web", "bridge-web"),
-        ('path = "terraform.service-connect.tfstate"', 'path = "terraform.bridge.tfstate"'),
         (
             "container_port = 8080\n",
             'container_port = 8080\ncompute = { launch_type = "EC2" }\nnetwork_mode = "bridge"\n'
@@ -269,30 +240,41 @@ def bridge(lab: Lab) -> tuple[Seen, dict[str, Any], dict[str, list[str]]]:
     ):
         assert text.count(old) == 1, old
         text = text.replace(old, new)
-    config = lab.work / "configs" / "service-connect-bridge" / "ecs-cd.toml"
+    config = lab.work / "configs" / "service-connect-split" / "ecs-cd.toml"
     config.parent.mkdir(parents=True)
     config.write_text(text, encoding="utf-8")
-    _ci(lab.emulator, "bridge", "1.0.0", *SERVICES)
-    seen = lab.deploy(config, "bridge")
+    _ci(lab.emulator, "split", "1.0.0", *SERVICES)
+    seen = lab.deploy(config, "split")
     task = lab.emulator.client("ecs").describe_task_definition(
         taskDefinition=seen.services["orders"]["taskDefinition"]
     )["taskDefinition"]
-    return seen, dict(task), lab.plan_changes(config, "local")
+    changes = {stack: lab.plan_changes(config, stack) for stack in ("local", "local-orders", "local-web")}
+    return SplitRuns(seen, dict(task), changes)
 
 
-def test_a_bridge_server_on_ec2_serves_its_named_port(
-    bridge: tuple[Seen, dict[str, Any], dict[str, list[str]]], emulator: Emulator
-) -> None:
-    seen, task, changes = bridge
+def test_split_stacks_find_the_environments_namespace_and_group(split: SplitRuns, emulator: Emulator) -> None:
+    arn = _namespace(emulator, "split-local")["Arn"]
+    callers = _group(emulator, "split-local-service-connect")["GroupId"]
+    # THEN each service's stack put its service in the environment's namespace
+    for name in SERVICES:
+        assert split.seen.primary(name)["serviceConnectConfiguration"]["namespace"] == arn
+    # AND web's tasks (awsvpc) in the environment's callers' group
+    groups = split.seen.services["web"]["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]
+    assert callers in groups
+    # AND a second plan of every stack is clean
+    assert split.plan_changes == {"local": {}, "local-orders": {}, "local-web": {}}, json.dumps(
+        split.plan_changes
+    )
+
+
+def test_a_bridge_server_on_ec2_serves_its_named_port(split: SplitRuns) -> None:
     # THEN orders runs on EC2 in bridge networking, its port named on a dynamic host port
-    assert (task["networkMode"], seen.services["orders"]["launchType"]) == ("bridge", "EC2")
+    task, orders = split.orders_task, split.seen.services["orders"]
+    assert (task["networkMode"], orders["launchType"]) == ("bridge", "EC2")
     (mapping,) = task["containerDefinitions"][0]["portMappings"]
     assert (mapping["name"], mapping["hostPort"]) == ("orders", 0)
-    # AND it serves orders:8080 in the namespace, which web (Fargate) calls it in
-    arn = _namespace(emulator, "bridge-local")["Arn"]
-    assert seen.primary("orders")["serviceConnectConfiguration"]["services"][0]["clientAliases"] == [
+    # AND it serves orders:8080 in the namespace, with no awsvpc configuration of its own
+    assert split.seen.primary("orders")["serviceConnectConfiguration"]["services"][0]["clientAliases"] == [
         {"port": 8080, "dnsName": "orders"}
     ]
-    assert seen.primary("web")["serviceConnectConfiguration"]["namespace"] == arn
-    # AND a second plan is clean
-    assert changes == {}, json.dumps(changes)
+    assert not orders.get("networkConfiguration")

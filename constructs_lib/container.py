@@ -28,6 +28,7 @@ from constructs_lib.fields import (
     EnvVarName,
     HealthCheckCommand,
     Port,
+    PortMappingName,
     SecretArn,
     VolumeName,
 )
@@ -59,16 +60,27 @@ class HealthCheck(Props):
 
 
 NetworkMode = Literal["awsvpc", "bridge", "host"]
+# The host ports Docker picks for a dynamic mapping ("hostPort": 0) on ECS's instances.
+DYNAMIC_HOST_PORTS = (32768, 65535)
+
+
+# The application protocol of a named port (ECS's appProtocol): what Service Connect's proxy
+# speaks on it (metrics and retries per request); without it, plain TCP.
+AppProtocol = Literal["http", "http2", "grpc"]
 
 
 class PortMapping(Props):
     """A port the container listens on; ``protocol`` default ``tcp``; ``host_port`` default None:
     the task's network mode decides (awsvpc and host: the container port; bridge: 0, a dynamic
-    port the instance picks). Another host port is allowed in bridge mode only."""
+    port the instance picks). Another host port is allowed in bridge mode only. ``name`` (default
+    None) is what a service's Service Connect ``port_name`` refers to; ``app_protocol`` (default
+    None: TCP) needs a name."""
 
     container_port: Port
     protocol: Literal["tcp", "udp"] = "tcp"
     host_port: Annotated[StrictInt, Field(ge=0, le=65535)] | None = None
+    name: PortMappingName | None = None
+    app_protocol: AppProtocol | None = None
 
     def host_port_in(self, network_mode: NetworkMode) -> int:
         """The host port ECS gets in ``network_mode``."""
@@ -116,6 +128,8 @@ class ContainerProps(Props):
     - ``name`` (required): unique within the task; the log stream prefix.
     - ``image`` (required): ``SsmTag``, ``EcrDigest``, ``Fixed`` or ``ResolvedImage``.
     - ``container_port`` (default None): a TCP port, the one a load balancer may target;
+      ``container_port_name`` and ``app_protocol`` (default None): its mapping's name (what
+      Service Connect's ``port_name`` refers to) and application protocol;
       ``port_mappings`` (default none): further ports (e.g. UDP).
     - ``environment`` (default none) and ``secrets`` (default none: name -> SSM parameter or
       Secrets Manager ARN, resolved by ECS at start; the execution role may read exactly these).
@@ -139,6 +153,8 @@ class ContainerProps(Props):
     name: ContainerName
     image: ImageSource
     container_port: Port | None = None
+    container_port_name: PortMappingName | None = None
+    app_protocol: AppProtocol | None = None
     port_mappings: tuple[PortMapping, ...] = ()
     environment: Mapping[EnvVarName, StrictStr] = Field(default_factory=dict)
     secrets: Mapping[EnvVarName, SecretArn] = Field(default_factory=dict)
@@ -173,7 +189,19 @@ class ContainerProps(Props):
     @property
     def ports(self) -> tuple[PortMapping, ...]:
         """Every port: ``container_port`` (tcp) first, then ``port_mappings``."""
-        first = (PortMapping(container_port=self.container_port),) if self.container_port else ()
+        first = (
+            (
+                PortMapping.model_construct(
+                    container_port=self.container_port,
+                    protocol="tcp",
+                    host_port=None,
+                    name=self.container_port_name,
+                    app_protocol=self.app_protocol,
+                ),
+            )
+            if self.container_port
+            else ()
+        )
         return first + self.port_mappings
 
     @property
@@ -235,6 +263,32 @@ def _port_listed_twice(c: ContainerProps) -> _Found:
                 )
             )
         seen.add(port)
+    return found
+
+
+def _port_names(c: ContainerProps) -> _Found:
+    """A port's name and application protocol go with a port: ``container_port_name`` and
+    ``app_protocol`` with ``container_port``, an application protocol with a name."""
+    found: _Found = []
+    if c.container_port is None:
+        found += [
+            (field, getattr(c, field), "names the mapping of container_port, which is not set")
+            for field in ("container_port_name", "app_protocol")
+            if getattr(c, field) is not None
+        ]
+    elif c.app_protocol is not None and c.container_port_name is None:
+        found.append(
+            ("app_protocol", c.app_protocol, "needs container_port_name (ECS applies it to named ports only)")
+        )
+    found += [
+        (
+            "port_mappings",
+            m.container_port,
+            f"sets app_protocol = {m.app_protocol!r} without a name (ECS applies it to named ports only)",
+        )
+        for m in c.port_mappings
+        if m.app_protocol is not None and m.name is None
+    ]
     return found
 
 
@@ -300,6 +354,7 @@ _CONTAINER_RULES: tuple[Callable[[ContainerProps], _Found], ...] = (
     _credentials_in_environment,
     _set_in_environment_and_secrets,
     _port_listed_twice,
+    _port_names,
     _writable_paths_share_a_volume,
     _refers_to_itself,
     _mounted_at_one_path,
@@ -401,10 +456,20 @@ def _name_value_from(arns: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 def _port_mappings(c: ContainerProps, network_mode: NetworkMode) -> list[dict[str, Any]]:
-    return [
-        {"containerPort": p.container_port, "hostPort": p.host_port_in(network_mode), "protocol": p.protocol}
-        for p in c.ports
-    ]
+    mappings: list[dict[str, Any]] = []
+    for p in c.ports:
+        mapping: dict[str, Any] = {
+            "containerPort": p.container_port,
+            "hostPort": p.host_port_in(network_mode),
+            "protocol": p.protocol,
+        }
+        # Only when set: the definitions of a task without Service Connect stay as they were.
+        if p.name is not None:
+            mapping["name"] = p.name
+        if p.app_protocol is not None:
+            mapping["appProtocol"] = p.app_protocol
+        mappings.append(mapping)
+    return mappings
 
 
 def _mount_points(c: ContainerProps, volumes: Mapping[str, str]) -> list[dict[str, Any]]:

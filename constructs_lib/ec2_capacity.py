@@ -34,8 +34,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from constructs_lib.container import DYNAMIC_HOST_PORTS
 from constructs_lib.ec2_capacity_props import Ec2CapacityProps
-from constructs_lib.security_group import DYNAMIC_HOST_PORTS
 from ecs_cd.core.aws_regions import partition
 
 # What the ECS agent on an instance does, by the resources each action allows

@@ -48,6 +48,13 @@ RoleName = Annotated[StrictStr, _check(aws_formats.validate_role_name)]
 LogGroupName = Annotated[StrictStr, _check(aws_formats.validate_log_group_name)]
 TargetGroupName = Annotated[StrictStr, _check(aws_formats.validate_target_group_name)]
 S3BucketName = Annotated[StrictStr, _check(aws_formats.validate_s3_bucket_name)]
+# ECS Service Connect: a port mapping's name, a discovery name, a client alias's DNS name, and a
+# Cloud Map namespace's name or ARN.
+PortMappingName = Annotated[StrictStr, _check(aws_formats.validate_port_mapping_name)]
+DiscoveryName = Annotated[StrictStr, _check(aws_formats.validate_discovery_name)]
+ServiceConnectDnsName = Annotated[StrictStr, _check(aws_formats.validate_service_connect_dns_name)]
+NamespaceName = Annotated[StrictStr, _check(aws_formats.validate_namespace_name)]
+NamespaceArn = Annotated[StrictStr, _check(aws_formats.validate_namespace_arn)]
 HealthCheckCommand = Annotated[
     tuple[StrictStr, ...], Field(min_length=1), _check(aws_formats.validate_health_check_command)
 ]

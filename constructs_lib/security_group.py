@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
+
+from constructs_lib.container import DYNAMIC_HOST_PORTS
 
 
 def add_task_security_group(scope: Construct, *, name: str, service_name: str, vpc_id: str) -> SecurityGroup:
@@ -66,10 +70,6 @@ def admit_load_balancer(
         )
 
 
-# The host ports Docker picks for a dynamic mapping ("hostPort": 0) on ECS's instances.
-DYNAMIC_HOST_PORTS = (32768, 65535)
-
-
 def open_load_balancer_to_instances(
     scope: Construct, *, load_balancer_group_id: str, vpc_id: str, host_port: int, service_name: str
 ) -> None:
@@ -88,3 +88,39 @@ def open_load_balancer_to_instances(
         to_port=high,
         cidr_ipv4=vpc.cidr_block,
     )
+
+
+def admit_service_connect_callers(
+    scope: Construct,
+    *,
+    server_group_id: str,
+    caller_group_ids: Sequence[str],
+    ports: tuple[int, int],
+    service_name: str,
+) -> None:
+    """Add ``service-connect-in-<i>`` to the server's group (caller ``i``'s group, on ``ports``
+    only) and ``service-connect-out-<i>`` to that caller's group (to the server's, on those ports):
+    the servers of a namespace admit its services there, and nothing else."""
+    low, high = ports
+    shown = f"port {low}" if low == high else f"ports {low}-{high}"
+    for index, caller in enumerate(caller_group_ids):
+        VpcSecurityGroupIngressRule(
+            scope,
+            f"service-connect-in-{index}",
+            security_group_id=server_group_id,
+            description=f"Service Connect callers, on the proxy's {shown} only",
+            ip_protocol="tcp",
+            from_port=low,
+            to_port=high,
+            referenced_security_group_id=caller,
+        )
+        VpcSecurityGroupEgressRule(
+            scope,
+            f"service-connect-out-{index}",
+            security_group_id=caller,
+            description=f"to {service_name} through Service Connect, {shown}",
+            ip_protocol="tcp",
+            from_port=low,
+            to_port=high,
+            referenced_security_group_id=server_group_id,
+        )

@@ -17,6 +17,11 @@ from cdktf_cdktf_provider_aws.ecs_service import (
     EcsServiceNetworkConfiguration,
     EcsServiceOrderedPlacementStrategy,
     EcsServicePlacementConstraints,
+    EcsServiceServiceConnectConfiguration,
+    EcsServiceServiceConnectConfigurationLogConfiguration,
+    EcsServiceServiceConnectConfigurationService,
+    EcsServiceServiceConnectConfigurationServiceClientAlias,
+    EcsServiceServiceConnectConfigurationServiceTimeout,
 )
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
@@ -37,7 +42,14 @@ from constructs_lib.queue_props import ServiceQueue, queue_problems
 from constructs_lib.security_group import (
     add_task_security_group,
     admit_load_balancer,
+    admit_service_connect_callers,
     open_load_balancer_to_instances,
+)
+from constructs_lib.service_connect_props import (
+    ServiceConnect,
+    ServiceConnectEndpoint,
+    resolve_endpoint,
+    service_connect_problems,
 )
 from constructs_lib.service_props import (
     Autoscaling,
@@ -73,6 +85,8 @@ class ServiceOptions(ConstructProps):
     - ``cluster_capacity`` (default None): the cluster's capacity providers
       (``EcsCluster.capacity_providers``), which a strategy's service is created after: ECS
       refuses a strategy naming a provider the cluster does not have yet.
+    - ``service_connect`` (default None): the service's Service Connect namespace, its server side
+      and the groups its tasks join and admit (``ServiceConnect``).
     """
 
     cluster_arn: StrictStr
@@ -93,6 +107,7 @@ class ServiceOptions(ConstructProps):
     wait_for_steady_state: StrictBool = False
     ignore_changes: tuple[StrictStr, ...] = ()
     cluster_capacity: TerraformResource | None = None
+    service_connect: ServiceConnect | None = None
 
     @model_validator(mode="after")
     def _options_consistent(self) -> ServiceOptions:
@@ -138,7 +153,22 @@ class ServiceProps(ServiceOptions):
             )
         if self.load_balancer is not None:
             self.target()
+        server = self.service_connect.server if self.service_connect is not None else None
+        if server is not None:
+            problems = service_connect_problems(self.task_definition.containers, server, task.network_mode)
+            if problems:
+                raise ValueError(problem_text(problems))
+        if self.service_connect is not None and task.network_mode == "host":
+            raise ValueError(
+                "service_connect: Service Connect runs in awsvpc and bridge networking, not host"
+            )
         return self
+
+    def service_connect_endpoint(self) -> ServiceConnectEndpoint | None:
+        """The server side resolved against the task (None: no server side)."""
+        if self.service_connect is None or self.service_connect.server is None:
+            return None
+        return resolve_endpoint(self.task_definition.containers, self.service_connect.server)
 
     @classmethod
     def of(cls, options: ServiceOptions, task_definition: TaskDefinition) -> ServiceProps:
@@ -191,6 +221,7 @@ class Service(Construct):
         super().__init__(scope, id_)
         self._props = props
         self._security_group = self._add_security_group()
+        self._admit_service_connect_callers()
         self._target = self._attach_load_balancer()
         self._service = self._add_service()
         self._autoscaling = self._add_autoscaling()
@@ -208,6 +239,21 @@ class Service(Construct):
         assert props.security_group_name is not None
         return add_task_security_group(
             self, name=props.security_group_name, service_name=props.service_name, vpc_id=props.vpc_id
+        )
+
+    def _admit_service_connect_callers(self) -> None:
+        """An awsvpc server's group admits the namespace's callers on its proxy's port, and they
+        may call it there (a bridge server's tasks are behind their instances' group)."""
+        endpoint = self._props.service_connect_endpoint()
+        if endpoint is None or self._security_group is None:
+            return
+        assert self._props.service_connect is not None
+        admit_service_connect_callers(
+            self,
+            server_group_id=self._security_group.id,
+            caller_group_ids=self._props.service_connect.caller_group_ids,
+            ports=endpoint.ingress_ports("awsvpc"),
+            service_name=self._props.service_name,
         )
 
     def _attach_load_balancer(self) -> ServiceTarget | None:
@@ -277,6 +323,7 @@ class Service(Construct):
             deployment_maximum_percent=deployment.maximum_percent,
             deployment_circuit_breaker=_circuit_breaker(deployment),
             alarms=_alarms(deployment),
+            service_connect_configuration=self._service_connect_configuration(),
             wait_for_steady_state=props.wait_for_steady_state,
             # Tasks carry the service's tags (default tags included): cost allocation per task.
             propagate_tags="SERVICE",
@@ -297,10 +344,54 @@ class Service(Construct):
         if self._security_group is None:
             return None
         props = self._props
+        connect = props.service_connect
+        member = [connect.member_group_id] if connect is not None and connect.member_group_id else []
         return EcsServiceNetworkConfiguration(
             subnets=list(props.subnets),
-            security_groups=[self._security_group.id, *props.security_groups],
+            security_groups=[self._security_group.id, *member, *props.security_groups],
             assign_public_ip=props.assign_public_ip,
+        )
+
+    def _service_connect_configuration(self) -> EcsServiceServiceConnectConfiguration | None:
+        """The namespace every service of it calls the others in, its proxy's logs, and the
+        server side (the named port, its discovery name and the alias the others call)."""
+        connect = self._props.service_connect
+        if connect is None:
+            return None
+        task = self._props.task_definition.props
+        endpoint = self._props.service_connect_endpoint()
+        server = connect.server
+        return EcsServiceServiceConnectConfiguration(
+            enabled=True,
+            namespace=connect.namespace,
+            log_configuration=EcsServiceServiceConnectConfigurationLogConfiguration(
+                log_driver="awslogs",
+                options={
+                    "awslogs-group": task.log_group_name,
+                    "awslogs-region": task.region,
+                    "awslogs-stream-prefix": "service-connect",
+                },
+            )
+            if connect.proxy_logs
+            else None,
+            service=[
+                EcsServiceServiceConnectConfigurationService(
+                    port_name=endpoint.port_name,
+                    discovery_name=endpoint.discovery_name,
+                    client_alias=EcsServiceServiceConnectConfigurationServiceClientAlias(
+                        port=endpoint.client_port, dns_name=endpoint.dns_name
+                    ),
+                    ingress_port_override=endpoint.ingress_port_override,
+                    timeout=EcsServiceServiceConnectConfigurationServiceTimeout(
+                        idle_timeout_seconds=server.timeout.idle_timeout_seconds,
+                        per_request_timeout_seconds=server.timeout.per_request_timeout_seconds,
+                    )
+                    if server is not None and server.timeout is not None
+                    else None,
+                )
+            ]
+            if endpoint is not None
+            else None,
         )
 
     def _load_balancers(self) -> list[EcsServiceLoadBalancer] | None:

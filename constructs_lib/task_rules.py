@@ -325,6 +325,33 @@ def _port_problems(task: _Task) -> list[Problem]:
     return _as_problems(found)
 
 
+def _port_names_twice(task: _Task) -> list[Problem]:
+    """A port mapping's name is the task's (Service Connect's port_name finds it by name alone)."""
+    found: list[tuple[str, Any, str]] = []
+    owners: dict[str, str] = {}
+    for c in task.containers:
+        for index, mapping in enumerate(c.ports):
+            if mapping.name is None:
+                continue
+            other = owners.setdefault(mapping.name, c.name)
+            if other == c.name and index == _first_named(c, mapping.name):
+                continue
+            field = "container_port_name" if index == 0 and c.container_port is not None else "port_mappings"
+            by = "another of its port mappings" if other == c.name else f"a port of {other}"
+            found.append(
+                (
+                    f"containers.{c.name}.{field}",
+                    mapping.name,
+                    f"also names {by}: a port name is unique within the task",
+                )
+            )
+    return _as_problems(found)
+
+
+def _first_named(c: ContainerProps, name: str) -> int:
+    return next(i for i, m in enumerate(c.ports) if m.name == name)
+
+
 def _cpu_over_the_task(task: _Task) -> list[Problem]:
     total = sum(c.cpu or 0 for c in task.containers)
     if task.cpu is None or total <= task.cpu:
@@ -417,6 +444,7 @@ _TASK_RULES: tuple[Callable[[_Task], list[Problem]], ...] = (
     _dependencies_in_a_cycle,
     _none_essential,
     _port_problems,
+    _port_names_twice,
     _cpu_over_the_task,
     _memory_over_the_task,
     _memory_of_neither,

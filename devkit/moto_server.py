@@ -61,6 +61,14 @@ the parent, as ``devkit.emulator`` starts it) runs moto's own server after
   The AWS provider keeps the text it reads and compares it with the configuration's, normalized
   to the compact form: every plan of a queue with a dead-letter queue would change its
   redrive_policy ("whitespace changes"). Here, as SQS, the compact form.
+- An ECS service's serviceConnectConfiguration (ECS Service Connect). moto drops it at
+  CreateService and, at UpdateService, keeps it where nothing reads it: DescribeServices never
+  reports it. ECS reports it on each deployment (the namespace by its ARN, whether it was given
+  by name or ARN), and a change of it starts a new deployment. Here, as in ECS: it is kept on the
+  service's deployments, a changed one starts a deployment, and ECS's refusals are kept too: a
+  namespace Cloud Map does not have (moto's servicediscovery is asked), and a portName that no
+  port mapping of the task definition has (InvalidParameterException, nothing created or
+  changed). The Cloud Map services ECS registers the tasks in are not made.
 
 Two fills are about the provider's concurrency, not about an API: Terraform's AWS provider
 creates many resources at once, each request on a new connection (werkzeug's development
@@ -89,7 +97,8 @@ sent again by the provider's SDK (aws-sdk-go-v2 retries a 5xx or a broken connec
   back and leave with the body, in one send, so a response arrives whole (an HTTP server may
   send a response in any number of writes; this one is shaped for the one client that matters).
 
-Nothing else about moto changes; each fill is checked by tests/integration/test_moto_server.py.
+Nothing else about moto changes; each fill is checked by tests/integration/test_moto_server.py
+(the Service Connect fill by tests/integration/test_moto_service_connect.py).
 """
 
 from __future__ import annotations
@@ -206,6 +215,67 @@ def _keeping_create_service(create_service: Any) -> Any:
     return create_service_keeping_settings
 
 
+_SERVICE_CONNECT_ATTRIBUTE = "ecs_cd_service_connect"
+
+
+def _service_connect_reported(backend: Any, config: Any, task_definition: str, cluster: str) -> Any:
+    """``config`` as ECS reports it on a deployment (the namespace by its ARN); ECS's refusals of
+    an unknown namespace or port name as InvalidParameterException. None: no configuration."""
+    from moto.ecs.exceptions import InvalidParameterException
+    from moto.servicediscovery.models import servicediscovery_backends
+
+    if not config:
+        return None
+    reported = copy.deepcopy(dict(config))
+    namespace = reported.get("namespace")
+    if namespace is None:
+        defaults = backend._get_cluster(cluster).service_connect_defaults or {}
+        namespace = defaults.get("namespace")
+    if namespace is not None:
+        cloud_map = servicediscovery_backends[backend.account_id][backend.region_name]
+        found = next(
+            (ns for ns in cloud_map.namespaces.values() if namespace in (ns.arn, ns.name, ns.id)), None
+        )
+        if found is None:
+            raise InvalidParameterException(f"The namespace {namespace} was not found in Cloud Map.")
+        reported["namespace"] = found.arn
+    elif reported.get("enabled"):
+        raise InvalidParameterException("Service Connect needs a namespace (the cluster has no default).")
+    definition = backend.describe_task_definition(task_definition)
+    named = {m.get("name") for c in definition.container_definitions for m in c.get("portMappings") or []}
+    for service in reported.get("services") or []:
+        if service.get("portName") not in named:
+            raise InvalidParameterException(
+                f"The portName {service.get('portName')} is not the name of a port mapping of the task "
+                f"definition {definition.arn}."
+            )
+    return reported
+
+
+def _report_service_connect(service: Any, reported: Any) -> None:
+    """The configuration on the service (what the next deployment copies) and its deployments."""
+    setattr(service, _SERVICE_CONNECT_ATTRIBUTE, reported)
+    for deployment in service.deployments:
+        deployment["serviceConnectConfiguration"] = reported
+
+
+def _service_connect_create_service(create_service: Any) -> Any:
+    def create_service_with_service_connect(self: Any) -> Any:
+        cluster = self._get_param("cluster", "default")
+        config = self._get_param("serviceConnectConfiguration")
+        # Refused before anything is created, as ECS refuses the request whole.
+        reported = _service_connect_reported(
+            self.ecs_backend, config, self._get_param("taskDefinition"), cluster
+        )
+        result = create_service(self)
+        if reported is not None:
+            service = self.ecs_backend._get_service(cluster, self._get_param("serviceName"))
+            _report_service_connect(service, reported)
+        return result
+
+    return create_service_with_service_connect
+
+
 _CREATE_REQUEST_ATTRIBUTE = "ecs_cd_create_request"
 _CREATING = threading.Lock()
 
@@ -283,6 +353,7 @@ def _start_deployment(service: Any) -> None:
         "runningCount": 0,
         "platformVersion": service.platform_version,
         "networkConfiguration": service.network_configuration or None,
+        "serviceConnectConfiguration": getattr(service, _SERVICE_CONNECT_ATTRIBUTE, None),
         "status": "PRIMARY",
         "taskDefinition": service.task_definition,
         "updatedAt": now,
@@ -326,8 +397,17 @@ def _deploying_update_service(update_service: Any) -> Any:
         if requested:
             # ECS resolves family or family:revision to the revision's ARN, as CreateService does.
             properties["task_definition"] = self.describe_task_definition(requested).arn
+        # moto would keep it as an attribute nothing reports: ours keeps it on the deployments.
+        connect = properties.pop("service_connect_configuration", None)
+        reported = getattr(service, _SERVICE_CONNECT_ATTRIBUTE, None)
+        connect_changed = False
+        if connect is not None:
+            task_definition = properties.get("task_definition") or before
+            new = _service_connect_reported(self, connect, task_definition, service.cluster_name)
+            connect_changed, reported = new != reported, new
         updated = update_service(self, properties)
-        changed = bool(requested) and updated.task_definition != before
+        setattr(updated, _SERVICE_CONNECT_ATTRIBUTE, reported)
+        changed = (bool(requested) and updated.task_definition != before) or connect_changed
         if updated.deployment_controller.get("type") == "ECS" and (force or changed):
             _start_deployment(updated)
         return updated
@@ -445,7 +525,11 @@ def install() -> None:
         ApplicationAutoScalingResponse.register_scalable_target
     )
     EC2ContainerServiceResponse.create_service = _idempotent_create_service(  # type: ignore[method-assign]
-        _default_security_group(_keeping_create_service(EC2ContainerServiceResponse.create_service))
+        _default_security_group(
+            _service_connect_create_service(
+                _keeping_create_service(EC2ContainerServiceResponse.create_service)
+            )
+        )
     )
     EC2ContainerServiceBackend.update_service = _deploying_update_service(  # type: ignore[method-assign]
         EC2ContainerServiceBackend.update_service

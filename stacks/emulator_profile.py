@@ -20,6 +20,7 @@ _EMULATED_SERVICES = (
     "kms",
     "secretsmanager",
     "sqs",
+    "servicediscovery",
     "ssm",
     "sts",
 )

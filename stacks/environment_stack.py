@@ -37,6 +37,11 @@ from constructs_lib.task_definition_props import TaskDefinitionProps
 from constructs_lib.terraform_text import literal_values
 from ecs_cd.core import names
 from stacks.emulator_profile import EmulatorProfile
+from stacks.service_connect import (
+    ServiceConnectWiring,
+    environment_service_connect,
+    service_stack_service_connect,
+)
 from stacks.settings import EnvironmentSettings, LocalState, ServiceSettings
 
 if TYPE_CHECKING:
@@ -293,6 +298,7 @@ def _service(
     service: ServiceSettings,
     emulator: EmulatorProfile | None,
     account_id: str,
+    connect: ServiceConnectWiring | None,
 ) -> AppService:
     redeploy = None
     if service.image_strategy == "timestamp":
@@ -345,6 +351,7 @@ def _service(
         wait_for_steady_state=env.wait_for_steady_state,
         ignore_changes=emulator.service_ignore_changes if emulator is not None else (),
         cluster_capacity=cluster.capacity_providers,
+        service_connect=connect.options(service) if connect is not None else None,
     )
     built = AppService(
         stack,
@@ -377,33 +384,16 @@ class EnvironmentStack(TerraformStack):
         _providers(self, env, null_provider_version, service=None, emulator=emulator)
         _backend(self, env, service=None, emulator=emulator)
         cluster_name = env.cluster_name
-        network = _network(self, env) if env.ec2_capacity is not None or not env.stack_per_service else None
+        shared_network = env.ec2_capacity is not None or env.service_connect is not None
+        network = _network(self, env) if shared_network or not env.stack_per_service else None
         # The account the roles' trust is limited to: the one this stack deploys into.
         needs_account = env.ec2_capacity is not None or (env.services and not env.stack_per_service)
         account_id = DataAwsCallerIdentity(self, "account").account_id if needs_account else ""
         self.ec2_capacity: Ec2Capacity | None = None
         providers = capacity_providers(env)
         if env.ec2_capacity is not None:
-            # Its provider bindings (Auto Scaling, launch templates) load only where it is used.
-            from constructs_lib.ec2_capacity import Ec2Capacity
-
-            assert network is not None and env.ec2_capacity.name is not None  # named by the loader
-            self.ec2_capacity = Ec2Capacity(
-                self,
-                "ec2-capacity",
-                props=env.ec2_capacity,
-                name=env.ec2_capacity.name,
-                cluster_name=cluster_name,
-                vpc_id=network.vpc_id,
-                subnets=network.subnets,
-                region=env.region,
-                account_id=account_id,
-            )
-            # The attachment names the provider through its resource: created after it.
-            own = self.ec2_capacity.provider.name
-            providers = [own if p == env.ec2_capacity.name else p for p in providers]
-            if own not in providers:
-                providers.append(own)
+            assert network is not None
+            self.ec2_capacity, providers = _ec2_capacity(self, env, network, account_id, providers)
         self.cluster: ClusterRef = (
             ExistingCluster(self, "cluster", name=cluster_name)
             if env.cluster.origin == "existing"
@@ -414,6 +404,17 @@ class EnvironmentStack(TerraformStack):
                 capacity_providers=providers,
                 adopt=env.cluster.origin == "adopted",
             )
+        )
+        connect = (
+            environment_service_connect(
+                self,
+                project=project,
+                env=env,
+                vpc_id=network.vpc_id,
+                instances_group_id=self.ec2_capacity.security_group.id if self.ec2_capacity else None,
+            )
+            if network is not None
+            else None
         )
         self.services: dict[str, AppService] = {}
         if env.stack_per_service:
@@ -436,7 +437,35 @@ class EnvironmentStack(TerraformStack):
                 service=service,
                 emulator=emulator,
                 account_id=account_id,
+                connect=connect,
             )
+
+
+def _ec2_capacity(
+    stack: TerraformStack, env: EnvironmentSettings, network: _Network, account_id: str, providers: list[str]
+) -> tuple[Ec2Capacity, list[str]]:
+    """The environment's own EC2 capacity, and ``providers`` naming its provider through the
+    resource (the cluster's attachment is then created after it)."""
+    # Its provider bindings (Auto Scaling, launch templates) load only where it is used.
+    from constructs_lib.ec2_capacity import Ec2Capacity
+
+    assert env.ec2_capacity is not None and env.ec2_capacity.name is not None  # named by the loader
+    capacity = Ec2Capacity(
+        stack,
+        "ec2-capacity",
+        props=env.ec2_capacity,
+        name=env.ec2_capacity.name,
+        cluster_name=env.cluster_name,
+        vpc_id=network.vpc_id,
+        subnets=network.subnets,
+        region=env.region,
+        account_id=account_id,
+    )
+    own = capacity.provider.name
+    providers = [own if p == env.ec2_capacity.name else p for p in providers]
+    if own not in providers:
+        providers.append(own)
+    return capacity, providers
 
 
 def capacity_providers(env: EnvironmentSettings) -> list[str]:
@@ -483,4 +512,5 @@ class ServiceStack(TerraformStack):
             service=service,
             emulator=emulator,
             account_id=DataAwsCallerIdentity(self, "account").account_id,
+            connect=service_stack_service_connect(self, project=project, env=env, vpc_id=network.vpc_id),
         )

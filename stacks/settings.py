@@ -23,16 +23,15 @@ from stacks.configuration.model import (
     Endpoint,
     EnvironmentSettings,
     LoadBalancerSettings,
-    LocalState,
     NetworkSettings,
     PreDeploy,
-    S3State,
     ServiceFile,
     ServiceLoadBalancerSettings,
     ServiceSettings,
     Settings,
     TaskSettings,
 )
+from stacks.configuration.state_model import LocalState, S3State
 
 __all__ = [
     "DEFAULT_NULL_PROVIDER_VERSION",

@@ -381,6 +381,61 @@ def validate_security_group_name(value: str) -> str:
     return value
 
 
+# ECS Service Connect and Cloud Map: a port mapping's name and a discovery name (up to 64
+# lower-case letters, digits, '_' and '-', not starting with '-'), a client alias's DNS name (up
+# to 127, periods too), an HTTP namespace's name and an existing namespace's ARN.
+_PORT_NAME = re.compile(r"[a-z0-9_][a-z0-9_-]{0,63}", re.ASCII)
+_DNS_ALIAS = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,126}", re.ASCII)
+_NAMESPACE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?", re.ASCII)
+_NAMESPACE_ARN = re.compile(
+    rf"arn:{_PARTITION}:servicediscovery:{_ARN_REGION}:{_ACCOUNT}:namespace/ns-[a-z0-9]{{1,64}}"
+)
+
+
+def validate_port_mapping_name(value: str) -> str:
+    if not _PORT_NAME.fullmatch(value):
+        raise ValueError(
+            "a port mapping name must be 1-64 lower-case letters, digits, underscores and hyphens, "
+            "not starting with a hyphen"
+        )
+    return value
+
+
+def validate_discovery_name(value: str) -> str:
+    if not _PORT_NAME.fullmatch(value):
+        raise ValueError(
+            "a discovery name must be 1-64 lower-case letters, digits, underscores and hyphens, "
+            "not starting with a hyphen"
+        )
+    return value
+
+
+def validate_service_connect_dns_name(value: str) -> str:
+    if not _DNS_ALIAS.fullmatch(value):
+        raise ValueError(
+            "a Service Connect DNS name must be 1-127 lower-case letters, digits, underscores, hyphens "
+            "and periods, starting with a letter, digit or underscore (e.g. 'orders' or 'orders.internal')"
+        )
+    return value
+
+
+def validate_namespace_name(value: str) -> str:
+    if not _NAMESPACE_NAME.fullmatch(value):
+        raise ValueError(
+            "a Cloud Map namespace name must be 1-253 letters, digits, periods, hyphens and "
+            "underscores, starting and ending with a letter or digit (e.g. 'shop-prod' or 'shop.internal')"
+        )
+    return value
+
+
+def validate_namespace_arn(value: str) -> str:
+    if not _NAMESPACE_ARN.fullmatch(value):
+        raise ValueError(
+            "must be a Cloud Map namespace ARN: arn:aws:servicediscovery:<region>:<account>:namespace/ns-<id>"
+        )
+    return value
+
+
 _ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}", re.ASCII)
 _LOG_GROUP_NAME = re.compile(r"[A-Za-z0-9_./#-]{1,512}", re.ASCII)
 

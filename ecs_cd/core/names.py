@@ -92,6 +92,23 @@ def ec2_capacity_name(project: str, environment: str) -> str:
     return f"{project}-{environment}-ec2"
 
 
+def service_connect_namespace(project: str, environment: str) -> str:
+    """The Cloud Map HTTP namespace an environment creates for Service Connect."""
+    return f"{project}-{environment}"
+
+
+def service_connect_security_group_name(project: str, environment: str) -> str:
+    """The group every awsvpc service of an environment with Service Connect joins: the servers
+    admit it on their Service Connect ports (and only it)."""
+    return f"{project}-{environment}-service-connect"
+
+
+def service_connect_port_name(service: str) -> str:
+    """The name the app's ``container_port`` mapping gets when Service Connect serves it and the
+    configuration names it not: the service's (a service name is a valid port mapping name)."""
+    return service
+
+
 @dataclass(frozen=True)
 class ServiceNames:
     """A service's AWS names in one environment: the derived ones above, each replaced where the

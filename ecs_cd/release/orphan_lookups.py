@@ -399,6 +399,21 @@ def _metric_alarm(stack: Stack, config: Mapping[str, Any]) -> Found | None:
     return None
 
 
+def _http_namespace(stack: Stack, config: Mapping[str, Any]) -> Found | None:
+    """A Cloud Map HTTP namespace (Service Connect's), by name: its import id is its own id."""
+    name = stack.need(config, "name")
+    pages = stack.aws.call(
+        "servicediscovery",
+        "list_namespaces",
+        Filters=[{"Name": "TYPE", "Values": ["HTTP"], "Condition": "EQ"}],
+    )["Namespaces"]
+    for namespace in pages:
+        if namespace.get("Name") == name and namespace.get("Type") == "HTTP":
+            found_id, arn = namespace["Id"], namespace["Arn"]
+            return Found(found_id, f"{name} ({found_id})", {"id": found_id, "arn": arn, "name": name})
+    return None
+
+
 _RESOURCE_LOOKUPS: dict[str, Lookup] = {
     "aws_cloudwatch_log_group": _log_group,
     "aws_iam_role": _iam_role,
@@ -420,6 +435,7 @@ _RESOURCE_LOOKUPS: dict[str, Lookup] = {
     "aws_appautoscaling_policy": _scaling_policy,
     "aws_sqs_queue": _sqs_queue,
     "aws_cloudwatch_metric_alarm": _metric_alarm,
+    "aws_service_discovery_http_namespace": _http_namespace,
 }
 
 
@@ -463,6 +479,9 @@ _DATA_LOOKUPS: dict[str, Lookup] = {
     "aws_vpc": _data_vpc,
     "aws_ecs_cluster": _data_cluster,
     "aws_caller_identity": _data_caller,
+    # A split environment's service stacks find the environment's Service Connect parts by name.
+    "aws_security_group": _security_group,
+    "aws_service_discovery_http_namespace": _http_namespace,
 }
 
 

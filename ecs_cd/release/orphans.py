@@ -70,6 +70,7 @@ LABELS = {
     "aws_appautoscaling_policy": "Application Auto Scaling Policy",
     "aws_autoscaling_group": "Auto Scaling Group",
     "aws_launch_template": "EC2 Launch Template",
+    "aws_service_discovery_http_namespace": "Service Discovery HTTP Namespace",
 }
 
 

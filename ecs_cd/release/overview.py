@@ -12,6 +12,7 @@ from ecs_cd.release.aws import Aws
 from ecs_cd.release.errors import BadInput
 from ecs_cd.release.queue_depth import depth_short, queue_depth
 from ecs_cd.release.rollout import describe_service, primary_deployment
+from ecs_cd.release.service_status import service_connect_summary
 from ecs_cd.release.tags import ecr_image, read_tag
 from ecs_cd.release.targets import Target, environment, targets
 
@@ -40,6 +41,8 @@ class Cell:
     running: int = 0
     desired: int = 0
     deployed_at: str | None = None
+    # Service Connect (None: not in a namespace): its namespace and what the others call it as.
+    service_connect: dict[str, Any] | None = None
     drift: list[str] = field(default_factory=list)
     # A queue worker's queue: its depth and the scaler's range (queue_depth.queue_depth).
     queue: dict[str, Any] | None = None
@@ -64,6 +67,8 @@ class Cell:
         text = f"{shown} {self.rollout_state or '?'} {self.running}/{self.desired}"
         if self.queue is not None:
             text += f" {depth_short(self.queue)}"
+        if self.service_connect is not None and self.service_connect["endpoints"]:
+            text += f" [{', '.join(self.service_connect['endpoints'])}]"
         return text + ("  ! " + "; ".join(self.drift) if self.drift else "")
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,6 +85,7 @@ class Cell:
             "running": self.running,
             "desired": self.desired,
             "deployed_at": self.deployed_at,
+            "service_connect": self.service_connect,
             "drift": self.drift,
             "queue": self.queue,
         }
@@ -99,7 +105,7 @@ def cell(aws: Aws, t: Target, ecr: Callable[[str], Aws] | None = None) -> Cell:
         svc = describe_service(aws, t.cluster, t.service_name)
     except BadInput:
         return found
-    found.deployed = True
+    found.deployed, found.service_connect = True, service_connect_summary(svc)
     found.revision = str(svc.get("taskDefinition"))
     found.running, found.desired = int(svc.get("runningCount", 0)), int(svc.get("desiredCount", 0))
     primary = primary_deployment(svc)

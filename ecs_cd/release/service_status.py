@@ -10,12 +10,31 @@ from botocore.exceptions import ClientError
 from ecs_cd.release.aws import describe_failure
 from ecs_cd.release.errors import BadInput
 from ecs_cd.release.queue_depth import depth_line, queue_depth
-from ecs_cd.release.rollout import describe_service
+from ecs_cd.release.rollout import describe_service, primary_deployment
 from ecs_cd.release.tags import read_tag
 from ecs_cd.release.targets import Target
 
 if TYPE_CHECKING:
     from ecs_cd.release.runtime import Runtime
+
+
+def service_connect_summary(svc: dict[str, Any]) -> dict[str, Any] | None:
+    """What ECS says of the service's Service Connect (its PRIMARY deployment's): the namespace, and
+    the names and ports the other services call it by (none for a client only); None: not in one."""
+    deployment = primary_deployment(svc) or {}
+    config = deployment.get("serviceConnectConfiguration") or {}
+    if not config.get("enabled"):
+        return None
+    services = config.get("services") or []
+    return {
+        "namespace": config.get("namespace"),
+        "discovery_names": [s.get("discoveryName") or s.get("portName") for s in services],
+        "endpoints": [
+            f"{alias.get('dnsName') or s.get('discoveryName') or s.get('portName')}:{alias.get('port')}"
+            for s in services
+            for alias in s.get("clientAliases") or []
+        ],
+    }
 
 
 def service_status(rt: Runtime, t: Target) -> dict[str, Any]:
@@ -49,6 +68,7 @@ def service_status(rt: Runtime, t: Target) -> dict[str, Any]:
             "images": images,
             "running": svc.get("runningCount", 0),
             "desired": svc.get("desiredCount", 0),
+            "service_connect": service_connect_summary(svc),
             "deployments": [
                 {
                     "id": d.get("id"),
@@ -79,6 +99,10 @@ def status_lines(status: dict[str, Any]) -> list[tuple[str, str | None]]:
     lines.append((f"  running {status['running']}/{status['desired']}", None))
     if "queue" in status:
         lines.append((depth_line(status["queue"]), None))
+    connect = status.get("service_connect")
+    if connect is not None:
+        called = ", ".join(connect["endpoints"]) or "none (a client: it calls the others by name)"
+        lines.append((f"  service connect: namespace {connect['namespace']}, called as {called}", None))
     lines += [
         (
             f"  deployment {d['id']} {d['status']} {d['rollout_state'] or ''} "

@@ -24,6 +24,7 @@ from constructs_lib.images import (
 from constructs_lib.imports import AdoptedShape, adoption_problems
 from constructs_lib.props import NO_VALUE, REPORT_BY_FIELD, Problem
 from constructs_lib.queue_props import ServiceQueue, queue_problems
+from constructs_lib.service_connect_props import service_connect_problems
 from constructs_lib.service_props import scaling_problems, target_problems
 from constructs_lib.task_definition_props import definitions_problems, size_problems
 from constructs_lib.task_rules import task_problems
@@ -55,6 +56,8 @@ class ServiceScope:
     public_ip_from: str | None
     # The environment's cluster, as the services' adopted ids must name it.
     cluster: str = ""
+    # The environment has a Service Connect namespace ([environments.<env>.service_connect]).
+    service_connect: bool = False
 
     @property
     def env_where(self) -> str:
@@ -178,6 +181,10 @@ def service_conflicts(service: ServiceFile, *, public_ip_from: str | None = None
         variables=service.environment,
         secrets=service.secrets,
     )
+    if service.service_connect is not None:
+        found += service_connect_problems(
+            (_app(service), *service.sidecars), service.service_connect, service.network_mode
+        )
     return found + scaling_problems(service.desired_count, service.autoscaling, service.queue)
 
 
@@ -262,6 +269,7 @@ def resolve_service(
     if service is None or not images_ok or not _task_size_ok(scope, service, written, found):
         return True
     _conflicts(scope, service, written, found)
+    _namespace_needed(scope, service, written, found)
     if not _image_strategy_ok(scope, service, written, found):
         return True
     tag_parameter = _image_tag_parameter(scope, service, found)
@@ -278,6 +286,21 @@ def resolve_service(
     _definitions_size(scope, settings, written, found)
     _adoption(scope, settings, written, found)
     return settings
+
+
+def _namespace_needed(
+    scope: ServiceScope, service: ServiceFile, written: Provenance, found: list[str]
+) -> None:
+    """A server needs the environment's namespace: one line naming both places."""
+    if service.service_connect is None or scope.service_connect:
+        return
+    at = _table(scope, service.name, written.overridden(["service_connect"]))
+    _add(
+        found,
+        f"{scope.file}: {at}.service_connect: needs the environment's Service Connect namespace: add "
+        f"[{scope.env_where}.service_connect] (namespace = '<name>' to create one, or namespace_arn = "
+        "'<ARN>' of an existing one), or remove the service's service_connect",
+    )
 
 
 def _adoption(scope: ServiceScope, service: ServiceSettings, written: Provenance, found: list[str]) -> None:
@@ -386,6 +409,7 @@ def _service_settings(
             "image_tag_parameter": image_tag_parameter,
             "tags": service.tags,
             "pre_deploy": service.pre_deploy,
+            "service_connect": service.service_connect,
             "names": aws_names,
             "adopt": service.adopt,
         },

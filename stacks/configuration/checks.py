@@ -6,15 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from constructs_lib.service_connect_props import resolve_endpoint
 from ecs_cd.core import aws_formats, aws_regions, names
 from stacks.configuration.errors import in_region, show, validate_name
-from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, LocalState, ServiceSettings
+from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, ServiceSettings
+from stacks.configuration.state_model import LocalState
 from stacks.layout import StackLayout
 
 
 def region_problems(file: str, env_where: str, env: EnvironmentFile) -> list[str]:
     """ARNs of an environment that AWS uses only in their own region: in the environment's."""
     arns = [("log_kms_key_arn", env.log_kms_key_arn)]
+    if env.service_connect is not None:
+        arns.append(("service_connect.namespace_arn", env.service_connect.namespace_arn))
     if env.load_balancer is not None:
         arns += [
             (f"load_balancer.{name}", getattr(env.load_balancer, name))
@@ -187,5 +191,41 @@ def family_problems(file: str, project: str, environments: Mapping[str, Environm
                     f"{file}: environments.{env_name}.services.{service.name}: its AWS names "
                     f"({family}, {family}-exec, ...) are also those of {other}: rename the "
                     "environment or the service (a hyphen in both makes them collide)"
+                )
+    return lines
+
+
+def service_connect_problems(
+    file: str, env_where: str, env: EnvironmentFile, services: Sequence[ServiceSettings]
+) -> list[str]:
+    """The environment's Service Connect: each discovery name and each alias (DNS name and port)
+    once in the namespace, and room in every awsvpc service for the group the callers share."""
+    if env.service_connect is None:
+        return []
+    lines: list[str] = []
+    extra = env.network.security_group_ids
+    if len(extra) > aws_formats.MAX_SERVICE_SECURITY_GROUPS - 2:
+        lines.append(
+            f"{file}: {env_where}.network.security_group_ids: lists {len(extra)} groups, but with "
+            f"{env_where}.service_connect each service also joins the environment's Service Connect "
+            f"group beside its own, and ECS allows {aws_formats.MAX_SERVICE_SECURITY_GROUPS} per "
+            f"service: at most {aws_formats.MAX_SERVICE_SECURITY_GROUPS - 2}"
+        )
+    discovery: dict[str, str] = {}
+    aliases: dict[str, str] = {}
+    for svc in services:
+        endpoint = resolve_endpoint(svc.task_containers, svc.service_connect) if svc.service_connect else None
+        if endpoint is None:
+            continue  # no server side, or one whose own problem is reported at the service
+        for seen, key, what in (
+            (discovery, endpoint.discovery_name, f"discovery name {endpoint.discovery_name!r}"),
+            (aliases, endpoint.address, f"client alias {endpoint.address!r}"),
+        ):
+            other = seen.setdefault(key, svc.name)
+            if other != svc.name:
+                lines.append(
+                    f"{file}: {env_where}: services {other} and {svc.name} both use the Service Connect "
+                    f"{what}: each must be unique in the namespace (set service_connect.discovery_name "
+                    "or client_alias of one)"
                 )
     return lines

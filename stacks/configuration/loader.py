@@ -24,6 +24,7 @@ from stacks.configuration.checks import (
     family_problems,
     load_balancer_problems,
     region_problems,
+    service_connect_problems,
     shared_state_problems,
     stack_name_problems,
     tag_count_problems,
@@ -38,6 +39,7 @@ from stacks.configuration.model import (
     Settings,
     validate_endpoint,
 )
+from stacks.configuration.namespace import ServiceConnectNamespace
 
 _TAGS: TypeAdapter[dict[str, str]] = TypeAdapter(dict[TagKey, TagValue])
 _SECTIONS = ("environments", "project", "services", "terraform")
@@ -258,9 +260,11 @@ def _environment(
         log_project=project.name if project.ok else "p" * aws_formats.PROJECT_NAME_MAX,
         public_ip_from=f"{env_where}.network.assign_public_ip" if env_file.network.assign_public_ip else None,
         cluster=_cluster_name(env_file, project, env_name),
+        service_connect=env_file.service_connect is not None,
     )
     resolved, disabled = _services(scope, services, env_file, found)
     found += load_balancer_problems(file, env_where, env_file, resolved)
+    found += service_connect_problems(file, env_where, env_file, resolved)
     env = _environment_settings(file, env_name, env_file, project, redeploy, emulator_endpoint, found)
     env = env.model_copy(update={"services": tuple(resolved), "disabled_services": tuple(disabled)})
     found += tag_count_problems(file, env)
@@ -287,6 +291,18 @@ def _services(
 def _cluster_name(env_file: EnvironmentFile, project: _Project, env_name: str) -> str:
     """The file's cluster name, or the derived one."""
     return env_file.cluster.name or names.cluster_name(project.text, env_name)
+
+
+def _namespace(env_file: EnvironmentFile, project: _Project, env_name: str) -> ServiceConnectNamespace | None:
+    """The environment's Service Connect namespace: an existing one's ARN, or the name of the one
+    created here (the file's, or derived)."""
+    table = env_file.service_connect
+    if table is None:
+        return None
+    if table.namespace_arn is not None:
+        return ServiceConnectNamespace(arn=table.namespace_arn, proxy_logs=table.proxy_logs)
+    name = table.namespace or names.service_connect_namespace(project.text, env_name)
+    return ServiceConnectNamespace(name=name, proxy_logs=table.proxy_logs)
 
 
 def _environment_settings(
@@ -326,6 +342,7 @@ def _environment_settings(
         load_balancer=env_file.load_balancer,
         ec2_capacity=capacity,
         cluster=env_file.cluster.model_copy(update={"name": _cluster_name(env_file, project, env_name)}),
+        service_connect=_namespace(env_file, project, env_name),
         services=(),
         aws=env_file.aws,
         tags={

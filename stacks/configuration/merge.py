@@ -31,6 +31,7 @@ OVERRIDABLE = frozenset(
         "autoscaling",
         "queue",
         "pre_deploy",
+        "service_connect",
         "names",
         "adopt",
         # the app container's fields and the other containers (merged container by container)
@@ -41,6 +42,8 @@ OVERRIDABLE = frozenset(
         "readonly_root_filesystem",
         "writable_paths",
         "port_mappings",
+        "container_port_name",
+        "app_protocol",
         "depends_on",
         "log_driver",
         "log_options",

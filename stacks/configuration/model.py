@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from constructs_lib.container import (
+    AppProtocol,
     ContainerProps,
     DependencyCondition,
     HealthCheck,
@@ -50,6 +51,7 @@ from constructs_lib.fields import (
     ListenerArn,
     LogGroupName,
     Port,
+    PortMappingName,
     Region,
     Repository,
     RoleName,
@@ -65,10 +67,13 @@ from constructs_lib.fields import (
 from constructs_lib.imports import ServiceImports
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
 from constructs_lib.queue_props import ServiceQueue
+from constructs_lib.service_connect_props import ServiceConnectServer
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 from ecs_cd.core import image_strategies
-from ecs_cd.core.names import ServiceNames
+from ecs_cd.core.names import ServiceNames, service_connect_port_name
+from stacks.configuration.namespace import ServiceConnectNamespace, ServiceConnectTable
+from stacks.configuration.state_model import LocalState, S3State
 
 # The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
 # well because the null_resource schema is the same and offline machines may only
@@ -171,6 +176,9 @@ class ServiceFile(_Model):
     volumes: tuple[Volume, ...] = ()
     desired_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
     container_port: Port | None = None
+    # container_port's mapping: its name (Service Connect's port_name) and application protocol.
+    container_port_name: PortMappingName | None = None
+    app_protocol: AppProtocol | None = None
     environment: dict[EnvVarName, StrictStr] = Field(default_factory=dict)
     command: list[StrictStr] | None = None
     entry_point: list[StrictStr] | None = None
@@ -215,6 +223,8 @@ class ServiceFile(_Model):
     queue: ServiceQueue | None = None
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
+    # The port the environment's other services call it on through Service Connect: default none.
+    service_connect: ServiceConnectServer | None = None
     # AWS names other than the derived ones (an adopted service's): default none.
     names: ServiceNameOverrides = Field(default_factory=ServiceNameOverrides)
     # Live resources the service takes over (ecs-release adopt writes them): default none.
@@ -235,8 +245,13 @@ class ServiceFile(_Model):
         return data
 
     def app_fields(self) -> dict[str, Any]:
-        """The app container's fields (ContainerProps' names) of the flat form."""
+        """The app container's fields (ContainerProps' names) of the flat form; its container_port
+        mapping named after the service when Service Connect serves it and nothing names it."""
         fields = {name: getattr(self, name) for name in APP_CONTAINER_FIELDS}
+        server = self.service_connect
+        named = self.container_port is None or self.container_port_name is not None
+        if server is not None and server.port_name is None and not named:
+            fields["container_port_name"] = service_connect_port_name(self.name)
         return {**fields, "cpu": self.container_cpu, "memory": self.container_memory}
 
     @property
@@ -303,6 +318,8 @@ class ServiceSettings(_Model):
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
+    # Its Service Connect server side, its port named (default none: a client only).
+    service_connect: ServiceConnectServer | None = None
     # Its AWS names in this environment: derived, or the file's names table.
     names: ServiceNames
     # Live resources it takes over (Terraform import blocks): default none.
@@ -408,44 +425,6 @@ class LoadBalancerSettings(_Model):
         return self
 
 
-LockTimeout = Annotated[StrictInt, Field(ge=0, le=3600)]
-
-
-def _validate_state_path(value: str) -> str:
-    if not value.strip() or value.endswith("/") or any(not c.isprintable() for c in value):
-        raise ValueError(
-            "a local state path must be a file path such as 'terraform.tfstate' (not empty or blank, "
-            "not a directory, no control characters)"
-        )
-    return value
-
-
-class LocalState(_Model):
-    """Terraform state in a file next to the synthesized stack."""
-
-    backend: Literal["local"]
-    # Relative to the stack's directory (cdktf.out/stacks/<stack>), so each stack has its own.
-    path: Annotated[StrictStr, AfterValidator(_validate_state_path)] = "terraform.tfstate"
-    lock_timeout_seconds: LockTimeout = 0
-
-
-class S3State(_Model):
-    """Terraform state in S3."""
-
-    backend: Literal["s3"]
-    bucket: S3BucketName
-    key: Annotated[StrictStr, Field(min_length=1, max_length=1024)]
-    region: Region
-    encrypt: StrictBool = True
-    # S3-native locking (Terraform >= 1.10): a <key>.tflock object next to the state.
-    use_lockfile: StrictBool = True
-    # How long a second pipeline waits for the lock before failing (0: fail at once).
-    lock_timeout_seconds: LockTimeout = 300
-    # `ecs-release bootstrap`: replaced state versions expire after this many days (0: never);
-    # state-restore can go back this far.
-    noncurrent_version_days: Annotated[StrictInt, Field(ge=0, le=36_500)] = 90
-
-
 class AwsAccess(_Model):
     """How an environment reaches its AWS account (all optional).
 
@@ -536,6 +515,8 @@ class EnvironmentFile(_Model):
     # On every resource of the environment (with the project's: the provider's default_tags).
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    # Service Connect: the namespace every service joins (default none: no Service Connect).
+    service_connect: ServiceConnectTable | None = None
     services: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -567,6 +548,8 @@ class EnvironmentSettings(_Model):
     ec2_capacity: Ec2CapacityProps | None = None
     # The cluster, its name resolved (default <project>-<env>).
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    # Service Connect's namespace, its name resolved (default none: no Service Connect).
+    service_connect: ServiceConnectNamespace | None = None
     services: tuple[ServiceSettings, ...]
     # Services defined for the project but left out of this environment (enabled = false).
     disabled_services: tuple[str, ...] = ()

@@ -665,3 +665,49 @@ def test_a_queue_workers_queues_and_alarm_left_by_a_killed_apply_are_named(aws: 
     # AND a layout move imports them by the same ids
     assert import_id("aws_sqs_queue", {"id": url}) == url
     assert import_id("aws_cloudwatch_metric_alarm", {"alarm_name": "a"}) == "a"
+
+
+def test_a_service_connect_namespace_and_the_groups_split_stacks_look_up_are_found(aws: Aws) -> None:
+    # GIVEN what a killed apply of an environment with Service Connect left: its namespace, and a
+    # split service stack's rule on the environment's callers' group (looked up by name)
+    cloud_map, ec2 = aws.client("servicediscovery"), aws.client("ec2")
+    operation = cloud_map.create_http_namespace(Name="ok-local")["OperationId"]
+    namespace_id = cloud_map.get_operation(OperationId=operation)["Operation"]["Targets"]["NAMESPACE"]
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    callers = ec2.create_security_group(GroupName="ok-local-service-connect", Description="c", VpcId=vpc)[
+        "GroupId"
+    ]
+    rule = ec2.authorize_security_group_egress(
+        GroupId=callers,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}
+        ],
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    document = {
+        "data": {
+            "aws_vpc": {"default-vpc": {"default": True}},
+            "aws_security_group": {
+                "callers": {"name": "ok-local-service-connect", "vpc_id": _ref("data.aws_vpc.default-vpc")}
+            },
+        },
+        "resource": {
+            "aws_service_discovery_http_namespace": {"ns_N": {"name": "ok-local"}},
+            "aws_vpc_security_group_egress_rule": {
+                "out_O": {
+                    "security_group_id": _ref("data.aws_security_group.callers"),
+                    "ip_protocol": "tcp",
+                    "from_port": 8080,
+                    "to_port": 8080,
+                    "cidr_ipv4": "10.0.0.0/8",
+                }
+            },
+        },
+    }
+    # WHEN the stack is scanned with nothing in its state
+    found = scan("local", document, {}, aws)
+    # THEN the namespace is named by its id (its import id), the rule by its sgr id
+    assert {o.address: o.import_id for o in found.orphans} == {
+        "aws_service_discovery_http_namespace.ns_N": namespace_id,
+        "aws_vpc_security_group_egress_rule.out_O": rule,
+    }
+    assert found.unchecked == {}

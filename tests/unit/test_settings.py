@@ -175,7 +175,8 @@ INVALID = {
         _set("environments.dev.services.api.name", "web"),
         "environments.dev.services.api.name",
         "",
-        "allowed: adopt, autoscaling, command, compute, container_cpu, container_memory, container_port",
+        "allowed: adopt, app_protocol, autoscaling, command, compute, container_cpu, container_memory, "
+        "container_port",
     ),
     "redeploy placeholder": (
         _set("environments.prod.redeploy_command", ["aws", "{account}"]),

@@ -723,6 +723,67 @@ security_group_name_defects = st.one_of(
 )
 
 
+# ECS Service Connect: a port mapping's name and a discovery name (1-64 of a-z 0-9 _ -, not
+# starting with '-'), a client alias's DNS name (1-127, '.' too), a Cloud Map namespace's name
+# (ours: 1-253 of letters, digits and ._-, starting and ending with a letter or digit).
+PORT_NAME_FIRST = LOWER + DIGITS + "_"
+PORT_NAME_CHARS = PORT_NAME_FIRST + "-"
+DNS_ALIAS_CHARS = PORT_NAME_CHARS + "."
+NAMESPACE_EDGE = ALNUM
+NAMESPACE_CHARS = ALNUM + "._-"
+
+
+def first_then(first: str, rest: str, n: int) -> st.SearchStrategy[str]:
+    """``n`` characters: one of ``first``, then ``n - 1`` of ``rest``."""
+    return st.builds(lambda a, b: a + b, st.sampled_from(first), exactly(rest, n - 1))
+
+
+def edged(edge: str, inner: str, n: int) -> st.SearchStrategy[str]:
+    """``n`` characters starting and ending with one of ``edge``, ``inner`` between."""
+    if n == 1:
+        return st.sampled_from(edge)
+    return st.builds(
+        lambda a, b, c: a + b + c, st.sampled_from(edge), exactly(inner, n - 2), st.sampled_from(edge)
+    )
+
+
+def port_names_of_length(n: int) -> st.SearchStrategy[str]:
+    return first_then(PORT_NAME_FIRST, PORT_NAME_CHARS, n)
+
+
+def dns_aliases_of_length(n: int) -> st.SearchStrategy[str]:
+    return first_then(PORT_NAME_FIRST, DNS_ALIAS_CHARS, n)
+
+
+def namespace_names_of_length(n: int) -> st.SearchStrategy[str]:
+    return edged(NAMESPACE_EDGE, NAMESPACE_CHARS, n)
+
+
+port_names = st.integers(1, 64).flatmap(port_names_of_length)
+port_name_defects = st.one_of(
+    st.just(""),
+    st.builds(lambda n: "-" + n[:63], port_names),
+    with_inserted(port_names, string.ascii_uppercase + "./ :"),
+    port_names_of_length(65),
+)
+dns_aliases = st.integers(1, 127).flatmap(dns_aliases_of_length)
+dns_alias_defects = st.one_of(
+    st.just(""),
+    st.builds(lambda n: "-" + n[:126], dns_aliases),
+    st.builds(lambda n: "." + n[:126], dns_aliases),
+    with_inserted(dns_aliases, string.ascii_uppercase + "/ :"),
+    dns_aliases_of_length(128),
+)
+namespace_names = st.integers(1, 253).flatmap(namespace_names_of_length)
+namespace_name_defects = st.one_of(
+    st.just(""),
+    st.builds(lambda n: "-" + n[:252], namespace_names),
+    st.builds(lambda n: n[:252] + ".", namespace_names),
+    with_inserted(namespace_names, "/ :@"),
+    namespace_names_of_length(254),
+)
+
+
 @dataclass(frozen=True, repr=False)
 class Rule:
     """One string validator: how to make values it must accept and values it must reject."""
@@ -923,6 +984,42 @@ RULES += [
         of_length=security_group_names_of_length,
         space_inside=True,
     ),
+    Rule(
+        "port_mapping_name",
+        aws_formats.validate_port_mapping_name,
+        port_names,
+        "a port mapping name must be 1-64 lower-case letters",
+        port_name_defects,
+        max_len=64,
+        of_length=port_names_of_length,
+    ),
+    Rule(
+        "discovery_name",
+        aws_formats.validate_discovery_name,
+        port_names,
+        "a discovery name must be 1-64 lower-case letters",
+        port_name_defects,
+        max_len=64,
+        of_length=port_names_of_length,
+    ),
+    Rule(
+        "service_connect_dns_name",
+        aws_formats.validate_service_connect_dns_name,
+        dns_aliases,
+        "a Service Connect DNS name must be 1-127",
+        dns_alias_defects,
+        max_len=127,
+        of_length=dns_aliases_of_length,
+    ),
+    Rule(
+        "namespace_name",
+        aws_formats.validate_namespace_name,
+        namespace_names,
+        "a Cloud Map namespace name must be 1-253",
+        namespace_name_defects,
+        max_len=253,
+        of_length=namespace_names_of_length,
+    ),
 ]
 RULE_IDS = [rule.name for rule in RULES]
 
@@ -1011,6 +1108,10 @@ WITH_DIGITS = {
     "s3_bucket_name": "logs-2024.example1",
     "load_balancer_name": "shop-dev1",
     "security_group_name": "shop-dev-api1-tasks",
+    "port_mapping_name": "http2",
+    "discovery_name": "orders-v2",
+    "service_connect_dns_name": "orders2.internal",
+    "namespace_name": "shop-dev2",
 }
 ASCII_RULES = [r for r in RULES if r.ascii_only]
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
-from ecs_cd.core import aws_formats, aws_regions
+from ecs_cd.core import aws_formats, aws_regions, schedules
 
 
 def _check(fn: Any) -> AfterValidator:
@@ -46,6 +46,9 @@ RoleName = Annotated[StrictStr, _check(aws_formats.validate_role_name)]
 LogGroupName = Annotated[StrictStr, _check(aws_formats.validate_log_group_name)]
 TargetGroupName = Annotated[StrictStr, _check(aws_formats.validate_target_group_name)]
 S3BucketName = Annotated[StrictStr, _check(aws_formats.validate_s3_bucket_name)]
+# EventBridge Scheduler's cron(...), rate(...) or at(...), and an IANA time zone name.
+ScheduleExpression = Annotated[StrictStr, _check(schedules.validate_expression)]
+TimeZone = Annotated[StrictStr, _check(schedules.validate_timezone)]
 HealthCheckCommand = Annotated[
     tuple[StrictStr, ...], Field(min_length=1), _check(aws_formats.validate_health_check_command)
 ]

@@ -29,6 +29,7 @@ from constructs_lib.task_rules import task_problems
 from ecs_cd.core import aws_formats, names
 from ecs_cd.core.names import ServiceNames
 from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
+from stacks.configuration.jobs import job_conflicts
 from stacks.configuration.merge import (
     IMAGE_KEYS,
     OVERRIDABLE,
@@ -171,7 +172,7 @@ def service_conflicts(service: ServiceFile, *, public_ip_from: str | None = None
                 f"{', '.join([service.name, *service.containers])})",
             )
         )
-    return found + scaling_problems(service.desired_count, service.autoscaling)
+    return found + scaling_problems(service.desired_count, service.autoscaling) + job_conflicts(service)
 
 
 def _container_conflicts(service: ServiceFile) -> list[Problem]:
@@ -347,6 +348,7 @@ def _service_settings(
             "image_tag_parameter": image_tag_parameter,
             "tags": service.tags,
             "pre_deploy": service.pre_deploy,
+            "schedule": service.schedule,
             "names": aws_names,
             "adopt": service.adopt,
         },

@@ -64,6 +64,7 @@ from constructs_lib.fields import (
 )
 from constructs_lib.imports import ServiceImports
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
+from constructs_lib.schedule_props import JobSchedule
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 from ecs_cd.core import image_strategies
@@ -212,6 +213,8 @@ class ServiceFile(_Model):
     autoscaling: Autoscaling | None = None
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
+    # A scheduled job: a task definition run on this schedule, no ECS service (default none).
+    schedule: JobSchedule | None = None
     # AWS names other than the derived ones (an adopted service's): default none.
     names: ServiceNameOverrides = Field(default_factory=ServiceNameOverrides)
     # Live resources the service takes over (ecs-release adopt writes them): default none.
@@ -298,6 +301,8 @@ class ServiceSettings(_Model):
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
+    # A scheduled job: its task definition run on this schedule, no ECS service (default none).
+    schedule: JobSchedule | None = None
     # Its AWS names in this environment: derived, or the file's names table.
     names: ServiceNames
     # Live resources it takes over (Terraform import blocks): default none.
@@ -312,6 +317,11 @@ class ServiceSettings(_Model):
     def task_containers(self) -> tuple[ContainerProps, ...]:
         """Every container of the task: the app's, then the others in file order."""
         return (self.app, *self.sidecars)
+
+    @property
+    def is_job(self) -> bool:
+        """A scheduled job (a task definition and a schedule), not an ECS service."""
+        return self.schedule is not None
 
     def container(self, name: str) -> ContainerProps:
         """The container ``name`` (the app's or another); KeyError if the service has none."""

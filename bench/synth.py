@@ -49,6 +49,7 @@ USED_SUBMODULES = (
     "lb_listener_rule",
     "lb_target_group",
     "provider",
+    "scheduler_schedule",
     "security_group",
     "vpc_security_group_egress_rule",
     "vpc_security_group_ingress_rule",

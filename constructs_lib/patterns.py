@@ -8,7 +8,6 @@ the task definition, its tasks' security group and the schedule that runs it (no
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from typing import Annotated
 
 from cdktf import TerraformResource
@@ -16,11 +15,12 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 from pydantic import Field, StrictBool, StrictStr, model_validator
 
+from constructs_lib.checks import skip_check
+from constructs_lib.fields import EXTRA_SECURITY_GROUPS, SERVICE_SUBNETS, RoleName, SecurityGroupName
 from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
 from constructs_lib.imports import AdoptedShape, ServiceImports, adoption_problems, import_resources
 from constructs_lib.props import ConstructProps, Props, problem_text
-from constructs_lib.fields import EXTRA_SECURITY_GROUPS, SERVICE_SUBNETS, RoleName, SecurityGroupName
 from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
 from constructs_lib.schedule_props import JobSchedule
 from constructs_lib.scheduled_task import ScheduledTask, ScheduledTaskProps, ScheduleName
@@ -225,6 +225,12 @@ class AppJob(Construct):
                 service_name=props.task.family,
                 vpc_id=job.vpc_id,
                 description=f"Tasks of the scheduled job {props.task.family}: HTTPS out; nothing in",
+            )
+            skip_check(
+                self._security_group,
+                "CKV2_AWS_5",
+                "attached to the tasks the job's schedule starts (aws_scheduler_schedule's "
+                "target.ecs_parameters.network_configuration names it), a link checkov's graph does not know",
             )
         groups = (self._security_group.id, *job.security_groups) if self._security_group is not None else ()
         self._scheduled = ScheduledTask(

@@ -135,7 +135,10 @@ class ScheduledTask(Construct):
         self._props = props
         task = props.task_definition
         self._role = IamRole(
-            self, "scheduler-role", name=props.role_name, assume_role_policy=scheduler_trust_policy(props.account_id)
+            self,
+            "scheduler-role",
+            name=props.role_name,
+            assume_role_policy=scheduler_trust_policy(props.account_id),
         )
         statements = run_task_statements(
             family=task.props.family,

@@ -213,8 +213,7 @@ class ServiceFile(_Model):
     autoscaling: Autoscaling | None = None
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
-    # A scheduled job: a task definition run on this schedule, no ECS service (default none).
-    schedule: JobSchedule | None = None
+    schedule: JobSchedule | None = None  # a scheduled job: no ECS service (default none)
     # AWS names other than the derived ones (an adopted service's): default none.
     names: ServiceNameOverrides = Field(default_factory=ServiceNameOverrides)
     # Live resources the service takes over (ecs-release adopt writes them): default none.
@@ -301,8 +300,7 @@ class ServiceSettings(_Model):
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     # A task run on the new revision before each rollout (ecs-release deploy): default none.
     pre_deploy: PreDeploy | None = None
-    # A scheduled job: its task definition run on this schedule, no ECS service (default none).
-    schedule: JobSchedule | None = None
+    schedule: JobSchedule | None = None  # a scheduled job: no ECS service (default none)
     # Its AWS names in this environment: derived, or the file's names table.
     names: ServiceNames
     # Live resources it takes over (Terraform import blocks): default none.

@@ -140,12 +140,13 @@ def run_text(run: dict[str, Any] | None) -> str:
     if run is None:
         return "none that ECS still lists (it keeps stopped tasks for about an hour)"
     by = "ecs-release run" if run["started_by"] == ONE_OFF else "the schedule"
+    started = f"started {run['created_at']} by {by}" if run["created_at"] else f"started by {by}"
     if run["last_status"] != "STOPPED":
-        return f"{run['last_status']} since {run['created_at']} (started by {by})"
+        return f"{run['last_status']} ({started})"
+    stopped = f", stopped {run['stopped_at']}" if run["stopped_at"] else ""
     if run["exit_code"] is None:
-        why = run["stopped_reason"] or "?"
-        return f"stopped {run['stopped_at']} without an exit code: {why} (started by {by})"
-    return f"exit {run['exit_code']} at {run['stopped_at']} (started by {by})"
+        return f"stopped without an exit code: {run['stopped_reason'] or '?'} ({started}{stopped})"
+    return f"exit {run['exit_code']} ({started}{stopped})"
 
 
 def status_lines(status: dict[str, Any]) -> list[tuple[str, str | None]]:

@@ -39,13 +39,16 @@ network.vpc_id = "vpc-0a1b2c3d4e5f60718"
 network.subnet_ids = ["subnet-0a1b2c3d4e5f60718"]
 network.security_group_ids = ["sg-0a1b2c3d4e5f60718"]
 state = { backend = "s3", bucket = "nj-tf-state", key = "nj/dev.tfstate", region = "us-east-1" }
-load_balancer.listener_arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/nj/0a/0b"
+load_balancer.listener_arn = "LISTENER"
 load_balancer.security_group_id = "sg-0aaa2c3d4e5f60718"
 """
 
 
+LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/nj/" + "0123456789abcdef/" * 2
+
+
 def _raw(report: dict[str, Any] | None = None, dev: dict[str, Any] | None = None) -> dict[str, Any]:
-    raw = tomllib.loads(BASE)
+    raw = tomllib.loads(BASE.replace("LISTENER", LISTENER.rstrip("/")))
     raw["services"]["report"].update(report or {})
     if dev is not None:
         raw["environments"]["dev"]["services"] = {"report": dev}

@@ -435,3 +435,37 @@ def test_an_overview_cell_of_a_job() -> None:
     cell.schedule = {**cell.schedule, "state": "DISABLED", "next_run": None, "last_run": None}
     cell.drift.clear()
     assert cell.short() == "1.1.0 job next - (DISABLED) last -"
+
+
+def test_diff_says_a_jobs_new_revision_moves_its_schedule_and_restarts_nothing() -> None:
+    from ecs_cd.release.diff import summarize
+
+    definitions = [{"name": "report", "image": f"r.example/nj-report:{tag}"} for tag in ("1.0.0", "1.1.0")]
+    plan = {
+        "resource_changes": [
+            {
+                "address": "aws_ecs_task_definition.report_task_6EFEA9CD",
+                "type": "aws_ecs_task_definition",
+                "name": "report_task_6EFEA9CD",
+                "change": {
+                    "actions": ["delete", "create"],
+                    "before": {"container_definitions": json.dumps(definitions[:1])},
+                    "after": {"container_definitions": json.dumps(definitions[1:])},
+                },
+            },
+            {
+                "address": "aws_scheduler_schedule.report_scheduled_schedule_DBEE1047",
+                "type": "aws_scheduler_schedule",
+                "name": "report_scheduled_schedule_DBEE1047",
+                "change": {"actions": ["update"], "before": {"target": [1]}, "after": {"target": [2]}},
+            },
+        ]
+    }
+    (report,) = summarize(plan, ["report"], jobs={"report"})[0]
+    assert report.lines() == [
+        "report:",
+        "  image of report: r.example/nj-report:1.0.0 -> r.example/nj-report:1.1.0",
+        "  new task definition revision",
+        "  restart: none: the schedule moves to the new revision, its next run starts it",
+    ]
+    assert report.as_dict()["kind"] == "job"

@@ -84,6 +84,7 @@ IMPORT_IDS: Mapping[str, IdOf] = {
     "aws_ecs_capacity_provider": _attribute("name"),
     "aws_ecs_cluster_capacity_providers": _attribute("cluster_name"),
     "aws_wafv2_web_acl_association": _attribute("id"),
+    "aws_scheduler_schedule": _attribute("id"),  # <group>/<name>
 }
 # Types Terraform cannot import: the destination creates them anew (a null_resource holds no
 # infrastructure, only its triggers: the redeploy command runs once more when it is created).

@@ -57,5 +57,7 @@ def test_readme_construct_example_synthesizes() -> None:
     # AND the scheduled job: a schedule that runs its family's revision, and no service of its own
     (schedule,) = synthesized["resource"]["aws_scheduler_schedule"].values()
     assert schedule["name"] == "shop-dev-nightly"
-    assert schedule["target"]["ecs_parameters"]["task_definition_arn"].startswith("${aws_ecs_task_definition.")
+    assert schedule["target"]["ecs_parameters"]["task_definition_arn"].startswith(
+        "${aws_ecs_task_definition."
+    )
     assert "nightly" not in services

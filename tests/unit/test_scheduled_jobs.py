@@ -469,3 +469,11 @@ def test_diff_says_a_jobs_new_revision_moves_its_schedule_and_restarts_nothing()
         "  restart: none: the schedule moves to the new revision, its next run starts it",
     ]
     assert report.as_dict()["kind"] == "job"
+
+
+def test_move_layout_imports_a_jobs_schedule_by_group_and_name() -> None:
+    from ecs_cd.release.layout_move import import_id
+
+    assert import_id("aws_scheduler_schedule", {"id": "default/nj-dev-report", "name": "nj-dev-report"}) == (
+        "default/nj-dev-report"
+    )

@@ -17,7 +17,8 @@ from botocore.exceptions import ClientError
 from ecs_cd.core import names
 from ecs_cd.core.schedules import next_run
 from ecs_cd.release.aws import Aws, describe_failure, error_code
-from ecs_cd.release.errors import BadInput
+from ecs_cd.release.errors import BadInput, DeployFailed
+from ecs_cd.release.one_off import STARTED_BY as ONE_OFF
 from ecs_cd.release.tags import read_tag
 
 if TYPE_CHECKING:
@@ -217,8 +218,6 @@ def report_schedules(
         after = revision(schedule)
         name = t.service.name
         if after is None:
-            from ecs_cd.release.errors import DeployFailed
-
             raise DeployFailed(
                 f"{name}: its schedule {t.service.names.schedule} does not exist after the deploy"
             )
@@ -238,10 +237,6 @@ def report_schedules(
                 "moved": moved,
             }
         )
-
-
-# What `ecs-release run` gives RunTask as startedBy (one_off.STARTED_BY).
-ONE_OFF = "ecs-release run"
 
 
 def run_request(

@@ -8,7 +8,7 @@ the task definition, its tasks' security group and the schedule that runs it (no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from cdktf import TerraformResource
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
@@ -22,14 +22,16 @@ from constructs_lib.images import ResolvedImage
 from constructs_lib.imports import AdoptedShape, ServiceImports, adoption_problems, import_resources
 from constructs_lib.props import ConstructProps, Props, problem_text
 from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
-from constructs_lib.schedule_props import JobSchedule
-from constructs_lib.scheduled_task import ScheduledTask, ScheduledTaskProps, ScheduleName
+from constructs_lib.schedule_props import JobSchedule, ScheduleName
 from constructs_lib.security_group import add_task_security_group
 from constructs_lib.service import Service, ServiceOptions, ServiceProps
 from constructs_lib.service_props import Compute
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from ecs_cd.core.image_strategies import DEFAULT_REDEPLOY_COMMAND, switches_task_definition
+
+if TYPE_CHECKING:
+    from constructs_lib.scheduled_task import ScheduledTask
 
 
 class Redeploy(Props):
@@ -233,6 +235,9 @@ class AppJob(Construct):
                 "target.ecs_parameters.network_configuration names it), a link checkov's graph does not know",
             )
         groups = (self._security_group.id, *job.security_groups) if self._security_group is not None else ()
+        # Its provider bindings (Scheduler) load only where a job is built.
+        from constructs_lib.scheduled_task import ScheduledTask, ScheduledTaskProps
+
         self._scheduled = ScheduledTask(
             self,
             "scheduled",

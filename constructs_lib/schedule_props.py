@@ -10,6 +10,9 @@ from pydantic import Field, StrictBool, StrictInt
 from constructs_lib.fields import ScheduleExpression, TimeZone
 from constructs_lib.props import Props
 
+# EventBridge Scheduler's schedule names: 1-64 of letters, digits and - _ .
+ScheduleName = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.-]{1,64}$", strict=True)]
+
 
 class JobSchedule(Props):
     """``expression``: ``cron(minutes hours day-of-month month day-of-week year)``, ``rate(N unit)``

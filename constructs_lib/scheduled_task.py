@@ -30,14 +30,11 @@ from pydantic import Field, StrictBool, StrictStr, model_validator
 from constructs_lib.checks import skip_check
 from constructs_lib.fields import SERVICE_SUBNETS, RoleName
 from constructs_lib.props import ConstructProps
-from constructs_lib.schedule_props import JobSchedule
+from constructs_lib.schedule_props import JobSchedule, ScheduleName
 from constructs_lib.service_props import Compute
 from constructs_lib.task_definition import TaskDefinition
 from ecs_cd.core.aws_formats import MAX_SERVICE_SECURITY_GROUPS
 from ecs_cd.core.aws_regions import partition
-
-# EventBridge Scheduler's schedule names: 1-64 of letters, digits and - _ .
-ScheduleName = Annotated[StrictStr, Field(pattern=r"^[0-9A-Za-z_.-]{1,64}$")]
 
 
 class ScheduledTaskProps(ConstructProps):

@@ -52,6 +52,7 @@ USED_SUBMODULES = (
     "lb_listener_rule",
     "lb_target_group",
     "provider",
+    "scheduler_schedule",
     "security_group",
     "sqs_queue",
     "service_discovery_http_namespace",

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr
 
-from ecs_cd.core import aws_formats, aws_regions
+from ecs_cd.core import aws_formats, aws_regions, schedules
 
 
 def _check(fn: Any) -> AfterValidator:
@@ -55,6 +55,9 @@ DiscoveryName = Annotated[StrictStr, _check(aws_formats.validate_discovery_name)
 ServiceConnectDnsName = Annotated[StrictStr, _check(aws_formats.validate_service_connect_dns_name)]
 NamespaceName = Annotated[StrictStr, _check(aws_formats.validate_namespace_name)]
 NamespaceArn = Annotated[StrictStr, _check(aws_formats.validate_namespace_arn)]
+# EventBridge Scheduler's cron(...), rate(...) or at(...), and an IANA time zone name.
+ScheduleExpression = Annotated[StrictStr, _check(schedules.validate_expression)]
+TimeZone = Annotated[StrictStr, _check(schedules.validate_timezone)]
 HealthCheckCommand = Annotated[
     tuple[StrictStr, ...], Field(min_length=1), _check(aws_formats.validate_health_check_command)
 ]

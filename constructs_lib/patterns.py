@@ -1,30 +1,39 @@
 """The short form for the common case: one app container whose image CI releases, plus sidecars.
 
 Like ecs-patterns' ``taskImageOptions``: ``AppService`` builds the task definition, the
-service and, with ``redeploy``, the timestamp redeploy add-on, from three values.
+service and, with ``redeploy``, the timestamp redeploy add-on, from three values; ``AppJob``
+the task definition, its tasks' security group and the schedule that runs it (no service).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
+from cdktf import TerraformResource
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
-from pydantic import Field, StrictStr, model_validator
+from pydantic import Field, StrictBool, StrictStr, model_validator
 
+from constructs_lib.checks import skip_check
+from constructs_lib.fields import EXTRA_SECURITY_GROUPS, SERVICE_SUBNETS, RoleName, SecurityGroupName
 from constructs_lib.image_lookup import bind_image
 from constructs_lib.images import ResolvedImage
 from constructs_lib.imports import AdoptedShape, ServiceImports, adoption_problems, import_resources
 from constructs_lib.props import ConstructProps, Props, problem_text
 from constructs_lib.queue_props import queue_problems
 from constructs_lib.redeploy import AssumeRole, TimestampRedeploy
+from constructs_lib.schedule_props import JobSchedule, ScheduleName
+from constructs_lib.security_group import add_task_security_group
 from constructs_lib.service import Service, ServiceOptions, ServiceProps
+from constructs_lib.service_props import Compute
 from constructs_lib.task_definition import TaskDefinition
 from constructs_lib.task_definition_props import TaskDefinitionProps
 from ecs_cd.core.image_strategies import DEFAULT_REDEPLOY_COMMAND, switches_task_definition
 
 if TYPE_CHECKING:
     from constructs_lib.queue import WorkQueue
+    from constructs_lib.scheduled_task import ScheduledTask
 
 
 class Redeploy(Props):
@@ -187,3 +196,110 @@ class AppService(Construct):
     def redeploy(self) -> TimestampRedeploy | None:
         """The timestamp-triggered ``null_resource`` (with ``redeploy`` only)."""
         return self._redeploy
+
+
+class JobOptions(ConstructProps):
+    """Everything about a scheduled job but its task definition (see ``AppJobProps``).
+
+    - ``cluster_arn``, ``schedule_name``, ``role_name`` (the schedule's role), ``schedule`` and
+      ``account_id`` (whose Scheduler may assume the role) are required.
+    - ``vpc_id``, ``subnets`` (1-16) and ``security_group_name`` (the tasks' own group: HTTPS out,
+      nothing in) for awsvpc tasks; ``security_groups`` (default none: at most 4 more),
+      ``assign_public_ip`` (default False). Bridge and host tasks use their instance's network.
+    - ``compute`` (default Fargate), ``task_group`` (default None: ECS's ``family:<family>``),
+      ``cluster_capacity`` (default None: the cluster's capacity providers, created first)."""
+
+    cluster_arn: StrictStr
+    schedule_name: ScheduleName
+    role_name: RoleName
+    schedule: JobSchedule
+    account_id: StrictStr
+    vpc_id: StrictStr | None = None
+    subnets: Annotated[tuple[StrictStr, ...], SERVICE_SUBNETS] = ()
+    security_group_name: SecurityGroupName | None = None
+    security_groups: Annotated[tuple[StrictStr, ...], EXTRA_SECURITY_GROUPS] = ()
+    assign_public_ip: StrictBool = False
+    compute: Compute = Field(default_factory=Compute)
+    task_group: StrictStr | None = None
+    cluster_capacity: TerraformResource | None = None
+
+
+class AppJobProps(ConstructProps):
+    """``task``: the containers, the first being the app (its image from SSM, ECR or fixed);
+    ``job``: when and where it runs."""
+
+    task: TaskDefinitionProps
+    job: JobOptions
+
+    @model_validator(mode="after")
+    def _network_given(self) -> AppJobProps:
+        if self.task.network_mode == "awsvpc" and (
+            self.job.vpc_id is None or not self.job.subnets or self.job.security_group_name is None
+        ):
+            raise ValueError("awsvpc tasks need job.vpc_id, job.subnets and job.security_group_name")
+        return self
+
+
+class AppJob(Construct):
+    """A task definition (``task``), its tasks' security group (awsvpc) and the schedule that runs
+    it (``scheduled``): a scheduled job, no ECS service, no load balancer, no redeploy. A new tag is
+    a new revision, which the same apply moves the schedule to: its next run runs it."""
+
+    def __init__(self, scope: Construct, id_: str, *, props: AppJobProps) -> None:
+        super().__init__(scope, id_)
+        job = props.job
+        self._task_definition = TaskDefinition(self, "task", props=props.task)
+        self._security_group: SecurityGroup | None = None
+        if props.task.network_mode == "awsvpc":
+            assert job.vpc_id is not None and job.security_group_name is not None
+            self._security_group = add_task_security_group(
+                self,
+                name=job.security_group_name,
+                service_name=props.task.family,
+                vpc_id=job.vpc_id,
+                description=f"Tasks of the scheduled job {props.task.family}: HTTPS out; nothing in",
+            )
+            skip_check(
+                self._security_group,
+                "CKV2_AWS_5",
+                "attached to the tasks the job's schedule starts (aws_scheduler_schedule's "
+                "target.ecs_parameters.network_configuration names it), a link checkov's graph does not know",
+            )
+        groups = (self._security_group.id, *job.security_groups) if self._security_group is not None else ()
+        # Its provider bindings (Scheduler) load only where a job is built.
+        from constructs_lib.scheduled_task import ScheduledTask, ScheduledTaskProps
+
+        self._scheduled = ScheduledTask(
+            self,
+            "scheduled",
+            props=ScheduledTaskProps(
+                name=job.schedule_name,
+                role_name=job.role_name,
+                schedule=job.schedule,
+                cluster_arn=job.cluster_arn,
+                task_definition=self._task_definition,
+                account_id=job.account_id,
+                region=props.task.region,
+                compute=job.compute,
+                subnets=job.subnets,
+                security_groups=groups,
+                assign_public_ip=job.assign_public_ip,
+                task_group=job.task_group,
+                cluster_capacity=job.cluster_capacity,
+            ),
+        )
+
+    @property
+    def task_definition(self) -> TaskDefinition:
+        """The task definition (app first, then the sidecars)."""
+        return self._task_definition
+
+    @property
+    def security_group(self) -> SecurityGroup | None:
+        """The tasks' security group (awsvpc tasks only)."""
+        return self._security_group
+
+    @property
+    def scheduled(self) -> ScheduledTask:
+        """The schedule and its role."""
+        return self._scheduled

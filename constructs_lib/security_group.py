@@ -13,14 +13,17 @@ from constructs import Construct
 from constructs_lib.container import DYNAMIC_HOST_PORTS
 
 
-def add_task_security_group(scope: Construct, *, name: str, service_name: str, vpc_id: str) -> SecurityGroup:
-    """Add ``security-group`` and its ``egress-https`` rule to ``scope``; no ingress yet."""
+def add_task_security_group(
+    scope: Construct, *, name: str, service_name: str, vpc_id: str, description: str | None = None
+) -> SecurityGroup:
+    """Add ``security-group`` and its ``egress-https`` rule to ``scope``; no ingress yet.
+    ``description`` (default: a service's, whose only way in is its load balancer)."""
     group = SecurityGroup(
         scope,
         "security-group",
         name=name,
         # EC2 allows only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* in descriptions.
-        description=f"Tasks of {service_name}: HTTPS out; in only from its load balancer",
+        description=description or f"Tasks of {service_name}: HTTPS out; in only from its load balancer",
         vpc_id=vpc_id,
     )
     VpcSecurityGroupEgressRule(

@@ -43,6 +43,11 @@ the parent, as ``devkit.emulator`` starts it) runs moto's own server after
   task level, as every task here is). moto sums the containers' memory to place the task and
   fails with HTTP 500 (None added to a number); ECS runs it, the task's memory holding them
   all. Here a container without a limit counts 0 in that sum, as it asks for nothing of its own.
+- When a task was created, started and stopped. moto's DescribeTasks has no createdAt, startedAt
+  or stoppedAt; ECS reports each (startedAt once the task runs, stoppedAt once it stopped), and
+  `ecs-release status` finds a scheduled job's last run as the newest of its tasks by createdAt.
+  Here a task gets createdAt and startedAt when RunTask creates it (moto starts tasks RUNNING), and
+  stoppedAt when a DescribeTasks first finds it STOPPED (moto walks it there on those calls).
 - The description of a security group rule that references another group. moto keeps it
   (in the rule's source group) but DescribeSecurityGroupRules reports only the description
   of CIDR rules, so every plan would set the description again.
@@ -425,6 +430,30 @@ def _settling_describe_services(describe_services: Any) -> Any:
     return describe_services_settling
 
 
+def _timed_task(init: Any) -> Any:
+    def init_with_times(self: Any, *args: Any, **kwargs: Any) -> None:
+        from moto.core.utils import utcnow
+
+        init(self, *args, **kwargs)
+        # moto's tasks start RUNNING: created and started at once.
+        self.created_at = self.started_at = utcnow()
+
+    return init_with_times
+
+
+def _stop_times(describe_tasks: Any) -> Any:
+    def describe_tasks_with_stop_times(self: Any, cluster_str: str, tasks: list[str]) -> Any:
+        from moto.core.utils import utcnow
+
+        found = describe_tasks(self, cluster_str, tasks)
+        for task in found:
+            if task.last_status == "STOPPED" and getattr(task, "stopped_at", None) is None:
+                task.stopped_at = utcnow()
+        return found
+
+    return describe_tasks_with_stop_times
+
+
 def _ecs_memory_rule(validate: Any) -> Any:
     def validate_container_defs(
         memory: str | None, container_definitions: list[dict[str, Any]], requires_compatibilities: Any
@@ -511,7 +540,7 @@ def install() -> None:
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
     from moto.core.responses import BaseResponse
     from moto.ec2.models.security_groups import SecurityGroupRule
-    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.models import EC2ContainerServiceBackend, Task
     from moto.ecs.responses import EC2ContainerServiceResponse
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from moto.sqs.models import Queue
@@ -542,6 +571,10 @@ def install() -> None:
     )
     EC2ContainerServiceBackend._calculate_task_resource_requirements = _task_memory_counts(  # type: ignore[method-assign]
         EC2ContainerServiceBackend._calculate_task_resource_requirements
+    )
+    Task.__init__ = _timed_task(Task.__init__)  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.describe_tasks = _stop_times(  # type: ignore[method-assign]
+        EC2ContainerServiceBackend.describe_tasks
     )
 
     fills = {

@@ -18,6 +18,7 @@ _EMULATED_SERVICES = (
     "elbv2",
     "iam",
     "kms",
+    "scheduler",
     "secretsmanager",
     "sqs",
     "servicediscovery",

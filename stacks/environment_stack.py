@@ -28,7 +28,7 @@ from constructs_lib.cluster import ClusterRef, EcsCluster, ExistingCluster
 from constructs_lib.image_lookup import regional_provider_id
 from constructs_lib.load_balancer import ApplicationLoadBalancer, ListenerAttachment
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps
-from constructs_lib.patterns import AppService, AppServiceProps, Redeploy
+from constructs_lib.patterns import AppJob, AppJobProps, AppService, AppServiceProps, JobOptions, Redeploy
 from constructs_lib.redeploy import AssumeRole
 from constructs_lib.service import ServiceOptions
 from constructs_lib.service_props import ListenerRule
@@ -287,33 +287,9 @@ def _attachment(
     )
 
 
-def _service(
-    stack: TerraformStack,
-    *,
-    project: str,
-    env: EnvironmentSettings,
-    cluster: ClusterRef,
-    network: _Network,
-    listener: _Listener | None,
-    service: ServiceSettings,
-    emulator: EmulatorProfile | None,
-    account_id: str,
-    connect: ServiceConnectWiring | None,
-) -> AppService:
-    redeploy = None
-    if service.image_strategy == "timestamp":
-        redeploy = Redeploy(
-            command=env.redeploy_command,
-            environment=_redeploy_environment(env, emulator),
-            assume_role=AssumeRole(
-                role_arn=env.aws.role_arn,
-                session_name=env.aws.role_session_name(env.name),
-                external_id=env.aws.external_id,
-            )
-            if env.aws.role_arn is not None
-            else None,
-        )
-    task = TaskDefinitionProps(
+def _task_props(env: EnvironmentSettings, service: ServiceSettings, account_id: str) -> TaskDefinitionProps:
+    """The task definition of a service or a job: its containers, names, roles and size."""
+    return TaskDefinitionProps(
         family=service.names.task_family,
         containers=service.task_containers,
         region=env.region,
@@ -330,6 +306,72 @@ def _service(
         log_kms_key_arn=env.log_kms_key_arn,
         account_id=account_id,
     )
+
+
+def _job(
+    stack: TerraformStack,
+    *,
+    env: EnvironmentSettings,
+    cluster: ClusterRef,
+    network: _Network,
+    service: ServiceSettings,
+    account_id: str,
+) -> AppJob:
+    """A scheduled job: its task definition, run by its schedule; no service, no load balancer and
+    no redeploy (whatever the image strategy, a new tag is a new revision its next run takes)."""
+    assert service.schedule is not None
+    awsvpc = service.task.network_mode == "awsvpc"
+    options = JobOptions(
+        cluster_arn=cluster.arn,
+        schedule_name=service.names.schedule,
+        role_name=service.names.scheduler_role,
+        schedule=service.schedule,
+        account_id=account_id,
+        vpc_id=network.vpc_id if awsvpc else None,
+        subnets=tuple(network.subnets) if awsvpc else (),
+        security_group_name=service.names.security_group if awsvpc else None,
+        security_groups=tuple(env.network.security_group_ids) if awsvpc else (),
+        assign_public_ip=env.network.assign_public_ip and awsvpc,
+        compute=service.compute,
+        task_group=names.job_task_group(service.names.schedule),
+        cluster_capacity=cluster.capacity_providers,
+    )
+    built = AppJob(
+        stack, service.name, props=AppJobProps(task=_task_props(env, service, account_id), job=options)
+    )
+    tag_resources(built, {"Service": service.name, **service.tags})
+    return built
+
+
+def _service(
+    stack: TerraformStack,
+    *,
+    project: str,
+    env: EnvironmentSettings,
+    cluster: ClusterRef,
+    network: _Network,
+    listener: _Listener | None,
+    service: ServiceSettings,
+    emulator: EmulatorProfile | None,
+    account_id: str,
+    connect: ServiceConnectWiring | None,
+) -> AppService | AppJob:
+    if service.is_job:
+        return _job(stack, env=env, cluster=cluster, network=network, service=service, account_id=account_id)
+    redeploy = None
+    if service.image_strategy == "timestamp":
+        redeploy = Redeploy(
+            command=env.redeploy_command,
+            environment=_redeploy_environment(env, emulator),
+            assume_role=AssumeRole(
+                role_arn=env.aws.role_arn,
+                session_name=env.aws.role_session_name(env.name),
+                external_id=env.aws.external_id,
+            )
+            if env.aws.role_arn is not None
+            else None,
+        )
+    task = _task_props(env, service, account_id)
     awsvpc = service.task.network_mode == "awsvpc"
     options = ServiceOptions(
         cluster_arn=cluster.arn,
@@ -416,7 +458,7 @@ class EnvironmentStack(TerraformStack):
             if network is not None
             else None
         )
-        self.services: dict[str, AppService] = {}
+        self.services: dict[str, AppService | AppJob] = {}
         if env.stack_per_service:
             # The services' stacks attach to an existing listener (the loader refuses create).
             if self.ec2_capacity is not None:

@@ -87,6 +87,22 @@ def service_state_key(key: str, service: str) -> str:
     return f"{stem}/{service}.tfstate"
 
 
+def schedule_name(project: str, environment: str, service: str) -> str:
+    """A scheduled job's EventBridge Scheduler schedule (at most 58 of Scheduler's 64 characters)."""
+    return f"{project}-{environment}-{service}"
+
+
+def scheduler_role_name(project: str, environment: str, service: str) -> str:
+    """The role the job's schedule runs its task with (at most 64 characters, IAM's limit)."""
+    return f"{project}-{environment}-{service}-sched"
+
+
+def job_task_group(schedule: str) -> str:
+    """The ECS task group of a job's runs (RunTask's ``group``): the schedule's and `ecs-release run`'s,
+    so `status` finds the last run among the family's stopped tasks."""
+    return f"job:{schedule}"
+
+
 def ec2_capacity_name(project: str, environment: str) -> str:
     """The environment's own EC2 capacity: provider, Auto Scaling group, launch template, role."""
     return f"{project}-{environment}-ec2"
@@ -121,6 +137,9 @@ class ServiceNames:
     task_role: str
     security_group: str
     target_group: str
+    # A scheduled job's schedule and the role it runs the task with (unused by a service).
+    schedule: str = ""
+    scheduler_role: str = ""
 
     @classmethod
     def derived(cls, project: str, environment: str, service: str) -> ServiceNames:
@@ -132,4 +151,6 @@ class ServiceNames:
             task_role=task_role_name(project, environment, service),
             security_group=security_group_name(project, environment, service),
             target_group=target_group_name(project, environment, service),
+            schedule=schedule_name(project, environment, service),
+            scheduler_role=scheduler_role_name(project, environment, service),
         )

@@ -24,10 +24,16 @@ from ecs_cd.release.targets import targets
 @click.argument("service", required=False)
 @command
 def status(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
-    """The SSM tag, the image the task definition runs, deployments and counts."""
-    found = [service_status(rt, t) for t in targets(rt.settings, env, service)]
+    """The SSM tag, the image the task definition runs, deployments and counts; for a scheduled
+    job, the revision its schedule runs, its next run and its last run's exit."""
+    from ecs_cd.release import jobs
+
+    found = [
+        (jobs.job_status if t.service.is_job else service_status)(rt, t)
+        for t in targets(rt.settings, env, service)
+    ]
     for s in found:
-        for line, style in status_lines(s):
+        for line, style in (jobs.status_lines if s.get("kind") == "job" else status_lines)(s):
             rt.out.say(line, style=style)
     return {"environment": env, "services": found}
 
@@ -35,7 +41,7 @@ def status(rt: Runtime, env: str, service: str | None) -> dict[str, Any]:
 @click.command("run", epilog=EXIT_CODES, context_settings={"ignore_unknown_options": True})
 @click.argument("env")
 @click.argument("service")
-@click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.argument("cmd", nargs=-1, required=False, type=click.UNPROCESSED)
 @click.option("--container", default=None, help="The container to run CMD in (default: the app's).")
 @click.option(
     "--timeout", type=Seconds(min=1, max=86_400), default=3600, show_default=True, help="Seconds to wait."
@@ -54,7 +60,8 @@ def run_command(
     """Run CMD once in SERVICE's current task definition (ENV), in the service's network and
     capacity, wait until the task stops, print its last log lines and exit with the container's
     exit code (1 if it has none, or the task is still running at --timeout). Usage:
-    ecs-release run ENV SERVICE [--container C] -- CMD [ARG...]"""
+    ecs-release run ENV SERVICE [--container C] -- CMD [ARG...]. A scheduled job runs what its
+    schedule runs, now, without CMD (its own command): ecs-release run ENV JOB"""
     from ecs_cd.release.one_off import run
 
     return run(rt, env, service, cmd, container=container, timeout=timeout, poll=poll)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecs_cd.release import errors, signals, synth_cache
+from ecs_cd.release import errors, jobs, signals, synth_cache
 from ecs_cd.release import state as state_ops
 from ecs_cd.release.errors import (
     AwsUnreachable,
@@ -93,6 +93,16 @@ class Scope:
     layout: StackLayout
     targets: list[Target]
     stacks: list[str]
+
+    @property
+    def services(self) -> list[Target]:
+        """The services (each with an ECS service to roll)."""
+        return [t for t in self.targets if not t.service.is_job]
+
+    @property
+    def jobs(self) -> list[Target]:
+        """The scheduled jobs (a schedule to move, nothing to roll)."""
+        return [t for t in self.targets if t.service.is_job]
 
     @property
     def gated(self) -> list[Target]:
@@ -173,7 +183,8 @@ def run_steps(options: DeployOptions, rt: Runtime, stage: Stage) -> dict[str, An
     tools = tools_for(options, rt, scope)
     synthesis = synthesize_or_reuse(options, rt, scope, tools)
     argv = runner_argv(options, rt, scope, tools, synthesis)
-    before = {t.service.name: primary(rt, t) for t in scope.targets}
+    before = {t.service.name: primary(rt, t) for t in scope.services}
+    jobs_before = jobs.revisions(rt, scope.jobs)
     gates: list[dict[str, Any]] = []
     if scope.gated:
         stage.now = "ran"
@@ -195,6 +206,7 @@ def run_steps(options: DeployOptions, rt: Runtime, stage: Stage) -> dict[str, An
         "stack_outcomes": [o.to_json() for o in applied.ran.outcomes],
     }
     say_outcomes(rt, applied.ran.outcomes)
+    jobs.report_schedules(rt, scope.jobs, jobs_before, payload)
     follow_rollouts(options, rt, scope, before, payload)
     return payload
 
@@ -527,7 +539,7 @@ def follow_rollouts(
 ) -> None:
     """Each service's new deployment: started, or (with --wait) followed to its end."""
     failures = []
-    for t in scope.targets:
+    for t in scope.services:
         after = primary(rt, t)
         if after is None:
             raise DeployFailed(f"{t.service.name} has no PRIMARY deployment after cdktf deploy {options.env}")

@@ -22,6 +22,8 @@ class ServiceDiff:
     restart: list[str] = field(default_factory=list)
     scaling: list[str] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    # A scheduled job: a new revision moves its schedule, no tasks roll.
+    job: bool = False
 
     @property
     def changed(self) -> bool:
@@ -52,6 +54,7 @@ class ServiceDiff:
             "restart": self.restart,
             "scaling": self.scaling,
             "changes": self.changes,
+            **({"kind": "job"} if self.job else {}),
         }
 
 
@@ -135,9 +138,12 @@ def _what(change: dict[str, Any]) -> str | None:
     return what
 
 
-def summarize(plan: dict[str, Any], services: list[str]) -> tuple[list[ServiceDiff], list[str]]:
-    """Per service what changes, and every other change (``address: action``)."""
-    diffs = {name: ServiceDiff(name) for name in services}
+def summarize(
+    plan: dict[str, Any], services: list[str], *, jobs: frozenset[str] | set[str] = frozenset()
+) -> tuple[list[ServiceDiff], list[str]]:
+    """Per service (``jobs``: those of them that are scheduled jobs) what changes, and every other
+    change (``address: action``)."""
+    diffs = {name: ServiceDiff(name, job=name in jobs) for name in services}
     others: list[str] = []
     # longest names first: a service "api-v2" must not be taken for "api"
     prefixes = sorted(services, key=len, reverse=True)
@@ -159,30 +165,48 @@ def _service_change(diff: ServiceDiff, rc: dict[str, Any], what: str) -> None:
     """What a change of one of the service's resources means for it."""
     change, kind = rc.get("change", {}), str(rc.get("type"))
     if kind == "aws_ecs_task_definition":
-        before, after = _definitions(change.get("before")), _definitions(change.get("after"))
-        unknown = (change.get("after_unknown") or {}).get("container_definitions") is True
-        for container in sorted(set(before) | set(after)):
-            if before.get(container) != after.get(container):
-                diff.images.append(
-                    {
-                        "container": container,
-                        "before": before.get(container),
-                        "after": "(known after apply)" if unknown else after.get(container),
-                    }
-                )
-        diff.new_revision = True
-        diff.restart.append("a new revision rolls the tasks")
+        _task_definition_change(diff, change)
     elif kind == "null_resource":
         diff.restart.append("the timestamp trigger forces a new deployment (every apply)")
     elif kind == "aws_ecs_service":
-        changed = [a for a in _changed_attributes(change) if a != "task_definition"]
-        if what.startswith("import"):
-            diff.changes.append(f"the ECS service: {what}" + (f" {', '.join(changed)}" if changed else ""))
-        elif what != "update":
-            diff.changes.append(f"the ECS service: {what}")
-        elif changed:  # the new revision alone was said above
-            diff.changes.append(f"the ECS service: {', '.join(changed)}")
+        _ecs_service_change(diff, change, what)
+    elif kind == "aws_scheduler_schedule":
+        # Its target's new revision was said with the task definition's.
+        changed = [a for a in _changed_attributes(change) if a != "target" or not diff.new_revision]
+        if what != "update" or changed:
+            diff.changes.append(f"the schedule: {what if what != 'update' else ', '.join(changed)}")
     elif kind in ("aws_appautoscaling_target", "aws_appautoscaling_policy"):
         diff.scaling.append(f"{kind.removeprefix('aws_appautoscaling_')}: {what}")
     else:
         diff.changes.append(f"{rc.get('address')}: {what}")
+
+
+def _task_definition_change(diff: ServiceDiff, change: dict[str, Any]) -> None:
+    """A new revision: its images old and new, and what it restarts (a job's: nothing)."""
+    before, after = _definitions(change.get("before")), _definitions(change.get("after"))
+    unknown = (change.get("after_unknown") or {}).get("container_definitions") is True
+    for container in sorted(set(before) | set(after)):
+        if before.get(container) != after.get(container):
+            diff.images.append(
+                {
+                    "container": container,
+                    "before": before.get(container),
+                    "after": "(known after apply)" if unknown else after.get(container),
+                }
+            )
+    diff.new_revision = True
+    diff.restart.append(
+        "none: the schedule moves to the new revision, its next run starts it"
+        if diff.job
+        else "a new revision rolls the tasks"
+    )
+
+
+def _ecs_service_change(diff: ServiceDiff, change: dict[str, Any], what: str) -> None:
+    changed = [a for a in _changed_attributes(change) if a != "task_definition"]
+    if what.startswith("import"):
+        diff.changes.append(f"the ECS service: {what}" + (f" {', '.join(changed)}" if changed else ""))
+    elif what != "update":
+        diff.changes.append(f"the ECS service: {what}")
+    elif changed:  # the new revision alone was said above
+        diff.changes.append(f"the ECS service: {', '.join(changed)}")

@@ -62,7 +62,8 @@ def diff(rt: Runtime, env: str, outdir: Path, only: str | None) -> DiffResult:
         resource_changes += changes
         refused += refusals
     # Every service's resources are told apart, so that --service leaves out the others' changes.
-    services, others = summarize({"resource_changes": resource_changes}, every)
+    jobs = {t.service.name for t in targets(rt.settings, env, None) if t.service.is_job}
+    services, others = summarize({"resource_changes": resource_changes}, every, jobs=jobs)
     services = [s for s in services if s.service in chosen]
     sessions: dict[str, Aws] = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ecs_cd.release.errors import RolloutFailed
+from ecs_cd.release.errors import BadInput, RolloutFailed
 from ecs_cd.release.rollout import RolloutResult, force_new_deployment, watch
 from ecs_cd.release.targets import Target, target
 
@@ -19,6 +19,11 @@ def redeploy(
     """Force a new deployment of ``service`` (same task definition); with ``wait``, follow it and
     raise RolloutFailed (the result in its details) when it does not complete."""
     t = target(rt.settings, env, service)
+    if t.service.is_job:
+        raise BadInput(
+            f"{service} is a scheduled job: it has no ECS service to redeploy (its next run starts its "
+            f"current revision); `ecs-release run {env} {service}` runs it now"
+        )
     deployment_id = force_new_deployment(rt.aws(t.environment), t.cluster, t.service_name)
     rt.out.say(f"{service}: started deployment {deployment_id}")
     payload: dict[str, Any] = {"environment": env, "service": service, "deployment_id": deployment_id}

@@ -86,6 +86,7 @@ IMPORT_IDS: Mapping[str, IdOf] = {
     "aws_wafv2_web_acl_association": _attribute("id"),
     "aws_sqs_queue": _attribute("id"),  # the queue's URL
     "aws_cloudwatch_metric_alarm": _attribute("alarm_name"),
+    "aws_scheduler_schedule": _attribute("id"),  # <group>/<name>
 }
 # Types Terraform cannot import: the destination creates them anew (a null_resource holds no
 # infrastructure, only its triggers: the redeploy command runs once more when it is created).

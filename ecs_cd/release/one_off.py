@@ -76,14 +76,19 @@ def run_request(
 def start(
     aws: Aws, service: dict[str, Any], container: str, command: Sequence[str], *, started_by: str = STARTED_BY
 ) -> OneOff:
-    response = aws.call("ecs", "run_task", **run_request(service, container, command, started_by=started_by))
+    return launch(aws, run_request(service, container, command, started_by=started_by), container)
+
+
+def launch(aws: Aws, request: dict[str, Any], container: str) -> OneOff:
+    """RunTask of ``request``; the task it started, followed by ``container``'s exit code."""
+    response = aws.call("ecs", "run_task", **request)
     tasks = response.get("tasks", [])
     if not tasks:
         failures = "; ".join(
             f"{f.get('arn', '')} {f.get('reason', '')}".strip() for f in response.get("failures", [])
         )
         raise BadInput(f"ECS started no task: {failures or 'no reason given'}")
-    return OneOff(str(tasks[0]["taskArn"]), str(service["taskDefinition"]), container)
+    return OneOff(str(tasks[0]["taskArn"]), str(request["taskDefinition"]), container)
 
 
 def wait(
@@ -134,16 +139,27 @@ def run(
     poll: float,
 ) -> dict[str, Any]:
     """`ecs-release run`: start ``cmd`` in ``container`` (default: the app's), follow the task until
-    it stops, print its last log lines; the result's exit code is the container's."""
+    it stops, print its last log lines; the result's exit code is the container's. For a scheduled
+    job: what its schedule runs, now (its own command without ``cmd``)."""
     t = target(rt.settings, env, service)
     containers = {c.name: c.log_driver for c in t.service.task_containers}
     name = container or t.service.name
     if name not in containers:
         raise BadInput(f"--container {name}: no container of {service} (containers: {', '.join(containers)})")
     aws = rt.aws(t.environment)
-    svc = describe_service(aws, t.cluster, t.service_name)
-    one_off = start(aws, svc, name, cmd)
-    rt.out.say(f"{service}: started task {one_off.task_arn} on {one_off.task_definition}: {' '.join(cmd)}")
+    if t.service.is_job:
+        from ecs_cd.release.jobs import run_request as job_request
+        from ecs_cd.release.jobs import schedule_for_run
+
+        one_off = launch(aws, job_request(schedule_for_run(aws, t), name, cmd), name)
+    elif not cmd:
+        raise BadInput(
+            f"{service} is a service: give the command to run, ecs-release run {env} {service} -- CMD"
+        )
+    else:
+        one_off = start(aws, describe_service(aws, t.cluster, t.service_name), name, cmd)
+    what = " ".join(cmd) if cmd else "its scheduled command"
+    rt.out.say(f"{service}: started task {one_off.task_arn} on {one_off.task_definition}: {what}")
     wait(aws, t.cluster, one_off, timeout=timeout, poll=poll, progress=rt.out.say)
     if containers[name] == "awslogs":
         group = t.service.names.log_group

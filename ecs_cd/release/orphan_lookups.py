@@ -414,6 +414,19 @@ def _http_namespace(stack: Stack, config: Mapping[str, Any]) -> Found | None:
     return None
 
 
+def _scheduler_schedule(stack: Stack, config: Mapping[str, Any]) -> Found | None:
+    """A scheduled job's schedule; its import id is ``<group>/<name>``."""
+    name = stack.need(config, "name")
+    group = str(config.get("group_name") or "default")
+    try:
+        schedule = stack.aws.call("scheduler", "get_schedule", Name=name, GroupName=group)
+    except ClientError as exc:
+        if _missing(exc, "ResourceNotFoundException"):
+            return None
+        raise
+    return Found(f"{group}/{name}", f"schedule {name}", {"id": f"{group}/{name}", "arn": schedule.get("Arn")})
+
+
 _RESOURCE_LOOKUPS: dict[str, Lookup] = {
     "aws_cloudwatch_log_group": _log_group,
     "aws_iam_role": _iam_role,
@@ -436,6 +449,7 @@ _RESOURCE_LOOKUPS: dict[str, Lookup] = {
     "aws_sqs_queue": _sqs_queue,
     "aws_cloudwatch_metric_alarm": _metric_alarm,
     "aws_service_discovery_http_namespace": _http_namespace,
+    "aws_scheduler_schedule": _scheduler_schedule,
 }
 
 

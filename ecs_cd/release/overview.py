@@ -46,6 +46,8 @@ class Cell:
     drift: list[str] = field(default_factory=list)
     # A queue worker's queue: its depth and the scaler's range (queue_depth.queue_depth).
     queue: dict[str, Any] | None = None
+    # A scheduled job's schedule: expression, timezone, state, next_run, last_run (None: a service).
+    schedule: dict[str, Any] | None = None
 
     @property
     def running_tag(self) -> str | None:
@@ -63,12 +65,29 @@ class Cell:
     def short(self) -> str:
         if not self.deployed:
             return f"{self.tag or '-'} (not deployed)"
+        if self.schedule is not None:
+            return self._job_short()
         shown = self.running_tag or (self.image.rsplit("@", 1)[-1][:19] if self.image else "?")
         text = f"{shown} {self.rollout_state or '?'} {self.running}/{self.desired}"
         if self.queue is not None:
             text += f" {depth_short(self.queue)}"
         if self.service_connect is not None and self.service_connect["endpoints"]:
             text += f" [{', '.join(self.service_connect['endpoints'])}]"
+        return text + ("  ! " + "; ".join(self.drift) if self.drift else "")
+
+    def _job_short(self) -> str:
+        assert self.schedule is not None
+        shown = self.running_tag or "?"
+        when = self.schedule["next_run"]
+        next_text = f"next {when[:16].replace('T', ' ')}Z" if when else f"next - ({self.schedule['state']})"
+        run = self.schedule["last_run"]
+        if run is None:
+            last = "last -"
+        elif run["last_status"] != "STOPPED":
+            last = f"last {run['last_status']}"
+        else:
+            last = f"last exit {run['exit_code'] if run['exit_code'] is not None else '?'}"
+        text = f"{shown} job {next_text} {last}"
         return text + ("  ! " + "; ".join(self.drift) if self.drift else "")
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,6 +107,7 @@ class Cell:
             "service_connect": self.service_connect,
             "drift": self.drift,
             "queue": self.queue,
+            **({"kind": "job", "schedule": self.schedule} if self.schedule is not None else {}),
         }
 
 
@@ -158,6 +178,20 @@ def cell(aws: Aws, t: Target, ecr: Callable[[str], Aws] | None = None) -> Cell:
     return found
 
 
+def job_cell(aws: Aws, t: Target) -> Cell:
+    """The cell of a scheduled job: what its schedule runs (ecs_cd/release/jobs.py)."""
+    from ecs_cd.release.jobs import overview_cell
+
+    found = Cell(t.environment.name, t.service.name)
+    fixed = t.service.image_tag
+    if fixed is not None:
+        found.tag = fixed
+    else:
+        read = read_tag(aws, t.parameter)
+        found.tag = read.tag if read else None
+    return overview_cell(aws, t, found)
+
+
 def cells_of(rt: Runtime, environments: list[str]) -> list[Cell]:
     """A cell for every service of each of ``environments``, in that order."""
     cells: list[Cell] = []
@@ -174,7 +208,10 @@ def cells_of(rt: Runtime, environments: list[str]) -> list[Cell]:
                 sessions[region] = rt.aws(env_settings, region)
             return sessions[region]
 
-        cells += [with_queue(aws, t, cell(aws, t, ecr)) for t in targets(rt.settings, env, None)]
+        cells += [
+            job_cell(aws, t) if t.service.is_job else with_queue(aws, t, cell(aws, t, ecr))
+            for t in targets(rt.settings, env, None)
+        ]
     return cells
 
 

@@ -31,6 +31,7 @@ from constructs_lib.task_rules import task_problems
 from ecs_cd.core import aws_formats, names
 from ecs_cd.core.names import ServiceNames
 from stacks.configuration.errors import in_region, message, problems, show, shown, validate_name, where
+from stacks.configuration.jobs import job_conflicts
 from stacks.configuration.merge import (
     IMAGE_KEYS,
     OVERRIDABLE,
@@ -185,7 +186,11 @@ def service_conflicts(service: ServiceFile, *, public_ip_from: str | None = None
         found += service_connect_problems(
             (_app(service), *service.sidecars), service.service_connect, service.network_mode
         )
-    return found + scaling_problems(service.desired_count, service.autoscaling, service.queue)
+    return (
+        found
+        + scaling_problems(service.desired_count, service.autoscaling, service.queue)
+        + job_conflicts(service)
+    )
 
 
 def _container_conflicts(service: ServiceFile) -> list[Problem]:
@@ -291,8 +296,9 @@ def resolve_service(
 def _namespace_needed(
     scope: ServiceScope, service: ServiceFile, written: Provenance, found: list[str]
 ) -> None:
-    """A server needs the environment's namespace: one line naming both places."""
-    if service.service_connect is None or scope.service_connect:
+    """A server needs the environment's namespace: one line naming both places (a job is told
+    instead that it cannot serve, by job_conflicts)."""
+    if service.service_connect is None or scope.service_connect or service.schedule is not None:
         return
     at = _table(scope, service.name, written.overridden(["service_connect"]))
     _add(
@@ -410,6 +416,7 @@ def _service_settings(
             "tags": service.tags,
             "pre_deploy": service.pre_deploy,
             "service_connect": service.service_connect,
+            "schedule": service.schedule,
             "names": aws_names,
             "adopt": service.adopt,
         },

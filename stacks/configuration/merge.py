@@ -32,6 +32,7 @@ OVERRIDABLE = frozenset(
         "queue",
         "pre_deploy",
         "service_connect",
+        "schedule",
         "names",
         "adopt",
         # the app container's fields and the other containers (merged container by container)
@@ -59,7 +60,7 @@ OVERRIDABLE = frozenset(
 )
 
 # Tables merged key by key with an environment's override (the rest is replaced whole).
-MERGED_TABLES = ("environment", "secrets", "log_options", "log_secret_options", "tags")
+MERGED_TABLES = ("environment", "secrets", "log_options", "log_secret_options", "tags", "schedule")
 
 # Keys of a [services.<name>.containers.<container>] table that say where its image comes from.
 IMAGE_KEYS = ("image", "repository", "image_tag_parameter")

@@ -67,6 +67,7 @@ from constructs_lib.fields import (
 from constructs_lib.imports import ServiceImports
 from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
 from constructs_lib.queue_props import ServiceQueue
+from constructs_lib.schedule_props import JobSchedule
 from constructs_lib.service_connect_props import ServiceConnectServer
 from constructs_lib.service_props import Autoscaling, Compute, Deployment, ListenerRule
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
@@ -225,6 +226,7 @@ class ServiceFile(_Model):
     pre_deploy: PreDeploy | None = None
     # The port the environment's other services call it on through Service Connect: default none.
     service_connect: ServiceConnectServer | None = None
+    schedule: JobSchedule | None = None  # a scheduled job: no ECS service (default none)
     # AWS names other than the derived ones (an adopted service's): default none.
     names: ServiceNameOverrides = Field(default_factory=ServiceNameOverrides)
     # Live resources the service takes over (ecs-release adopt writes them): default none.
@@ -320,6 +322,7 @@ class ServiceSettings(_Model):
     pre_deploy: PreDeploy | None = None
     # Its Service Connect server side, its port named (default none: a client only).
     service_connect: ServiceConnectServer | None = None
+    schedule: JobSchedule | None = None  # a scheduled job: no ECS service (default none)
     # Its AWS names in this environment: derived, or the file's names table.
     names: ServiceNames
     # Live resources it takes over (Terraform import blocks): default none.
@@ -334,6 +337,11 @@ class ServiceSettings(_Model):
     def task_containers(self) -> tuple[ContainerProps, ...]:
         """Every container of the task: the app's, then the others in file order."""
         return (self.app, *self.sidecars)
+
+    @property
+    def is_job(self) -> bool:
+        """A scheduled job (a task definition and a schedule), not an ECS service."""
+        return self.schedule is not None
 
     def container(self, name: str) -> ContainerProps:
         """The container ``name`` (the app's or another); KeyError if the service has none."""

@@ -1043,3 +1043,124 @@ def test_each_response_arrives_whole(project_server: str) -> None:
     # WHEN each response is read as soon as its first bytes arrive
     # THEN each arrives whole: headers and body leave the server in one send
     assert _responses_split_after_the_headers(project_server) == 0
+
+
+# --- scheduled jobs: the schedule, and the times of the tasks it starts -------------------------
+
+# What the AWS provider 5.100 sends for a job's schedule (the fields of aws_scheduler_schedule the
+# stacks set), in Scheduler's names: the test below reads each back from stock moto.
+_SCHEDULE: dict[str, Any] = {
+    "Name": "gap-local-report",
+    "GroupName": "default",
+    "ScheduleExpression": "cron(0 3 * * ? *)",
+    "ScheduleExpressionTimezone": "Europe/Paris",
+    "State": "DISABLED",
+    "FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 30},
+    "Target": {
+        "Arn": "arn:aws:ecs:us-east-1:123456789012:cluster/gap-local",
+        "RoleArn": "arn:aws:iam::123456789012:role/gap-local-report-sched",
+        "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 86400},
+        "EcsParameters": {
+            "TaskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/gap-local-report:2",
+            "TaskCount": 1,
+            "CapacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}],
+            "NetworkConfiguration": {
+                "awsvpcConfiguration": {
+                    "Subnets": ["subnet-1"],
+                    "SecurityGroups": ["sg-1"],
+                    "AssignPublicIp": "DISABLED",
+                }
+            },
+            "Group": "job:gap-local-report",
+            "EnableECSManagedTags": True,
+            "EnableExecuteCommand": False,
+            "PropagateTags": "TASK_DEFINITION",
+        },
+    },
+}
+
+
+def test_stock_moto_has_no_schedule_gap_to_fill() -> None:
+    # The job's schedule needs no fill: stock moto keeps every field the provider sends and reads
+    # it back as sent (a dropped one would show as a change in every plan; the end-to-end test
+    # plans again after each deploy). If a moto release drops one, this fails, and a fill becomes
+    # worth writing. Its gap is elsewhere: it runs nothing (the e2e test runs the target by hand).
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        scheduler = boto3.client("scheduler", region_name="us-east-1")
+        # WHEN the schedule is created, then updated to a new revision, as a release does
+        scheduler.create_schedule(**_SCHEDULE)
+        created = scheduler.get_schedule(Name=_SCHEDULE["Name"], GroupName="default")
+        moved = {
+            **_SCHEDULE["Target"]["EcsParameters"],
+            "TaskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/gap-local-report:3",
+        }
+        scheduler.update_schedule(**{**_SCHEDULE, "Target": {**_SCHEDULE["Target"], "EcsParameters": moved}})
+        updated = scheduler.get_schedule(Name=_SCHEDULE["Name"], GroupName="default")
+    # THEN each read gives back what was sent
+    for read, target in (
+        (created, _SCHEDULE["Target"]),
+        (updated, {**_SCHEDULE["Target"], "EcsParameters": moved}),
+    ):
+        assert {k: read[k] for k in _SCHEDULE} == {**_SCHEDULE, "Target": target}
+
+
+def _task_of(ecs: Any, ec2: Any) -> str:
+    """A Fargate task run with a group, as a job's schedule runs one; its ARN."""
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:1]
+    ecs.create_cluster(clusterName="timed")
+    revision = ecs.register_task_definition(
+        family="timed",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "job", "image": "busybox", "memory": 128}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    started = ecs.run_task(
+        cluster="timed",
+        taskDefinition=revision,
+        launchType="FARGATE",
+        group="job:timed",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": subnets, "securityGroups": []}},
+    )
+    return str(started["tasks"][0]["taskArn"])
+
+
+def _until_stopped(ecs: Any, arn: str) -> dict[str, Any]:
+    for _ in range(10):
+        (task,) = ecs.describe_tasks(cluster="timed", tasks=[arn])["tasks"]
+        if task["lastStatus"] == "STOPPED":
+            return dict(task)
+    raise AssertionError("the task never stopped")
+
+
+def test_stock_moto_reports_no_task_times() -> None:
+    # GIVEN stock moto, in this process (install() only patches the server process)
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ecs, ec2 = (boto3.client(name, region_name="us-east-1") for name in ("ecs", "ec2"))
+        # WHEN a task runs to its end THEN DescribeTasks never says when it was created or stopped
+        task = _until_stopped(ecs, _task_of(ecs, ec2))
+    assert task["group"] == "job:timed"
+    assert not {"createdAt", "startedAt", "stoppedAt"} & set(task), (
+        "moto reports task times now: drop the fill"
+    )
+
+
+def test_tasks_say_when_they_were_created_started_and_stopped(emulator: Emulator) -> None:
+    ecs = emulator.client("ecs")
+    arn = _task_of(ecs, emulator.client("ec2"))
+    # WHEN the task is described while it runs, then once it stopped
+    (running,) = ecs.describe_tasks(cluster="timed", tasks=[arn])["tasks"]
+    stopped = _until_stopped(ecs, arn)
+    # THEN as in ECS: created and started at RunTask, stopped once it stopped, and no earlier
+    assert "stoppedAt" not in running
+    assert running["createdAt"] == stopped["createdAt"] == stopped["startedAt"]
+    assert stopped["stoppedAt"] >= stopped["createdAt"]
+    (again,) = ecs.describe_tasks(cluster="timed", tasks=[arn])["tasks"]
+    assert again["stoppedAt"] == stopped["stoppedAt"]

@@ -711,3 +711,30 @@ def test_a_service_connect_namespace_and_the_groups_split_stacks_look_up_are_fou
         "aws_vpc_security_group_egress_rule.out_O": rule,
     }
     assert found.unchecked == {}
+
+
+def test_a_jobs_schedule_left_by_a_killed_apply_is_named_group_slash_name(aws: Aws) -> None:
+    # GIVEN a job's schedule that AWS has and the state lacks, and one that was never made
+    aws.client("scheduler").create_schedule(
+        Name="ok-local-report",
+        ScheduleExpression="cron(0 3 * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": "arn:aws:ecs:us-east-1:123456789012:cluster/ok-local",
+            "RoleArn": "arn:aws:iam::123456789012:role/r",
+        },
+    )
+    stack = {
+        "resource": {
+            "aws_scheduler_schedule": {
+                "made_S": {"name": "ok-local-report", "group_name": "default"},
+                "never_S": {"name": "ok-local-other", "group_name": "default"},
+            }
+        }
+    }
+    # WHEN the stack is scanned THEN the one AWS has is named with its import id, the other is absent
+    found = scan("local", stack, {}, aws)
+    assert {o.address: o.import_id for o in found.orphans} == {
+        "aws_scheduler_schedule.made_S": "default/ok-local-report"
+    }
+    assert found.unchecked == {}

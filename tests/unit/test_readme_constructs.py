@@ -54,3 +54,10 @@ def test_readme_construct_example_synthesizes() -> None:
     assert any(d.startswith("aws_ecs_cluster_capacity_providers.") for d in services["web"]["depends_on"])
     (attached,) = synthesized["resource"]["aws_ecs_cluster_capacity_providers"].values()
     assert attached["capacity_providers"][0].startswith("${aws_ecs_capacity_provider.")
+    # AND the scheduled job: a schedule that runs its family's revision, and no service of its own
+    (schedule,) = synthesized["resource"]["aws_scheduler_schedule"].values()
+    assert schedule["name"] == "shop-dev-nightly"
+    assert schedule["target"]["ecs_parameters"]["task_definition_arn"].startswith(
+        "${aws_ecs_task_definition."
+    )
+    assert "nightly" not in services

@@ -2008,6 +2008,7 @@ OVERRIDABLE = frozenset(
         "load_balancer",
         "autoscaling",
         "pre_deploy",
+        "schedule",
         # the app container's fields and the other containers
         "command",
         "entry_point",

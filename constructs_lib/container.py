@@ -47,10 +47,15 @@ class HealthCheck(Props):
     """A container health check; timings in seconds, ECS's defaults (30, 5, 3, 0)."""
 
     command: HealthCheckCommand
+    """``["CMD", "<executable>", ...]`` or ``["CMD-SHELL", "<command>"]``."""
     interval: Annotated[StrictInt, Field(ge=5, le=300)] = 30
+    """Seconds between checks."""
     timeout: Annotated[StrictInt, Field(ge=2, le=60)] = 5
+    """Seconds a check may take; shorter than ``interval``."""
     retries: Annotated[StrictInt, Field(ge=1, le=10)] = 3
+    """Failed checks in a row that make the container unhealthy."""
     start_period: Annotated[StrictInt, Field(ge=0, le=300)] = 0
+    """Seconds after start during which failures do not count."""
 
     @model_validator(mode="after")
     def _timeout_within_interval(self) -> HealthCheck:
@@ -77,10 +82,17 @@ class PortMapping(Props):
     None: TCP) needs a name."""
 
     container_port: Port
+    """The port the container listens on."""
     protocol: Literal["tcp", "udp"] = "tcp"
+    """``tcp`` or ``udp``."""
     host_port: Annotated[StrictInt, Field(ge=0, le=65535)] | None = None
+    """The instance's port; one other than the container port in ``bridge`` networking only
+    (unset: the network mode decides: the container port, or 0, a dynamic port, in ``bridge``)."""
     name: PortMappingName | None = None
+    """The mapping's name, what a Service Connect ``port_name`` refers to (unset: unnamed)."""
     app_protocol: AppProtocol | None = None
+    """``http``, ``http2`` or ``grpc``: what Service Connect's proxy speaks on the port (needs a
+    name; unset: plain TCP)."""
 
     def host_port_in(self, network_mode: NetworkMode) -> int:
         """The host port ECS gets in ``network_mode``."""
@@ -94,8 +106,11 @@ class MountPoint(Props):
     ``read_only`` default False."""
 
     source_volume: VolumeName
+    """The task volume (one of the service's ``volumes``)."""
     container_path: ContainerPath
+    """The absolute path it is mounted at."""
     read_only: StrictBool = False
+    """Mounted read-only."""
 
 
 class VolumesFrom(Props):
@@ -103,7 +118,9 @@ class VolumesFrom(Props):
     ``read_only`` default False."""
 
     source_container: ContainerName
+    """Another container of the task."""
     read_only: StrictBool = False
+    """Its volumes are mounted read-only."""
 
 
 DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
@@ -114,68 +131,80 @@ class Firelens(Props):
     ``options`` default none (e.g. ``enable-ecs-log-metadata = "true"``)."""
 
     type: Literal["fluentbit", "fluentd"] = "fluentbit"
+    """The router's image kind: ``fluentbit`` or ``fluentd``."""
     options: Mapping[Annotated[StrictStr, Field(min_length=1, max_length=255)], StrictStr] = Field(
         default_factory=dict
     )
+    """FireLens options, e.g. ``enable-ecs-log-metadata = "true"``."""
 
 
 LogOptionName = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]{1,255}$")]
 
 
 class ContainerProps(Props):
-    """What runs in one container of a task. Defaults are ECS's unless said otherwise.
-
-    - ``name`` (required): unique within the task; the log stream prefix.
-    - ``image`` (required): ``SsmTag``, ``EcrDigest``, ``Fixed`` or ``ResolvedImage``.
-    - ``container_port`` (default None): a TCP port, the one a load balancer may target;
-      ``container_port_name`` and ``app_protocol`` (default None): its mapping's name (what
-      Service Connect's ``port_name`` refers to) and application protocol;
-      ``port_mappings`` (default none): further ports (e.g. UDP).
-    - ``environment`` (default none) and ``secrets`` (default none: name -> SSM parameter or
-      Secrets Manager ARN, resolved by ECS at start; the execution role may read exactly these).
-    - ``command``, ``entry_point`` (default None: the image's).
-    - ``health_check`` (default None).
-    - ``essential`` (default True): the task stops when an essential container stops.
-    - ``depends_on`` (default none): container -> START, COMPLETE, SUCCESS or HEALTHY.
-    - ``cpu`` (default None: a share of the task's), ``memory`` (hard limit, MiB, default None),
-      ``memory_reservation`` (soft limit, MiB, default None).
-    - ``log_driver`` (default ``awslogs``: the task's log group, stream prefix ``name``) or
-      ``awsfirelens`` (through the task's FireLens router) with ``log_options`` and
-      ``log_secret_options`` (name -> ARN, e.g. an API key of the log destination).
-    - ``firelens`` (default None): this container is the FireLens log router.
-    - ``user`` (default None: the image's; never root), ``readonly_root_filesystem``
-      (default True; hardening), ``writable_paths`` (default none: task volumes mounted there).
-    - ``mount_points`` (default none): the task's own volumes mounted here;
-      ``volumes_from`` (default none): another container's volumes;
-      ``links`` (default none; bridge networking only): containers reachable by name.
-    """
+    """What runs in one container of a task. Defaults are ECS's unless said otherwise; each
+    field's docstring says what it is."""
 
     name: ContainerName
+    """The container's name, unique within the task; its log stream prefix."""
     image: ImageSource
+    """Where the image comes from: ``SsmTag``, ``EcrDigest``, ``Fixed`` or ``ResolvedImage``."""
     container_port: Port | None = None
+    """A TCP port, the one a load balancer may send to (unset: none)."""
     container_port_name: PortMappingName | None = None
+    """The name of ``container_port``'s mapping, what Service Connect's ``port_name`` refers to
+    (unset: unnamed)."""
     app_protocol: AppProtocol | None = None
+    """What Service Connect's proxy speaks on ``container_port``: ``http``, ``http2`` or ``grpc``
+    (needs a name; unset: plain TCP)."""
     port_mappings: tuple[PortMapping, ...] = ()
+    """Further ports (e.g. UDP), beside ``container_port``."""
     environment: Mapping[EnvVarName, StrictStr] = Field(default_factory=dict)
+    """Variables, ``{ NAME = "value" }``; a credential-looking name or a URL with a password is
+    refused: use ``secrets``."""
     secrets: Mapping[EnvVarName, SecretArn] = Field(default_factory=dict)
+    """Secrets, ``{ NAME = "<SSM parameter or Secrets Manager secret ARN>" }``, resolved by ECS
+    when a task starts; the execution role may read exactly these."""
     command: tuple[StrictStr, ...] | None = None
+    """The command, an argv list (unset: the image's)."""
     entry_point: tuple[StrictStr, ...] | None = None
+    """The entry point, an argv list (unset: the image's)."""
     health_check: HealthCheck | None = None
+    """The container's health check (unset: none)."""
     essential: StrictBool = True
+    """The task stops when this container stops."""
     depends_on: Mapping[ContainerName, DependencyCondition] = Field(default_factory=dict)
+    """The containers this one waits for: ``{ container = "START" | "COMPLETE" | "SUCCESS" |
+    "HEALTHY" }``."""
     cpu: Annotated[StrictInt, Field(ge=0, le=196608)] | None = None
+    """CPU units (unset: a share of the task's)."""
     memory: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    """Hard memory limit in MiB (unset: none of its own)."""
     memory_reservation: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    """Soft memory limit in MiB (unset: none)."""
     log_driver: Literal["awslogs", "awsfirelens"] = "awslogs"
+    """``awslogs`` (the task's log group, stream prefix the container's name) or ``awsfirelens``
+    (through the task's FireLens log router)."""
     log_options: Mapping[LogOptionName, StrictStr] = Field(default_factory=dict)
+    """Options of the log driver (with ``awsfirelens``: the router's output plugin's)."""
     log_secret_options: Mapping[LogOptionName, SecretArn] = Field(default_factory=dict)
+    """Log driver options read from secrets: ``{ name = "<ARN>" }`` (e.g. a log destination's
+    API key)."""
     firelens: Firelens | None = None
+    """Makes this container the task's FireLens log router (unset: it is not)."""
     user: ContainerUser | None = None
+    """``user`` or ``user:group`` to run as; root (``root``, ``0``) is refused (unset: the image's)."""
     readonly_root_filesystem: StrictBool = True
+    """Hardening: the root filesystem is read-only (list what the container writes to in
+    ``writable_paths``)."""
     writable_paths: Annotated[tuple[ContainerPath, ...], Field(max_length=10), AfterValidator(_unique)] = ()
+    """Absolute paths that get a writable task volume (e.g. ``["/tmp"]``), at most 10, each once."""
     mount_points: tuple[MountPoint, ...] = ()
+    """The task's volumes mounted in this container."""
     volumes_from: tuple[VolumesFrom, ...] = ()
+    """Other containers of the task whose volumes this one mounts."""
     links: Annotated[tuple[ContainerName, ...], AfterValidator(_unique)] = ()
+    """Containers reachable by name (``bridge`` networking only)."""
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> ContainerProps:

@@ -29,13 +29,24 @@ class Ec2CapacityProps(Props):
     """
 
     name: CapacityProviderName | None = None
+    """The capacity provider's name, also its Auto Scaling group's, launch template's and instance
+    role's; services name it in their strategy; not starting with ``aws``, ``ecs`` or ``fargate``
+    in any case (unset: ``<project>-<env>-ec2``)."""
     instance_type: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")]
+    """The EC2 instance type, e.g. ``t3.medium``."""
     min_size: Annotated[StrictInt, Field(ge=0, le=1000)] = 0
+    """The group's fewest instances."""
     max_size: Annotated[StrictInt, Field(ge=1, le=1000)] = 4
+    """The group's most instances; at least ``min_size``."""
     target_capacity_percent: Annotated[StrictInt, Field(ge=1, le=100)] = 100
+    """Managed scaling's target use of the instances, in percent."""
     managed_termination_protection: StrictBool = True
+    """ECS keeps instances that run tasks from being scaled in."""
     ami_parameter: SsmName = ECS_OPTIMIZED_AMI
+    """The SSM parameter holding the AMI id (default: AWS's current ECS-optimized Amazon Linux
+    2023)."""
     root_volume_gib: Annotated[StrictInt, Field(ge=30, le=16384)] = 30
+    """The instances' root volume in GiB (encrypted gp3)."""
 
     @model_validator(mode="after")
     def _bounds(self) -> Ec2CapacityProps:

@@ -62,15 +62,25 @@ class ServiceImports(Props):
     """
 
     service: EcsServiceId | None = None
+    """The ECS service, ``<cluster>/<service>``, the names it runs under here."""
     log_group: LogGroupName | None = None
+    """The log group's name, the service's."""
     execution_role: RoleName | None = None
+    """The task execution role's name, the service's."""
     task_role: RoleName | None = None
+    """The task role's name, the service's."""
     security_group: SecurityGroupId | None = None
+    """The tasks' security group, ``sg-...``."""
     egress_https: SecurityGroupRuleId | None = None
+    """That group's HTTPS egress rule, ``sgr-...``."""
     ingress_from_lb: SecurityGroupRuleId | None = None
+    """That group's rule admitting the load balancer, ``sgr-...``."""
     target_group: TargetGroupArn | None = None
+    """The target group's ARN."""
     listener_rule: ListenerRuleArn | None = None
+    """The listener rule's ARN."""
     scalable_target: ScalableTargetId | None = None
+    """The scalable target, ``ecs/service/<cluster>/<service>/ecs:service:DesiredCount``."""
 
     def given(self) -> dict[str, str]:
         """The ids given, by field."""

@@ -26,16 +26,24 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Props(BaseModel):
-    """Frozen, unknown fields refused, validated on construction."""
+    """Frozen, unknown fields refused, validated on construction. A field's docstring (the string
+    below it) is its description: the configuration's JSON Schema and reference are made of them
+    (``stacks/configuration/file_schema.py``, ``make reference``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, use_attribute_docstrings=True
+    )
 
 
 class ConstructProps(BaseModel):
     """Props that also hold construct references (checked with ``isinstance``)."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, arbitrary_types_allowed=True, hide_input_in_errors=True
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        hide_input_in_errors=True,
+        use_attribute_docstrings=True,
     )
 
 

@@ -28,9 +28,11 @@ class DeadLetter(Props):
     (default 1209600, SQS's longest: 14 days)."""
 
     max_receive_count: Annotated[StrictInt, Field(ge=1, le=1000)] = 5
+    """Receives without a delete after which a message moves to the dead-letter queue."""
     message_retention_seconds: Annotated[StrictInt, Field(ge=60, le=MAX_RETENTION_SECONDS)] = (
         MAX_RETENTION_SECONDS
     )
+    """Seconds the dead-letter queue keeps a message (default SQS's longest: 14 days)."""
 
 
 # What only a queue made here can have: an existing queue is configured where it is managed.
@@ -55,18 +57,36 @@ class ServiceQueue(Props):
     """
 
     create: StrictBool = False
+    """Create the queue here: standard, encrypted with SQS's own key unless ``kms_key_arn`` (this
+    or ``arn`` is required, not both)."""
     arn: SqsQueueArn | None = None
+    """An existing queue's ARN, in the environment's region."""
     messages_per_task: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 10
+    """The backlog per task (visible messages / running tasks) the scaler keeps to."""
     min_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 0
+    """The fewest tasks (0: no task while the queue is empty)."""
     max_count: Annotated[StrictInt, Field(ge=1, le=1000)]
+    """The most tasks; at least ``min_count``."""
     scale_in_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 300
+    """Seconds after a scale-in before the next one."""
     scale_out_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 60
+    """Seconds after a scale-out before the next one."""
     name: SqsQueueName | None = None
+    """The created queue's name, not ending in ``.fifo`` (``create`` only; unset:
+    ``<project>-<env>-<service>``)."""
     visibility_timeout_seconds: Annotated[StrictInt, Field(ge=0, le=43_200)] | None = None
+    """Seconds a received message stays hidden from other receivers (``create`` only; unset:
+    SQS's 30)."""
     message_retention_seconds: Annotated[StrictInt, Field(ge=60, le=MAX_RETENTION_SECONDS)] | None = None
+    """Seconds the queue keeps a message (``create`` only; unset: SQS's 4 days)."""
     dead_letter: DeadLetter | None = None
+    """A dead-letter queue beside the created one (``create`` only; unset: none)."""
     kms_key_arn: KmsKeyArn | None = None
+    """A customer-managed key the queue is encrypted with, in the environment's region; the task
+    role may decrypt with it (unset: SQS's own key)."""
     environment_variable: EnvVarName = "QUEUE_URL"
+    """The app container's variable that holds the queue's URL (``environment`` and ``secrets``
+    must leave it to the queue)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceQueue:

@@ -23,7 +23,15 @@ class JobSchedule(Props):
     retries a RunTask that fails (ECS refused or throttled the call; not the task's exit code)."""
 
     expression: ScheduleExpression
+    """``cron(minutes hours day-of-month month day-of-week year)``, ``rate(N unit)`` or
+    ``at(yyyy-mm-ddThh:mm:ss)``. Required: in the service's table or in every environment's
+    override of it (the two are merged key by key)."""
     timezone: TimeZone = "UTC"
+    """The IANA time zone the expression is read in, e.g. ``Europe/Berlin``."""
     enabled: StrictBool = True
+    """The schedule's state (false: it never runs the task)."""
     flexible_window_minutes: Annotated[StrictInt, Field(ge=1, le=1440)] | None = None
+    """Run any time within this many minutes after the time (unset: at the time exactly)."""
     retries: Annotated[StrictInt, Field(ge=0, le=185)] | None = None
+    """How often Scheduler retries a RunTask that fails (ECS refused or throttled the call, not the
+    task's exit code; unset: Scheduler's own, 185 within 24 hours)."""

@@ -28,14 +28,19 @@ class ClientAlias(Props):
     alias per Service Connect service."""
 
     port: Port | None = None
+    """The port the other services call (unset: the named port's container port)."""
     dns_name: ServiceConnectDnsName | None = None
+    """The name the other services call, e.g. ``orders`` in ``http://orders:8080`` (unset: the
+    discovery name)."""
 
 
 class ServiceConnectTimeout(Props):
     """The proxy's timeouts in seconds (default None: ECS's; 0 turns one off)."""
 
     idle_timeout_seconds: _SECONDS | None = None
+    """Seconds a connection may stay idle (0: off; unset: ECS's)."""
     per_request_timeout_seconds: _SECONDS | None = None
+    """Seconds a request may take (0: off; unset: ECS's)."""
 
 
 class ServiceConnectServer(Props):
@@ -53,10 +58,18 @@ class ServiceConnectServer(Props):
     """
 
     port_name: PortMappingName | None = None
+    """The name of one of the task's TCP port mappings (``container_port_name``, or ``name`` in
+    ``port_mappings``) (unset: the app's ``container_port`` mapping)."""
     discovery_name: DiscoveryName | None = None
+    """The Cloud Map service ECS registers the tasks in, unique within the namespace (unset: the
+    port name)."""
     client_alias: ClientAlias = Field(default_factory=ClientAlias)
+    """How the other services call this one: ``dns_name:port``."""
     ingress_port_override: Port | None = None
+    """The port the task's proxy listens on; the security groups admit the callers there (unset:
+    the container port in ``awsvpc``, an ephemeral port in ``bridge``)."""
     timeout: ServiceConnectTimeout | None = None
+    """The proxy's timeouts (unset: ECS's)."""
 
 
 @dataclass(frozen=True)

@@ -33,13 +33,21 @@ class ListenerRule(Props):
     path_patterns: Annotated[list[PathPattern], Field(max_length=5), AfterValidator(_unique)] = Field(
         default_factory=list
     )
+    """Paths the rule matches, e.g. ``"/api/*"`` (with ``host_headers``: at most 5 values and 5
+    wildcards ``*`` ``?`` together, AWS's quotas per rule)."""
     host_headers: Annotated[list[HostHeader], Field(max_length=5), AfterValidator(_unique)] = Field(
         default_factory=list
     )
+    """Host names the rule matches, e.g. ``"api.example.com"``; ``path_patterns`` or
+    ``host_headers`` is required."""
     priority: Annotated[StrictInt, Field(ge=1, le=50000)]
+    """The rule's priority on the listener, unique there (lower first)."""
     health_check_path: PathPattern = "/"
+    """The path the target group's health check requests."""
     health_check_grace_period_seconds: Annotated[StrictInt, Field(ge=0, le=2147483647)] = 60
+    """Seconds ECS ignores failing load balancer health checks of a new task."""
     deregistration_delay_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 30
+    """Seconds the target group drains a task's connections before it stops."""
 
     @model_validator(mode="after")
     def _some_condition(self) -> ListenerRule:
@@ -58,10 +66,17 @@ class Deployment(Props):
     deployment, fail it and roll it back)."""
 
     minimum_healthy_percent: Annotated[StrictInt, Field(ge=0, le=100)] = 100
+    """The tasks that keep running during a deployment, in percent of ``desired_count``."""
     maximum_percent: Annotated[StrictInt, Field(ge=100, le=200)] = 200
+    """The tasks that may run during a deployment, in percent of ``desired_count``; greater than
+    ``minimum_healthy_percent``."""
     circuit_breaker: StrictBool = True
+    """ECS stops a deployment whose tasks keep failing to start."""
     rollback: StrictBool = True
+    """A failed deployment rolls back to the last one that worked (needs ``circuit_breaker`` or
+    ``alarm_names``)."""
     alarm_names: Annotated[list[AlarmName], AfterValidator(_unique)] = Field(default_factory=list)
+    """Existing CloudWatch alarms that, in ALARM during a deployment, fail it (and roll it back)."""
 
     @model_validator(mode="after")
     def _can_progress(self) -> Deployment:
@@ -85,11 +100,17 @@ class Autoscaling(Props):
     in seconds, default 300 (in) and 60 (out)."""
 
     min_capacity: Annotated[StrictInt, Field(ge=0, le=1000)]
+    """The fewest tasks the scaler runs."""
     max_capacity: Annotated[StrictInt, Field(ge=1, le=1000)]
+    """The most tasks the scaler runs; at least ``min_capacity``."""
     cpu_target_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    """The average CPU use to keep to, in percent (this or ``memory_target_percent`` is required)."""
     memory_target_percent: Annotated[StrictInt, Field(ge=1, le=100)] | None = None
+    """The average memory use to keep to, in percent."""
     scale_in_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 300
+    """Seconds after a scale-in before the next one."""
     scale_out_cooldown_seconds: Annotated[StrictInt, Field(ge=0, le=3600)] = 60
+    """Seconds after a scale-out before the next one."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Autoscaling:
@@ -223,8 +244,12 @@ class CapacityProviderItem(Props):
     beyond the bases), ``base`` (default 0: tasks placed here first)."""
 
     capacity_provider: StrategyProviderName
+    """``FARGATE`` or ``FARGATE_SPOT``, written exactly so, or an EC2 capacity provider of the
+    cluster, whose name ECS refuses to start with ``aws``, ``ecs`` or ``fargate`` in any case."""
     weight: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
+    """The provider's share of the tasks beyond the bases."""
     base: Annotated[StrictInt, Field(ge=0, le=100000)] = 0
+    """Tasks placed on this provider first (one provider at most has a base)."""
 
 
 class PlacementStrategy(Props):
@@ -233,12 +258,15 @@ class PlacementStrategy(Props):
     ``binpack`` on ``field`` ``cpu`` or ``memory``, or ``random`` (no field)."""
 
     type: Literal["spread", "binpack", "random"]
+    """``spread`` over ``field``, ``binpack`` on ``field``, or ``random``."""
     field: (
         Annotated[
             StrictStr, Field(pattern=r"^(?:instanceId|host|cpu|memory|attribute:[A-Za-z0-9_.:-]{1,128})$")
         ]
         | None
     ) = None
+    """``spread``: ``instanceId``, ``host`` or ``attribute:<name>`` (e.g.
+    ``attribute:ecs.availability-zone``); ``binpack``: ``cpu`` or ``memory``; ``random``: none."""
 
     @model_validator(mode="after")
     def _field_fits(self) -> PlacementStrategy:
@@ -264,7 +292,10 @@ class PlacementConstraint(Props):
     instance; no expression) or ``memberOf`` with a cluster query language ``expression``."""
 
     type: Literal["distinctInstance", "memberOf"]
+    """``distinctInstance`` (one task per instance) or ``memberOf`` (instances ``expression``
+    selects)."""
     expression: Annotated[StrictStr, Field(min_length=1, max_length=2000)] | None = None
+    """A cluster query language expression (``memberOf`` only)."""
 
     @model_validator(mode="after")
     def _expression_fits(self) -> PlacementConstraint:
@@ -281,9 +312,15 @@ class Compute(Props):
     (default none, up to 10)."""
 
     launch_type: Literal["FARGATE", "EC2"] | None = None
+    """``FARGATE`` or ``EC2`` (not with ``capacity_provider_strategy``; unset: Fargate, unless a
+    strategy is given)."""
     capacity_provider_strategy: Annotated[tuple[CapacityProviderItem, ...], Field(max_length=20)] = ()
+    """Capacity providers to spread the tasks over, up to 20: all Fargate's or all EC2's, not
+    all of weight 0, at most one with a base."""
     placement_strategy: Annotated[tuple[PlacementStrategy, ...], Field(max_length=5)] = ()
+    """How ECS places tasks on EC2 instances, up to 5 (EC2 only)."""
     placement_constraints: Annotated[tuple[PlacementConstraint, ...], Field(max_length=10)] = ()
+    """Where tasks may run on EC2, up to 10 (EC2 only)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Compute:

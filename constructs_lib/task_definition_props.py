@@ -43,9 +43,13 @@ class Volume(Props):
     ``local``)."""
 
     name: VolumeName
+    """The volume's name, which ``mount_points`` name: up to 255 letters, digits, ``-`` and ``_``."""
     host_path: ContainerPath | None = None
+    """A path of the EC2 instance bind-mounted (EC2 only; unset: a task-scoped volume)."""
     docker_scope: Literal["task", "shared"] | None = None
+    """A Docker volume, ``task`` or ``shared`` (EC2 only; not with ``host_path``; unset: none)."""
     docker_driver: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_./:-]{1,255}$")] = "local"
+    """The Docker volume's driver (with ``docker_scope``)."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Volume:

@@ -14,16 +14,18 @@ the project (the stacks, ``ecs-release``, main.py, the tests) imports it by.
 
 from __future__ import annotations
 
+from stacks.configuration.environment_file import (
+    AwsAccess,
+    Endpoint,
+    LoadBalancerSettings,
+    NetworkSettings,
+)
 from stacks.configuration.errors import ConfigError
 from stacks.configuration.loader import EMULATOR_ENDPOINT_VARIABLE, load_settings, settings_from_dict
 from stacks.configuration.merge import PLACEHOLDERS, fill_placeholders
 from stacks.configuration.model import (
     DEFAULT_NULL_PROVIDER_VERSION,
-    AwsAccess,
-    Endpoint,
     EnvironmentSettings,
-    LoadBalancerSettings,
-    NetworkSettings,
     PreDeploy,
     ServiceFile,
     ServiceLoadBalancerSettings,

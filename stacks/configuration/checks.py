@@ -8,8 +8,9 @@ from typing import Any
 
 from constructs_lib.service_connect_props import resolve_endpoint
 from ecs_cd.core import aws_formats, aws_regions, names
+from stacks.configuration.environment_file import EnvironmentFile
 from stacks.configuration.errors import in_region, show, validate_name
-from stacks.configuration.model import EnvironmentFile, EnvironmentSettings, ServiceSettings
+from stacks.configuration.model import EnvironmentSettings, ServiceSettings
 from stacks.configuration.state_model import LocalState
 from stacks.layout import StackLayout
 

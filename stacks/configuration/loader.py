@@ -29,15 +29,14 @@ from stacks.configuration.checks import (
     stack_name_problems,
     tag_count_problems,
 )
+from stacks.configuration.environment_file import EnvironmentFile, validate_endpoint
 from stacks.configuration.errors import ConfigError, problems, show, validate_name
 from stacks.configuration.model import (
     DEFAULT_NULL_PROVIDER_VERSION,
     VERSION_CONSTRAINT,
-    EnvironmentFile,
     EnvironmentSettings,
     ServiceSettings,
     Settings,
-    validate_endpoint,
 )
 from stacks.configuration.namespace import ServiceConnectNamespace
 

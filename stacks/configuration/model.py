@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -37,10 +36,6 @@ from constructs_lib.container import (
 )
 from constructs_lib.ec2_capacity_props import Ec2CapacityProps
 from constructs_lib.fields import (
-    EXTRA_SECURITY_GROUPS,
-    SERVICE_SUBNETS,
-    CertificateArn,
-    Cidr,
     ContainerName,
     ContainerPath,
     ContainerUser,
@@ -48,16 +43,12 @@ from constructs_lib.fields import (
     EnvVarName,
     ImageTag,
     KmsKeyArn,
-    ListenerArn,
     LogGroupName,
     Port,
     PortMappingName,
-    Region,
     Repository,
     RoleName,
-    S3BucketName,
     SecretArn,
-    SecurityGroupId,
     SecurityGroupName,
     SsmName,
     TagKey,
@@ -65,7 +56,6 @@ from constructs_lib.fields import (
     TargetGroupName,
 )
 from constructs_lib.imports import ServiceImports
-from constructs_lib.load_balancer_props import ApplicationLoadBalancerProps, https_problems
 from constructs_lib.queue_props import ServiceQueue
 from constructs_lib.schedule_props import JobSchedule
 from constructs_lib.service_connect_props import ServiceConnectServer
@@ -73,7 +63,13 @@ from constructs_lib.service_props import Autoscaling, Compute, Deployment, Liste
 from constructs_lib.task_definition_props import TaskDefinitionProps, Volume
 from ecs_cd.core import image_strategies
 from ecs_cd.core.names import ServiceNames, service_connect_port_name
-from stacks.configuration.namespace import ServiceConnectNamespace, ServiceConnectTable
+from stacks.configuration.environment_file import (
+    AwsAccess,
+    ClusterSettings,
+    LoadBalancerSettings,
+    NetworkSettings,
+)
+from stacks.configuration.namespace import ServiceConnectNamespace
 from stacks.configuration.state_model import LocalState, S3State
 
 # The provider bindings pin null 3.2.4 exactly; the range admits the 2.x series as
@@ -89,24 +85,11 @@ _CONDITION = (
 VERSION_CONSTRAINT = re.compile(rf"{_CONDITION}(?:,{_CONDITION})*", re.ASCII)
 
 
-def validate_endpoint(value: str) -> str:
-    # urlsplit silently drops tabs and newlines, so they are refused before it sees them.
-    if any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
-    if parts.query or parts.fragment or parts.username:
-        raise ValueError("an endpoint must be an http(s) URL like 'http://127.0.0.1:4566'")
-    return value.rstrip("/")
-
-
-Endpoint = Annotated[StrictStr, AfterValidator(validate_endpoint)]
-
-
 class _Model(BaseModel):
     # The loader words each error itself; a ValidationError's own text never shows an input.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, use_attribute_docstrings=True
+    )
 
 
 def _unique(value: list[Any]) -> list[Any]:
@@ -120,6 +103,7 @@ class ServiceLoadBalancerSettings(ListenerRule):
     sends to (default: the app container, named after the service)."""
 
     container: ContainerName | None = None
+    """The container the rule sends to; it needs a ``container_port`` (unset: the app container)."""
 
 
 def _overrides_fit(command: list[str]) -> list[str]:
@@ -133,13 +117,14 @@ class PreDeploy(_Model):
     """A one-off task `ecs-release deploy` runs on a service's new revision before the service
     rolls to it (a database migration): the rollout goes on only if it exits 0."""
 
-    # The command, run in ``container`` (default: the app container, named after the service).
     command: Annotated[
         list[Annotated[StrictStr, Field(min_length=1)]], Field(min_length=1), AfterValidator(_overrides_fit)
     ]
+    """The command to run, an argv list; at most 8000 characters in all (RunTask's limit)."""
     container: ContainerName | None = None
-    # How long the task may take, from RunTask to STOPPED (default 15 minutes).
+    """The container it runs in, one of the task's (unset: the app container)."""
     timeout_seconds: Annotated[StrictInt, Field(ge=1, le=86_400)] = 900
+    """How long the task may take, from RunTask to STOPPED, in seconds."""
 
 
 class ServiceNameOverrides(_Model):
@@ -147,12 +132,19 @@ class ServiceNameOverrides(_Model):
     service adopted under names of its own. Each default None: the derived name."""
 
     service: EcsName | None = None
+    """The ECS service's name (unset: ``<service>``)."""
     task_family: EcsName | None = None
+    """The task definition's family (unset: ``<project>-<env>-<service>``)."""
     log_group: LogGroupName | None = None
+    """The log group's name (unset: ``/ecs/<project>/<env>/<service>``)."""
     execution_role: RoleName | None = None
+    """The task execution role's name (unset: ``<project>-<env>-<service>-exec``)."""
     task_role: RoleName | None = None
+    """The task role's name (unset: ``<project>-<env>-<service>-task``)."""
     security_group: SecurityGroupName | None = None
+    """The tasks' security group's name (unset: ``<project>-<env>-<service>-tasks``)."""
     target_group: TargetGroupName | None = None
+    """The target group's name (unset: a hashed 32-character name)."""
 
     def applied_to(self, derived: ServiceNames) -> ServiceNames:
         """The derived names with these in their place."""
@@ -165,72 +157,129 @@ class ServiceFile(_Model):
     against the constructs' props and maps it into ``ServiceSettings``."""
 
     name: StrictStr
+    """The service's name: its table key (``[services.<name>]``), never written as a field."""
     repository: Repository
-    # The task's size: on Fargate default the task definition props' (256 units and 512 MiB, filled
-    # in before validation); on EC2 default unset (the containers' own limits count).
+    """The app's image repository, without tag or digest (e.g.
+    ``123456789012.dkr.ecr.us-east-1.amazonaws.com/api``). Required: in the service's table or in
+    every environment's override of it."""
+    # On Fargate the default is filled in before validation (_fargate_size_by_default).
     cpu: StrictInt | None = None
+    """The task's CPU units. On Fargate one of Fargate's sizes (unset: 256); on EC2 optional,
+    128-196608 (unset: the containers' own limits count)."""
     memory: StrictInt | None = None
-    # Where and how the tasks run: Fargate (default), a capacity provider strategy or EC2;
-    # awsvpc (default), bridge or host networking (EC2 only), and the task's volumes.
+    """The task's memory in MiB. On Fargate a size Fargate allows with ``cpu`` (unset: 512); on EC2
+    optional (unset: each container needs ``container_memory`` or ``memory_reservation``)."""
     compute: Compute = Field(default_factory=Compute)
+    """Where the tasks run: a launch type, or a capacity provider strategy (default: Fargate)."""
     network_mode: NetworkMode = "awsvpc"
+    """The task's networking: ``awsvpc``, or on EC2 ``bridge`` (a port's host port is dynamic unless
+    ``port_mappings`` sets one; ``links`` allowed) or ``host``."""
     volumes: tuple[Volume, ...] = ()
+    """The task's volumes, which the containers' ``mount_points`` name."""
     desired_count: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
+    """The number of tasks to run (within the scaler's bounds with ``autoscaling`` or ``queue``)."""
     container_port: Port | None = None
-    # container_port's mapping: its name (Service Connect's port_name) and application protocol.
+    """The app container's TCP port, the one a load balancer sends to (unset: no port)."""
     container_port_name: PortMappingName | None = None
+    """The name of ``container_port``'s mapping, what ``service_connect.port_name`` refers to: 1-64
+    of ``a-z0-9_-``, not starting with ``-``, unique in the task (unset: unnamed, or the service's
+    name when ``service_connect`` serves it)."""
     app_protocol: AppProtocol | None = None
+    """What Service Connect's proxy speaks on ``container_port`` (needs a name; unset: plain TCP)."""
     environment: dict[EnvVarName, StrictStr] = Field(default_factory=dict)
+    """The app container's variables, ``{ NAME = "value" }``, merged key by key with an environment's
+    override. A credential-looking name (``DB_PASSWORD``, ``DATABASE_URL``, ...) or a URL with a
+    password is refused: use ``secrets``."""
     command: list[StrictStr] | None = None
+    """The app container's command, an argv list (unset: the image's)."""
     entry_point: list[StrictStr] | None = None
+    """The app container's entry point, an argv list (unset: the image's)."""
     health_check: HealthCheck | None = None
+    """The app container's health check (unset: none)."""
     image_tag_parameter: SsmName | None = None
+    """The SSM parameter that holds the app's image tag; ``{project}``, ``{service}`` and ``{env}``
+    are replaced per environment, any other ``{...}`` is refused (unset:
+    ``/<service>/<env>/docker-image-tag``)."""
     image_strategy: image_strategies.ImageStrategy = "timestamp"
-    # On every resource of the service, beside the project's and the environment's.
+    """How a release changes the image: ``timestamp`` (redeploy on every apply), ``ssm-tag`` (a new
+    tag in SSM) or ``digest`` (the tag resolved to its ECR digest)."""
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    """Tags of the service's resources, beside ``Service = <name>`` and the project's and the
+    environment's; merged key by key with an environment's override; at most 50 per resource in all."""
     image_tag: ImageTag | None = None
-    # Container secrets: variable name -> SSM parameter or Secrets Manager ARN, resolved
-    # by ECS at start; the execution role may read exactly these.
+    """A fixed tag such as ``latest``, resolved to its digest instead of reading the SSM parameter;
+    only with ``image_strategy = "digest"`` (unset: the tag from SSM)."""
     secrets: dict[EnvVarName, SecretArn] = Field(default_factory=dict)
-    # Customer-managed key the secrets are encrypted with (adds kms:Decrypt on it only).
+    """The app container's secrets, ``{ NAME = "<SSM parameter or Secrets Manager secret ARN>" }``,
+    resolved by ECS when a task starts (the execution role may read exactly these); merged key by
+    key with an environment's override."""
     secrets_kms_key_arn: KmsKeyArn | None = None
-    # Hardening: the root filesystem is read-only; list the paths the app writes to.
+    """The customer-managed key the secrets are encrypted with, in the environment's region (adds
+    ``kms:Decrypt`` on it only; unset: AWS managed keys)."""
     readonly_root_filesystem: StrictBool = True
+    """Hardening: the app container's root filesystem is read-only (list what it writes to in
+    ``writable_paths``)."""
     writable_paths: Annotated[list[ContainerPath], Field(max_length=10), AfterValidator(_unique)] = Field(
         default_factory=list
     )
+    """Absolute paths of the app container that get a writable task volume (e.g. ``["/tmp"]``),
+    at most 10, each once."""
     user: ContainerUser | None = None
-    # More of the app container (ContainerProps has the rules): further ports, the
-    # containers it waits for, and its logging (awsfirelens: through the task's log router).
+    """``user`` or ``user:group`` the app runs as; root (``root``, ``0``) is refused (unset: the
+    image's)."""
     port_mappings: tuple[PortMapping, ...] = ()
+    """The app container's further ports (e.g. UDP), beside ``container_port``."""
     depends_on: dict[ContainerName, DependencyCondition] = Field(default_factory=dict)
+    """The containers the app waits for: ``{ container = "START" | "COMPLETE" | "SUCCESS" |
+    "HEALTHY" }``."""
     log_driver: Literal["awslogs", "awsfirelens"] = "awslogs"
+    """Where the app logs: ``awslogs`` (the service's log group) or ``awsfirelens`` (through the
+    task's FireLens log router, a container with ``firelens``)."""
     log_options: dict[LogOptionName, StrictStr] = Field(default_factory=dict)
+    """Options of the log driver (with ``awsfirelens``: the router's output plugin's)."""
     log_secret_options: dict[LogOptionName, SecretArn] = Field(default_factory=dict)
-    # The app container's own limits (cpu and memory above size the task), and its volumes
-    # and links (EC2's bridge form of the first article's task definition).
+    """Log driver options read from secrets: ``{ name = "<ARN>" }`` (e.g. a log destination's API key)."""
+    # cpu and memory above size the task; these are the app container's own limits.
     container_cpu: Annotated[StrictInt, Field(ge=0, le=196608)] | None = None
+    """The app container's own CPU units (unset: a share of the task's)."""
     container_memory: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    """The app container's hard memory limit in MiB (unset: none of its own)."""
     memory_reservation: Annotated[StrictInt, Field(ge=6, le=1048576)] | None = None
+    """The app container's soft memory limit in MiB (unset: none)."""
     mount_points: tuple[MountPoint, ...] = ()
+    """The task's volumes mounted in the app container."""
     volumes_from: tuple[VolumesFrom, ...] = ()
+    """Other containers of the task whose volumes the app container mounts."""
     links: Annotated[tuple[ContainerName, ...], AfterValidator(_unique)] = ()
-    # The other containers of the task ([services.<name>.containers.<container>]), in file order.
+    """Containers the app reaches by name (``bridge`` networking only)."""
     containers: dict[ContainerName, ContainerProps] = Field(default_factory=dict)
+    """The task's other containers (sidecars), ``[services.<name>.containers.<container>]``, in
+    file order; merged container by container with an environment's override."""
     deployment: Deployment = Field(default_factory=Deployment)
+    """How ECS replaces the tasks: a rolling update guarded by the circuit breaker."""
     load_balancer: ServiceLoadBalancerSettings | None = None
+    """A rule on the environment's load balancer that sends to the service (needs the environment's
+    ``load_balancer``; unset: none)."""
     autoscaling: Autoscaling | None = None
-    # A queue worker: the SQS queue it reads and its scaling on that queue (default none).
+    """Target tracking on CPU and/or memory (not with ``queue``; unset: a fixed ``desired_count``)."""
     queue: ServiceQueue | None = None
-    # A task run on the new revision before each rollout (ecs-release deploy): default none.
+    """A queue worker: the SQS queue it reads and its scaling on the queue's backlog (not with
+    ``autoscaling``; unset: none)."""
     pre_deploy: PreDeploy | None = None
-    # The port the environment's other services call it on through Service Connect: default none.
+    """A one-off task ``ecs-release deploy`` runs on the new revision before each rollout (a
+    database migration; unset: none)."""
     service_connect: ServiceConnectServer | None = None
-    schedule: JobSchedule | None = None  # a scheduled job: no ECS service (default none)
-    # AWS names other than the derived ones (an adopted service's): default none.
+    """The port the environment's other services call this one on through ECS Service Connect
+    (needs the environment's ``service_connect``; unset: a client only, when there is a namespace)."""
+    schedule: JobSchedule | None = None
+    """Makes the service a scheduled job: its task run by an EventBridge Scheduler schedule, no ECS
+    service; not with ``load_balancer``, ``autoscaling``, ``desired_count``, ``deployment``,
+    ``pre_deploy`` or ``adopt``. Merged key by key with an environment's override (unset: a service)."""
     names: ServiceNameOverrides = Field(default_factory=ServiceNameOverrides)
-    # Live resources the service takes over (ecs-release adopt writes them): default none.
+    """The service's AWS names where they differ from the derived ones (an adopted service's)."""
     adopt: ServiceImports | None = None
+    """The ids of live resources the service takes over (Terraform import blocks), written by
+    ``ecs-release adopt``; only in an environment's override (unset: every resource is created)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -351,191 +400,6 @@ class ServiceSettings(_Model):
     def target_container(self) -> str:
         """The container the load balancer sends to."""
         return _target_container(self.name, self.load_balancer)
-
-
-class NetworkSettings(_Model):
-    """awsvpc networking: either the account's default VPC or explicit subnets."""
-
-    use_default_vpc: StrictBool = False
-    # The VPC of subnet_ids: the service's security group and target group live in it.
-    vpc_id: Annotated[StrictStr, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
-    # At most 16 subnets, and 4 security groups: ECS allows 5 per service, one is the service's own.
-    subnet_ids: Annotated[
-        list[Annotated[StrictStr, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]], SERVICE_SUBNETS
-    ] = Field(default_factory=list)
-    security_group_ids: Annotated[
-        list[Annotated[StrictStr, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]], EXTRA_SECURITY_GROUPS
-    ] = Field(default_factory=list)
-    assign_public_ip: StrictBool = False
-
-    @model_validator(mode="after")
-    def _one_source(self) -> NetworkSettings:
-        if self.use_default_vpc and self.subnet_ids:
-            raise ValueError("set either use_default_vpc = true or subnet_ids, not both")
-        if not self.use_default_vpc and not self.subnet_ids:
-            raise ValueError("set use_default_vpc = true or list at least one subnet in subnet_ids")
-        if self.use_default_vpc and self.vpc_id is not None:
-            raise ValueError("vpc_id is only for subnet_ids; use_default_vpc finds the VPC itself")
-        if self.subnet_ids and self.vpc_id is None:
-            raise ValueError("subnet_ids need vpc_id (the VPC they are in: security groups live there)")
-        return self
-
-
-class LoadBalancerSettings(_Model):
-    """The environment's Application Load Balancer: an existing listener, or one created here."""
-
-    # Attach to an existing ALB: its listener and its security group (the tasks admit only it).
-    listener_arn: ListenerArn | None = None
-    security_group_id: SecurityGroupId | None = None
-    # Or create one (ApplicationLoadBalancerProps has the rules and the defaults: internal, with
-    # deletion protection).
-    create: StrictBool = False
-    internal: StrictBool = ApplicationLoadBalancerProps.model_fields["internal"].default
-    certificate_arn: CertificateArn | None = None
-    ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_unique)] | None = None
-    deletion_protection: StrictBool = ApplicationLoadBalancerProps.model_fields["deletion_protection"].default
-    # S3 bucket for access logs (its policy must let ELB log delivery write).
-    access_logs_bucket: S3BucketName | None = None
-    # WAF web ACL to associate (recommended for internet-facing load balancers).
-    web_acl_arn: (
-        Annotated[
-            StrictStr,
-            Field(
-                pattern=r"^arn:aws(?:-cn|-us-gov)?:wafv2:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:regional/webacl/"
-                r"[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$"
-            ),
-        ]
-        | None
-    ) = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> LoadBalancerSettings:
-        existing = self.listener_arn is not None or self.security_group_id is not None
-        if existing and self.create:
-            raise ValueError("set either create = true or listener_arn and security_group_id, not both")
-        created_only = [
-            name
-            for name in ("certificate_arn", "ingress_cidr_blocks", "access_logs_bucket", "web_acl_arn")
-            if getattr(self, name) is not None
-        ]
-        if created_only and not self.create:
-            raise ValueError(
-                f"{', '.join(created_only)} only apply with create = true (an existing load balancer "
-                "is configured where it is managed)"
-            )
-        if not self.create and (self.listener_arn is None or self.security_group_id is None):
-            raise ValueError(
-                "an existing load balancer needs both listener_arn and security_group_id "
-                "(or set create = true)"
-            )
-        for problem in https_problems(self.internal, self.certificate_arn):
-            raise ValueError(problem.message)
-        return self
-
-
-class AwsAccess(_Model):
-    """How an environment reaches its AWS account (all optional).
-
-    - ``account_id``: the account the environment's resources live in. Terraform's provider
-      refuses any other (``allowed_account_ids``), and ``ecs-release`` checks the credentials'
-      account (STS GetCallerIdentity) before any call: the wrong account is exit 2, nothing
-      written.
-    - ``profile``: the AWS CLI/SDK profile for the provider, the S3 backend, the redeploy
-      command and ``ecs-release``."""
-
-    account_id: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
-    profile: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.+@=,-]{1,64}$")] | None = None
-    role_arn: (
-        Annotated[
-            StrictStr,
-            Field(pattern=r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"),
-        ]
-        | None
-    ) = None
-    external_id: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$")] | None = None
-    session_name: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_+=,.@-]{2,64}$")] | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> AwsAccess:
-        if self.role_arn is None and (self.external_id is not None or self.session_name is not None):
-            raise ValueError("external_id and session_name go with role_arn (the role to assume)")
-        role_account = self.role_arn.split(":")[4] if self.role_arn is not None else None
-        if role_account is not None and self.account_id is not None and role_account != self.account_id:
-            raise ValueError(
-                f"role_arn is a role of account {role_account}, but account_id is {self.account_id}: "
-                "the role to assume lives in the environment's account"
-            )
-        return self
-
-    def role_session_name(self, environment: str) -> str:
-        """The session name the role is assumed with (CloudTrail shows it): default ecs-cd-<env>."""
-        return self.session_name or f"ecs-cd-{environment}"[:64]
-
-
-class ClusterSettings(_Model):
-    """The environment's ECS cluster: ``name`` (default ``<project>-<environment>``) and where it
-    comes from (default ``created``): ``adopted``, a live cluster Terraform imports and owns
-    from then on, or ``existing``, a live one used as it is and never changed here."""
-
-    name: EcsName | None = None
-    origin: Literal["created", "adopted", "existing"] = "created"
-
-
-class EnvironmentFile(_Model):
-    region: Region
-    emulator_endpoint: Endpoint | None = None
-    aws: AwsAccess = Field(default_factory=AwsAccess)
-    network: NetworkSettings
-    state: Annotated[LocalState | S3State, Field(discriminator="backend")]
-    log_retention_days: Literal[
-        1,
-        3,
-        5,
-        7,
-        14,
-        30,
-        60,
-        90,
-        120,
-        150,
-        180,
-        365,
-        400,
-        545,
-        731,
-        1096,
-        1827,
-        2192,
-        2557,
-        2922,
-        3288,
-        3653,
-    ] = 30
-    redeploy_command: list[StrictStr] | None = None
-    stack_per_service: StrictBool = False
-    # Terraform waits for each service to reach a steady state before the apply ends.
-    wait_for_steady_state: StrictBool = False
-    # Customer-managed key for the services' log groups (default: CloudWatch's own encryption).
-    log_kms_key_arn: KmsKeyArn | None = None
-    load_balancer: LoadBalancerSettings | None = None
-    # The cluster's own EC2 instances: an Auto Scaling group and its capacity provider.
-    ec2_capacity: Ec2CapacityProps | None = None
-    # On every resource of the environment (with the project's: the provider's default_tags).
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
-    # Service Connect: the namespace every service joins (default none: no Service Connect).
-    service_connect: ServiceConnectTable | None = None
-    services: dict[str, dict[str, Any]] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _capacity_on_own_cluster(self) -> EnvironmentFile:
-        if self.ec2_capacity is not None and self.cluster.origin == "existing":
-            raise ValueError(
-                "ec2_capacity attaches its capacity provider to the cluster, which an existing cluster "
-                "(cluster.origin = 'existing') does not let this project change: adopt it "
-                "(origin = 'adopted') or attach the capacity where the cluster is managed"
-            )
-        return self
 
 
 class EnvironmentSettings(_Model):

@@ -11,17 +11,21 @@ from constructs_lib.fields import NamespaceArn, NamespaceName
 
 class _Model(BaseModel):
     # The loader words each error itself; a ValidationError's own text never shows an input.
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, use_attribute_docstrings=True
+    )
 
 
 class ServiceConnectTable(_Model):
-    """The file's table: ``namespace`` (default: ``<project>-<env>``, created here) or
-    ``namespace_arn`` (an existing namespace, in the environment's region), not both;
-    ``proxy_logs`` (default true): each task's Service Connect proxy logs to its service's log group."""
+    """The file's table: a namespace created here or an existing one, not both."""
 
     namespace: NamespaceName | None = None
+    """The name of the Cloud Map HTTP namespace created here (unset, without ``namespace_arn``:
+    ``<project>-<env>``)."""
     namespace_arn: NamespaceArn | None = None
+    """An existing namespace's ARN, in the environment's region (not with ``namespace``)."""
     proxy_logs: StrictBool = True
+    """Each task's Service Connect proxy logs to its service's log group."""
 
     @model_validator(mode="after")
     def _one_namespace(self) -> ServiceConnectTable:

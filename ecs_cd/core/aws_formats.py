@@ -15,7 +15,8 @@ from ecs_cd.core.credentials import credential_shape, holds_url_password, secret
 
 # Short lower-case names: they end up in ECS names, IAM role names (64 characters
 # at most), log group paths, SSM parameter paths and shell commands.
-_SLUG = r"[a-z](?:[a-z0-9-]*[a-z0-9])?"
+# A project, environment or service name is this pattern, at most its maximum length below.
+SLUG_PATTERN = r"[a-z](?:[a-z0-9-]*[a-z0-9])?"
 PROJECT_NAME_MAX = 16
 ENVIRONMENT_NAME_MAX = 12
 SERVICE_NAME_MAX = 28
@@ -90,7 +91,7 @@ _SECURITY_GROUP_NAME = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{1,255}"
 
 
 def _slug(value: str, what: str, max_len: int) -> str:
-    if not isinstance(value, str) or len(value) > max_len or not re.fullmatch(_SLUG, value):
+    if not isinstance(value, str) or len(value) > max_len or not re.fullmatch(SLUG_PATTERN, value):
         raise ValueError(
             f"{what} must be 1-{max_len} characters of lower-case letters, digits and "
             "hyphens, starting with a letter and not ending with a hyphen"

@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # the bootstrap checks that a new login shell finds pipenv without this.
 export PATH := $(shell python3 -m site --user-base 2>/dev/null)/bin:$(PATH)
 
-.PHONY: demo test bench fuzz deps lint typecheck unit e2e synth diff deploy clean
+.PHONY: demo test bench fuzz deps lint typecheck unit e2e reference synth diff deploy clean
 
 # `make diff ENV=dev`: only ENV given on the command line counts (sh uses $$ENV for its own purposes).
 stack = $(if $(filter command line,$(origin ENV)),$(ENV),$(error usage: make $@ ENV=<environment>, e.g. make $@ ENV=dev))
@@ -47,6 +47,10 @@ unit: deps
 
 e2e: deps
 	pipenv run pytest tests/e2e
+
+## the generated references: config/ecs-cd.schema.json, docs/reference/configuration.md and cli.md
+reference: deps
+	pipenv run python -m devkit.reference
 
 ## the cdktf CLI with this machine's Terraform setup (offline mirrors where there are some)
 synth: deps

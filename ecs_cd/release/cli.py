@@ -115,5 +115,5 @@ def main(argv: list[str] | None = None) -> int:
         return errors.BAD_INPUT
     except click.Abort:
         print("aborted", file=sys.stderr)
-        return 130
+        return errors.INTERRUPTED_SIGINT
     return 0

@@ -16,19 +16,9 @@ from ecs_cd.release.aws import describe_failure
 from ecs_cd.release.errors import ReleaseError
 from ecs_cd.release.runtime import Runtime
 
-EXIT_CODES = f"""
-Exit codes: {errors.OK} ok; {errors.ROLLOUT_FAILED} rollout failed, rolled back, superseded or timed out;
-{errors.BAD_INPUT} bad input (unknown environment or service, malformed tag, missing parameter or
-service, invalid or no configuration); {errors.AWS_ERROR} AWS error (after retries) or AWS unreachable;
-{errors.VERIFICATION_FAILED} image verification failed (not in ECR, digest differs);
-{errors.DEPLOY_FAILED} Terraform (or cdktf deploy) failed after it started (the message says whether
-anything may have been applied); {errors.DEPLOY_NOT_STARTED} deploy stopped before Terraform ran (synthesis
-failed, unusable --output, Node, Terraform or the --via cdktf CLI missing): nothing was applied;
-{errors.INTERRUPTED_SIGINT} / {errors.INTERRUPTED_SIGTERM} stopped by SIGINT / SIGTERM (the message says
-whether anything was applied); {errors.PLAN_HAS_CHANGES} `diff`: the plan has changes (0: none);
-{errors.PLAN_REFUSED} the plan would replace or destroy an adopted resource (a stack's import block):
-`deploy` applied nothing of that stack, `diff` shows it.
-"""
+EXIT_CODES = (
+    "\nExit codes: " + "; ".join(f"{code} {meaning}" for code, meaning in errors.EXIT_CODE_MEANINGS) + ".\n"
+)
 
 
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])

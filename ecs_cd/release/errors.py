@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Exit codes (documented in the README and in `--help`).
+# Exit codes (documented in `--help`, the README and docs/reference/cli.md).
 OK = 0
 ROLLOUT_FAILED = 1
 BAD_INPUT = 2
@@ -15,6 +15,38 @@ PLAN_REFUSED = 8
 # 128 + the signal's number, as a shell reports a command a signal ended.
 INTERRUPTED_SIGINT = 130
 INTERRUPTED_SIGTERM = 143
+
+# What each code means: `--help`'s epilog (cli_command.EXIT_CODES) and the command-line reference
+# (docs/reference/cli.md, `make reference`) are made of these.
+EXIT_CODE_MEANINGS: tuple[tuple[int, str], ...] = (
+    (OK, "ok"),
+    (ROLLOUT_FAILED, "rollout failed, rolled back, superseded or timed out"),
+    (
+        BAD_INPUT,
+        "bad input (unknown environment or service, malformed tag, missing parameter or service, "
+        "invalid or no configuration)",
+    ),
+    (AWS_ERROR, "AWS error (after retries) or AWS unreachable"),
+    (VERIFICATION_FAILED, "image verification failed (not in ECR, digest differs)"),
+    (
+        DEPLOY_FAILED,
+        "Terraform (or cdktf deploy) failed after it started (the message says whether anything may "
+        "have been applied)",
+    ),
+    (
+        DEPLOY_NOT_STARTED,
+        "deploy stopped before Terraform ran (synthesis failed, unusable --output, Node, Terraform or "
+        "the --via cdktf CLI missing): nothing was applied",
+    ),
+    (PLAN_HAS_CHANGES, "`diff`: the plan has changes (0: none)"),
+    (
+        PLAN_REFUSED,
+        "the plan would replace or destroy an adopted resource (a stack's import block): `deploy` "
+        "applied nothing of that stack, `diff` shows it",
+    ),
+    (INTERRUPTED_SIGINT, "stopped by SIGINT (the message says whether anything was applied)"),
+    (INTERRUPTED_SIGTERM, "stopped by SIGTERM (the message says whether anything was applied)"),
+)
 
 
 class ReleaseError(Exception):

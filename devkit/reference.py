@@ -187,7 +187,7 @@ def _allowed(prop: dict[str, Any], prefix: str = "") -> str:
         elif high in prop:
             parts.append(f"{what}at most {prop[high]}")
     if "pattern" in prop:
-        parts.append(f"`{prop['pattern']}`")
+        parts.append(_code(prop["pattern"]))
     for key, what in (("items", "each "), ("additionalProperties", "values "), ("propertyNames", "keys ")):
         inner = prop.get(key)
         if isinstance(inner, dict) and "$ref" not in inner and (text := _allowed(inner)):
@@ -222,7 +222,19 @@ _CODE = re.compile(r"(`+[^`]*`+)")
 def _text(text: str) -> str:
     """A description as a table cell: one line, ``<`` outside code not taken for HTML, ``|`` escaped."""
     parts = _CODE.split(" ".join(text.split()))
-    return _cell("".join(part if i % 2 else part.replace("<", "&lt;") for i, part in enumerate(parts)))
+    return "".join(
+        (_code(part.strip("`")) if "|" in part else part) if i % 2 else _cell(part.replace("<", "&lt;"))
+        for i, part in enumerate(parts)
+    )
+
+
+def _code(text: str) -> str:
+    """Code in a table cell. A ``|`` would end the cell, and an escaped one shows its backslash in a
+    code span (Python-Markdown, which MkDocs uses): code with a pipe is HTML, every character
+    Markdown could read as its own written as an entity."""
+    if "|" not in text:
+        return f"`{text}`"
+    return "<code>" + "".join(f"&#{ord(c)};" if c in "|*_\\`[]<>&" else c for c in text) + "</code>"
 
 
 def _cell(text: str) -> str:

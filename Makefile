@@ -1,4 +1,4 @@
-# The two set-up commands (see README): `make demo` and `make test`.
+# The two set-up commands (see README.md): `make demo` and `make test`.
 # Each installs what it needs first (scripts/bootstrap.sh).
 
 SHELL := /bin/sh
@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 # the bootstrap checks that a new login shell finds pipenv without this.
 export PATH := $(shell python3 -m site --user-base 2>/dev/null)/bin:$(PATH)
 
-.PHONY: demo test bench fuzz deps lint typecheck unit e2e reference synth diff deploy clean
+.PHONY: demo test bench fuzz deps lint typecheck docs unit e2e reference synth diff deploy clean
 
 # `make diff ENV=dev`: only ENV given on the command line counts (sh uses $$ENV for its own purposes).
 stack = $(if $(filter command line,$(origin ENV)),$(ENV),$(error usage: make $@ ENV=<environment>, e.g. make $@ ENV=dev))
@@ -23,11 +23,11 @@ deps:
 demo: deps
 	pipenv run python -m devkit.demo
 
-## every test: lint, types, unit tests of the synthesized stacks, end to end on the emulator
-test: deps lint typecheck
+## every test: lint, types, the documentation site, unit tests of the synthesized stacks, end to end on the emulator
+test: deps lint typecheck docs
 	pipenv run pytest --numprocesses=auto --dist=loadfile --no-loadscope-reorder
 
-## benchmarks (measured, not asserted): prints tables for the README
+## benchmarks (measured, not asserted): prints the tables of docs/speed.md and docs/configuration/image-strategies.md
 bench: deps
 	pipenv run python -m bench
 
@@ -41,6 +41,11 @@ lint:
 
 typecheck:
 	pipenv run mypy
+
+## the documentation site (mkdocs.yml, docs/), offline, into .cache/site: a broken link or anchor, or a page
+## left out of the navigation, fails it; `pipenv run mkdocs serve` shows it while you edit
+docs: deps
+	NO_MKDOCS_2_WARNING=1 pipenv run mkdocs build --strict --site-dir .cache/site
 
 unit: deps
 	pipenv run pytest tests/unit

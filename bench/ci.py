@@ -16,7 +16,7 @@ the ratio is given both of the medians and as the median of each round's own rat
 The tool's time is split by when its lines appear on stderr (start-up and verify, synthesis,
 until Terraform's first line, `terraform init`, plan and apply, the rollout wait).
 
-Measured, never asserted: `python -m bench ci` prints the table for the README.
+Measured, never asserted: `python -m bench ci` prints the table for docs/speed.md.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Each command runs as a new process, as a CI job runs it. The shipped `local` env
 the `timestamp` strategy, so even "nothing new" replaces the trigger and starts a deployment
 (the same for every row). The first deploy of the environment is timed once.
 
-Measured, never asserted: `python -m bench release` prints the table for the README.
+Measured, never asserted: `python -m bench release` prints the table for docs/speed.md.
 """
 
 from __future__ import annotations

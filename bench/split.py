@@ -2,7 +2,7 @@
 how many stacks cdktf deploys at once (`ecs-release deploy --parallel`), with the peak memory
 of the whole process tree (cdktf, Terraform, the providers), sampled from /proc.
 
-Measured, never asserted: `python -m bench split` prints the table for the README."""
+Measured, never asserted: `python -m bench split` prints the table for docs/speed.md."""
 
 from __future__ import annotations
 

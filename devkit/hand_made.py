@@ -2,7 +2,7 @@
 definition, its log group and execution role, its own security group, a target group behind an
 existing load balancer's listener, a Fargate service with a tag of its own, and target-tracking
 autoscaling, each under the team's names (not those ecs-cd would derive). Made with boto3,
-never through Terraform: the adoption tests and the README's walk-through start from it.
+never through Terraform: the adoption tests and the docs' adoption walk-through start from it.
 
 ``python -m devkit.hand_made --endpoint URL --listener-arn ARN --lb-group SG`` makes one on a
 running emulator and prints what it made.

@@ -1,6 +1,6 @@
-"""A reader's shell: each README command pasted into a new login shell, in a copy of the
-repository (see tests/e2e/test_plain_shell.py, which runs the set-up and release walk-throughs,
-and tests/e2e/test_adopt.py, which runs the adoption walk-through)."""
+"""A reader's shell: each command of the README and the documentation (docs/) pasted into a new
+login shell, in a copy of the repository (see tests/e2e/test_plain_shell.py, which runs the set-up
+and release walk-throughs, and tests/e2e/test_adopt.py, which runs the adoption walk-through)."""
 
 from __future__ import annotations
 
@@ -20,15 +20,27 @@ from ecs_cd.toolchain.cdktf_cli import CACHE_DIR, PROJECT_DIR
 # What a login shell starts from before the profile runs (/etc/profile sets about this too).
 MINIMAL_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-README = (PROJECT_DIR / "README.md").read_text()
+# What a reader reads: the README and every page of the documentation site, by path in the repository.
+DOCS = {
+    path.relative_to(PROJECT_DIR).as_posix(): path.read_text(encoding="utf-8")
+    for path in [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
+}
+
+
+def marked_block(marker: str, fenced: str) -> str:
+    """The fenced block between ``marker``'s comments, wherever it is in ``DOCS``, which hold the
+    marker exactly once (``fenced`` matches all between the two comments, the body as group 1)."""
+    start = f"<!-- {marker}:start -->"
+    holders = [path for path, text in DOCS.items() for _ in range(text.count(start))]
+    assert len(holders) == 1, f"{start} must be in one place of the README and docs/, not in {holders}"
+    block = re.search(rf"{start}\n{fenced}<!-- {marker}:end -->", DOCS[holders[0]], re.S)
+    assert block, f"{holders[0]} lost its {marker} markers around the block"
+    return block.group(1)
 
 
 def readme_block(marker: str, language: str) -> str:
-    block = re.search(
-        rf"<!-- {marker}:start -->\n```{language}\n(.*?)```\n<!-- {marker}:end -->", README, re.S
-    )
-    assert block, f"README.md lost its {marker} markers"
-    return block.group(1)
+    """The ```language block between ``marker``'s comments in the README or a page of docs/."""
+    return marked_block(marker, rf"```{language}\n(.*?)```\n")
 
 
 def walkthrough() -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from ecs_cd.release.cli import cli
+from tests.reader_shell import marked_block
 
 
 @dataclass
@@ -79,13 +79,9 @@ def run_release_process(env: Mapping[str, str], *args: str) -> ProcessRun:
 
 
 def readme_sample(marker: str) -> list[str]:
-    """The lines of README's ```text block between ``marker``'s comments (indented in a list)."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = re.search(
-        rf"<!-- {marker}:start -->\n *```text\n(.*?)\n *```\n *<!-- {marker}:end -->", readme, re.S
-    )
-    assert block, f"README.md lost its {marker} markers"
-    return [line.strip() for line in block.group(1).splitlines()]
+    """The lines of the ```text block between ``marker``'s comments (indented in a list) in the
+    README or the page of docs/ that holds it."""
+    return [line.strip() for line in marked_block(marker, r" *```text\n(.*?)\n *```\n *").splitlines()]
 
 
 RELEASE_CONFIG = """

@@ -43,7 +43,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 def existing_lb(emulator: Emulator) -> ExistingLoadBalancer:
     """A load balancer already in the module's emulator, for environments whose tests are not about
     creating one: attached to it (``devkit.load_balancer.attach``), a first deploy skips the AWS
-    provider's two fixed 30-second waits for a new one. test_plain_shell (the README's walk-through)
+    provider's two fixed 30-second waits for a new one. test_plain_shell (the docs' walk-through)
     and test_production_service keep ``create = true`` and check what it creates."""
     return existing_load_balancer(emulator.client("ec2"), emulator.client("elbv2"), "team-alb")
 
@@ -58,7 +58,7 @@ def shell(
     # Shown on every run, not only on failure: these durations are the suite's cost.
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        print("\nREADME commands in a new login shell (durations):")
+        print("\nDocumented commands in a new login shell (durations):")
         for command, seconds in reader.durations:
             print(f"  {seconds:6.1f} s  {command.splitlines()[-1][:100]}")
 

@@ -1,4 +1,4 @@
-"""Adopting a service made by hand (issue 27), as the README's adoption walk-through does it: each
+"""Adopting a service made by hand (issue 27), as the docs' adoption walk-through does it: each
 line pasted into a new login shell, against the emulator started as the README says. Real tools
 throughout: ecs-release, Terraform, the AWS provider, the moto server; boto3 checks between the
 lines that the live service was taken over, never replaced.
@@ -31,7 +31,7 @@ def walkthrough() -> list[str]:
 
 
 def shortened(text: str) -> str:
-    """Output with the emulator's random ids shortened as the README shows them."""
+    """Output with the emulator's random ids shortened as the docs show them."""
     text = re.sub(r"\bsgr?-[0-9a-f]{8,17}\b", lambda m: m.group(0).split("-")[0] + "-…", text)
     return re.sub(r"/[0-9a-f]{16}\b", "/…", text)
 
@@ -119,7 +119,7 @@ def test_the_plan_imports_and_the_service_keeps_running_until_the_first_deploy(
     assert f"the ECS service: import {CLUSTER}/{SERVICE}, then update" in diff
     assert "aws_ecs_cluster.cluster_A4C38409: import legacy, then update" in diff
     assert "REPLACE" not in diff and "DESTROY" not in diff
-    # AND it is the README's sample
+    # AND it is the docs' sample
     said = [line.rstrip() for line in shortened(diff).splitlines() if line.strip()]
     assert said == readme_sample("adopt-diff-sample"), "\n".join(said)
     # AND until then the service ran the deployment it was made with

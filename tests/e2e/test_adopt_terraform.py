@@ -1,7 +1,7 @@
 """Adopting a service another Terraform configuration made (issue 27): a team's HCL with its own
-state, as both articles this project started from have one. As the README's "From another
+state, as both articles this project started from have one. As the docs' "From another
 Terraform configuration" says: `ecs-release adopt --from-state` reads their state, their
-configuration forgets the resources (the README's `removed` blocks, applied: nothing
+configuration forgets the resources (the docs' `removed` blocks, applied: nothing
 destroyed), and ecs-cd's first deploy imports them. Real Terraform on both sides, the AWS
 provider, the emulator; boto3 checks that the same service runs on, never replaced.
 """
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/hcl-api"
 
 # The team's own configuration: the provider pointed at the emulator, and the service's resources
-# under the addresses the README's removed blocks name.
+# under the addresses the docs' removed blocks name.
 THEIRS = """
 terraform {
   required_providers {
@@ -172,7 +172,7 @@ def adoption(
     # WHEN ecs-cd adopts from their state (they still manage everything)
     adopted = run_cli(config, endpoint, "adopt", "prod", "--from-state", state, "--append")
     assert adopted.exit_code == 0, adopted.stdout + adopted.stderr
-    # AND they forget the resources: the README's removed blocks in place of their resource blocks
+    # AND they forget the resources: the docs' removed blocks in place of their resource blocks
     (theirs / "main.tf").write_text(head + readme_block("adopt-removed", "hcl"))
     forgot = terraform(theirs, env, "apply", "-auto-approve")
     listed = subprocess.run(

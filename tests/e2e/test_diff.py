@@ -118,7 +118,7 @@ def test_the_words_a_reader_sees(diffs: Diffs) -> None:
         in lines
     )
     assert "worker: no changes" in lines and "local: changes" in lines
-    # AND the README's sample is this run's output
+    # AND the docs' sample is this run's output
     sample = readme_sample("diff-sample")
     assert all(any(line.strip() == expected for line in lines) for expected in sample), (sample, lines)
 

@@ -7,7 +7,7 @@ visible, nothing downloaded). The commands run as a user runs them: in that dire
 ``ECS_CD_*`` variable (the configuration names the emulator itself), on a PATH holding the venv's
 scripts, Node and Terraform only. The one thing the directory gets besides its configuration is
 this machine's offline null provider mirror in its ``.cache/`` (what the first offline run there
-would download; README, "Offline machines"); with the Terraform registry in reach nothing is needed.
+would download; docs/operations/offline.md); with the Terraform registry in reach nothing is needed.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The README's commands, run the way a reader runs them: pasted into a new login shell.
+"""The commands of the README and the documentation (docs/), run the way a reader runs them:
+pasted into a new login shell.
 
 Every command runs as ``env -i HOME=… TERM=xterm PATH=<minimal> bash -lc '…'``: the only
 environment is what the user's profile builds and what the README says to export (the
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reader_shell import ANSI, README, Shell, copy_repository, readme_block, walkthrough
+from tests.reader_shell import ANSI, DOCS, Shell, copy_repository, readme_block, walkthrough
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +53,8 @@ def test_pipenv_and_the_release_command_line(shell: Shell) -> None:
 
 
 def test_one_test_module_runs_as_written(shell: Shell) -> None:
-    # GIVEN the README's way to run one test module
-    (command,) = re.findall(r"`(pipenv run pytest tests/[^`]+)`", README)
+    # GIVEN the documented way to run one test module (docs/contributing/tests.md)
+    (command,) = re.findall(r"`(pipenv run pytest tests/[^`]+)`", "\n".join(DOCS.values()))
     # WHEN a new login shell runs it as written
     result = shell.ok(command)
     # THEN the module's tests pass, in one process (no xdist workers)
@@ -71,14 +72,14 @@ def test_cdktf_synth_as_written(shell: Shell) -> None:
 
 
 def test_add_a_service_and_an_environment_as_written(shell: Shell, tmp_path: Path) -> None:
-    # GIVEN a fresh copy of the repository, and the README's "Add a service" and "Add an
+    # GIVEN a fresh copy of the repository, and the documentation's "Add a service" and "Add an
     # environment" tables appended to its shipped config/ecs-cd.toml (one synthesis checks both,
     # as for a reader who followed the two)
     root = copy_repository(tmp_path / "ecs-cd")
     with (root / "config" / "ecs-cd.toml").open("a") as config:
         config.write("\n" + readme_block("add-service", "toml"))
         config.write("\n" + readme_block("add-environment", "toml"))
-    # WHEN the README's check runs
+    # WHEN the documented check runs (docs/tutorials/add-a-service.md)
     shell.ok("make synth", cwd=root)
     # THEN every environment runs the worker next to api, prod with 3 tasks
     for environment in ("local", "dev", "staging", "prod", "qa"):
@@ -122,7 +123,8 @@ def test_walkthrough_runs_as_written(shell: Shell, emulator_export: str) -> None
 
 def test_manual_diff_and_deploy(shell: Shell, emulator_export: str) -> None:
     # GIVEN the walk-through's deployed `local` (its state in the copy's cdktf.out)
-    # WHEN the README's manual commands run: plan, then deploy, answering its question
+    # WHEN the documented manual commands run (docs/getting-started/real-account.md): plan, then
+    # deploy, answering its question
     diff = shell.ok(f"{emulator_export}\nmake diff ENV=local")
     assert "Error" not in ANSI.sub("", diff.stdout + diff.stderr)
     code, output = shell.in_terminal(

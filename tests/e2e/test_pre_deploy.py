@@ -221,7 +221,7 @@ def test_a_failing_migration_leaves_the_service_on_its_old_revision(
     assert "pre-deploy task of api (./manage.py migrate) exited with 3" in error
     assert f"the service stays on {before['taskDefinition']}" in error
     assert "IntegrityError: duplicate key value violates unique constraint" in failed.stderr
-    # AND the README's sample is this run's own output (Terraform's lines and the times aside)
+    # AND the docs' sample is this run's own output (Terraform's lines and the times aside)
     ours = re.compile(r"^(api: pre-deploy|task |  [0-9]{4}-|error: )")
     said = [_timeless(line) for line in failed.stderr.splitlines() if ours.match(line)]
     assert said == [_timeless(line) for line in readme_sample("pre-deploy-sample")]

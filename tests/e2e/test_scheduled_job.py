@@ -1,6 +1,6 @@
 """The scheduled-job example (examples/scheduled-job/) end to end on the emulator: deployed with the
 real `ecs-release deploy`, released with a new tag through the same commands as a service
-(`set-tag`, then `deploy`, as the README's walk-through says), shown by `status` and `overview`,
+(`set-tag`, then `deploy`, as the docs' walk-through says), shown by `status` and `overview`,
 and run now by `ecs-release run`.
 
 moto runs no schedule: after the release the test runs the schedule's target by hand (RunTask

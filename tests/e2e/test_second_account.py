@@ -130,7 +130,7 @@ def test_verify_passes_in_the_roles_account_as_the_readme_shows(deployed: Deploy
     # WHEN the deployed environment is verified
     env = {"ECS_CD_CONFIG": str(deployed.config), "ECS_CD_EMULATOR_ENDPOINT": deployed.emulator.endpoint}
     run = run_release_process(env, "verify", "local")
-    # THEN every check passed in the second account, and README's sample is this run's output
+    # THEN every check passed in the second account, and the docs' sample is this run's output
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.json["problems"] == []
     assert run.stderr.splitlines() == readme_sample("verify-sample")

@@ -89,7 +89,7 @@ def test_every_containers_lines_interleaved_by_time(emu: Emulator, config: Path)
         f"api/{ONE} GET /health 200",
         f"api/{TWO} GET /orders 500",
     ]
-    # AND the README's sample is this output (the times aside)
+    # AND the docs' sample is this output (the times aside)
     assert [_timeless(line) for line in run.stdout.splitlines()] == [
         _timeless(line) for line in readme_sample("logs-sample")
     ]

@@ -742,7 +742,7 @@ def test_stock_moto_has_no_load_balancer_gap_to_fill() -> None:
     # Issue 17 asked for a fill so that Terraform's waiter would not sleep a minute on a new
     # load balancer. There is no gap: stock moto answers "active" at once. The minute is the
     # AWS provider's own fixed 30 s delay before its first poll, after CreateLoadBalancer and
-    # again after ModifyLoadBalancerAttributes (README, "Speed"), which no emulator can shorten.
+    # again after ModifyLoadBalancerAttributes (docs/speed.md), which no emulator can shorten.
     # If moto ever answers "provisioning" first, this fails, and a fill becomes worth writing.
     import boto3
     from moto import mock_aws

@@ -545,7 +545,7 @@ def test_state_commands_before_the_bucket_exists_are_bad_input(
     # GIVEN an environment whose state bucket was never bootstrapped
     config = tmp_path / "config.toml"
     config.write_text(CONFIG.replace(f'bucket = "{BUCKET}"', 'bucket = "msg-never-bootstrapped"'))
-    # WHEN a state command runs THEN it is bad input (exit 2, as the README's table says), naming the fix
+    # WHEN a state command runs THEN it is bad input (exit 2, as the docs' exit codes say), naming the fix
     run = run_cli(config, emu.endpoint, *args)
     assert run.exit_code == errors.BAD_INPUT, run.stdout + run.stderr
     assert run.json["error"] == "bucket msg-never-bootstrapped does not exist: run `ecs-release bootstrap`"

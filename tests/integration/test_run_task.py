@@ -114,7 +114,7 @@ def test_run_starts_the_services_revision_with_the_command(
         assert f"task {task_id}: STOPPED" in run.stderr
         # AND it printed the container's lines from its awslogs stream, oldest first
         assert [line.split(" ", 2)[2] for line in run.json["last_lines"]] == PRINTED
-        # AND the README's sample is this run's human output (stderr with --json), but for the
+        # AND the docs' sample is this run's human output (stderr with --json), but for the
         # times and the task id, which moto draws at random
         assert task_id in run.stderr
         assert [_as_sample(line) for line in run.stderr.splitlines()] == [

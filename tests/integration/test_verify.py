@@ -116,7 +116,7 @@ def test_fake_ci_creates_the_secrets_the_configuration_names(
     assert (
         f"api: secret {secret} does not exist" in verify(emu, tmp_path, config.read_text()).json["problems"]
     )
-    # WHEN the README's `python -m devkit.fake_ci secrets st` runs, twice
+    # WHEN the walk-through's `python -m devkit.fake_ci secrets st` runs, twice
     assert fake_ci.main(["secrets", "st"]) == 0
     assert fake_ci.main(["secrets", "st"]) == 0
     # THEN it was created once, as a SecureString, and verify finds it
@@ -173,7 +173,7 @@ def test_an_unversioned_unencrypted_bucket_and_a_missing_listener_are_one_line_e
         f"listener {MISSING_LISTENER} does not exist (load_balancer.listener_arn)",
     ]
     assert run.stderr.count("problem: ") == 3
-    # AND README shows this run's output as its sample of problems
+    # AND docs/tutorials/three-accounts.md shows this run's output as its sample of problems
     assert run.stderr.splitlines() == readme_sample("verify-problems-sample"), run.stderr
 
 

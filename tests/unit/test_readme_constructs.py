@@ -1,4 +1,5 @@
-"""The README's construct example runs as written inside a stack and synthesizes what it says."""
+"""The documentation's construct example (docs/tutorials/own-stacks.md) runs as written inside a
+stack and synthesizes what it says."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from cdktf import TerraformStack, Testing
 
 from tests.terraform_text import parse_definitions
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "tutorials" / "own-stacks.md"
 
 
 def _example() -> str:
-    section = README.read_text(encoding="utf-8").split("## Use the constructs in your own stacks", 1)[1]
+    section = PAGE.read_text(encoding="utf-8").split("# Use the constructs in your own stacks", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match, "the README's construct section has no python block"
+    assert match, "the page on the constructs in your own stacks has no python block"
     return match.group(1)
 
 
 def test_readme_construct_example_synthesizes() -> None:
-    # GIVEN the README's python block and an empty stack
+    # GIVEN the page's python block and an empty stack
     stack = TerraformStack(Testing.app(), "readme")
     from cdktf_cdktf_provider_aws.provider import AwsProvider
     from cdktf_cdktf_provider_null.provider import NullProvider
@@ -31,7 +32,7 @@ def test_readme_construct_example_synthesizes() -> None:
     NullProvider(stack, "null")
     # WHEN it runs as written
     namespace: dict[str, Any] = {"stack": stack}
-    exec(compile(_example(), str(README), "exec"), namespace)
+    exec(compile(_example(), str(PAGE), "exec"), namespace)
     synthesized = json.loads(Testing.synth(stack))
     # THEN both services exist, each task runs the app from SSM and the pinned agent, and the
     # short form added its redeploy trigger

@@ -1,5 +1,5 @@
 """examples/three-accounts/ecs-cd.toml (issue 13): three environments in three accounts, one CI
-identity assuming a role in each; the README walks through it."""
+identity assuming a role in each; docs/tutorials/three-accounts.md walks through it."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Property-based tests of every validator in ecs_cd/core/ (aws_formats, aws_regions, task_sizes,
 credentials) and of the settings loader.
 
-Valid values are generated from the rules (AWS's limits and the README), never from the
+Valid values are generated from the rules (AWS's limits and the docs), never from the
 regular expressions under test; invalid values are valid ones with exactly one defect
 (a foreign character, a length one past the limit, a missing part ...). Every validator
 must accept valid values unchanged and reject invalid ones with a ``ValueError`` whose

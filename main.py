@@ -8,7 +8,7 @@ Environment variables:
   ECS_CD_EMULATOR_ENDPOINT   endpoint of a running emulator, replacing emulator_endpoint
                              of every environment that has one (set by make demo and the tests)
   ECS_CD_FAST_IMPORT         "0" imports the AWS provider bindings the stock way (all ~2,100
-                             submodules, ~13 s); default: only the submodules used (README, "Speed")
+                             submodules, ~13 s); default: only the submodules used (docs/speed.md)
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def invalid(exc: ConfigError) -> int:
 def synthesize(settings: Settings, outdir: str | None = None, *, fast_import: bool = True) -> int:
     """Build the app and synthesize it: 0; or 2 and one line on stderr when a construct refuses a
     value the loader let through. ``fast_import`` imports only the provider submodules the stacks
-    use (README, "Speed"); the output is the same either way."""
+    use (docs/speed.md); the output is the same either way."""
     if fast_import:
         from stacks.fast_import import enable
 

@@ -1,4 +1,5 @@
-"""Image strategies: how a service's image is chosen and what redeploys it (README: "Image strategies")."""
+"""Image strategies: how a service's image is chosen and what redeploys it
+(docs/configuration/image-strategies.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import string
 from collections.abc import Iterable
 from typing import Literal, get_args
 
-# How a service's image is chosen and when it redeploys (README: "Image strategies"):
+# How a service's image is chosen and when it redeploys (docs/configuration/image-strategies.md):
 # timestamp = <repo>:<SSM tag> + null_resource on every apply; ssm-tag = <repo>:<SSM tag>;
 # digest = <repo>@<ECR digest of the SSM or fixed tag>.
 ImageStrategy = Literal["timestamp", "ssm-tag", "digest"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Exit codes (documented in `--help`, the README and docs/reference/cli.md).
+# Exit codes (documented in `--help` and docs/reference/cli.md).
 OK = 0
 ROLLOUT_FAILED = 1
 BAD_INPUT = 2

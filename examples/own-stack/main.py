@@ -4,7 +4,7 @@ One Fargate service on a new cluster: the app container's tag is read from the S
 CI writes, and a pinned OpenTelemetry collector runs beside it. No configuration file: the
 values are literals here (replace the VPC and subnet ids with yours).
 
-    pip install ecs-cd   # or the wheel / a git checkout of ecs-cd; see README.md
+    pip install ecs-cd   # or the wheel / a git checkout of ecs-cd; see docs/release/install.md
     python main.py       # or: npx cdktf synth  (writes cdktf.out/stacks/own-stack/cdk.tf.json)
 """
 

@@ -57,7 +57,7 @@ def message(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "is required but missing"
     if kind == "extra_forbidden":
-        return "is not a known field (check the spelling against the README's configuration reference)"
+        return "is not a known field (check the spelling against docs/reference/configuration.md)"
     msg = str(error["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)

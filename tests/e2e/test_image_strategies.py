@@ -63,16 +63,17 @@ def test_timestamp_plans_always_replace_the_trigger(lab: StrategyLab) -> None:
 
 
 def test_timestamp_redeploys_exactly_once_per_apply(lab: StrategyLab) -> None:
-    for _ in range(2):
-        before = lab.observe("ts")
-        applied = lab.terraform["ts"].apply()
-        after = lab.observe("ts")
-        # one null_resource replaced, one update-service, same task definition
-        assert applied.output.count("Creation complete") == 1
-        assert applied.output.count("(local-exec): Executing:") == 1
-        assert lab.update_service_calls(applied.output) == 1
-        assert after.deployment_id != before.deployment_id
-        assert after.task_definition == before.task_definition
+    # GIVEN the deployed timestamp service (its first apply created the trigger; the next test's
+    # apply, with a new tag, is another one) WHEN applied with nothing new
+    before = lab.observe("ts")
+    applied = lab.terraform["ts"].apply()
+    after = lab.observe("ts")
+    # THEN one null_resource replaced, one update-service, same task definition
+    assert applied.output.count("Creation complete") == 1
+    assert applied.output.count("(local-exec): Executing:") == 1
+    assert lab.update_service_calls(applied.output) == 1
+    assert after.deployment_id != before.deployment_id
+    assert after.task_definition == before.task_definition
 
 
 def test_timestamp_new_tag_is_one_deployment(lab: StrategyLab) -> None:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,8 @@ class Lab:
     setup: TerraformSetup
     work: Path
     runs: int = 0
+    # env -> the output directory of its last deploy that succeeded
+    deployed: dict[str, Path] = field(default_factory=dict)
 
     def config(self, lock_timeout: int) -> Path:
         path = self.work / f"config-{lock_timeout}.toml"
@@ -99,16 +101,28 @@ class Lab:
         self.runs += 1
         return self.work / f"run-{self.runs}" / "cdktf.out"
 
-    def deploy(self, env: str, *, lock_timeout: int = 0) -> Result:
-        return self.release("deploy", env, lock_timeout=lock_timeout, output=self.output())
+    def deploy(self, env: str, *, lock_timeout: int = 0, output: Path | None = None) -> Result:
+        output = output or self.output()
+        run = self.release("deploy", env, lock_timeout=lock_timeout, output=output)
+        if run.returncode == 0:
+            self.deployed[env] = output
+        return run
+
+    def converged(self, env: str) -> Path:
+        """An output directory whose stack of ``env`` is deployed: the last deploy's (a plan there
+        has nothing to do), or a new deploy's when this module has not deployed ``env`` yet."""
+        if env not in self.deployed:
+            assert self.deploy(env).returncode == 0
+        return self.deployed[env]
 
     def deploy_watching(self, env: str, lock_timeout: int, on_line: Callable[[str], None]) -> Result:
         """``ecs-release --json deploy ENV``, calling ``on_line`` with each human line as it comes."""
         started = time.monotonic()
+        output = self.output()
         with subprocess.Popen(
             [sys.executable, "-m", "ecs_cd.release", "--json", "deploy", env],
             cwd=PROJECT_DIR,
-            env={**os.environ, "CI": "true", **self.environment(lock_timeout, self.output())},
+            env={**os.environ, "CI": "true", **self.environment(lock_timeout, output)},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -122,6 +136,8 @@ class Lab:
                 stderr.append(line)
                 on_line(line)
             reader.join()
+        if process.returncode == 0:
+            self.deployed[env] = output
         return Result(process.returncode, "".join(stdout), "".join(stderr), started, time.monotonic())
 
     def state(self, env: str) -> dict[str, Any]:
@@ -336,10 +352,8 @@ def test_a_synthesis_failure_is_one_line_and_nothing_is_applied(lab: Lab) -> Non
 
 
 def test_a_killed_deploy_leaves_a_lock_that_unlock_clears(lab: Lab) -> None:
-    # GIVEN a stack directory of `two` and a Terraform apply killed while holding the lock
-    outdir = lab.work / "killed"
-    first = lab.release("deploy", "two", output=outdir)
-    assert first.returncode == 0, first.stderr[-2000:]
+    # GIVEN a deployed stack directory of `two` and a Terraform apply killed while holding the lock
+    outdir = lab.converged("two")
     env = tool_environment(lab.setup, emulator_endpoint=lab.emulator.endpoint)
     terraform = Terraform(outdir / "stacks" / "two", env)
     process = subprocess.Popen(
@@ -367,13 +381,12 @@ def test_a_killed_deploy_leaves_a_lock_that_unlock_clears(lab: Lab) -> None:
     cleared = lab.release("unlock", "two", "--force")
     assert cleared.json["cleared"] is True and not lab.locked("two")
     # AND the next deploy converges: a plan afterwards has nothing to do
-    assert lab.release("deploy", "two", output=outdir).returncode == 0
+    assert lab.deploy("two", output=outdir).returncode == 0
     assert terraform.plan_exit_code().returncode == 0
 
 
 def test_garbage_state_is_restored_from_the_previous_version(lab: Lab) -> None:
-    outdir = lab.work / "restore"
-    assert lab.release("deploy", "two", output=outdir).returncode == 0
+    outdir = lab.converged("two")
     terraform = Terraform(
         outdir / "stacks" / "two", tool_environment(lab.setup, emulator_endpoint=lab.emulator.endpoint)
     )

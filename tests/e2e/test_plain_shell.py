@@ -95,6 +95,23 @@ def test_add_a_service_and_an_environment_as_written(shell: Shell, tmp_path: Pat
     assert resources.get("aws_lb") and resources.get("aws_lb_listener_rule")
 
 
+def test_docs_and_references_build_as_written(shell: Shell) -> None:
+    # GIVEN the README's documentation commands, in a new login shell
+    generated = ("config/ecs-cd.schema.json", "docs/reference/configuration.md", "docs/reference/cli.md")
+    committed = {name: (shell.cwd / name).read_text() for name in generated}
+    # WHEN the references are generated again and the site is built
+    shell.ok("make reference")
+    shell.ok("make docs")
+    # THEN the committed references are what the models and commands make now (unchanged)
+    assert {name: (shell.cwd / name).read_text() for name in generated} == committed
+    # AND the site has a page for every Markdown file under docs/ (directory URLs: a/b.md is a/b/index.html)
+    site = shell.cwd / ".cache" / "site"
+    for page in (shell.cwd / "docs").rglob("*.md"):
+        stem = page.relative_to(shell.cwd / "docs").with_suffix("")
+        built = site / (stem.parent if stem.name == "index" else stem) / "index.html"
+        assert built.is_file(), f"{page} was not built"
+
+
 def test_deploy_without_a_terminal_says_how(shell: Shell) -> None:
     # `make deploy` asks before it applies; without a terminal it says so in one line
     # (cdktf's own prompt would fail with a stack trace) and touches nothing.

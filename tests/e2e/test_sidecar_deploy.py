@@ -415,13 +415,13 @@ def test_template_syntax_in_a_value_reaches_ecs_as_text(second: Deployed, litera
     _runs(literal.observed, literal.observed.task_definition_arn)
 
 
-def test_the_module_stays_within_its_time_budget(
+def test_the_module_reports_its_durations(
     lab: Lab, digest: DigestDeployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Five deploys (one refused before apply) and two plans; the first deploy waits about a
-    # minute for the emulator's load balancer.
+    # Five deploys (one refused before apply) and two plans. Shown, not asserted: speed is measured
+    # in benchmarks (make bench), never by a timed test.
     with capsys.disabled():
         print("\nsidecar e2e durations so far:")
         for label, seconds in lab.durations.items():
             print(f"  {label:<45}  {seconds:6.1f} s")
-    assert sum(lab.durations.values()) < 600, lab.durations
+    assert lab.durations, "no deploy or plan was recorded"

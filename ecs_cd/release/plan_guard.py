@@ -21,6 +21,7 @@ direct runner (ecs_cd/release/terraform_run.py) imports it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -225,3 +226,20 @@ def refusal_message(env: str, refusals: Sequence[Refusal], *, outcome: str = "no
         f"configuration match the live resource, then `ecs-release diff {env}` shows the plan"
     )
     return "\n".join(lines)
+
+
+# Terraform's summary of a plan: "Plan: 2 to import, 0 to add, 1 to change, 0 to destroy." (a
+# replacement counts once to add and once to destroy), or "No changes." when there is nothing to do.
+_SUMMARY = re.compile(r"^Plan: .*?\b(\d+) to destroy\b", re.MULTILINE)
+_NO_CHANGES = re.compile(r"^No changes\.", re.MULTILINE)
+_COLOR = re.compile(r"\x1b\[[0-9;]*m")  # a terminal's plan is in colour
+
+
+def deletes_nothing(plan_output: str) -> bool:
+    """The plan's own summary counts no resource to destroy, so it neither destroys nor replaces
+    anything, adopted or not. False when the summary is not found: the caller reads the plan."""
+    text = _COLOR.sub("", plan_output)
+    if _NO_CHANGES.search(text):
+        return True
+    found = _SUMMARY.search(text)
+    return found is not None and found.group(1) == "0"

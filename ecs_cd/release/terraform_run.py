@@ -42,7 +42,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from ecs_cd.release.plan_guard import GUARD_PLAN, Refusal, adopted, refusals
+from ecs_cd.release.plan_guard import GUARD_PLAN, Refusal, adopted, deletes_nothing, refusals
 from ecs_cd.release.terraform_cli import Result, Terraform
 
 Init = Literal["skipped", "ran", "failed"]
@@ -237,6 +237,10 @@ class Runner:
             if not planned.ok:
                 code = planned.exit_code
                 return StackOutcome(stack, exit_code=code, reason=f"terraform plan exited with {code}")
+            if deletes_nothing("".join(planned.output)):
+                # Only a delete (a destroy, or a replacement's delete) is refused: a plan whose own
+                # summary counts none needs no `show -json`, a whole Terraform run with its providers.
+                return self._apply_checked(stack, directory, show)
             shown = self.terraform.show_json(directory, GUARD_PLAN)
             if not shown.ok:
                 show(shown.errors)
@@ -248,11 +252,17 @@ class Runner:
                     show(f"ecs-release: refusing to apply: {refusal.text()}")
                 why = "; ".join(r.text() for r in found)
                 return StackOutcome(stack, apply="refused", reason=f"refused: {why}", refusals=tuple(found))
-            if self.stopping.is_set():
-                return StackOutcome(stack, reason="stopped by a signal before its apply")
-            return self.terraform.apply(directory, plan_file=GUARD_PLAN, on_line=show)
+            return self._apply_checked(stack, directory, show)
         finally:
             (directory / GUARD_PLAN).unlink(missing_ok=True)
+
+    def _apply_checked(
+        self, stack: str, directory: Path, show: Callable[[str], None]
+    ) -> Result | StackOutcome:
+        """The apply of the plan the guard passed, unless a signal came first."""
+        if self.stopping.is_set():
+            return StackOutcome(stack, reason="stopped by a signal before its apply")
+        return self.terraform.apply(directory, plan_file=GUARD_PLAN, on_line=show)
 
     def run(self, stacks: Sequence[str], first: str | None, parallel: int) -> list[StackOutcome]:
         outcomes: dict[str, StackOutcome] = {}

@@ -32,6 +32,8 @@ code = 1 if fail == f"{here}:{command}" else 0
 if command == "plan":
     out = next(a for a in sys.argv if a.startswith("-out="))
     open(out.removeprefix("-out="), "w").close()
+if command == "plan" and os.environ.get("FAKE_PLAN_SUMMARY"):
+    print(os.environ["FAKE_PLAN_SUMMARY"])
 if command == "show" and os.environ.get("FAKE_PLAN"):
     print(open(os.environ["FAKE_PLAN"]).read())
 else:
@@ -366,3 +368,38 @@ def test_a_plan_that_replaces_an_adopted_resource_is_not_applied(lab: Any, tmp_p
     assert outcome["reason"].startswith("refused: the plan would replace aws_ecs_service.api_service_1")
     assert [r["attributes"] for r in outcome["refusals"]] == [["cluster"]]
     assert not (lab.stacks_dir / "dev" / GUARD).exists()
+
+
+@pytest.mark.parametrize(
+    ("summary", "shown"),
+    [
+        ("Plan: 9 to import, 6 to add, 9 to change, 0 to destroy.", False),
+        ("No changes. Your infrastructure matches the configuration.", False),
+        ("\x1b[1mPlan:\x1b[0m 0 to add, 1 to change, 0 to destroy.", False),
+        ("Plan: 1 to add, 0 to change, 1 to destroy.", True),
+        ("", True),
+    ],
+)
+def test_the_guard_reads_the_plan_unless_its_summary_deletes_nothing(
+    lab: Any, tmp_path: Path, summary: str, shown: bool
+) -> None:
+    # GIVEN a stack that adopts, and a plan whose summary is SUMMARY ("" when Terraform printed none)
+    adopting(lab.stacks_dir, "dev")
+    plan = plan_file(tmp_path, ["update"])
+    # WHEN it is deployed
+    done = lab.run("dev", env={"FAKE_PLAN": plan, "FAKE_PLAN_SUMMARY": summary})
+    # THEN the plan is applied; `show -json` ran only where the summary may hide a destroy or a
+    # replacement (the guard refuses only deletes, and Terraform counts every one of them there)
+    assert done.returncode == 0, done.stdout
+    commands = [c["args"][0] for c in lab.commands() if c["dir"] == "dev"]
+    assert commands == ["init", "plan", *(["show"] if shown else []), "apply"]
+    assert lab.outcomes()["dev"]["apply"] == "applied"
+
+
+def test_deletes_nothing_needs_the_summary_to_say_so() -> None:
+    # A summary that counts a destroy, or none at all, is not taken as deleting nothing
+    assert plan_guard.deletes_nothing("Plan: 2 to import, 0 to add, 1 to change, 0 to destroy.\n")
+    assert not plan_guard.deletes_nothing("Plan: 0 to add, 0 to change, 10 to destroy.\n")
+    assert not plan_guard.deletes_nothing("Plan: 1 to add, 0 to change, 1 to destroy.\n")
+    assert not plan_guard.deletes_nothing("Changes to Outputs:\n")
+    assert not plan_guard.deletes_nothing("  # No changes. in a resource's name\n")

@@ -37,14 +37,17 @@ from stacks.configuration.namespace import ServiceConnectTable
 from stacks.configuration.state_model import LocalState, S3State
 
 
-class _Model(BaseModel):
+class ConfigModel(BaseModel):
+    """A table of the configuration file (model.py's models too): unknown fields refused, frozen;
+    each field's docstring is its description in the schema and the reference."""
+
     # The loader words each error itself; a ValidationError's own text never shows an input.
     model_config = ConfigDict(
         extra="forbid", frozen=True, hide_input_in_errors=True, use_attribute_docstrings=True
     )
 
 
-def _unique(value: list[Any]) -> list[Any]:
+def unique_items(value: list[Any]) -> list[Any]:
     if len(set(value)) != len(value):
         raise ValueError("must not list the same item twice")
     return value
@@ -65,7 +68,7 @@ def validate_endpoint(value: str) -> str:
 Endpoint = Annotated[StrictStr, AfterValidator(validate_endpoint)]
 
 
-class NetworkSettings(_Model):
+class NetworkSettings(ConfigModel):
     """awsvpc networking: either the account's default VPC or explicit subnets."""
 
     use_default_vpc: StrictBool = False
@@ -98,7 +101,7 @@ class NetworkSettings(_Model):
         return self
 
 
-class LoadBalancerSettings(_Model):
+class LoadBalancerSettings(ConfigModel):
     """The environment's Application Load Balancer: an existing listener, or one created here."""
 
     listener_arn: ListenerArn | None = None
@@ -115,7 +118,7 @@ class LoadBalancerSettings(_Model):
     certificate_arn: CertificateArn | None = None
     """The created load balancer's ACM certificate, in the environment's region: HTTPS, and HTTP
     redirected to it (unset: plain HTTP, internal only)."""
-    ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(_unique)] | None = None
+    ingress_cidr_blocks: Annotated[list[Cidr], AfterValidator(unique_items)] | None = None
     """Who may connect to the created load balancer, IPv4 CIDR blocks (unset: the VPC's CIDR block
     when internal, anyone, ``0.0.0.0/0``, when internet-facing)."""
     deletion_protection: StrictBool = ApplicationLoadBalancerProps.model_fields["deletion_protection"].default
@@ -161,7 +164,7 @@ class LoadBalancerSettings(_Model):
         return self
 
 
-class AwsAccess(_Model):
+class AwsAccess(ConfigModel):
     """How an environment reaches its AWS account (all optional)."""
 
     account_id: Annotated[StrictStr, Field(pattern=r"^[0-9]{12}$")] | None = None
@@ -202,7 +205,7 @@ class AwsAccess(_Model):
         return self.session_name or f"ecs-cd-{environment}"[:64]
 
 
-class ClusterSettings(_Model):
+class ClusterSettings(ConfigModel):
     """The environment's ECS cluster: its name and where it comes from."""
 
     name: EcsName | None = None
@@ -212,7 +215,7 @@ class ClusterSettings(_Model):
     or ``existing`` (a live one used as it is, never changed here; not with ``ec2_capacity``)."""
 
 
-class EnvironmentFile(_Model):
+class EnvironmentFile(ConfigModel):
     """An ``[environments.<env>]`` table as the file writes it."""
 
     region: Region

@@ -13,8 +13,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictInt,
@@ -66,8 +64,10 @@ from ecs_cd.core.names import ServiceNames, service_connect_port_name
 from stacks.configuration.environment_file import (
     AwsAccess,
     ClusterSettings,
+    ConfigModel,
     LoadBalancerSettings,
     NetworkSettings,
+    unique_items,
 )
 from stacks.configuration.namespace import ServiceConnectNamespace
 from stacks.configuration.state_model import LocalState, S3State
@@ -85,19 +85,6 @@ _CONDITION = (
 VERSION_CONSTRAINT = re.compile(rf"{_CONDITION}(?:,{_CONDITION})*", re.ASCII)
 
 
-class _Model(BaseModel):
-    # The loader words each error itself; a ValidationError's own text never shows an input.
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, hide_input_in_errors=True, use_attribute_docstrings=True
-    )
-
-
-def _unique(value: list[Any]) -> list[Any]:
-    if len(set(value)) != len(value):
-        raise ValueError("must not list the same item twice")
-    return value
-
-
 class ServiceLoadBalancerSettings(ListenerRule):
     """A listener rule on the environment's load balancer and ``container``, the container it
     sends to (default: the app container, named after the service)."""
@@ -113,7 +100,7 @@ def _overrides_fit(command: list[str]) -> list[str]:
     return command
 
 
-class PreDeploy(_Model):
+class PreDeploy(ConfigModel):
     """A one-off task `ecs-release deploy` runs on a service's new revision before the service
     rolls to it (a database migration): the rollout goes on only if it exits 0."""
 
@@ -127,7 +114,7 @@ class PreDeploy(_Model):
     """How long the task may take, from RunTask to STOPPED, in seconds."""
 
 
-class ServiceNameOverrides(_Model):
+class ServiceNameOverrides(ConfigModel):
     """A service's AWS names where they differ from the derived ones (``ecs_cd.core.names``): a
     service adopted under names of its own. Each default None: the derived name."""
 
@@ -151,7 +138,7 @@ class ServiceNameOverrides(_Model):
         return replace(derived, **{k: v for k, v in self if v is not None})
 
 
-class ServiceFile(_Model):
+class ServiceFile(ConfigModel):
     """A ``[services.<name>]`` table as the file writes it, merged with an environment's override:
     flat (the app container's fields and the task's are the service's own). ``build`` checks it
     against the constructs' props and maps it into ``ServiceSettings``."""
@@ -219,8 +206,8 @@ class ServiceFile(_Model):
     readonly_root_filesystem: StrictBool = True
     """Hardening: the app container's root filesystem is read-only (list what it writes to in
     ``writable_paths``)."""
-    writable_paths: Annotated[list[ContainerPath], Field(max_length=10), AfterValidator(_unique)] = Field(
-        default_factory=list
+    writable_paths: Annotated[list[ContainerPath], Field(max_length=10), AfterValidator(unique_items)] = (
+        Field(default_factory=list)
     )
     """Absolute paths of the app container that get a writable task volume (e.g. ``["/tmp"]``),
     at most 10, each once."""
@@ -250,7 +237,7 @@ class ServiceFile(_Model):
     """The task's volumes mounted in the app container."""
     volumes_from: tuple[VolumesFrom, ...] = ()
     """Other containers of the task whose volumes the app container mounts."""
-    links: Annotated[tuple[ContainerName, ...], AfterValidator(_unique)] = ()
+    links: Annotated[tuple[ContainerName, ...], AfterValidator(unique_items)] = ()
     """Containers the app reaches by name (``bridge`` networking only)."""
     containers: dict[ContainerName, ContainerProps] = Field(default_factory=dict)
     """The task's other containers (sidecars), ``[services.<name>.containers.<container>]``, in
@@ -330,7 +317,7 @@ APP_CONTAINER_FIELDS = tuple(
 )
 
 
-class TaskSettings(_Model):
+class TaskSettings(ConfigModel):
     """What the file gives of a service's task definition (``TaskDefinitionProps``' fields of the
     same names; the stack adds the names, roles, log group and account it derives); its
     compatibility is the service's ``compute``'s."""
@@ -342,7 +329,7 @@ class TaskSettings(_Model):
     secrets_kms_key_arn: KmsKeyArn | None = None
 
 
-class ServiceSettings(_Model):
+class ServiceSettings(ConfigModel):
     """One service as it runs in one environment (defaults merged with overrides): the
     constructs' props the loader built from the file, and what no construct owns."""
 
@@ -402,7 +389,7 @@ class ServiceSettings(_Model):
         return _target_container(self.name, self.load_balancer)
 
 
-class EnvironmentSettings(_Model):
+class EnvironmentSettings(ConfigModel):
     """Everything one environment's stack needs, validated."""
 
     name: StrictStr
@@ -443,7 +430,7 @@ class EnvironmentSettings(_Model):
         raise KeyError(name)
 
 
-class Settings(_Model):
+class Settings(ConfigModel):
     """The whole validated configuration."""
 
     source: StrictStr
